@@ -1,0 +1,1 @@
+"""Callouts engine: the pure domain (`backend.domain`), its adapters and entry points."""

@@ -1,0 +1,1 @@
+"""Pure domain: no boto3, no Slack. Everything here runs the same on AWS and on a laptop."""

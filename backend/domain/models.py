@@ -1,0 +1,166 @@
+"""The call-job model: one name for one thing across workbook, engine, report and Slack."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class QuestionType(StrEnum):
+    """How a question is answered; each type has its own Lex V2 bot."""
+
+    OK = "OK"
+    YES_NO = "Yes/No"
+    MULTIPLE_CHOICE = "Multiple Choice"
+    NUMBER = "Number"
+    DATE = "Date"
+    TIME = "Time"
+
+    @property
+    def key(self) -> str:
+        """Identifier-safe name used for bots, flow branches and files: `YesNo`, `MultipleChoice`."""
+        return re.sub(r"[^A-Za-z]", "", self.value.title()) if self is not QuestionType.OK else "OK"
+
+    @classmethod
+    def parse(cls, text: str) -> QuestionType | None:
+        """Match a workbook/modal value case-, space- and punctuation-insensitively."""
+        wanted = _squash(text)
+        for member in cls:
+            if wanted in {_squash(member.value), _squash(member.key)}:
+                return member
+        return _QUESTION_TYPE_ALIASES.get(wanted)
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", text.lower())
+
+
+_QUESTION_TYPE_ALIASES = {
+    "yn": QuestionType.YES_NO,
+    "mc": QuestionType.MULTIPLE_CHOICE,
+    "choice": QuestionType.MULTIPLE_CHOICE,
+    "multiplechoices": QuestionType.MULTIPLE_CHOICE,
+    "okay": QuestionType.OK,
+}
+
+
+class CallStatus(StrEnum):
+    """The one status enum used by engine, report, Slack and metrics."""
+
+    CALL_COMPLETED = "CallCompleted"
+    DROP_CALL = "DropCall"  # answered but did not finish: partial answers are kept
+    NO_ANSWER = "NoAnswer"
+    BUSY = "Busy"
+    NOT_CALLABLE = "NotCallable"
+    FAILED = "Failed"
+    CANCELLED = "Cancelled"
+
+    @property
+    def retryable(self) -> bool:
+        """Whether another attempt may reach the person later."""
+        return self in (CallStatus.NO_ANSWER, CallStatus.BUSY)
+
+    @property
+    def reached(self) -> bool:
+        """Whether the person picked up."""
+        return self in (CallStatus.CALL_COMPLETED, CallStatus.DROP_CALL)
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Question(_Frozen):
+    template: str = Field(description="Jinja2 template of what is asked; receiver fields are variables.")
+    type: QuestionType
+
+
+class Receiver(_Frozen):
+    id: str = Field(min_length=1)
+    phone_number: str = Field(description="E.164, e.g. +85212345678", pattern=r"^\+[1-9]\d{6,14}$")
+    fields: dict[str, str] = Field(
+        default_factory=dict,
+        description="Extra receiver columns in workbook order: template variables and report columns.",
+    )
+
+
+class CallingWindow(_Frozen):
+    """Local hours in which calls may start, in the receiver's time zone (or `timezone`)."""
+
+    start: str = Field(default="08:00", pattern=r"^\d{2}:\d{2}$")
+    end: str = Field(default="21:00", pattern=r"^\d{2}:\d{2}$")
+    timezone: str | None = Field(
+        default=None, description="IANA zone; default: the zone of each receiver's phone number."
+    )
+
+
+class JobSettings(_Frozen):
+    """Optional Configures-sheet settings, with the engine's defaults."""
+
+    max_attempts: int = Field(default=2, ge=1, le=10)
+    retry_delay_seconds: int = Field(default=300, ge=0, le=86_400)
+    call_timeout_seconds: int = Field(default=300, ge=30, le=3_600)
+    concurrency: int = Field(default=10, ge=1, le=1_000)
+    max_receivers: int = Field(default=10_000, ge=1, le=100_000)
+    allowed_countries: tuple[str, ...] = Field(
+        default=(), description="ISO 3166 region codes such as HK, GB; empty allows every country."
+    )
+    calling_window: CallingWindow | None = None
+    voice: str = Field(default="Joanna", description="Amazon Polly voice used by the contact flow.")
+    language: str = Field(default="en-US", description="Lex V2 locale.")
+
+
+class SlackOrigin(_Frozen):
+    """Where a job started in Slack: results go back to this thread."""
+
+    team_id: str
+    channel_id: str
+    user_id: str
+    thread_ts: str | None = None
+    card_ts: str | None = None
+
+
+class CallJob(_Frozen):
+    """A call job: the JSON form of this model is the job-queue message (see schemas/)."""
+
+    job_id: str = Field(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9_.-]+$")
+    name: str = ""
+    greeting: str = ""
+    ending: str = ""
+    phone_prefix: str = Field(default="", pattern=r"^\+?\d{0,4}$")
+    questions: tuple[Question, ...] = ()
+    receivers: tuple[Receiver, ...] = ()
+    extra_columns: tuple[str, ...] = Field(
+        default=(), description="Names of the extra receiver columns, in workbook order."
+    )
+    settings: JobSettings = JobSettings()
+    origin: SlackOrigin | None = None
+    created_by: str | None = None
+
+    def receiver(self, receiver_id: str) -> Receiver:
+        for receiver in self.receivers:
+            if receiver.id == receiver_id:
+                return receiver
+        raise KeyError(receiver_id)
+
+
+class CallResult(_Frozen):
+    """Exactly one final result per receiver and job."""
+
+    job_id: str
+    receiver_id: str
+    status: CallStatus
+    answers: tuple[str | None, ...] = Field(
+        default=(), description="Canonical answer per question, in question order; None = no answer."
+    )
+    error: str | None = None
+    call_at: datetime | None = None
+    attempts: int = Field(default=1, ge=0)
+    duration_seconds: float = Field(default=0.0, ge=0)
+
+    def to_json(self) -> dict[str, Any]:
+        return self.model_dump(mode="json")

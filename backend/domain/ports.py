@@ -1,0 +1,58 @@
+"""Interfaces between the domain and its adapters (AWS, SQLite, Slack, terminal).
+
+The domain depends only on these Protocols; `backend/aws`, `backend/local` and `bot/` implement them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from backend.domain.models import CallJob, CallResult
+
+
+@dataclass(frozen=True, slots=True)
+class ReportFiles:
+    """Where the finished report of a job was written (local paths or object keys)."""
+
+    xlsx: str
+    json: str
+    csv: str
+    url: str | None = None  # presigned URL on AWS
+
+    @classmethod
+    def in_dir(cls, directory: Path, job_id: str) -> ReportFiles:
+        return cls(
+            xlsx=str(directory / f"{job_id}.xlsx"),
+            json=str(directory / f"{job_id}.json"),
+            csv=str(directory / f"{job_id}.csv"),
+        )
+
+
+class ResultListener(Protocol):
+    """Receives the stream of results of a job (Slack notifier, terminal)."""
+
+    def on_job_started(self, job: CallJob) -> None: ...
+
+    def on_result(self, job: CallJob, result: CallResult) -> None: ...
+
+    def on_job_finished(
+        self, job: CallJob, results: Sequence[CallResult], report: ReportFiles
+    ) -> None: ...
+
+
+class JobSubmitter(Protocol):
+    """Starts and cancels jobs: the SQS job queue on AWS, the local engine on a laptop.
+
+    `submit` is idempotent on `job.job_id`: submitting the same job twice starts it once.
+    """
+
+    def submit(self, job: CallJob) -> bool:
+        """Return True if this call started the job, False if it was already known."""
+        ...
+
+    def cancel(self, job_id: str, requested_by: str | None = None) -> bool:
+        """Ask the job to stop: calls not yet dialled end as Cancelled. False if unknown/finished."""
+        ...
