@@ -22,7 +22,7 @@ class QuestionType(StrEnum):
 
     @property
     def key(self) -> str:
-        """Identifier-safe name used for bots, flow branches and files: `YesNo`, `MultipleChoice`."""
+        """Identifier-safe name for bots, flow branches and files: `YesNo`."""
         return re.sub(r"[^A-Za-z]", "", self.value.title()) if self is not QuestionType.OK else "OK"
 
     @classmethod
@@ -75,7 +75,9 @@ class _Frozen(BaseModel):
 
 
 class Question(_Frozen):
-    template: str = Field(description="Jinja2 template of what is asked; receiver fields are variables.")
+    template: str = Field(
+        description="Jinja2 template of what is asked; receiver fields are variables."
+    )
     type: QuestionType
 
 
@@ -84,7 +86,7 @@ class Receiver(_Frozen):
     phone_number: str = Field(description="E.164, e.g. +85212345678", pattern=r"^\+[1-9]\d{6,14}$")
     fields: dict[str, str] = Field(
         default_factory=dict,
-        description="Extra receiver columns in workbook order: template variables and report columns.",
+        description="Extra receiver columns in workbook order: template variables.",
     )
 
 
@@ -155,7 +157,8 @@ class CallResult(_Frozen):
     receiver_id: str
     status: CallStatus
     answers: tuple[str | None, ...] = Field(
-        default=(), description="Canonical answer per question, in question order; None = no answer."
+        default=(),
+        description="Canonical answer per question, in question order; None = no answer.",
     )
     error: str | None = None
     call_at: datetime | None = None

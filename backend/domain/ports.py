@@ -1,6 +1,7 @@
 """Interfaces between the domain and its adapters (AWS, SQLite, Slack, terminal).
 
-The domain depends only on these Protocols; `backend/aws`, `backend/local` and `bot/` implement them.
+The domain depends only on these Protocols; `backend/aws`, `backend/local` and `bot/`
+implement them.
 """
 
 from __future__ import annotations
@@ -54,5 +55,5 @@ class JobSubmitter(Protocol):
         ...
 
     def cancel(self, job_id: str, requested_by: str | None = None) -> bool:
-        """Ask the job to stop: calls not yet dialled end as Cancelled. False if unknown/finished."""
+        """Stop the job: calls not yet dialled end as Cancelled. False if unknown or finished."""
         ...

@@ -1,0 +1,1 @@
+"""`make bench`: speed, memory and call-count figures, printed (never asserted)."""
