@@ -1,0 +1,260 @@
+"""The state of one call (one attempt to reach one receiver) and what the contact flow does next.
+
+`call_id` is `f"{job_id}:{receiver_id}:{attempt}"`: unique per attempt, readable in logs, and the
+same value the dialer uses as Connect's `ClientToken`. It is the only contact attribute.
+
+The session is JSON-serialisable (`to_json` / `from_json`) so the AWS adapter can keep it in
+DynamoDB and the local engine in SQLite. `version` is bumped by the store on every save
+(optimistic locking). `task_token` is AWS-only and never goes into contact attributes.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal, Protocol
+
+from pydantic import BaseModel, Field
+
+from backend.domain.answers import ANSWER_SLOT, normalise_answer
+from backend.domain.disconnects import status_for
+from backend.domain.models import CallJob, CallResult, CallStatus, QuestionType, Receiver
+
+MAX_REASKS = 2  # Repeat/Fallback/silence re-ask a question at most twice, then move on
+
+SORRY = "Sorry, I didn't catch that."
+
+_SPEAK = re.compile(r"^\s*<speak>(.*)</speak>\s*$", re.DOTALL)
+
+
+def call_id_for(job_id: str, receiver_id: str, attempt: int) -> str:
+    return f"{job_id}:{receiver_id}:{attempt}"
+
+
+def join_ssml(*parts: str) -> str:
+    """Join `<speak>` documents (or plain text) into one `<speak>` document."""
+    inner = []
+    for part in parts:
+        match = _SPEAK.match(part)
+        text = (match.group(1) if match else part).strip()
+        if text:
+            inner.append(text)
+    return "<speak>" + " ".join(inner) + "</speak>"
+
+
+class StaleSession(Exception):
+    """The session changed in the store since it was read (optimistic lock lost)."""
+
+
+class PromptSet(Protocol):
+    """What `speech.Speech.prompts(receiver)` returns."""
+
+    @property
+    def greeting(self) -> str: ...
+    @property
+    def questions(self) -> Sequence[str]: ...
+    @property
+    def ending(self) -> str: ...
+
+
+@dataclass(frozen=True, slots=True)
+class FlowAction:
+    """What the contact flow does next: ask a question or say the ending and hang up."""
+
+    action: Literal["ask", "end"]
+    prompt: str
+    question_type: str = ""
+    question_number: str = ""
+
+    def to_map(self) -> dict[str, str]:
+        return {
+            "action": self.action,
+            "prompt": self.prompt,
+            "question_type": self.question_type,
+            "question_number": self.question_number,
+        }
+
+
+class SessionQuestion(BaseModel):
+    prompt: str
+    type: QuestionType
+
+
+class CallSession(BaseModel):
+    call_id: str
+    job_id: str
+    receiver_id: str
+    attempt: int = Field(ge=1)
+    greeting: str
+    questions: list[SessionQuestion]
+    ending: str
+    index: int = 0
+    answers: list[str | None] = Field(default_factory=list)
+    retries: int = 0
+    status: Literal["dialing", "in_progress", "ended"] = "dialing"
+    started_at: datetime
+    connected_at: datetime | None = None
+    ended_at: datetime | None = None
+    task_token: str | None = None
+    transcript: list[str] = Field(default_factory=list)
+    result: CallResult | None = None
+    version: int = 0
+
+    @classmethod
+    def new(
+        cls,
+        job: CallJob,
+        receiver: Receiver,
+        attempt: int,
+        prompts: PromptSet,
+        *,
+        now: datetime | None = None,
+        task_token: str | None = None,
+    ) -> CallSession:
+        """A session for one attempt; prompts are rendered once, at dial time."""
+        if len(prompts.questions) != len(job.questions):
+            raise ValueError("one prompt per question is needed")
+        return cls(
+            call_id=call_id_for(job.job_id, receiver.id, attempt),
+            job_id=job.job_id,
+            receiver_id=receiver.id,
+            attempt=attempt,
+            greeting=prompts.greeting,
+            questions=[
+                SessionQuestion(prompt=p, type=q.type)
+                for p, q in zip(prompts.questions, job.questions, strict=True)
+            ],
+            ending=prompts.ending,
+            started_at=now or datetime.now(UTC),
+            task_token=task_token,
+        )
+
+    # --- the contact flow's operations ---------------------------------------------------------
+
+    @property
+    def finished(self) -> bool:
+        return self.result is not None
+
+    def start(self, now: datetime | None = None) -> FlowAction:
+        """The person answered: greeting + first question (or the ending if there is none)."""
+        if self.finished:
+            return self._end_action()
+        if self.status == "in_progress":  # a repeated start: say the current question again
+            return self._ask(self.index)
+        self.status = "in_progress"
+        self.connected_at = now or datetime.now(UTC)
+        if not self.questions:
+            self.finish(now)
+            return FlowAction("end", join_ssml(self.greeting, self.ending))
+        action = self._ask(0)
+        return FlowAction("ask", join_ssml(self.greeting, action.prompt), action.question_type, "1")
+
+    def record_answer(
+        self, intent: str | None, slot: str | None, now: datetime | None = None
+    ) -> FlowAction:
+        """One bot turn on the current question; `intent=None` is silence (like Fallback)."""
+        if self.finished:
+            return self._end_action()
+        if self.status == "dialing":  # an answer before start: the start event was lost
+            return self.start(now)
+        question = self.questions[self.index]
+        answer = normalise_answer(question.type, intent, {ANSWER_SLOT: slot or None})
+        if answer is None and self.retries < MAX_REASKS:
+            self.retries += 1
+            repeat = (intent or "").lower().startswith("repeat")
+            action = self._ask(self.index)
+            prompt = action.prompt if repeat else join_ssml(SORRY, action.prompt)
+            return FlowAction("ask", prompt, action.question_type, action.question_number)
+        self.answers.append(answer)
+        self.index += 1
+        self.retries = 0
+        if self.index >= len(self.questions):
+            self.finish(now)
+            return self._end_action()
+        return self._ask(self.index)
+
+    def record_silence(self, now: datetime | None = None) -> FlowAction:
+        return self.record_answer(None, None, now)
+
+    def finish(self, now: datetime | None = None) -> CallResult:
+        """The flow reached its end: `CallCompleted` (idempotent)."""
+        if self.result is not None:
+            return self.result
+        return self._close(CallStatus.CALL_COMPLETED, None, now)
+
+    def end_from_disconnect(
+        self, reason: str | None, connected: bool, now: datetime | None = None
+    ) -> CallResult:
+        """The call ended before the flow did: status from the disconnects table (idempotent)."""
+        if self.result is not None:
+            return self.result
+        connected = connected or self.connected_at is not None
+        disposition = status_for(reason, connected)
+        return self._close(disposition.status, disposition.error, now)
+
+    def end_with(
+        self, status: CallStatus, error: str | None, now: datetime | None = None
+    ) -> CallResult:
+        """End for a reason of the engine's own (timeout, dialer error, interrupted)."""
+        if self.result is not None:
+            return self.result
+        return self._close(status, error, now)
+
+    # --- helpers ---------------------------------------------------------------------------------
+
+    def _ask(self, index: int) -> FlowAction:
+        question = self.questions[index]
+        return FlowAction("ask", question.prompt, question.type.key, str(index + 1))
+
+    def _end_action(self) -> FlowAction:
+        return FlowAction("end", join_ssml(self.ending))
+
+    def _close(self, status: CallStatus, error: str | None, now: datetime | None) -> CallResult:
+        self.ended_at = now or datetime.now(UTC)
+        self.status = "ended"
+        answers: tuple[str | None, ...] = ()
+        if status.reached:
+            answers = tuple(self.answers) + (None,) * (len(self.questions) - len(self.answers))
+        duration = max(0.0, (self.ended_at - self.started_at).total_seconds())
+        self.result = CallResult(
+            job_id=self.job_id,
+            receiver_id=self.receiver_id,
+            status=status,
+            answers=answers,
+            error=error,
+            call_at=self.started_at,
+            attempts=self.attempt,
+            duration_seconds=duration,
+        )
+        return self.result
+
+    def to_json(self) -> dict[str, Any]:
+        return self.model_dump(mode="json")
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any] | str) -> CallSession:
+        if isinstance(data, str):
+            return cls.model_validate_json(data)
+        return cls.model_validate(data)
+
+
+class SessionStore(Protocol):
+    """Where call sessions live: SQLite locally, DynamoDB on AWS."""
+
+    def create(self, session: CallSession) -> None:
+        """Store a new session; raises `StaleSession` if its call id already exists."""
+        ...
+
+    def get(self, call_id: str) -> CallSession | None: ...
+
+    def save(self, session: CallSession) -> None:
+        """Write if the stored version is `session.version`, then bump it; else `StaleSession`."""
+        ...
+
+
+class CallCompletion(Protocol):
+    """Delivers the final result of a call (AWS: SendTaskSuccess; local: the engine)."""
+
+    def complete(self, session: CallSession, result: CallResult) -> None: ...

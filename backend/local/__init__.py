@@ -1,0 +1,1 @@
+"""Laptop adapters: SQLite store, local engine, simulated dialer, phone simulator."""
