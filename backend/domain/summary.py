@@ -1,0 +1,119 @@
+"""Counts per status and answer tallies per question: the report's Summary sheet, the Slack job
+card and the terminal all show this one computation."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from backend.domain.answers import NO_ANSWER, answer_categories
+from backend.domain.models import CallJob, CallResult, CallStatus, QuestionType
+
+TOP_VALUES = 10  # open answers (numbers, dates, times): how many distinct values are listed
+OTHER = "Other"
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerTally:
+    """How one question was answered, over the finished results."""
+
+    number: int  # 1-based, as in the report's "Question N" column
+    question_type: QuestionType
+    template: str
+    counts: tuple[tuple[str, int], ...]  # (answer, count) in display order, "No answer" last
+
+    @property
+    def answered(self) -> int:
+        return sum(count for answer, count in self.counts if answer != NO_ANSWER)
+
+    def count(self, answer: str) -> int:
+        return dict(self.counts).get(answer, 0)
+
+
+@dataclass(frozen=True, slots=True)
+class JobSummary:
+    job_id: str
+    total: int  # receivers in the job (plus any result for a receiver the job does not list)
+    done: int  # receivers with a final result
+    statuses: Mapping[CallStatus, int]  # every CallStatus in enum order, zero included
+    questions: tuple[AnswerTally, ...]
+
+    @property
+    def pending(self) -> int:
+        return self.total - self.done
+
+    @property
+    def reached(self) -> int:
+        return sum(count for status, count in self.statuses.items() if status.reached)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "job_id": self.job_id,
+            "total": self.total,
+            "done": self.done,
+            "pending": self.pending,
+            "statuses": {status.value: count for status, count in self.statuses.items()},
+            "questions": [
+                {
+                    "number": tally.number,
+                    "type": tally.question_type.value,
+                    "template": tally.template,
+                    "answers": dict(tally.counts),
+                }
+                for tally in self.questions
+            ],
+        }
+
+
+def latest_results(results: Iterable[CallResult]) -> dict[str, CallResult]:
+    """One result per receiver id: a later result for a receiver supersedes an earlier one."""
+    latest: dict[str, CallResult] = {}
+    for result in results:
+        latest[result.receiver_id] = result
+    return latest
+
+
+def summary(job: CallJob, results: Iterable[CallResult]) -> JobSummary:
+    """Summarise the results received so far (pass them all, in any order; duplicates allowed)."""
+    latest = latest_results(results)
+    known = {receiver.id for receiver in job.receivers}
+    unknown = sum(1 for receiver_id in latest if receiver_id not in known)
+    statuses = Counter(result.status for result in latest.values())
+    return JobSummary(
+        job_id=job.job_id,
+        total=len(job.receivers) + unknown,
+        done=len(latest),
+        statuses={status: statuses.get(status, 0) for status in CallStatus},
+        questions=tuple(
+            _tally(number, question.type, question.template, latest.values())
+            for number, question in enumerate(job.questions, start=1)
+        ),
+    )
+
+
+def _tally(
+    number: int, question_type: QuestionType, template: str, results: Iterable[CallResult]
+) -> AnswerTally:
+    index = number - 1
+    answers = Counter(
+        result.answers[index] if index < len(result.answers) else None for result in results
+    )
+    missing = answers.pop(None, 0)
+    fixed = answer_categories(question_type)
+    counts: list[tuple[str, int]]
+    if fixed is not None:
+        counts = [(answer, answers.get(answer, 0)) for answer in fixed]
+        # A stray value (should not happen) is still counted, never dropped.
+        counts += sorted((a, c) for a, c in answers.items() if a is not None and a not in fixed)
+    else:
+        ranked = sorted(
+            ((a, c) for a, c in answers.items() if a is not None), key=lambda ac: (-ac[1], ac[0])
+        )
+        counts = ranked[:TOP_VALUES]
+        rest = sum(count for _, count in ranked[TOP_VALUES:])
+        if rest:
+            counts.append((OTHER, rest))
+    counts.append((NO_ANSWER, missing))
+    return AnswerTally(number, question_type, template, tuple(counts))
