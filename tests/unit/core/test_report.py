@@ -1,0 +1,266 @@
+"""The report: Results/Summary/Questions sheets, JSON and CSV, and the shared JobSummary."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from backend.domain.models import CallJob, CallResult, CallStatus, Question, QuestionType, Receiver
+from backend.domain.report import (
+    ReportInputError,
+    load_results_json,
+    result_columns,
+    results_csv,
+    results_json,
+    write_report,
+    write_xlsx,
+)
+from backend.domain.summary import OTHER, TOP_VALUES, summary
+
+QUESTIONS = (
+    Question(template="Will {{ name }} come?", type=QuestionType.YES_NO),
+    Question(template="Pick A to E", type=QuestionType.MULTIPLE_CHOICE),
+    Question(template="How many?", type=QuestionType.NUMBER),
+    Question(template="Which day?", type=QuestionType.DATE),
+)
+
+
+def make_job(count: int = 4) -> CallJob:
+    return CallJob(
+        job_id="class-1a-0123456789",
+        greeting="Hello {{ name }}",
+        questions=QUESTIONS,
+        receivers=tuple(
+            Receiver(
+                id=f"r{i}",
+                phone_number=f"+8525123{i:04d}",
+                fields={"name": f"Name {i}", "class": "1A"},
+            )
+            for i in range(count)
+        ),
+        extra_columns=("name", "class"),
+    )
+
+
+def result(
+    receiver_id: str, status: CallStatus, *answers: str | None, **extra: object
+) -> CallResult:
+    return CallResult(
+        job_id="class-1a-0123456789",
+        receiver_id=receiver_id,
+        status=status,
+        answers=tuple(answers),
+        **extra,  # type: ignore[arg-type]
+    )
+
+
+CALLED_AT = datetime(2026, 11, 28, 9, 30, tzinfo=UTC)
+RESULTS = [
+    result("r2", CallStatus.NO_ANSWER, attempts=2),
+    result(
+        "r0",
+        CallStatus.CALL_COMPLETED,
+        "Yes",
+        "B",
+        "12",
+        "2026-11-30",
+        call_at=CALLED_AT,
+        duration_seconds=42.5,
+    ),
+    result("r1", CallStatus.DROP_CALL, "No", None, None, None, call_at=CALLED_AT),
+]
+
+
+def sheet_rows(path: Path, name: str) -> list[tuple[object, ...]]:
+    book = openpyxl.load_workbook(path)
+    return [
+        row for row in book[name].iter_rows(values_only=True) if any(v is not None for v in row)
+    ]
+
+
+def test_results_sheet_keeps_original_column_order_and_one_row_per_receiver(tmp_path: Path) -> None:
+    target = tmp_path / "report.xlsx"
+    write_xlsx(make_job(), RESULTS, target)
+    rows = sheet_rows(target, "Results")
+    assert rows[0] == (
+        "task_id",
+        "receiver_id",
+        "call_at",
+        "status",
+        "error",
+        "phone_number",
+        "name",
+        "class",
+        "Question 1",
+        "Question 2",
+        "Question 3",
+        "Question 4",
+        "attempts",
+        "duration_seconds",
+    )
+    assert [row[1] for row in rows[1:]] == ["r0", "r1", "r2", "r3"]  # receiver order, none dropped
+    first = dict(zip(rows[0], rows[1], strict=True))
+    assert first["task_id"] == "class-1a-0123456789"
+    assert first["phone_number"] == "+85251230000"  # the owner's own file: not masked
+    assert first["status"] == "CallCompleted"
+    assert first["call_at"] == datetime(2026, 11, 28, 9, 30)  # UTC, Excel has no zones
+    assert first["Question 3"] == 12  # a real number
+    assert first["Question 4"] in (date(2026, 11, 30), datetime(2026, 11, 30))
+    assert first["duration_seconds"] == 42.5
+    pending = dict(zip(rows[0], rows[4], strict=True))
+    assert pending["receiver_id"] == "r3"
+    assert pending["status"] is None
+    assert pending["name"] == "Name 3"
+
+
+def test_summary_sheet_has_every_status_and_answer_distribution_with_charts(tmp_path: Path) -> None:
+    target = tmp_path / "report.xlsx"
+    write_xlsx(make_job(), RESULTS, target)
+    book = openpyxl.load_workbook(target)
+    cells = {row[0]: row[1] for row in book["Summary"].iter_rows(values_only=True) if row[0]}
+    for status in CallStatus:
+        assert status.value in cells
+    assert cells["CallCompleted"] == 1
+    assert cells["Busy"] == 0
+    assert cells["Done"] == 3
+    assert cells["Pending"] == 1
+    assert len(book["Summary"]._charts) == 1 + len(QUESTIONS)
+    questions = sheet_rows(target, "Questions")
+    assert questions[1] == (1, "Yes/No", "Will {{ name }} come?")
+    assert len(questions) == 1 + len(QUESTIONS)
+
+
+def test_text_that_looks_like_a_formula_stays_text(tmp_path: Path) -> None:
+    job = make_job(1).model_copy(
+        update={
+            "receivers": (
+                Receiver(
+                    id="r0",
+                    phone_number="+85251230000",
+                    fields={"name": '=HYPERLINK("http://x")', "class": "#N/A"},
+                ),
+            )
+        }
+    )
+    bad = result("r0", CallStatus.FAILED, error="broken\x01 line")
+    target = tmp_path / "report.xlsx"
+    write_xlsx(job, [bad], target)
+    book = openpyxl.load_workbook(target)
+    row = list(next(book["Results"].iter_rows(min_row=2, max_row=2)))
+    assert row[6].value == '=HYPERLINK("http://x")'
+    assert row[6].data_type == "s"
+    assert row[7].value == "#N/A"
+    assert row[4].value == "broken line"  # control characters Excel refuses are dropped
+    text = results_csv(job, [bad])
+    assert "'=HYPERLINK" in text
+
+
+def test_summary_counts_statuses_and_tallies_answers() -> None:
+    job = make_job()
+    result_summary = summary(job, RESULTS)
+    assert (result_summary.total, result_summary.done, result_summary.pending) == (4, 3, 1)
+    assert list(result_summary.statuses) == list(CallStatus)
+    assert result_summary.statuses[CallStatus.NO_ANSWER] == 1
+    assert result_summary.reached == 2
+    yes_no, choice, number, day = result_summary.questions
+    assert yes_no.counts == (("Yes", 1), ("No", 1), ("No answer", 1))
+    assert choice.counts == (("A", 0), ("B", 1), ("C", 0), ("D", 0), ("E", 0), ("No answer", 2))
+    assert number.counts == (("12", 1), ("No answer", 2))
+    assert day.answered == 1
+    assert json.dumps(result_summary.to_json())  # JSON-ready for Slack and files
+
+
+def test_summary_lists_top_open_values_then_other() -> None:
+    job = make_job(TOP_VALUES + 5).model_copy(update={"questions": (QUESTIONS[2],)})
+    results = [
+        result(f"r{i}", CallStatus.CALL_COMPLETED, str(i % (TOP_VALUES + 2)))
+        for i in range(TOP_VALUES + 5)
+    ]
+    tally = summary(job, results).questions[0]
+    labels = [label for label, _ in tally.counts]
+    assert labels[0] in {"0", "1", "2"}  # the values said twice come first
+    assert labels[-2:] == [OTHER, "No answer"]
+    assert sum(count for _, count in tally.counts) == TOP_VALUES + 5
+
+
+def test_later_result_supersedes_and_unknown_receiver_is_kept() -> None:
+    job = make_job(2)
+    results = [
+        result("r0", CallStatus.NO_ANSWER),
+        result("r0", CallStatus.CALL_COMPLETED, "Yes"),
+        result("stranger", CallStatus.FAILED, error="not in the job"),
+    ]
+    rows = list(csv.DictReader(io.StringIO(results_csv(job, results))))
+    assert [(r["receiver_id"], r["status"]) for r in rows] == [
+        ("r0", "CallCompleted"),
+        ("r1", ""),
+        ("stranger", "Failed"),
+    ]
+    assert summary(job, results).total == 3
+
+
+def test_csv_has_the_results_columns() -> None:
+    job = make_job()
+    rows = list(csv.reader(io.StringIO(results_csv(job, RESULTS))))
+    assert rows[0] == result_columns(job)
+    assert rows[1][:4] == ["class-1a-0123456789", "r0", "2026-11-28T09:30:00Z", "CallCompleted"]
+    assert rows[1][8:12] == ["Yes", "B", "12", "2026-11-30"]
+    assert len(rows) == 5
+
+
+def test_json_round_trips_and_has_summary() -> None:
+    job = make_job()
+    data = results_json(job, RESULTS)
+    loaded_job, loaded = load_results_json(json.dumps(data))
+    assert loaded_job == job
+    assert [r.receiver_id for r in loaded] == ["r0", "r1", "r2"]
+    assert loaded[0] == RESULTS[1]
+    assert data["summary"]["statuses"]["CallCompleted"] == 1
+    assert data["rows"][3]["receiver_id"] == "r3"
+    assert data["rows"][3]["status"] is None
+
+
+@pytest.mark.parametrize(
+    ("payload", "message"),
+    [
+        ("{not json", "not valid JSON"),
+        ("[1, 2]", "JSON object"),
+        ('{"results": []}', "missing field `job`"),
+        ('{"job": {"job_id": "j"}, "results": {}}', "`results` must be a list"),
+        ('{"job": {"job_id": "bad id!"}, "results": []}', "job.job_id"),
+        (
+            '{"job": {"job_id": "j"}, "results": [{"job_id": "j", "receiver_id": "1",'
+            ' "status": "Maybe"}]}',
+            "results[0].status",
+        ),
+    ],
+)
+def test_bad_results_json_names_the_field(payload: str, message: str) -> None:
+    with pytest.raises(ReportInputError, match=message.replace("[", r"\[").replace("]", r"\]")):
+        load_results_json(payload)
+
+
+def test_write_report_writes_all_three_files(tmp_path: Path) -> None:
+    files = write_report(make_job(), RESULTS, tmp_path / "out")
+    assert Path(files.xlsx).name == "class-1a-0123456789.xlsx"
+    for name in (files.xlsx, files.json, files.csv):
+        assert Path(name).stat().st_size > 0
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(
+        Path(n).name for n in (files.xlsx, files.json, files.csv)
+    )  # no temporary files left behind
+    text = Path(files.csv).read_text(encoding="utf-8-sig")
+    assert text == results_csv(make_job(), RESULTS)
+    assert json.loads(Path(files.json).read_text())["format"] == "callouts-results/1"
+
+
+def test_empty_job_still_writes_a_report(tmp_path: Path) -> None:
+    job = CallJob(job_id="empty")
+    target = tmp_path / "empty.xlsx"
+    write_xlsx(job, [], target)
+    assert sheet_rows(target, "Results")[0][:3] == ("task_id", "receiver_id", "call_at")
