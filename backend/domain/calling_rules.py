@@ -1,7 +1,7 @@
 """Calling window: may this receiver be called now, and if not, when next?
 
 The window is in the receiver's local time: `CallingWindow.timezone` if set, else every time zone
-of the phone number (`phonenumbers.timezone`). A number spanning several zones (US, Australia) is
+of the phone number (`phones.time_zones`). A number spanning several zones (US, Australia) is
 called only when the window is open in *all* of them; a number with no known zone uses UTC.
 A window whose end is before its start wraps midnight (`20:00`-`06:00`); equal ends mean all day.
 """
@@ -12,21 +12,14 @@ from datetime import UTC, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import phonenumbers
-from phonenumbers import timezone as phone_timezones
-
 from backend.domain.models import CallingWindow, Receiver
+from backend.domain.phones import time_zones
 
 
 @lru_cache(maxsize=4096)
 def time_zones_for(phone_number: str) -> tuple[str, ...]:
     """IANA zones of an E.164 number; () when unknown or unparsable."""
-    try:
-        number = phonenumbers.parse(phone_number, None)
-    except phonenumbers.NumberParseException:
-        return ()
-    zones = phone_timezones.time_zones_for_number(number)
-    return tuple(z for z in zones if z and z != phone_timezones.UNKNOWN_TIMEZONE)
+    return time_zones(phone_number)
 
 
 @lru_cache(maxsize=512)

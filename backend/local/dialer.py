@@ -1,0 +1,107 @@
+"""The local "dialer": runs one call on the phone simulator, through the real contact flow and
+the real flow Lambda logic (`call_flow.handle_flow_event`) against the SQLite session store.
+
+The only contact attribute is the call id, as on Amazon Connect. People come from a
+`PeopleSource`: a mapping receiver id -> simulated person per attempt (`load_answers_csv`), or a
+callable taking the job (`random_people`). Attempt k uses the k-th person, or the last one when
+the list is shorter; a receiver nobody scripted does not answer.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping, Sequence
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from backend.domain.call_flow import handle_flow_event
+from backend.domain.models import CallResult
+from backend.domain.session import CallSession, SessionStore
+from backend.local.engine import CallRequest, DialOutcome, PeopleSource, people_for
+
+
+class _EngineCompletion:
+    """Locally the engine reads the finished session after the call: nothing to send."""
+
+    def complete(self, session: CallSession, result: CallResult) -> None:
+        return None
+
+
+class SimulatorDialer:
+    """`engine.Dialer` backed by `backend.local.simulator.PhoneSimulator`."""
+
+    def __init__(
+        self,
+        store: SessionStore,
+        people: PeopleSource,
+        *,
+        flow_path: Path | None = None,
+        bots_dir: Path | None = None,
+        reference_date: date | None = None,
+    ) -> None:
+        self.store = store
+        self.people = people
+        self.flow_path = flow_path
+        self.bots_dir = bots_dir
+        self.reference_date = reference_date
+        self._local = threading.local()
+        self._people: dict[str, Mapping[str, Sequence[Any]]] = {}
+        self._lock = threading.Lock()
+        self._shared: tuple[Any, Any] | None = None
+
+    def _flow_and_bots(self) -> tuple[Any, Any]:
+        with self._lock:
+            if self._shared is None:
+                from backend.flows import OUTBOUND_CALL_FLOW, load_flow
+                from backend.local.simulator import BotLibrary
+
+                flow = load_flow(self.flow_path or OUTBOUND_CALL_FLOW)
+                bots = (
+                    BotLibrary.load(self.bots_dir, self.reference_date)
+                    if self.bots_dir
+                    else BotLibrary.load(reference_date=self.reference_date)
+                )
+                self._shared = (flow, bots)
+            return self._shared
+
+    def _simulator(self) -> Any:
+        simulator = getattr(self._local, "simulator", None)
+        if simulator is None:
+            from backend.flows import CALL_FLOW_FUNCTION
+            from backend.local.simulator import PhoneSimulator
+
+            flow, bots = self._flow_and_bots()
+            completion = _EngineCompletion()
+            store = self.store
+
+            def call_flow_function(event: dict[str, Any], context: object) -> dict[str, str]:
+                return handle_flow_event(event, store, completion)
+
+            simulator = PhoneSimulator(flow, bots, {CALL_FLOW_FUNCTION: call_flow_function})
+            self._local.simulator = simulator
+        return simulator
+
+    def person_for(self, request: CallRequest) -> Any:
+        job_id = request.job.job_id
+        with self._lock:
+            people = self._people.get(job_id)
+            if people is None:
+                people = people_for(self.people, request.job)
+                self._people[job_id] = people
+        scripted = people.get(request.receiver.id)
+        if not scripted:
+            from backend.local.simulator import SimulatedPerson
+
+            return SimulatedPerson(pickup="no_answer", utterances=[], hang_up_after=None)
+        return scripted[min(request.attempt, len(scripted)) - 1]
+
+    def dial(self, request: CallRequest) -> DialOutcome:
+        person = self.person_for(request)
+        outcome = self._simulator().call(request.call_id, {"call_id": request.call_id}, person)
+        return DialOutcome(
+            connected=bool(outcome.connected),
+            disconnect_reason=str(outcome.disconnect_reason),
+            duration_seconds=float(outcome.duration_seconds),
+            transcript=tuple(outcome.transcript),
+        )
