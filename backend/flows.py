@@ -215,7 +215,7 @@ def _check_action(
     for name in rule.required_parameters:
         if name not in parameters:
             problems.append(f"{identifier}: {action_type} needs the parameter {name}")
-    problems.extend(_check_parameters(identifier, action_type, parameters))
+    problems.extend(_check_parameters(identifier, str(action_type), parameters))
 
     transitions = action.get("Transitions", {})
     if not isinstance(transitions, Mapping):

@@ -1,0 +1,45 @@
+"""Phone simulator: runs `contact_flows/` against simulated people answering through `lex_bots/`."""
+
+from backend.local.simulator.executor import (
+    CONTACT_FLOW_DISCONNECT,
+    CUSTOMER_DISCONNECT,
+    TELECOM_BUSY,
+    TELECOM_NUMBER_INVALID,
+    TELECOM_UNANSWERED,
+    CallOutcome,
+    FlowExecutionError,
+    PhoneSimulator,
+    TranscriptLine,
+    spoken_text,
+)
+from backend.local.simulator.lex import BotLibrary, BotMatcher, LexResult
+from backend.local.simulator.people import (
+    NOBODY,
+    AnswersFileError,
+    SimulatedPerson,
+    load_answers_csv,
+    person_for,
+    random_people,
+)
+
+__all__ = [
+    "CONTACT_FLOW_DISCONNECT",
+    "CUSTOMER_DISCONNECT",
+    "NOBODY",
+    "TELECOM_BUSY",
+    "TELECOM_NUMBER_INVALID",
+    "TELECOM_UNANSWERED",
+    "AnswersFileError",
+    "BotLibrary",
+    "BotMatcher",
+    "CallOutcome",
+    "FlowExecutionError",
+    "LexResult",
+    "PhoneSimulator",
+    "SimulatedPerson",
+    "TranscriptLine",
+    "load_answers_csv",
+    "person_for",
+    "random_people",
+    "spoken_text",
+]

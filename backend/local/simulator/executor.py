@@ -1,0 +1,400 @@
+"""The phone simulator: runs a contact-flow file action by action against a simulated person.
+
+It does what Amazon Connect does with the flow, in-process and without sleeping:
+InvokeLambdaFunction calls the function registered for the flow's `LambdaFunctionARN` with a
+Connect-shaped event and keeps the returned flat map as `$.External`; ConnectParticipantWithLexBot
+plays the prompt, takes the person's next utterance and matches it against the bot's definition
+(`$.Lex.IntentName`, `$.Lex.Slots.answer`); an action type it does not know stops the call with
+an error, never a skip.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Literal
+
+from backend.flows import ACTION_RULES, check_flow, is_known_reference
+from backend.local.simulator.lex import BotLibrary, LexResult
+from backend.local.simulator.people import SimulatedPerson
+
+FlowFunction = Callable[[dict[str, Any], Any], Any]
+
+# Connect's DisconnectReason values the simulator produces.
+CONTACT_FLOW_DISCONNECT = "CONTACT_FLOW_DISCONNECT"
+CUSTOMER_DISCONNECT = "CUSTOMER_DISCONNECT"
+TELECOM_UNANSWERED = "TELECOM_UNANSWERED"
+TELECOM_BUSY = "TELECOM_BUSY"
+TELECOM_NUMBER_INVALID = "TELECOM_NUMBER_INVALID"
+
+# Simulated time (never slept).
+SECONDS_PER_WORD = 0.4
+SECONDS_PER_ANSWER = 2.0
+SILENCE_SECONDS = 5.0  # the bot's input timeout
+RING_SECONDS = 6.0  # ringing before a person picks up
+NO_ANSWER_SECONDS = 30.0
+BUSY_SECONDS = 2.0
+INVALID_SECONDS = 1.0
+LAMBDA_SECONDS = 0.05
+
+_KEYPAD = re.compile(r"^[0-9*#]+$")
+_TAG = re.compile(r"<[^>]+>")
+_PLACEHOLDER = re.compile(r"^\$\{([^}]+)\}$")
+
+
+class FlowExecutionError(RuntimeError):
+    """The flow cannot be run as written (unknown action, missing branch or function)."""
+
+
+@dataclass(frozen=True)
+class TranscriptLine:
+    """One thing said on the call: by the system (a prompt) or the person (what Lex heard)."""
+
+    speaker: Literal["system", "person"]
+    text: str
+    intent: str | None = None
+    answer: str | None = None
+
+
+@dataclass
+class CallOutcome:
+    connected: bool
+    disconnect_reason: str
+    transcript: list[TranscriptLine] = field(default_factory=list)
+    duration_seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class SimulatedLambdaContext:
+    """The few Lambda context attributes handlers read (Powertools logs some of them)."""
+
+    function_name: str = "CallFlowFunction"
+    invoked_function_arn: str = "arn:aws:lambda:local:000000000000:function:CallFlowFunction"
+    memory_limit_in_mb: int = 256
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    log_group_name: str = "/aws/lambda/CallFlowFunction"
+    log_stream_name: str = "simulator"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 8_000
+
+
+def spoken_text(prompt: str) -> str:
+    """What a listener hears from an SSML prompt: tags dropped, entities decoded."""
+    return " ".join(html.unescape(_TAG.sub(" ", prompt)).split())
+
+
+class _HungUp(Exception):
+    pass
+
+
+@dataclass
+class _Call:
+    contact_id: str
+    attributes: dict[str, str]
+    person: SimulatedPerson
+    phone_number: str | None
+    external: dict[str, str] = field(default_factory=dict)
+    lex: LexResult | None = None
+    transcript: list[TranscriptLine] = field(default_factory=list)
+    duration: float = RING_SECONDS
+    next_utterance: int = 0
+    turns_answered: int = 0
+    loops: dict[str, int] = field(default_factory=dict)
+
+    def say(self, prompt: str) -> None:
+        text = spoken_text(prompt)
+        self.transcript.append(TranscriptLine("system", text))
+        self.duration += SECONDS_PER_WORD * len(text.split())
+
+    def hang_up_now(self) -> bool:
+        limit = self.person.hang_up_after
+        return limit is not None and self.turns_answered >= limit
+
+    def take_utterance(self) -> str:
+        utterances = self.person.utterances
+        if self.next_utterance >= len(utterances):
+            return ""
+        self.next_utterance += 1
+        return utterances[self.next_utterance - 1]
+
+
+class PhoneSimulator:
+    """Runs calls through one flow with the bots of a BotLibrary and the flow's functions.
+
+    `functions` maps a flow's `LambdaFunctionARN` to a callable `(event, context) -> dict`: by
+    placeholder name (`CallFlowFunctionArn` for `${CallFlowFunctionArn}`) or by the literal ARN.
+    """
+
+    def __init__(
+        self,
+        flow: Mapping[str, Any],
+        bots: BotLibrary,
+        functions: Mapping[str, FlowFunction],
+        *,
+        check: bool = True,
+        max_steps: int = 1_000,
+    ) -> None:
+        if check:
+            problems = check_flow(flow)
+            if problems:
+                raise FlowExecutionError("the flow has problems: " + "; ".join(problems))
+        actions = flow.get("Actions", [])
+        self._actions: dict[str, Mapping[str, Any]] = {
+            action["Identifier"]: action for action in actions if isinstance(action, Mapping)
+        }
+        self._start = str(flow.get("StartAction", ""))
+        self.bots = bots
+        self.functions = dict(functions)
+        self.max_steps = max_steps
+
+    def call(
+        self,
+        contact_id: str,
+        attributes: dict[str, str],
+        person: SimulatedPerson,
+        *,
+        phone_number: str | None = None,
+    ) -> CallOutcome:
+        """Dial one person and run the flow until it disconnects or the person hangs up."""
+        if person.pickup == "no_answer":
+            return CallOutcome(
+                False,
+                TELECOM_UNANSWERED,
+                [TranscriptLine("system", "(no answer)")],
+                NO_ANSWER_SECONDS,
+            )
+        if person.pickup == "busy":
+            return CallOutcome(
+                False, TELECOM_BUSY, [TranscriptLine("system", "(busy)")], BUSY_SECONDS
+            )
+        if person.pickup == "invalid":
+            return CallOutcome(
+                False,
+                TELECOM_NUMBER_INVALID,
+                [TranscriptLine("system", "(number not in service)")],
+                INVALID_SECONDS,
+            )
+        call = _Call(contact_id, dict(attributes), person, phone_number)
+        try:
+            reason = self._run(call)
+        except _HungUp:
+            call.transcript.append(TranscriptLine("person", "(hangs up)"))
+            reason = CUSTOMER_DISCONNECT
+        return CallOutcome(True, reason, call.transcript, round(call.duration, 2))
+
+    # ------------------------------------------------------------------ the flow
+
+    def _run(self, call: _Call) -> str:
+        identifier = self._start
+        for _ in range(self.max_steps):
+            action = self._actions.get(identifier)
+            if action is None:
+                raise FlowExecutionError(f"the flow goes to {identifier!r}, which does not exist")
+            action_type = str(action.get("Type"))
+            if action_type == "DisconnectParticipant":
+                return CONTACT_FLOW_DISCONNECT
+            step = self._steps.get(action_type)
+            if step is None or action_type not in ACTION_RULES:
+                raise FlowExecutionError(
+                    f"{identifier}: the simulator cannot run action type {action_type!r}"
+                )
+            identifier = step(self, call, identifier, action)
+        raise FlowExecutionError(f"the flow ran {self.max_steps} actions without ending the call")
+
+    def _resolve(self, call: _Call, value: Any) -> str:
+        if not isinstance(value, str) or not value.startswith("$."):
+            return str(value)
+        if not is_known_reference(value):
+            raise FlowExecutionError(f"the simulator cannot read {value!r}")
+        if value == "$.ContactId":
+            return call.contact_id
+        if value == "$.Channel":
+            return "VOICE"
+        if value == "$.InitiationMethod":
+            return "OUTBOUND"
+        root, _, name = value[2:].partition(".")
+        if root == "External":
+            return call.external.get(name, "")
+        if root == "Attributes":
+            return call.attributes.get(name, "")
+        lex = call.lex or LexResult("")
+        if name == "IntentName":
+            return lex.intent
+        if name.startswith("Slots."):
+            return lex.slots.get(name.removeprefix("Slots."), None) or ""
+        raise FlowExecutionError(f"the simulator cannot read {value!r}")
+
+    @staticmethod
+    def _next(identifier: str, action: Mapping[str, Any]) -> str:
+        target = action.get("Transitions", {}).get("NextAction")
+        if not isinstance(target, str):
+            raise FlowExecutionError(f"{identifier}: no NextAction")
+        return target
+
+    @staticmethod
+    def _error(identifier: str, action: Mapping[str, Any], error_type: str) -> str:
+        for branch in action.get("Transitions", {}).get("Errors", []):
+            if branch.get("ErrorType") == error_type:
+                return str(branch["NextAction"])
+        raise FlowExecutionError(f"{identifier}: no branch for error {error_type}")
+
+    @staticmethod
+    def _condition(action: Mapping[str, Any], value: str) -> str | None:
+        for branch in action.get("Transitions", {}).get("Conditions", []):
+            condition = branch.get("Condition", {})
+            operands = condition.get("Operands", [])
+            if operands and _holds(str(condition.get("Operator")), value, str(operands[0])):
+                return str(branch["NextAction"])
+        return None
+
+    def _plain(self, call: _Call, identifier: str, action: Mapping[str, Any]) -> str:
+        return self._next(identifier, action)
+
+    def _update_attributes(self, call: _Call, identifier: str, action: Mapping[str, Any]) -> str:
+        attributes = action.get("Parameters", {}).get("Attributes", {})
+        for key, value in attributes.items():
+            call.attributes[str(key)] = self._resolve(call, value)
+        return self._next(identifier, action)
+
+    def _compare(self, call: _Call, identifier: str, action: Mapping[str, Any]) -> str:
+        value = self._resolve(call, action.get("Parameters", {}).get("ComparisonValue"))
+        target = self._condition(action, value)
+        return (
+            target if target is not None else self._error(identifier, action, "NoMatchingCondition")
+        )
+
+    def _loop(self, call: _Call, identifier: str, action: Mapping[str, Any]) -> str:
+        count = int(self._resolve(call, action.get("Parameters", {}).get("LoopCount", "0")))
+        done = call.loops.get(identifier, 0) >= count
+        call.loops[identifier] = 0 if done else call.loops.get(identifier, 0) + 1
+        target = self._condition(action, "DoneLooping" if done else "ContinueLooping")
+        return target if target is not None else self._next(identifier, action)
+
+    def _message(self, call: _Call, identifier: str, action: Mapping[str, Any]) -> str:
+        parameters = action.get("Parameters", {})
+        call.say(self._resolve(call, parameters.get("SSML", parameters.get("Text", ""))))
+        if call.hang_up_now():
+            raise _HungUp
+        return self._next(identifier, action)
+
+    def _invoke(self, call: _Call, identifier: str, action: Mapping[str, Any]) -> str:
+        parameters = action.get("Parameters", {})
+        arn = str(parameters.get("LambdaFunctionARN", ""))
+        placeholder = _PLACEHOLDER.match(arn)
+        function = self.functions.get(placeholder.group(1) if placeholder else arn)
+        if function is None:
+            raise FlowExecutionError(f"{identifier}: no function registered for {arn!r}")
+        invocation = {
+            str(key): self._resolve(call, value)
+            for key, value in parameters.get("LambdaInvocationAttributes", {}).items()
+        }
+        call.duration += LAMBDA_SECONDS
+        try:
+            response = function(self._event(call, invocation), SimulatedLambdaContext())
+        except Exception:  # Connect sees a failed invocation: the error branch
+            return self._error(identifier, action, "NoMatchingError")
+        response_type = parameters.get("ResponseValidation", {}).get("ResponseType", "STRING_MAP")
+        if not isinstance(response, Mapping) or (
+            response_type == "STRING_MAP"
+            and not all(isinstance(k, str) and isinstance(v, str) for k, v in response.items())
+        ):
+            return self._error(identifier, action, "NoMatchingError")
+        call.external = {str(key): str(value) for key, value in response.items()}
+        return self._next(identifier, action)
+
+    def _event(self, call: _Call, parameters: dict[str, str]) -> dict[str, Any]:
+        customer = (
+            {"Address": call.phone_number, "Type": "TELEPHONE_NUMBER"}
+            if call.phone_number
+            else None
+        )
+        return {
+            "Details": {
+                "ContactData": {
+                    "Attributes": dict(call.attributes),
+                    "Channel": "VOICE",
+                    "ContactId": call.contact_id,
+                    "InitialContactId": call.contact_id,
+                    "PreviousContactId": call.contact_id,
+                    "InitiationMethod": "OUTBOUND",
+                    "InstanceARN": "arn:aws:connect:local:000000000000:instance/simulator",
+                    "CustomerEndpoint": customer,
+                    "SystemEndpoint": None,
+                    "Queue": None,
+                    "MediaStreams": {"Customer": {"Audio": None}},
+                },
+                "Parameters": parameters,
+            },
+            "Name": "ContactFlowEvent",
+        }
+
+    def _lex(self, call: _Call, identifier: str, action: Mapping[str, Any]) -> str:
+        parameters = action.get("Parameters", {})
+        alias = str(parameters.get("LexV2Bot", {}).get("AliasArn", ""))
+        try:
+            matcher = self.bots.for_alias(alias)
+        except KeyError as error:
+            raise FlowExecutionError(f"{identifier}: {error.args[0]}") from error
+        call.say(self._resolve(call, parameters.get("SSML", parameters.get("Text", ""))))
+        if call.hang_up_now():
+            raise _HungUp
+        utterance = call.take_utterance()
+        if utterance.strip() == "?":
+            utterance = "repeat"
+        if not utterance.strip():
+            call.lex = LexResult("")
+            call.duration += SILENCE_SECONDS
+            call.transcript.append(TranscriptLine("person", "(silence)"))
+            return self._error(identifier, action, "InputTimeLimitExceeded")
+        keypad = bool(_KEYPAD.match(utterance.strip()))
+        heard = utterance.strip().rstrip("#") if keypad else utterance
+        result = matcher.match(heard)
+        call.lex = result
+        call.turns_answered += 1
+        call.duration += SECONDS_PER_ANSWER
+        call.transcript.append(
+            TranscriptLine(
+                "person",
+                f"[keypad] {utterance.strip()}" if keypad else utterance,
+                intent=result.intent,
+                answer=result.slots.get("answer"),
+            )
+        )
+        target = self._condition(action, result.intent)
+        return (
+            target if target is not None else self._error(identifier, action, "NoMatchingCondition")
+        )
+
+    _steps: ClassVar[dict[str, Callable[[PhoneSimulator, _Call, str, Mapping[str, Any]], str]]] = {
+        "UpdateFlowLoggingBehavior": _plain,
+        "UpdateContactTextToSpeechVoice": _plain,
+        "UpdateContactAttributes": _update_attributes,
+        "Compare": _compare,
+        "Loop": _loop,
+        "MessageParticipant": _message,
+        "InvokeLambdaFunction": _invoke,
+        "ConnectParticipantWithLexBot": _lex,
+    }
+
+
+def _holds(operator: str, value: str, operand: str) -> bool:
+    if operator == "Equals":
+        return value == operand
+    if operator == "StartsWith":
+        return value.startswith(operand)
+    if operator == "Contains":
+        return operand in value
+    try:
+        number, limit = float(value), float(operand)
+    except ValueError:
+        return False
+    return {
+        "NumberGreaterThan": number > limit,
+        "NumberLessThan": number < limit,
+        "NumberGreaterOrEqualTo": number >= limit,
+        "NumberLessOrEqualTo": number <= limit,
+    }.get(operator, False)
