@@ -29,7 +29,7 @@ _TEXT_ROWS = 1_000  # rows preformatted as text in Receivers, so Excel keeps 0-l
 @dataclass(frozen=True, slots=True)
 class ConfigKey:
     key: str
-    value: str | int
+    value: str
     note: str
 
 
@@ -53,28 +53,61 @@ CONFIG_KEYS: tuple[ConfigKey, ...] = (
         "Country code added to numbers written without one, e.g. +852 or 852. "
         "Numbers that already start with + keep their own.",
     ),
+    ConfigKey("name", "", "Optional. A name for the job, shown in Slack and the report."),
     ConfigKey(
         "max_attempts",
-        _DEFAULTS.max_attempts,
+        "",
         "Optional. How many times a person who does not answer or is busy is called "
         f"(1-10, default {_DEFAULTS.max_attempts}).",
     ),
     ConfigKey(
         "retry_delay_seconds",
-        _DEFAULTS.retry_delay_seconds,
+        "",
         "Optional. Seconds to wait before calling again "
         f"(default {_DEFAULTS.retry_delay_seconds}).",
     ),
     ConfigKey(
         "call_timeout_seconds",
-        _DEFAULTS.call_timeout_seconds,
+        "",
         "Optional. Longest a call may last before it is counted as failed "
         f"(30-3600, default {_DEFAULTS.call_timeout_seconds}).",
     ),
     ConfigKey(
         "concurrency",
-        _DEFAULTS.concurrency,
-        f"Optional. Calls at the same time (default {_DEFAULTS.concurrency}).",
+        "",
+        f"Optional. How many calls run at the same time (default {_DEFAULTS.concurrency}).",
+    ),
+    ConfigKey(
+        "max_receivers",
+        "",
+        f"Optional. Refuse the job if it has more receivers (default {_DEFAULTS.max_receivers}).",
+    ),
+    ConfigKey(
+        "allowed_countries",
+        "",
+        "Optional. Only call numbers of these countries, two-letter codes such as HK, GB "
+        "(default: any country).",
+    ),
+    ConfigKey(
+        "calling_window",
+        "",
+        "Optional. Local hours in which calls may start, e.g. 09:00-20:00 (default: no limit).",
+    ),
+    ConfigKey(
+        "timezone",
+        "",
+        "Optional. Time zone of the calling window, e.g. Asia/Hong_Kong "
+        "(default: the zone of each phone number).",
+    ),
+    ConfigKey(
+        "voice",
+        "",
+        f"Optional. Amazon Polly voice that speaks (default {_DEFAULTS.voice}).",
+    ),
+    ConfigKey(
+        "language",
+        "",
+        f"Optional. Language of speech recognition (default {_DEFAULTS.language}).",
     ),
 )
 
