@@ -1,0 +1,197 @@
+"""The JSON form of a job: the job-queue message other systems send, and its reader."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from backend.domain.intake.assemble import (
+    DEFAULT_LIMITS,
+    IntakeLimits,
+    IntakeResult,
+    QuestionRow,
+    ReceiverRow,
+    assemble_job,
+)
+from backend.domain.intake.cells import cell_text
+from backend.domain.models import CallJob, JobSettings, SlackOrigin
+from backend.domain.problems import Problem
+
+_TEXT_FIELDS = ("name", "greeting", "ending", "phone_prefix")
+
+
+def job_to_json(job: CallJob) -> dict[str, Any]:
+    """The stable JSON form of a job (see backend/schemas/call_job.schema.json)."""
+    return job.model_dump(mode="json")
+
+
+def job_from_json(
+    payload: bytes | str | Mapping[str, Any], *, limits: IntakeLimits = DEFAULT_LIMITS
+) -> IntakeResult:
+    """Read a job message; problems name the field path (`receivers[3].phone_number`).
+
+    Phone numbers may be national numbers when `phone_prefix` is set, exactly as in a workbook:
+    the same validation runs (assemble_job), and the job returned has them in E.164.
+    """
+    problems: list[Problem] = []
+    if isinstance(payload, bytes | str):
+        if len(payload) > limits.max_bytes:
+            return _fail(f"the job message is over the {limits.max_bytes:,} byte limit", "")
+        try:
+            payload = json.loads(payload)
+        except (json.JSONDecodeError, UnicodeDecodeError) as error:
+            return _fail(f"the job is not valid JSON: {error}", "")
+    if not isinstance(payload, Mapping):
+        return _fail("the job must be a JSON object with job_id, questions and receivers", "")
+
+    for key in payload:
+        if key not in CallJob.model_fields:
+            problems.append(
+                Problem(
+                    f"unknown field '{key}': fields are {', '.join(CallJob.model_fields)}",
+                    column=str(key),
+                )
+            )
+    job_id = payload.get("job_id")
+    if not isinstance(job_id, str):
+        problems.append(
+            Problem("job_id is required: a text of 1-80 letters, digits, . _ -", column="job_id")
+        )
+        job_id = ""
+    config: dict[str, str] = {}
+    for key in _TEXT_FIELDS:
+        value = payload.get(key)
+        if value is None:
+            continue
+        if not isinstance(value, str | int):
+            problems.append(Problem(f"{key} must be a string", column=key))
+            continue
+        config[key] = str(value)
+
+    settings = _model(JobSettings, payload.get("settings"), "settings", problems) or JobSettings()
+    origin = _model(SlackOrigin, payload.get("origin"), "origin", problems)
+    created_by = payload.get("created_by")
+    if created_by is not None and not isinstance(created_by, str):
+        problems.append(Problem("created_by must be a string", column="created_by"))
+        created_by = None
+
+    questions = _questions(payload.get("questions", []), problems)
+    receivers = _receivers(payload.get("receivers", []), problems)
+    extra_columns = _extra_columns(payload.get("extra_columns"), receivers, problems)
+
+    result = assemble_job(
+        config,
+        questions,
+        receivers,
+        job_id=job_id or "job",
+        extra_columns=extra_columns,
+        limits=limits,
+        origin=origin,
+        sheet_names=None,
+        settings=settings,
+        created_by=created_by,
+    )
+    if problems:
+        return IntakeResult(None, [*problems, *result.problems])
+    return result
+
+
+def _fail(message: str, column: str) -> IntakeResult:
+    return IntakeResult(None, [Problem(message, column=column or None)])
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def _model(model: type[M], value: Any, name: str, problems: list[Problem]) -> M | None:
+    if value is None:
+        return None
+    try:
+        return model.model_validate(value)
+    except ValidationError as error:
+        for item in error.errors():
+            path = ".".join([name, *(str(part) for part in item["loc"])])
+            problems.append(Problem(item["msg"], column=path))
+        return None
+
+
+def _scalar(value: Any) -> str | None:
+    if value is None:
+        return ""
+    if isinstance(value, str | int | float) and not isinstance(value, bool):
+        return cell_text(value) if not isinstance(value, str) else value.strip()
+    return None
+
+
+def _questions(value: Any, problems: list[Problem]) -> list[QuestionRow]:
+    if not isinstance(value, list):
+        problems.append(Problem("questions must be a list", column="questions"))
+        return []
+    rows: list[QuestionRow] = []
+    for index, item in enumerate(value):
+        path = f"questions[{index}]"
+        if not isinstance(item, Mapping):
+            problems.append(
+                Problem("each question is an object with template and type", column=path)
+            )
+            continue
+        for key in item:
+            if key not in ("template", "type"):
+                problems.append(Problem(f"unknown field '{key}'", column=f"{path}.{key}"))
+        template, kind = item.get("template", ""), item.get("type", "")
+        if not isinstance(template, str) or not isinstance(kind, str):
+            problems.append(Problem("template and type must be strings", column=path))
+            continue
+        rows.append(QuestionRow(template=template, type_text=kind, row=index))
+    return rows
+
+
+def _receivers(value: Any, problems: list[Problem]) -> list[ReceiverRow]:
+    if not isinstance(value, list):
+        problems.append(Problem("receivers must be a list", column="receivers"))
+        return []
+    rows: list[ReceiverRow] = []
+    for index, item in enumerate(value):
+        path = f"receivers[{index}]"
+        if not isinstance(item, Mapping):
+            problems.append(
+                Problem("each receiver is an object with id, phone_number and fields", column=path)
+            )
+            continue
+        for key in item:
+            if key not in ("id", "phone_number", "fields"):
+                problems.append(Problem(f"unknown field '{key}'", column=f"{path}.{key}"))
+        receiver_id, phone = _scalar(item.get("id")), _scalar(item.get("phone_number"))
+        if receiver_id is None:
+            problems.append(Problem("id must be a string", column=f"{path}.id"))
+        if phone is None:
+            problems.append(Problem("phone_number must be a string", column=f"{path}.phone_number"))
+        raw_fields = item.get("fields") or {}
+        fields: dict[str, str] = {}
+        if not isinstance(raw_fields, Mapping):
+            problems.append(Problem("fields must be an object of strings", column=f"{path}.fields"))
+            continue
+        for name, raw in raw_fields.items():
+            text = _scalar(raw)
+            if text is None:
+                problems.append(Problem("must be a string", column=f"{path}.fields.{name}"))
+            else:
+                fields[str(name)] = text
+        if receiver_id is not None and phone is not None:
+            rows.append(ReceiverRow(id=receiver_id, phone=phone, fields=fields, row=index))
+    return rows
+
+
+def _extra_columns(value: Any, receivers: list[ReceiverRow], problems: list[Problem]) -> list[str]:
+    if value is None:
+        names: dict[str, None] = {}
+        for row in receivers:
+            names.update(dict.fromkeys(row.fields))
+        return list(names)
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        problems.append(Problem("extra_columns must be a list of strings", column="extra_columns"))
+        return []
+    return list(value)

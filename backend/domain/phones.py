@@ -1,0 +1,172 @@
+"""Phone numbers: E.164 normalisation, callable-type checks, allowed countries and masking."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection
+from functools import lru_cache
+
+import phonenumbers
+from phonenumbers import PhoneNumberType, ValidationResult
+
+_PUNCTUATION = re.compile(r"[\s\-().\/\u00a0\u2010-\u2015]")
+_PREFIX = re.compile(r"^\+?(\d{1,4})$")
+
+# Types a person can be phoned on; everything else (premium rate, shared cost, UAN, pager,
+# voicemail, unknown) costs the caller money or reaches no person.
+CALLABLE_TYPES = frozenset(
+    {
+        PhoneNumberType.FIXED_LINE,
+        PhoneNumberType.MOBILE,
+        PhoneNumberType.FIXED_LINE_OR_MOBILE,
+        PhoneNumberType.TOLL_FREE,
+        PhoneNumberType.VOIP,
+        PhoneNumberType.PERSONAL_NUMBER,
+    }
+)
+_TYPE_NAMES = {
+    PhoneNumberType.PREMIUM_RATE: "premium-rate",
+    PhoneNumberType.SHARED_COST: "shared-cost",
+    PhoneNumberType.UAN: "universal access (UAN)",
+    PhoneNumberType.PAGER: "pager",
+    PhoneNumberType.VOICEMAIL: "voicemail",
+    PhoneNumberType.UNKNOWN: "unknown-type",
+}
+
+
+class PhoneError(ValueError):
+    """A number that cannot be called; the message tells the person what to fix."""
+
+
+def normalise_prefix(prefix: str) -> str:
+    """`852`, `+852`, ` +852 ` -> `+852`; empty stays empty. PhoneError if not a country code."""
+    text = prefix.strip().replace(" ", "")
+    if not text:
+        return ""
+    match = _PREFIX.match(text)
+    if not match:
+        raise PhoneError(f"phone_prefix '{prefix}' should be a country calling code such as +852")
+    code = int(match.group(1))
+    if phonenumbers.region_code_for_country_code(code) == "ZZ":
+        raise PhoneError(f"phone_prefix '{prefix}' is not a country calling code (e.g. +852, +44)")
+    return f"+{code}"
+
+
+@lru_cache(maxsize=64)
+def _region_for_prefix(prefix: str) -> str | None:
+    if not prefix:
+        return None
+    region: str = phonenumbers.region_code_for_country_code(int(prefix[1:]))
+    return None if region == "ZZ" else region
+
+
+def to_e164(raw: str, prefix: str = "", allowed_countries: Collection[str] = ()) -> str:
+    """Return the E.164 form of `raw` or raise PhoneError.
+
+    `prefix` is a normalised phone_prefix (`+852` or empty): it applies when the number has no
+    `+`/`00` country code. A number stored without `+` but with its country code (Excel drops the
+    `+`: `85212345678`) is accepted when it is not valid as a national number.
+    """
+    text = raw.strip()
+    if not text:
+        raise PhoneError("the phone number is empty: type the number to call")
+    compact = _PUNCTUATION.sub("", text)
+    if compact.startswith("00"):
+        compact = "+" + compact[2:]
+    body = compact[1:] if compact.startswith("+") else compact
+    if not body.isdigit() or not body.isascii():
+        if any(ch.isalpha() for ch in body):
+            raise PhoneError(f"phone number '{text}' contains letters: type digits only")
+        raise PhoneError(f"phone number '{text}' has characters other than digits and +")
+    candidates: list[tuple[str, str | None]]
+    if compact.startswith("+"):
+        candidates = [(compact, None)]
+    else:
+        region = _region_for_prefix(prefix)
+        candidates = [(body, region)] if region else []
+        candidates.append(("+" + body, None))
+    number = None
+    first_error: PhoneError | None = None
+    for candidate, region in candidates:
+        try:
+            parsed = phonenumbers.parse(candidate, region)
+        except phonenumbers.NumberParseException:
+            continue
+        if phonenumbers.is_valid_number(parsed):
+            number = parsed
+            break
+        if first_error is None:
+            first_error = _invalid_reason(text, parsed, bool(prefix) or compact.startswith("+"))
+    if number is None:
+        if first_error is None:
+            first_error = PhoneError(
+                f"phone number '{text}' is not a valid number: "
+                "add the country code (+852...) or set phone_prefix in Configures"
+            )
+        raise first_error
+    kind = phonenumbers.number_type(number)
+    if kind not in CALLABLE_TYPES:
+        name = _TYPE_NAMES.get(kind, "this type of")
+        raise PhoneError(f"phone number '{text}': {name} numbers are not allowed")
+    if allowed_countries:
+        region = phonenumbers.region_code_for_number(number)
+        if region not in allowed_countries:
+            raise PhoneError(
+                f"phone number '{text}' is in {region or 'an unknown country'}, which is not in "
+                f"allowed_countries ({', '.join(sorted(allowed_countries))})"
+            )
+    e164: str = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    return e164
+
+
+def _invalid_reason(text: str, parsed: phonenumbers.PhoneNumber, has_country: bool) -> PhoneError:
+    reason = phonenumbers.is_possible_number_with_reason(parsed)
+    if reason == ValidationResult.TOO_SHORT or reason == ValidationResult.INVALID_LENGTH:
+        detail = "is too short" if reason == ValidationResult.TOO_SHORT else "has the wrong length"
+        return PhoneError(f"phone number '{text}' {detail}: check the digits")
+    if reason == ValidationResult.TOO_LONG:
+        return PhoneError(f"phone number '{text}' is too long: check the digits")
+    if reason == ValidationResult.INVALID_COUNTRY_CODE:
+        return PhoneError(f"phone number '{text}' has an unknown country code")
+    hint = "check the digits" if has_country else "add the country code or set phone_prefix"
+    return PhoneError(f"phone number '{text}' is not a valid number: {hint}")
+
+
+def region_of(e164: str) -> str | None:
+    """ISO region (`HK`, `GB`) of an E.164 number, or None if unknown."""
+    try:
+        region: str | None = phonenumbers.region_code_for_number(phonenumbers.parse(e164, None))
+    except phonenumbers.NumberParseException:
+        return None
+    return region if region and region != "ZZ" else None
+
+
+def time_zones(e164: str) -> tuple[str, ...]:
+    """IANA time zones the number may be in (empty when unknown)."""
+    from phonenumbers import timezone  # loads a large table: only when asked
+
+    try:
+        zones = timezone.time_zones_for_number(phonenumbers.parse(e164, None))
+    except phonenumbers.NumberParseException:
+        return ()
+    return tuple(zone for zone in zones if zone != "Etc/Unknown")
+
+
+def mask_phone(e164: str) -> str:
+    """`+85212345678` -> `+852****5678`: country code and last four digits only. Never raises."""
+    text = str(e164 or "").strip()
+    digits = "".join(ch for ch in text if ch.isdigit())
+    if not digits:
+        return "****"
+    country = ""
+    if text.startswith("+"):
+        for size in (1, 2, 3):
+            code = digits[:size]
+            if phonenumbers.region_code_for_country_code(int(code)) != "ZZ":
+                country = code
+                break
+    national = digits[len(country) :]
+    keep = 4 if len(national) > 6 else max(0, len(national) - 4)
+    hidden = len(national) - keep
+    tail = national[len(national) - keep :] if keep else ""
+    return f"{'+' + country if country else ''}{'*' * hidden}{tail}"

@@ -1,0 +1,242 @@
+"""Personalised speech: the job's Jinja2 templates rendered per receiver as SSML.
+
+Templates run in a sandbox with undefined variables as errors. Every value a template prints is
+escaped for SSML (`&`, `<`, `>`, quotes) while the template's own text is left alone, so a job
+author may write `<break time="1s"/>` but a receiver named `<break time="100s"/>` is read out.
+"""
+
+from __future__ import annotations
+
+import html
+import operator
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from defusedxml import ElementTree as DefusedET
+from jinja2 import StrictUndefined, TemplateSyntaxError, UndefinedError, meta, nodes
+from jinja2.environment import Template
+from jinja2.exceptions import SecurityError
+from jinja2.sandbox import SandboxedEnvironment
+
+from backend.domain.models import CallJob, Receiver
+
+_MAX_REPEAT = 1_000  # largest `'x' * n` / `[..] * n` a template may build
+_SPEAK = re.compile(r"<\s*/?\s*speak\b", re.IGNORECASE)
+_UNDEFINED_NAME = re.compile(r"^'([^']+)' is undefined")
+_NO_ATTRIBUTE = re.compile(r"has no attribute '([^']+)'")
+
+
+class SpeechError(Exception):
+    """A template that cannot be compiled or rendered for a receiver."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        template_name: str,
+        variable: str | None = None,
+        receiver_id: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.template_name = template_name
+        self.variable = variable
+        self.receiver_id = receiver_id
+
+
+@dataclass(frozen=True, slots=True)
+class Prompts:
+    greeting: str
+    questions: tuple[str, ...]
+    ending: str
+
+
+class _SpeechEnvironment(SandboxedEnvironment):
+    """Sandbox that also refuses huge string/list repetition and powers (memory bombs)."""
+
+    intercepted_binops = frozenset({"*", "**"})
+
+    def call_binop(self, context: Any, operator_: str, left: Any, right: Any) -> Any:
+        if operator_ == "**":
+            if isinstance(right, int | float) and abs(right) > 100:
+                raise SecurityError("exponent too large in a template")
+            return operator.pow(left, right)
+        for seq, count in ((left, right), (right, left)):
+            if (
+                isinstance(seq, str | list | tuple)
+                and isinstance(count, int)
+                and count > _MAX_REPEAT
+            ):
+                raise SecurityError("repetition too large in a template")
+        return operator.mul(left, right)
+
+
+def _ssml_escape(value: Any) -> str:
+    return html.escape(str(value), quote=True)
+
+
+_ENV = _SpeechEnvironment(
+    undefined=StrictUndefined,
+    autoescape=False,
+    finalize=_ssml_escape,
+    keep_trailing_newline=False,
+)
+
+
+class SpeechTemplate:
+    """One compiled template: greeting, ending or question N."""
+
+    __slots__ = ("_template", "name", "source", "variables")
+
+    def __init__(self, source: str, name: str) -> None:
+        self.name = name
+        self.source = source
+        if _SPEAK.search(source):
+            raise SpeechError(
+                f"the {name} already contains a <speak> tag: remove it, "
+                "every prompt is wrapped in <speak> automatically",
+                template_name=name,
+            )
+        try:
+            tree = _ENV.parse(source)
+        except TemplateSyntaxError as error:
+            raise SpeechError(
+                f"the {name} has a template error: {error.message} (line {error.lineno}); "
+                "variables are written {{ name }}",
+                template_name=name,
+            ) from None
+        _refuse_unsafe(tree, name)
+        self.variables: frozenset[str] = frozenset(meta.find_undeclared_variables(tree))
+        self._template: Template = _ENV.from_string(tree)
+
+    def render(self, context: Mapping[str, str], receiver_id: str | None = None) -> str:
+        """`<speak>…</speak>` for one receiver; raises SpeechError (never another exception)."""
+        try:
+            body = self._template.render(context)
+        except SecurityError as error:
+            raise self._unsafe(str(error)) from None
+        except UndefinedError as error:
+            raise self._undefined(str(error), receiver_id) from None
+        except Exception as error:  # a template is user code: any failure is a problem, not a crash
+            raise SpeechError(
+                f"the {self.name} could not be spoken for receiver {receiver_id}: {error}",
+                template_name=self.name,
+                receiver_id=receiver_id,
+            ) from None
+        return f"<speak>{body.strip()}</speak>"
+
+    def _undefined(self, message: str, receiver_id: str | None) -> SpeechError:
+        match = _UNDEFINED_NAME.search(message)
+        if match:
+            variable = match.group(1)
+            text = (
+                f"the {self.name} uses {{{{ {variable} }}}}, which is not defined for receiver "
+                f"{receiver_id}: add a '{variable}' column or fix the spelling"
+            )
+        else:
+            match = _NO_ATTRIBUTE.search(message)
+            variable = match.group(1) if match else None
+            text = f"the {self.name} uses something undefined for receiver {receiver_id}: {message}"
+        return SpeechError(
+            text, template_name=self.name, variable=variable, receiver_id=receiver_id
+        )
+
+    def _unsafe(self, detail: str) -> SpeechError:
+        if "unsafe" in detail:
+            detail = "internal attributes are not allowed"
+        return SpeechError(
+            f"the {self.name} was refused by the template sandbox ({detail}): "
+            "use only the receiver's columns such as {{ name }}",
+            template_name=self.name,
+        )
+
+
+def _refuse_unsafe(tree: nodes.Template, name: str) -> None:
+    for node in tree.find_all((nodes.Getattr, nodes.Getitem, nodes.Name)):
+        key: object = None
+        if isinstance(node, nodes.Getattr):
+            key = node.attr
+        elif isinstance(node, nodes.Name):
+            key = node.name
+        elif isinstance(node, nodes.Getitem) and isinstance(node.arg, nodes.Const):
+            key = node.arg.value
+        if isinstance(key, str) and key.startswith("_"):
+            raise SpeechError(
+                f"the {name} uses '{key}': names starting with _ are not allowed in templates",
+                template_name=name,
+            )
+    if any(True for _ in tree.find_all((nodes.For, nodes.Macro, nodes.CallBlock))):
+        raise SpeechError(
+            f"the {name} uses a loop or macro: speech templates may use variables, filters "
+            "and {% if %} only",
+            template_name=name,
+        )
+
+
+def receiver_context(receiver: Receiver) -> dict[str, str]:
+    """Template variables of a receiver: every extra field plus `id` and `receiver_id`.
+
+    The phone number is deliberately not a variable: it should never be read out or logged.
+    """
+    context = dict(receiver.fields)
+    context["id"] = receiver.id
+    context["receiver_id"] = receiver.id
+    return context
+
+
+def question_name(index: int) -> str:
+    """Template name of question `index` (0-based) as people see it: `question 1`."""
+    return f"question {index + 1}"
+
+
+class Speech:
+    """The prompts of one job; templates are compiled once here, rendered per receiver."""
+
+    def __init__(self, job: CallJob) -> None:
+        self._greeting = SpeechTemplate(job.greeting, "greeting")
+        self._questions = tuple(
+            SpeechTemplate(question.template, question_name(index))
+            for index, question in enumerate(job.questions)
+        )
+        self._ending = SpeechTemplate(job.ending, "ending")
+
+    @classmethod
+    def from_templates(
+        cls, greeting: SpeechTemplate, questions: tuple[SpeechTemplate, ...], ending: SpeechTemplate
+    ) -> Speech:
+        """Reuse templates already compiled (by intake) instead of compiling them again."""
+        speech = cls.__new__(cls)
+        speech._greeting, speech._questions, speech._ending = greeting, questions, ending
+        return speech
+
+    @property
+    def templates(self) -> tuple[SpeechTemplate, ...]:
+        return (self._greeting, *self._questions, self._ending)
+
+    def greeting(self, receiver: Receiver) -> str:
+        return self._greeting.render(receiver_context(receiver), receiver.id)
+
+    def question(self, index: int, receiver: Receiver) -> str:
+        return self._questions[index].render(receiver_context(receiver), receiver.id)
+
+    def ending(self, receiver: Receiver) -> str:
+        return self._ending.render(receiver_context(receiver), receiver.id)
+
+    def prompts(self, receiver: Receiver) -> Prompts:
+        context = receiver_context(receiver)
+        return Prompts(
+            greeting=self._greeting.render(context, receiver.id),
+            questions=tuple(q.render(context, receiver.id) for q in self._questions),
+            ending=self._ending.render(context, receiver.id),
+        )
+
+
+def ssml_error(prompt: str) -> str | None:
+    """Why `prompt` is not well-formed SSML (e.g. a bare `&` typed in a template), or None."""
+    try:
+        DefusedET.fromstring(prompt)
+    except (DefusedET.ParseError, ValueError) as error:
+        return str(error)
+    return None
