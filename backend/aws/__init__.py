@@ -1,0 +1,1 @@
+"""boto3 adapters: the only backend code that talks to AWS."""

@@ -1,0 +1,76 @@
+"""Amazon Connect dialer: StartOutboundVoiceContact and what its errors mean for the call."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from backend.aws.clients import ClientError, error_code
+
+
+class DialFault(StrEnum):
+    NOT_CALLABLE = "not_callable"  # the person's number: a NotCallable result at once
+    RETRY_LATER = "retry_later"  # throttled or Connect busy: leave the message for later
+    DEPLOYMENT = "deployment"  # our set-up is wrong: stop the job and say so
+
+
+_FAULTS = {
+    "DestinationNotAllowedException": DialFault.NOT_CALLABLE,
+    "InvalidParameterException": DialFault.NOT_CALLABLE,
+    "LimitExceededException": DialFault.RETRY_LATER,
+    "InternalServiceException": DialFault.RETRY_LATER,
+    "ThrottlingException": DialFault.RETRY_LATER,
+    "TooManyRequestsException": DialFault.RETRY_LATER,
+    "ServiceQuotaExceededException": DialFault.RETRY_LATER,
+    "OutboundContactNotPermittedException": DialFault.DEPLOYMENT,
+    "ResourceNotFoundException": DialFault.DEPLOYMENT,
+    "AccessDeniedException": DialFault.DEPLOYMENT,
+    "InvalidRequestException": DialFault.DEPLOYMENT,
+}
+
+
+class DialError(Exception):
+    def __init__(self, fault: DialFault, code: str, message: str) -> None:
+        self.fault = fault
+        self.code = code
+        super().__init__(f"{code}: {message}")
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectDialer:
+    client: Any  # boto3 connect client with adaptive retries (clients.connect_client())
+    instance_id: str
+    contact_flow_id: str
+    source_phone_number: str
+
+    def dial(self, call_id: str, phone_number: str) -> str:
+        """Start the call and return the contact id; the same call id never dials twice.
+
+        `call_id` is the ClientToken: Connect returns the existing contact for a repeat within
+        7 days, and it is the only contact attribute (contact records keep attributes 24 months).
+        """
+        params: dict[str, Any] = {
+            "DestinationPhoneNumber": phone_number,
+            "ContactFlowId": self.contact_flow_id,
+            "InstanceId": self.instance_id,
+            "ClientToken": call_id[:500],
+            "Attributes": {"call_id": call_id},
+        }
+        if self.source_phone_number:
+            params["SourcePhoneNumber"] = self.source_phone_number
+        try:
+            response = self.client.start_outbound_voice_contact(**params)
+        except ClientError as error:
+            code = error_code(error)
+            message = str(error.response.get("Error", {}).get("Message", ""))
+            raise DialError(_FAULTS.get(code, DialFault.RETRY_LATER), code, message) from error
+        return str(response["ContactId"])
+
+    def disconnect_details(self, contact_id: str) -> tuple[str | None, bool]:
+        """(DisconnectReason, whether the callee answered) from DescribeContact."""
+        contact = self.client.describe_contact(InstanceId=self.instance_id, ContactId=contact_id)[
+            "Contact"
+        ]
+        reason = contact.get("DisconnectReason")
+        return (str(reason) if reason else None, bool(contact.get("ConnectedToSystemTimestamp")))

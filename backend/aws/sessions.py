@@ -1,0 +1,90 @@
+"""DynamoDB session store: one item per call, optimistic locking on `version`, TTL on `expires_at`."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from backend.aws.clients import ClientError, error_code
+from backend.domain.session import CallSession, StaleSession
+
+CONTACT_PREFIX = "contact#"
+
+
+class DynamoSessionStore:
+    """Implements `backend.domain.session.SessionStore` on the sessions table."""
+
+    def __init__(self, dynamodb: Any, table: str, ttl_seconds: int = 2 * 24 * 3600) -> None:
+        self.db = dynamodb
+        self.table = table
+        self.ttl_seconds = ttl_seconds
+
+    def _expires(self) -> dict[str, str]:
+        return {"N": str(int(time.time()) + self.ttl_seconds)}
+
+    def create(self, session: CallSession) -> None:
+        try:
+            self.db.put_item(
+                TableName=self.table,
+                Item={
+                    "call_id": {"S": session.call_id},
+                    "version": {"N": str(session.version)},
+                    "session": {"S": session.model_dump_json()},
+                    "expires_at": self._expires(),
+                },
+                ConditionExpression="attribute_not_exists(call_id)",
+            )
+        except ClientError as error:
+            if error_code(error) == "ConditionalCheckFailedException":
+                raise StaleSession(session.call_id) from error
+            raise
+
+    def get(self, call_id: str) -> CallSession | None:
+        item = self.db.get_item(
+            TableName=self.table, Key={"call_id": {"S": call_id}}, ConsistentRead=True
+        ).get("Item")
+        if not item or "session" not in item:
+            return None
+        session = CallSession.model_validate_json(item["session"]["S"])
+        session.version = int(item["version"]["N"])
+        return session
+
+    def save(self, session: CallSession) -> None:
+        expected = session.version
+        session.version = expected + 1
+        try:
+            self.db.put_item(
+                TableName=self.table,
+                Item={
+                    "call_id": {"S": session.call_id},
+                    "version": {"N": str(session.version)},
+                    "session": {"S": session.model_dump_json()},
+                    "expires_at": self._expires(),
+                },
+                ConditionExpression="version = :v",
+                ExpressionAttributeValues={":v": {"N": str(expected)}},
+            )
+        except ClientError as error:
+            session.version = expected
+            if error_code(error) == "ConditionalCheckFailedException":
+                raise StaleSession(session.call_id) from error
+            raise
+
+    # Contact events name the Connect contact, not our call: keep a pointer from one to the other.
+    def link_contact(self, contact_id: str, call_id: str) -> None:
+        self.db.put_item(
+            TableName=self.table,
+            Item={
+                "call_id": {"S": CONTACT_PREFIX + contact_id},
+                "target": {"S": call_id},
+                "expires_at": self._expires(),
+            },
+        )
+
+    def call_for_contact(self, contact_id: str) -> str | None:
+        item = self.db.get_item(
+            TableName=self.table,
+            Key={"call_id": {"S": CONTACT_PREFIX + contact_id}},
+            ConsistentRead=True,
+        ).get("Item")
+        return str(item["target"]["S"]) if item else None

@@ -1,0 +1,38 @@
+"""AWS settings: every environment variable the Lambda functions read, in one place."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class AwsSettings(BaseSettings):
+    """Set by template.yaml on each function; empty means "this function does not use it"."""
+
+    model_config = SettingsConfigDict(env_prefix="CALLOUTS_", extra="ignore")
+
+    intake_bucket: str = ""
+    data_bucket: str = ""
+    job_queue_url: str = ""
+    calls_queue_url: str = ""
+    jobs_table: str = ""
+    results_table: str = ""
+    sessions_table: str = ""
+    idempotency_table: str = ""
+    state_machine_arn: str = ""
+    connect_instance_id: str = ""
+    contact_flow_id: str = ""
+    source_phone_number: str = ""
+    max_running_jobs: int = 1
+    max_concurrent_calls: int = 10
+    completion_topic_arn: str = ""
+    report_url_expiry_seconds: int = 7 * 24 * 3600
+    session_ttl_seconds: int = 2 * 24 * 3600
+    slack_secret_arn: str = ""
+
+
+@lru_cache(maxsize=1)
+def settings() -> AwsSettings:
+    """The settings of this process, read once (tests call `settings.cache_clear()`)."""
+    return AwsSettings()
