@@ -1,3 +1,210 @@
-"""Commands registered on the `callouts` app."""
+"""`callouts template | validate | preview | report`: work with call-job workbooks and reports.
 
-from backend.cli import app  # noqa: F401
+Every failure ends with a clear message and exit code 1, never a traceback.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, NoReturn
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from backend.cli import app
+from backend.domain.problems import Problem
+
+if TYPE_CHECKING:
+    from backend.domain.intake import IntakeResult
+    from backend.domain.models import CallJob
+
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+_BREAK = re.compile(r"<break\b([^>]*)>", re.IGNORECASE)
+_TIME_ATTR = re.compile(r"time\s*=\s*[\"']([^\"']*)[\"']", re.IGNORECASE)
+_TAG = re.compile(r"<[^>]+>")
+
+
+def _fail(message: str) -> NoReturn:
+    err.print(Text(message, style="bold red"), soft_wrap=True)
+    raise typer.Exit(1)
+
+
+@app.command()
+def template(
+    out_file: Annotated[Path, typer.Argument(metavar="OUT.xlsx", help="Where to write it.")],
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+) -> None:
+    """Write a blank, documented call-job workbook to fill in."""
+    from backend.domain.workbook_template import write_blank_template
+
+    if out_file.exists() and not force:
+        _fail(f"{out_file} already exists: choose another name or add --force to overwrite it")
+    try:
+        write_blank_template(out_file)
+    except OSError as error:
+        _fail(f"cannot write {out_file}: {error.strerror or error}")
+    out.print(
+        Text(f"Wrote {out_file}. Fill in the Configures, Questions and Receivers sheets, then run ")
+        + Text(f"callouts validate {out_file}", style="bold")
+    )
+
+
+@app.command()
+def validate(
+    job_file: Annotated[Path, typer.Argument(metavar="JOB.xlsx", help="The call-job workbook.")],
+) -> None:
+    """Check a call-job workbook: print every problem (exit 1), or a one-line summary (exit 0)."""
+    job = _read_job(job_file)
+    columns = ", ".join(job.extra_columns) or "none"
+    out.print(
+        Text(f"OK {job_file.name}: ", style="bold green")
+        + Text(
+            f"job {job.job_id}, {len(job.receivers)} receiver(s), {len(job.questions)} "
+            f"question(s), extra columns: {columns}"
+        )
+    )
+
+
+@app.command()
+def preview(
+    job_file: Annotated[Path, typer.Argument(metavar="JOB.xlsx", help="The call-job workbook.")],
+    receiver: Annotated[
+        str | None,
+        typer.Option("--receiver", "-r", metavar="ID", help="Receiver id (default: the first)."),
+    ] = None,
+) -> None:
+    """Print what a person hears: greeting, each question with its type, and the ending."""
+    from backend.domain.answers import answer_hint
+    from backend.domain.phones import mask_phone
+    from backend.domain.speech import Speech, SpeechError
+
+    job = _read_job(job_file)
+    if not job.receivers:
+        _fail("the job has no receivers: add rows to the Receivers sheet")
+    if receiver is None:
+        person = job.receivers[0]
+    else:
+        try:
+            person = job.receiver(receiver.strip())
+        except KeyError:
+            known = ", ".join(r.id for r in job.receivers[:10])
+            more = ", ..." if len(job.receivers) > 10 else ""
+            _fail(f"no receiver with id {receiver!r} in {job_file.name}; ids are: {known}{more}")
+    try:
+        prompts = Speech(job).prompts(person)
+    except SpeechError as error:
+        _fail(f"cannot speak the job for receiver {person.id}: {error.message}")
+
+    out.print(
+        Text(f"Receiver {person.id} ({mask_phone(person.phone_number)})", style="bold")
+        + Text(
+            f", {job.receivers.index(person) + 1} of {len(job.receivers)} in job {job.job_id}",
+            style="dim",
+        )
+    )
+    out.print()
+    out.print(Text("Greeting", style="bold cyan"))
+    out.print(Text(readable_ssml(prompts.greeting)))
+    for number, (question, prompt) in enumerate(
+        zip(job.questions, prompts.questions, strict=True), start=1
+    ):
+        out.print()
+        out.print(
+            Text(f"Question {number} ({question.type.value})", style="bold cyan")
+            + Text(f"  {answer_hint(question.type)}", style="dim")
+        )
+        out.print(Text(readable_ssml(prompt)))
+    out.print()
+    out.print(Text("Ending", style="bold cyan"))
+    out.print(Text(readable_ssml(prompts.ending)))
+
+
+@app.command()
+def report(
+    results_file: Annotated[
+        Path, typer.Argument(metavar="RESULTS.json", help="Results JSON written by callouts.")
+    ],
+    out_file: Annotated[Path, typer.Argument(metavar="OUT.xlsx", help="Where to write it.")],
+) -> None:
+    """Build the Excel report (Results, Summary with charts, Questions) from a results JSON."""
+    from backend.domain.report import ReportInputError, load_results_json, write_xlsx
+    from backend.domain.summary import summary
+
+    try:
+        data = results_file.read_bytes()
+    except OSError as error:
+        _fail(f"cannot read {results_file}: {error.strerror or error}")
+    try:
+        job, results = load_results_json(data)
+    except ReportInputError as error:
+        _fail(f"{results_file} is not a callouts results file: {error}")
+    try:
+        write_xlsx(job, results, out_file)
+    except OSError as error:
+        _fail(f"cannot write {out_file}: {error.strerror or error}")
+    done = summary(job, results)
+    out.print(
+        Text(f"Wrote {out_file}: ", style="bold green")
+        + Text(f"job {job.job_id}, {done.done} of {done.total} receiver(s) with a result")
+    )
+
+
+def readable_ssml(ssml: str) -> str:
+    """`<speak>Hi <break time="1s"/>Lam &amp; Ho</speak>` -> `Hi [pause 1s] Lam & Ho`."""
+    text = _BREAK.sub(_pause, ssml)
+    text = _TAG.sub("", text)
+    return re.sub(r"[ \t]{2,}", " ", html.unescape(text)).strip()
+
+
+def _pause(match: re.Match[str]) -> str:
+    time = _TIME_ATTR.search(match.group(1))
+    return f" [pause {time.group(1)}] " if time else " [pause] "
+
+
+def _read_job(job_file: Path) -> CallJob:
+    """The job in a workbook, or exit 1 after printing why it cannot be used."""
+    from backend.domain.intake import read_workbook
+
+    if not job_file.is_file():
+        _fail(f"cannot read {job_file}: no such file")
+    try:
+        result: IntakeResult = read_workbook(job_file, filename=job_file.name)
+    except OSError as error:
+        _fail(f"cannot read {job_file}: {error.strerror or error}")
+    except Exception as error:  # a backstop: intake reports problems, but never show a traceback
+        _fail(f"cannot read {job_file}: {error}")
+    if result.job is None and not result.problems:
+        _fail(f"cannot read {job_file}: no job could be built from it")
+    if result.problems or result.job is None:
+        _print_problems(job_file, result.problems)
+        raise typer.Exit(1)
+    return result.job
+
+
+def _print_problems(job_file: Path, problems: Sequence[Problem]) -> None:
+    table = Table(title=f"Problems in {job_file.name}", title_justify="left", show_lines=False)
+    table.add_column("Sheet")
+    table.add_column("Row", justify="right")
+    table.add_column("Column")
+    table.add_column("Problem", overflow="fold")
+    for problem in problems:
+        table.add_row(
+            Text(problem.sheet or ""),
+            Text("" if problem.row is None else str(problem.row)),
+            Text(problem.column or ""),
+            Text(problem.message),
+        )
+    out.print(table)
+    err.print(
+        Text(
+            f"{len(problems)} problem(s) found: fix them and run callouts validate again",
+            style="red",
+        )
+    )

@@ -1,0 +1,187 @@
+"""`callouts template | validate | preview | report` through typer's CliRunner."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import openpyxl
+import pytest
+from typer.testing import CliRunner
+
+from backend.cli import app
+from backend.cli.jobs import readable_ssml
+from backend.domain.models import CallJob, CallResult, CallStatus, Question, QuestionType, Receiver
+from backend.domain.report import results_json
+from backend.domain.workbook_template import write_example
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def example(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("example") / "call_job.xlsx"
+    write_example(path)
+    return path
+
+
+def broken_copy(example: Path, tmp_path: Path) -> Path:
+    """The example with an unknown question type and an invalid phone number."""
+    book = openpyxl.load_workbook(example)
+    book["Questions"]["B3"] = "Essay"
+    book["Receivers"]["B4"] = "12ab"
+    path = tmp_path / "broken.xlsx"
+    book.save(path)
+    return path
+
+
+@pytest.mark.parametrize("command", ["template", "validate", "preview", "report"])
+def test_every_command_has_help(command: str) -> None:
+    result = runner.invoke(app, [command, "--help"])
+    assert result.exit_code == 0
+    assert "Usage" in result.output
+
+
+def test_template_writes_a_workbook_and_refuses_to_overwrite(tmp_path: Path) -> None:
+    target = tmp_path / "new.xlsx"
+    result = runner.invoke(app, ["template", str(target)])
+    assert result.exit_code == 0, result.output
+    assert {"Configures", "Questions", "Receivers"} <= set(
+        openpyxl.load_workbook(target).sheetnames
+    )
+    again = runner.invoke(app, ["template", str(target)])
+    assert again.exit_code == 1
+    assert "--force" in again.output
+    assert runner.invoke(app, ["template", str(target), "--force"]).exit_code == 0
+
+
+def test_template_into_a_missing_directory_fails_cleanly(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["template", str(tmp_path / "nowhere" / "new.xlsx")])
+    assert result.exit_code == 1
+    assert "cannot write" in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_validate_example_prints_one_line_summary(example: Path) -> None:
+    result = runner.invoke(app, ["validate", str(example)])
+    assert result.exit_code == 0, result.output
+    assert "8 receiver(s), 6 question(s)" in result.output
+    assert "name, class" in result.output
+
+
+def test_validate_prints_every_problem_and_exits_1(example: Path, tmp_path: Path) -> None:
+    result = runner.invoke(app, ["validate", str(broken_copy(example, tmp_path))])
+    assert result.exit_code == 1
+    assert "Questions" in result.stdout
+    assert "Receivers" in result.stdout
+    assert "Essay" in result.stdout
+    assert "2 problem(s)" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "content", [b"id,phone_number\n1,5123\n", b"\x89PNG\r\n\x1a\n" + b"\0" * 64, b""]
+)
+def test_validate_unreadable_file_exits_1_without_traceback(tmp_path: Path, content: bytes) -> None:
+    path = tmp_path / "job.xlsx"
+    path.write_bytes(content)
+    result = runner.invoke(app, ["validate", str(path)])
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+    assert result.output.strip()
+
+
+def test_validate_missing_file(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["validate", str(tmp_path / "nope.xlsx")])
+    assert result.exit_code == 1
+    assert "no such file" in result.output
+
+
+def test_preview_shows_what_the_first_person_hears(example: Path) -> None:
+    result = runner.invoke(app, ["preview", str(example)])
+    assert result.exit_code == 0, result.output
+    text = result.stdout
+    assert "Hello Chan Tai Man, this is the class 3A teacher" in text
+    assert "<speak>" not in text
+    for number, kind in enumerate(
+        ["OK", "Yes/No", "Multiple Choice", "Number", "Date", "Time"], start=1
+    ):
+        assert f"Question {number} ({kind})" in text
+    assert "Thank you Chan Tai Man" in text
+    assert "51234567" not in text  # the phone number is masked
+
+
+def test_preview_other_receiver_unescapes_ssml(example: Path) -> None:
+    result = runner.invoke(app, ["preview", str(example), "--receiver", "5"])
+    assert result.exit_code == 0, result.output
+    assert "Hello Lam & Ho Family" in result.stdout
+    assert "&amp;" not in result.stdout
+
+
+def test_preview_unknown_receiver(example: Path) -> None:
+    result = runner.invoke(app, ["preview", str(example), "--receiver", "999"])
+    assert result.exit_code == 1
+    assert "no receiver with id '999'" in result.output
+    assert "S07" in result.output
+
+
+def test_preview_of_an_invalid_job_lists_problems(example: Path, tmp_path: Path) -> None:
+    result = runner.invoke(app, ["preview", str(broken_copy(example, tmp_path))])
+    assert result.exit_code == 1
+    assert "Essay" in result.stdout
+
+
+def test_readable_ssml() -> None:
+    assert (
+        readable_ssml(
+            '<speak>Hi <break time="1s"/>Lam &amp; Ho<break/>, <emphasis>now</emphasis></speak>'
+        )
+        == "Hi [pause 1s] Lam & Ho [pause] , now"
+    )
+
+
+def _results_file(tmp_path: Path) -> Path:
+    job = CallJob(
+        job_id="j-1",
+        questions=(Question(template="Come?", type=QuestionType.YES_NO),),
+        receivers=(
+            Receiver(id="1", phone_number="+85251234567"),
+            Receiver(id="2", phone_number="+85261234567"),
+        ),
+    )
+    results = [
+        CallResult(
+            job_id="j-1", receiver_id="1", status=CallStatus.CALL_COMPLETED, answers=("Yes",)
+        )
+    ]
+    path = tmp_path / "results.json"
+    path.write_text(json.dumps(results_json(job, results)))
+    return path
+
+
+def test_report_builds_xlsx_from_results_json(tmp_path: Path) -> None:
+    target = tmp_path / "report.xlsx"
+    result = runner.invoke(app, ["report", str(_results_file(tmp_path)), str(target)])
+    assert result.exit_code == 0, result.output
+    assert "1 of 2" in result.output
+    rows = list(openpyxl.load_workbook(target)["Results"].iter_rows(values_only=True))
+    assert rows[1][:4] == ("j-1", "1", None, "CallCompleted")
+    assert rows[1][6] == "Yes"  # Question 1: no extra columns in this job
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [("{oops", "not valid JSON"), ('{"job": {}}', "missing field `results`")],
+)
+def test_report_bad_json(tmp_path: Path, content: str, message: str) -> None:
+    source = tmp_path / "results.json"
+    source.write_text(content)
+    result = runner.invoke(app, ["report", str(source), str(tmp_path / "out.xlsx")])
+    assert result.exit_code == 1
+    assert message in result.output
+    assert not (tmp_path / "out.xlsx").exists()
+
+
+def test_report_missing_file(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["report", str(tmp_path / "none.json"), str(tmp_path / "o.xlsx")])
+    assert result.exit_code == 1
+    assert "cannot read" in result.output
