@@ -89,12 +89,9 @@ class SimulatorDialer:
             if people is None:
                 people = people_for(self.people, request.job)
                 self._people[job_id] = people
-        scripted = people.get(request.receiver.id)
-        if not scripted:
-            from backend.local.simulator import SimulatedPerson
+        from backend.local.simulator import person_for
 
-            return SimulatedPerson(pickup="no_answer", utterances=[], hang_up_after=None)
-        return scripted[min(request.attempt, len(scripted)) - 1]
+        return person_for(people, request.receiver.id, request.attempt)
 
     def dial(self, request: CallRequest) -> DialOutcome:
         person = self.person_for(request)
