@@ -1,3 +1,316 @@
-"""Commands registered on the `callouts` app."""
+"""`callouts run | status | transcript`: run a call job on this machine with simulated phones.
 
-from backend.cli import app  # noqa: F401
+`run` streams each person's result (masked phone number) under a live progress bar, then writes
+the report; the job state lives in a SQLite file, so running the same workbook again resumes it
+(nobody already called is called again). Ctrl-C stops; the next run picks up where it stopped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from rich.text import Text
+
+from backend.cli import app
+
+if TYPE_CHECKING:
+    from backend.domain.models import CallJob, CallResult
+    from backend.domain.ports import ReportFiles
+    from backend.local.store import SqliteStore
+
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+STATUS_STYLES = {
+    "CallCompleted": "green",
+    "DropCall": "yellow",
+    "NoAnswer": "magenta",
+    "Busy": "magenta",
+    "NotCallable": "red",
+    "Failed": "bold red",
+    "Cancelled": "dim",
+}
+
+
+class Simulation(StrEnum):
+    random = "random"
+
+
+def _fail(message: str) -> typer.Exit:
+    err.print(Text(message, style="bold red"), soft_wrap=True)
+    return typer.Exit(1)
+
+
+def _open_store(db: Path | None) -> SqliteStore:
+    from backend.local.store import SqliteStore
+    from backend.settings import Settings
+
+    path = db or Settings().db_path
+    try:
+        return SqliteStore(path)
+    except Exception as error:
+        raise _fail(f"cannot open the job database {path}: {error}") from error
+
+
+def result_line(job: CallJob, result: CallResult) -> Text:
+    """One person's result, phone number masked."""
+    from backend.domain.answers import NO_ANSWER
+    from backend.domain.phones import mask_phone
+
+    try:
+        phone = mask_phone(job.receiver(result.receiver_id).phone_number)
+    except KeyError:
+        phone = "?"
+    line = Text(f"{result.receiver_id:<6} {phone:<14} ")
+    line.append(f"{result.status.value:<13}", style=STATUS_STYLES.get(result.status.value, ""))
+    if result.answers:
+        line.append(" " + " | ".join(a if a is not None else NO_ANSWER for a in result.answers))
+    if result.attempts > 1:
+        line.append(f"  (attempt {result.attempts})", style="dim")
+    if result.error:
+        line.append(f"  {result.error}", style="dim")
+    return line
+
+
+class TerminalListener:
+    """Prints each result as it lands and moves the progress bar."""
+
+    def __init__(self, progress: Progress, task: Any) -> None:
+        self.progress = progress
+        self.task = task
+
+    def on_job_started(self, job: CallJob) -> None:
+        self.progress.update(self.task, total=len(job.receivers))
+
+    def on_result(self, job: CallJob, result: CallResult) -> None:
+        self.progress.console.print(result_line(job, result))
+        self.progress.advance(self.task)
+
+    def on_job_finished(
+        self, job: CallJob, results: Sequence[CallResult], report: ReportFiles
+    ) -> None:
+        return None
+
+
+def _people(job: CallJob, answers: Path | None, simulate: Simulation | None, seed: int) -> Any:
+    from backend.local.simulator import AnswersFileError, load_answers_csv, random_people
+
+    if answers is not None:
+        if simulate is not None:
+            raise _fail("use either --answers or --simulate, not both")
+        try:
+            people = load_answers_csv(answers)
+        except AnswersFileError as error:
+            err.print(Text(f"Problems in {answers.name}:", style="bold red"))
+            for problem in error.problems:
+                err.print(f"  {problem}")
+            raise typer.Exit(1) from error
+        unknown = sorted(set(people) - {r.id for r in job.receivers})
+        if unknown:
+            err.print(
+                Text(f"note: {answers.name} scripts unknown receiver id(s): {', '.join(unknown)}")
+            )
+        return people
+    return random_people(job, seed)
+
+
+@app.command()
+def run(
+    job_file: Annotated[Path, typer.Argument(metavar="JOB.xlsx", help="The call-job workbook.")],
+    answers: Annotated[
+        Path | None,
+        typer.Option("--answers", metavar="ANSWERS.csv", help="What each simulated person says."),
+    ] = None,
+    simulate: Annotated[
+        Simulation | None,
+        typer.Option("--simulate", help="Simulated people: `random` (the default)."),
+    ] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of --simulate random.")] = 1,
+    concurrency: Annotated[
+        int | None,
+        typer.Option("--concurrency", min=1, max=1000, help="Calls at once (default: the job's)."),
+    ] = None,
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", metavar="DIR", help="Report directory (default: out).")
+    ] = None,
+    db: Annotated[
+        Path | None,
+        typer.Option("--db", metavar="PATH", help="Job database (default: .callouts/callouts.db)."),
+    ] = None,
+    job_id: Annotated[
+        str | None,
+        typer.Option("--job-id", help="Job id (default: derived from the file: reruns resume)."),
+    ] = None,
+) -> None:
+    """Run a call job on this machine with simulated phones and write its report."""
+    from backend.cli.jobs import _read_job
+    from backend.local.engine import LocalEngine
+    from backend.settings import Settings
+
+    settings = Settings()
+    job = _read_job(job_file)
+    if job_id:
+        try:
+            job = job.model_copy(update={"job_id": job_id})
+            job = type(job).model_validate(job.model_dump())
+        except ValueError as error:
+            raise _fail(f"--job-id {job_id!r} is not a valid job id: {error}") from error
+    people = _people(job, answers, simulate, seed)
+    store = _open_store(db)
+    known = store.job_row(job.job_id)
+    if known is not None:
+        counts = store.counts(job.job_id)
+        done = sum(counts.values())
+        verb = "finished" if known.status != "running" else "resuming"
+        out.print(
+            Text(
+                f"Job {job.job_id} is in {store.path} ({verb}: {done} of "
+                f"{len(job.receivers)} done); nobody already called is called again. "
+                "Use --job-id to start afresh.",
+                style="dim",
+            )
+        )
+    report_dir = out_dir or settings.out
+    cap = concurrency or settings.concurrency or job.settings.concurrency
+    out.print(
+        Text(f"Calling {len(job.receivers)} receiver(s) of job {job.job_id}, ", style="bold")
+        + Text(f"{cap} at a time, {len(job.questions)} question(s).")
+    )
+    with Progress(
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=out,
+        transient=True,
+    ) as progress:
+        task = progress.add_task("calls", total=len(job.receivers))
+        engine = LocalEngine(
+            store,
+            people,
+            [TerminalListener(progress, task)],
+            report_dir,
+            concurrency=cap,
+            worker_threads=settings.worker_threads,
+        )
+        try:
+            results = engine.run(job)
+        except KeyboardInterrupt:
+            raise _fail(
+                "interrupted: run the same command again to resume (nobody is called twice)"
+            ) from None
+        except OSError as error:
+            raise _fail(f"cannot write the report to {report_dir}: {error}") from error
+    _print_summary(job, results, engine.last_report)
+
+
+def _print_summary(job: CallJob, results: Sequence[CallResult], report: ReportFiles | None) -> None:
+    from backend.domain.summary import summary
+
+    job_summary = summary(job, results)
+    counts = ", ".join(f"{status.value} {n}" for status, n in job_summary.statuses.items() if n)
+    out.print(Text(f"Done: {job_summary.done} of {job_summary.total}: {counts}", style="bold"))
+    if report is not None and report.xlsx:
+        out.print("Report:")
+        for path in (report.xlsx, report.json, report.csv):
+            out.print(f"  {path}")
+
+
+@app.command()
+def status(
+    job_id: Annotated[
+        str | None, typer.Argument(help="A job id (default: list every job).")
+    ] = None,
+    db: Annotated[
+        Path | None,
+        typer.Option("--db", metavar="PATH", help="Job database (default: .callouts/callouts.db)."),
+    ] = None,
+) -> None:
+    """List the jobs run on this machine, or show one job's counts per status."""
+    store = _open_store(db)
+    if job_id is None:
+        rows = store.jobs()
+        if not rows:
+            out.print(f"No jobs in {store.path} yet: start one with `callouts run JOB.xlsx`.")
+            return
+        table = Table(title=f"Jobs in {store.path}", title_justify="left")
+        for column in ("Job", "Status", "Done", "Started"):
+            table.add_column(column)
+        for listed in rows:
+            done = sum(store.counts(listed.job_id).values())
+            table.add_row(
+                listed.job_id, listed.status, f"{done}/{listed.receivers}", listed.created_at[:19]
+            )
+        out.print(table)
+        return
+    row = store.job_row(job_id)
+    if row is None:
+        raise _fail(f"no job {job_id!r} in {store.path}: `callouts status` lists the jobs")
+    counts = store.counts(job_id)
+    done = sum(counts.values())
+    out.print(Text(f"Job {job_id}: {row.status}, {done} of {row.receivers} done", style="bold"))
+    table = Table(show_header=True)
+    table.add_column("Status")
+    table.add_column("Receivers", justify="right")
+    for name, n in sorted(counts.items()):
+        table.add_row(Text(name, style=STATUS_STYLES.get(name, "")), str(n))
+    if row.receivers - done:
+        table.add_row("(not finished)", str(row.receivers - done))
+    out.print(table)
+
+
+@app.command()
+def transcript(
+    job_id: Annotated[str, typer.Argument(help="The job id (see `callouts status`).")],
+    receiver_id: Annotated[str, typer.Argument(help="The receiver id.")],
+    db: Annotated[
+        Path | None,
+        typer.Option("--db", metavar="PATH", help="Job database (default: .callouts/callouts.db)."),
+    ] = None,
+) -> None:
+    """Print what was said and heard on each call attempt to one receiver."""
+    store = _open_store(db)
+    job = store.get_job(job_id)
+    if job is None:
+        raise _fail(f"no job {job_id!r} in {store.path}: `callouts status` lists the jobs")
+    if receiver_id not in {r.id for r in job.receivers}:
+        raise _fail(f"job {job_id} has no receiver {receiver_id!r}")
+    attempts = {a.attempt: a for a in store.attempts(job_id) if a.receiver_id == receiver_id}
+    transcripts = {t.attempt: t for t in store.transcripts(job_id, receiver_id)}
+    if not attempts:
+        out.print(f"Receiver {receiver_id} has not been called in job {job_id}.")
+        return
+    for number in sorted(attempts):
+        attempt = attempts[number]
+        outcome = attempt.outcome.value if attempt.outcome else "(no outcome: interrupted)"
+        out.print(Text(f"Attempt {number}: {outcome}", style="bold"), f"[{attempt.claimed_at}]")
+        lines = transcripts[number].lines if number in transcripts else []
+        if not lines:
+            out.print(Text("  (nothing was said)", style="dim"))
+        for line in lines:
+            out.print(_transcript_line(line))
+
+
+def _transcript_line(line: Any) -> Text:
+    from backend.cli.jobs import readable_ssml
+
+    if not isinstance(line, dict):
+        return Text(f"  {line}")
+    speaker = str(line.get("speaker", ""))
+    text = readable_ssml(str(line.get("text", "")))
+    if speaker == "system":
+        return Text("  Callouts: ", style="cyan") + Text(text)
+    heard = Text("  Person:   ", style="green") + Text(text)
+    if line.get("intent"):
+        detail = str(line["intent"])
+        if line.get("answer"):
+            detail += f" = {line['answer']}"
+        heard.append(f"   -> {detail}", style="dim")
+    return heard
