@@ -1,0 +1,156 @@
+"""`/callout` and its subcommands, the modal submission and @-mentions."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from backend.domain.intake import (
+    IntakeResult,
+    QuestionRow,
+    ReceiverRow,
+    SheetNames,
+    assemble_job,
+    default_job_id,
+)
+from backend.domain.workbook_template import write_blank_template
+from bot.modal import ModalInput, ModalMeta, job_modal, modal_errors, read_modal
+from bot.preview import post_preview
+from bot.state import FINISHED
+from bot.views import USAGE, card_blocks, card_text, status_list_blocks
+
+if TYPE_CHECKING:
+    from bot.app import Deps
+
+log = logging.getLogger(__name__)
+
+SUBCOMMANDS = ("", "new", "template", "status", "cancel")
+MODAL_SHEETS = SheetNames(configures="Settings", questions="Questions", receivers="Receivers")
+
+
+def _words(body: dict[str, Any]) -> list[str]:
+    return str(body.get("text") or "").split()
+
+
+def acknowledge(ack: Callable[..., None], body: dict[str, Any]) -> None:
+    words = _words(body)
+    sub = words[0].lower() if words else ""
+    if sub not in SUBCOMMANDS:
+        ack(text=USAGE)  # help, and anything unknown: usage, only to the user
+    elif sub == "cancel" and len(words) < 2:
+        ack(text="Which job? `/callout cancel JOB_ID` (see `/callout status`).")
+    else:
+        ack()
+
+
+def run(deps: Deps, body: dict[str, Any]) -> None:
+    words = _words(body)
+    sub = words[0].lower() if words else ""
+    channel, user = body["channel_id"], body["user_id"]
+    if sub in ("", "new"):
+        meta = ModalMeta(channel_id=channel)
+        deps.client.views_open(trigger_id=body["trigger_id"], view=job_modal(meta))
+    elif sub == "template":
+        buffer = io.BytesIO()
+        write_blank_template(buffer)
+        deps.client.files_upload_v2(
+            channel=channel,
+            file=buffer.getvalue(),
+            filename="callout_template.xlsx",
+            title="Call job template",
+            initial_comment="Fill in this workbook and drop it here: I will preview it before "
+            "anyone is called.",
+        )
+    elif sub == "status":
+        status(deps, channel, user, words[1] if len(words) > 1 else None)
+    elif sub == "cancel" and len(words) > 1:
+        cancel(deps, channel, user, words[1])
+
+
+def status(deps: Deps, channel: str, user: str, job_id: str | None) -> None:
+    if job_id is None:
+        cards = deps.state.recent_cards(channel)
+        deps.ephemeral(channel, user, "Latest call jobs", blocks=status_list_blocks(cards))
+        return
+    card = deps.state.card(job_id)
+    if card is None:
+        deps.ephemeral(channel, user, f"No call job `{job_id}` was started from Slack.")
+        return
+    deps.ephemeral(channel, user, card_text(card), blocks=card_blocks(card))
+
+
+def cancel(deps: Deps, channel: str, user: str, job_id: str) -> None:
+    card = deps.state.card(job_id)
+    if card is None:
+        deps.ephemeral(channel, user, f"No call job `{job_id}` was started from Slack.")
+    elif not deps.may_cancel(user, card.user_id):
+        deps.ephemeral(
+            channel,
+            user,
+            f"Only <@{card.user_id}> (who started it) or an admin can cancel `{job_id}`.",
+        )
+    elif card.state == FINISHED:
+        deps.ephemeral(channel, user, f"`{job_id}` has already finished.")
+    elif deps.submitter.cancel(job_id, requested_by=user):
+        deps.ephemeral(
+            channel,
+            user,
+            f"Cancelling `{job_id}`: calls in progress finish, nobody else is called.",
+        )
+    else:
+        deps.ephemeral(channel, user, f"`{job_id}` is not running any more.")
+
+
+def modal_job(inp: ModalInput, view_values: Any) -> IntakeResult:
+    """The modal through the same intake as workbooks; same input -> same job id."""
+    content = json.dumps(view_values, sort_keys=True).encode()
+    job_id = default_job_id(f"{inp.config.get('name') or 'form'}.form", content)
+    return assemble_job(
+        inp.config,
+        [QuestionRow(template, type_text, row) for template, type_text, row in inp.questions],
+        [ReceiverRow(rid, phone, fields, row) for rid, phone, fields, row in inp.receivers],
+        job_id=job_id,
+        extra_columns=inp.extra_columns,
+        sheet_names=MODAL_SHEETS,
+    )
+
+
+def check_modal(ack: Callable[..., None], body: dict[str, Any]) -> None:
+    """Validate on submit (synchronously: errors must be in the ack)."""
+    view = body["view"]
+    inp = read_modal(view)
+    result = modal_job(inp, view.get("state", {}).get("values", {}))
+    meta = ModalMeta.load(view.get("private_metadata"))
+    errors = {**modal_errors(result.problems, meta.rows), **inp.problems}
+    if errors or result.job is None:
+        ack(response_action="errors", errors=errors or {"greeting": "This job cannot be built."})
+    else:
+        ack()
+
+
+def preview_modal(deps: Deps, body: dict[str, Any]) -> None:
+    view = body["view"]
+    inp = read_modal(view)
+    result = modal_job(inp, view.get("state", {}).get("values", {}))
+    meta = ModalMeta.load(view.get("private_metadata"))
+    user = body["user"]["id"]
+    title = inp.config.get("name") or "call job"
+    post_preview(
+        deps,
+        result,
+        title=title,
+        team_id=str(body.get("team", {}).get("id") or body["user"].get("team_id") or ""),
+        channel_id=meta.channel_id,
+        user_id=user,
+        thread_ts=meta.thread_ts,
+    )
+
+
+def mention(deps: Deps, body: dict[str, Any]) -> None:
+    event = body["event"]
+    deps.client.chat_postMessage(
+        channel=event["channel"], thread_ts=event.get("thread_ts") or event["ts"], text=USAGE
+    )

@@ -1,0 +1,308 @@
+"""The `/callout new` modal: a call job written in a form, validated by the same intake as
+workbooks. Question rows are added/removed in place; each kept row keeps its block_id/action_id
+so what was typed survives `views.update`."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ContextBlock,
+    InputBlock,
+    MarkdownTextObject,
+    NumberInputElement,
+    Option,
+    PlainTextInputElement,
+    StaticSelectElement,
+)
+from slack_sdk.models.views import View
+
+from backend.domain.models import QuestionType
+from backend.domain.problems import Problem
+
+CALLBACK_ID = "callout_job_modal"
+ADD_QUESTION = "callout_add_question"
+REMOVE_QUESTION = "callout_remove_question"
+MAX_QUESTIONS = 10
+VALUE = "value"  # action_id of every input
+
+NAME, GREETING, ENDING, PREFIX, RECEIVERS, ATTEMPTS, TIMEOUT = (
+    "job_name",
+    "greeting",
+    "ending",
+    "phone_prefix",
+    "receivers",
+    "max_attempts",
+    "call_timeout",
+)
+ID_HEADERS = {"id", "receiverid", "receiver_id"}
+
+
+def template_block(row: int) -> str:
+    return f"q{row}_template"
+
+
+def type_block(row: int) -> str:
+    return f"q{row}_type"
+
+
+@dataclass
+class ModalMeta:
+    """What the modal carries in private_metadata (well under 3,000 characters)."""
+
+    channel_id: str
+    rows: list[int] = field(default_factory=lambda: [0])
+    thread_ts: str | None = None
+
+    def dump(self) -> str:
+        return json.dumps({"c": self.channel_id, "r": self.rows, "t": self.thread_ts})
+
+    @classmethod
+    def load(cls, raw: str | None) -> ModalMeta:
+        data = json.loads(raw or "{}")
+        return cls(
+            channel_id=data.get("c", ""), rows=list(data.get("r") or [0]), thread_ts=data.get("t")
+        )
+
+    def added(self) -> ModalMeta:
+        if len(self.rows) >= MAX_QUESTIONS:
+            return self
+        return ModalMeta(
+            self.channel_id, [*self.rows, max(self.rows, default=-1) + 1], self.thread_ts
+        )
+
+    def removed(self) -> ModalMeta:
+        if len(self.rows) <= 1:
+            return self
+        return ModalMeta(self.channel_id, self.rows[:-1], self.thread_ts)
+
+
+def _type_options() -> list[Option]:
+    return [Option(text=member.value, value=member.key) for member in QuestionType]
+
+
+def job_modal(meta: ModalMeta) -> View:
+    blocks: list[Block] = [
+        InputBlock(
+            block_id=NAME,
+            label="Job name",
+            element=PlainTextInputElement(action_id=VALUE, placeholder="Parents' evening reminder"),
+        ),
+        InputBlock(
+            block_id=GREETING,
+            label="Greeting",
+            hint="Said first. Use {{ name }} or any receiver column.",
+            element=PlainTextInputElement(
+                action_id=VALUE,
+                multiline=True,
+                placeholder="Hello {{ name }}, this is Riverside School.",
+            ),
+        ),
+    ]
+    for number, row in enumerate(meta.rows, start=1):
+        blocks.append(
+            InputBlock(
+                block_id=template_block(row),
+                label=f"Question {number}",
+                element=PlainTextInputElement(action_id=VALUE, multiline=True),
+            )
+        )
+        blocks.append(
+            InputBlock(
+                block_id=type_block(row),
+                label=f"Answer type of question {number}",
+                element=StaticSelectElement(
+                    action_id=VALUE, placeholder="How is it answered?", options=_type_options()
+                ),
+            )
+        )
+    buttons = []
+    if len(meta.rows) < MAX_QUESTIONS:
+        buttons.append(ButtonElement(text="Add question", action_id=ADD_QUESTION, value="add"))
+    if len(meta.rows) > 1:
+        buttons.append(
+            ButtonElement(text="Remove last question", action_id=REMOVE_QUESTION, value="remove")
+        )
+    if buttons:
+        blocks.append(ActionsBlock(block_id="question_buttons", elements=buttons))
+    blocks += [
+        InputBlock(
+            block_id=ENDING,
+            label="Ending",
+            optional=True,
+            element=PlainTextInputElement(
+                action_id=VALUE, multiline=True, placeholder="Thank you, goodbye."
+            ),
+        ),
+        InputBlock(
+            block_id=RECEIVERS,
+            label="Receivers",
+            hint="One per line: id, phone, name. Optional first line naming the columns, "
+            "e.g. id, phone, name, class (extra columns become template variables).",
+            element=PlainTextInputElement(
+                action_id=VALUE, multiline=True, placeholder="S001, 91234567, Chan Tai Man"
+            ),
+        ),
+        InputBlock(
+            block_id=PREFIX,
+            label="Phone prefix",
+            optional=True,
+            hint="Country code added to numbers without one, e.g. +852",
+            element=PlainTextInputElement(action_id=VALUE, max_length=5),
+        ),
+        InputBlock(
+            block_id=ATTEMPTS,
+            label="Max attempts per person",
+            element=NumberInputElement(
+                action_id=VALUE,
+                is_decimal_allowed=False,
+                min_value=1,
+                max_value=10,
+                initial_value=2,
+            ),
+        ),
+        InputBlock(
+            block_id=TIMEOUT,
+            label="Call timeout (seconds)",
+            element=NumberInputElement(
+                action_id=VALUE,
+                is_decimal_allowed=False,
+                min_value=30,
+                max_value=3600,
+                initial_value=300,
+            ),
+        ),
+        ContextBlock(
+            elements=[MarkdownTextObject(text="Submit shows a preview; nobody is called yet.")]
+        ),
+    ]
+    return View(
+        type="modal",
+        callback_id=CALLBACK_ID,
+        title="New call job",
+        submit="Preview",
+        close="Close",
+        blocks=blocks,
+        private_metadata=meta.dump(),
+    )
+
+
+def _value(state: Mapping[str, Any], block_id: str) -> str:
+    element = state.get(block_id, {}).get(VALUE, {})
+    if element.get("selected_option"):
+        return str(element["selected_option"].get("value") or "")
+    return str(element.get("value") or "").strip()
+
+
+@dataclass
+class ModalInput:
+    config: dict[str, str]
+    questions: list[tuple[str, str, int]]  # (template, type text, position)
+    receivers: list[tuple[str, str, dict[str, str], int]]  # (id, phone, fields, line)
+    extra_columns: list[str]
+    problems: dict[str, str]  # block_id -> message (found before intake)
+
+
+def read_modal(view: Mapping[str, Any]) -> ModalInput:
+    state = view.get("state", {}).get("values", {})
+    meta = ModalMeta.load(view.get("private_metadata"))
+    config = {
+        "name": _value(state, NAME),
+        "greeting": _value(state, GREETING),
+        "ending": _value(state, ENDING),
+        "phone_prefix": _value(state, PREFIX),
+        "max_attempts": _value(state, ATTEMPTS),
+        "call_timeout_seconds": _value(state, TIMEOUT),
+    }
+    config = {key: value for key, value in config.items() if value}
+    questions = [
+        (_value(state, template_block(row)), _value(state, type_block(row)), position)
+        for position, row in enumerate(meta.rows, start=1)
+    ]
+    receivers, extra, problems = parse_receivers(_value(state, RECEIVERS))
+    return ModalInput(config, questions, receivers, extra, problems)
+
+
+def parse_receivers(
+    text: str,
+) -> tuple[list[tuple[str, str, dict[str, str], int]], list[str], dict[str, str]]:
+    """Pasted lines `id, phone, name…` (comma, tab or semicolon) with an optional header line."""
+    lines = [(n, line) for n, line in enumerate(text.splitlines(), start=1) if line.strip()]
+    if not lines:
+        return [], [], {RECEIVERS: "Paste at least one line: id, phone, name"}
+    sample = lines[0][1]
+    delimiter = "\t" if "\t" in sample else (";" if ";" in sample and "," not in sample else ",")
+    rows = [
+        (n, [cell.strip() for cell in next(csv.reader(io.StringIO(line), delimiter=delimiter))])
+        for n, line in lines
+    ]
+    extra: list[str] = []
+    first = rows[0][1]
+    if first and first[0].lower().replace(" ", "") in ID_HEADERS:
+        extra = [name or f"column{i}" for i, name in enumerate(first[2:], start=3)]
+        rows = rows[1:]
+    else:
+        width = max(len(cells) for _, cells in rows)
+        extra = ["name", *(f"column{i}" for i in range(4, width + 1))][: max(0, width - 2)]
+    receivers = []
+    problems: list[str] = []
+    for line_number, cells in rows:
+        if len(cells) < 2 or not cells[1]:
+            problems.append(f"line {line_number}: needs at least an id and a phone number")
+            continue
+        fields = {
+            name: (cells[i + 2] if i + 2 < len(cells) else "") for i, name in enumerate(extra)
+        }
+        receivers.append((cells[0], cells[1], fields, line_number))
+    errors = {RECEIVERS: "; ".join(problems)[:280]} if problems else {}
+    return receivers, extra, errors
+
+
+def block_for(problem: Problem, meta_rows: Sequence[int]) -> str:
+    """Which input of the modal a problem found by intake belongs to."""
+    sheet = (problem.sheet or "").lower()
+    column = (problem.column or "").lower()
+    if "question" in sheet:
+        position = (problem.row or 1) - 1
+        row = meta_rows[position] if 0 <= position < len(meta_rows) else meta_rows[0]
+        return type_block(row) if "type" in column else template_block(row)
+    if "receiver" in sheet:
+        return RECEIVERS
+    for key, block in (
+        ("greeting", GREETING),
+        ("ending", ENDING),
+        ("prefix", PREFIX),
+        ("attempt", ATTEMPTS),
+        ("timeout", TIMEOUT),
+        ("name", NAME),
+    ):
+        if key in column or key in problem.message.lower():
+            return block
+    return GREETING
+
+
+def modal_errors(problems: Sequence[Problem], meta_rows: Sequence[int]) -> dict[str, str]:
+    """Problems as inline errors: one message per input, several joined, kept short."""
+    grouped: dict[str, list[str]] = {}
+    for problem in problems:
+        where = (
+            f"line {problem.row}: "
+            if problem.sheet and "receiver" in problem.sheet.lower() and problem.row
+            else ""
+        )
+        grouped.setdefault(block_for(problem, meta_rows), []).append(where + problem.message)
+    errors = {}
+    for block, messages in grouped.items():
+        text = "; ".join(messages[:3])
+        if len(messages) > 3:
+            text += f"; and {len(messages) - 3} more"
+        errors[block] = text[:280]
+    return errors

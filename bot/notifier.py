@@ -1,0 +1,296 @@
+"""SlackNotifier: the ResultListener that keeps a job's card and thread up to date.
+
+- the job card is one message, updated in place with `chat.update`, at most once per
+  `min_update_interval` per card (coalesced: many results, one update);
+- results go into the card's thread in batches: one message per `batch_size` results or per
+  `flush_seconds`, whichever comes first, and everything left at job end; at most one post per
+  `min_post_interval` per channel;
+- the report is uploaded into the thread with `files_upload_v2` when the job ends.
+
+Locally a background thread flushes (so a result reaches Slack within `flush_seconds` + a tick);
+on AWS the notifier Lambda calls `flush(force=True)` at the end of each stream batch.
+Jobs without a Slack origin are ignored. Slack errors are logged, never raised into the engine.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError
+
+from backend.domain.models import CallJob, CallResult
+from backend.domain.ports import ReportFiles
+from bot.state import FINISHED, BotState, JobCard
+from bot.views import batch_blocks, card_blocks, card_text, summary_line
+
+log = logging.getLogger(__name__)
+
+MAX_SEND_FAILURES = 3
+
+
+def read_local_report(report: ReportFiles) -> bytes:
+    return Path(report.xlsx).read_bytes()
+
+
+@dataclass
+class _Live:
+    job: CallJob
+    card: JobCard
+    pending: list[CallResult] = field(default_factory=list)
+    first_pending_at: float | None = None
+    dirty: bool = False
+    last_update_at: float | None = None
+    failures: int = 0
+
+
+class SlackNotifier:
+    def __init__(
+        self,
+        client: WebClient,
+        state: BotState,
+        *,
+        batch_size: int = 40,
+        flush_seconds: float = 5.0,
+        min_post_interval: float = 1.0,
+        min_update_interval: float = 1.2,
+        background: bool = True,
+        read_report: Callable[[ReportFiles], bytes] = read_local_report,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.client = client
+        self.state = state
+        self.batch_size = batch_size
+        self.flush_seconds = flush_seconds
+        self.min_post_interval = min_post_interval
+        self.min_update_interval = min_update_interval
+        self.read_report = read_report
+        self._clock = clock
+        self._sleep = sleep
+        self._live: dict[str, _Live] = {}
+        self._last_post: dict[str, float] = {}
+        self._lock = threading.RLock()  # guards _live and the cards
+        self._io = threading.Lock()  # one flush at a time: keeps Slack order and pacing
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._background = background
+        self._thread: threading.Thread | None = None
+
+    # -- ResultListener --------------------------------------------------------------------------
+
+    def on_job_started(self, job: CallJob) -> None:
+        if job.origin is None:
+            return
+        with self._io:
+            live = self._get_live(job)
+            if live.card.card_ts is None:
+                self._post_card(live)
+            else:
+                live.dirty = True
+                self._update_card(live, force=True)
+        self._ensure_thread()
+
+    def on_result(self, job: CallJob, result: CallResult) -> None:
+        if job.origin is None:
+            return
+        with self._lock:
+            live = self._get_live(job)
+            if live.card.add(result):
+                if not live.pending:
+                    live.first_pending_at = self._clock()
+                live.pending.append(result)
+                live.dirty = True
+            full = len(live.pending) >= self.batch_size
+        self._ensure_thread()
+        if full:
+            self._wake.set()
+
+    def on_job_finished(
+        self, job: CallJob, results: Sequence[CallResult], report: ReportFiles
+    ) -> None:
+        if job.origin is None:
+            return
+        with self._lock:
+            live = self._get_live(job)
+            for result in results:
+                if live.card.add(result):
+                    live.pending.append(result)
+            live.card.state = FINISHED
+            live.dirty = True
+        self.flush(job.job_id, force=True)
+        self._post_report(live, report)
+        with self._lock:
+            self._live.pop(job.job_id, None)
+
+    # -- flushing --------------------------------------------------------------------------------
+
+    def flush(self, job_id: str | None = None, *, force: bool = False) -> None:
+        """Post due batches and card updates; `force` posts everything now (pacing kept)."""
+        with self._io:
+            with self._lock:
+                lives = (
+                    [self._live[job_id]]
+                    if job_id in self._live
+                    else ([] if job_id else list(self._live.values()))
+                )
+            for live in lives:
+                while True:
+                    batch = self._take_batch(live, force)
+                    if not batch:
+                        break
+                    self._post_batch(live, batch)
+                self._update_card(live, force=force)
+
+    def close(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def _ensure_thread(self) -> None:
+        if not self._background or self._thread is not None:
+            return
+        with self._lock:
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._run, name="slack-notifier", daemon=True
+                )
+                self._thread.start()
+
+    def _run(self) -> None:
+        tick = max(0.02, min(self.flush_seconds, self.min_update_interval, 1.0) / 2)
+        while not self._stop.is_set():
+            self._wake.wait(tick)
+            self._wake.clear()
+            try:
+                self.flush()
+            except Exception:  # the loop must survive anything Slack or a bug throws
+                log.exception("slack notifier flush failed")
+
+    def _take_batch(self, live: _Live, force: bool) -> list[CallResult]:
+        with self._lock:
+            if not live.pending:
+                return []
+            age = self._clock() - (live.first_pending_at or self._clock())
+            if not force and len(live.pending) < self.batch_size and age < self.flush_seconds:
+                return []
+            channel = live.card.channel_id
+            wait = self._last_post.get(channel, -1e9) + self.min_post_interval - self._clock()
+            if wait > 0 and not force:
+                return []
+            batch = live.pending[: self.batch_size]
+            del live.pending[: self.batch_size]
+            live.first_pending_at = self._clock() if live.pending else None
+        return batch
+
+    def _pace(self, channel: str) -> None:
+        wait = self._last_post.get(channel, -1e9) + self.min_post_interval - self._clock()
+        if wait > 0:
+            self._sleep(wait)
+        self._last_post[channel] = self._clock()
+
+    # -- Slack calls -----------------------------------------------------------------------------
+
+    def _get_live(self, job: CallJob) -> _Live:
+        with self._lock:
+            live = self._live.get(job.job_id)
+            if live is None:
+                card = self.state.card(job.job_id) or JobCard.for_job(job)
+                live = self._live[job.job_id] = _Live(job, card)
+            return live
+
+    def _post_card(self, live: _Live) -> None:
+        card = live.card
+        self._pace(card.channel_id)
+        try:
+            response = self.client.chat_postMessage(
+                channel=card.channel_id, text=card_text(card), blocks=card_blocks(card)
+            )
+            card.card_ts = str(response["ts"])
+            live.last_update_at = self._clock()
+            self.state.save_card(card)
+        except SlackClientError:
+            log.exception("could not post the card of job %s", card.job_id)
+
+    def _post_batch(self, live: _Live, batch: list[CallResult]) -> None:
+        card = live.card
+        text, blocks = batch_blocks(live.job, batch)
+        self._pace(card.channel_id)
+        try:
+            self.client.chat_postMessage(
+                channel=card.channel_id, thread_ts=card.card_ts, text=text, blocks=blocks
+            )
+            live.failures = 0
+        except SlackClientError:
+            live.failures += 1
+            log.exception("could not post %d results of job %s", len(batch), card.job_id)
+            if live.failures < MAX_SEND_FAILURES:
+                with self._lock:  # keep them for the next flush: a result is never dropped silently
+                    live.pending[:0] = batch
+                    live.first_pending_at = live.first_pending_at or self._clock()
+
+    def _update_card(self, live: _Live, *, force: bool) -> None:
+        with self._lock:
+            if not live.dirty:
+                return
+            now = self._clock()
+            if (
+                live.last_update_at is not None
+                and now - live.last_update_at < self.min_update_interval
+            ):
+                if not force:
+                    return
+                wait = live.last_update_at + self.min_update_interval - now
+            else:
+                wait = 0.0
+            card = JobCard.from_json(live.card.to_json())  # snapshot: results keep arriving
+            live.dirty = False
+        if card.card_ts is None:
+            return
+        if wait > 0:
+            self._sleep(wait)
+        try:
+            self.client.chat_update(
+                channel=card.channel_id,
+                ts=card.card_ts,
+                text=card_text(card),
+                blocks=card_blocks(card),
+            )
+        except SlackClientError:
+            log.exception("could not update the card of job %s", card.job_id)
+            with self._lock:
+                live.dirty = True
+        live.last_update_at = self._clock()
+        self.state.save_card(card)
+
+    def _post_report(self, live: _Live, report: ReportFiles) -> None:
+        card = live.card
+        if card.report_posted:
+            return
+        try:
+            content = self.read_report(report)
+        except OSError:
+            log.exception("report of job %s not readable", card.job_id)
+            return
+        with self._io:
+            self._pace(card.channel_id)
+            try:
+                self.client.files_upload_v2(
+                    channel=card.channel_id,
+                    thread_ts=card.card_ts,
+                    content=content,
+                    filename=f"{card.job_id}.xlsx",
+                    title=f"Report – {card.name}",
+                    initial_comment=summary_line(card),
+                )
+            except (SlackApiError, SlackClientError):
+                log.exception("could not upload the report of job %s", card.job_id)
+                return
+            card.report_posted = True
+            self.state.save_card(card)

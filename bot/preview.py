@@ -1,0 +1,79 @@
+"""Posting the preview of a job (from a workbook or the modal) and remembering the job for Start."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from slack_sdk.errors import SlackApiError
+
+from backend.domain.intake import IntakeResult, job_to_json
+from backend.domain.problems import Problem
+from backend.domain.speech import Speech, SpeechError
+from bot.state import PendingJob
+from bot.views import preview_blocks, spoken_text
+
+if TYPE_CHECKING:
+    from bot.app import Deps
+
+log = logging.getLogger(__name__)
+
+
+def first_hears(result: IntakeResult) -> tuple[list[str], list[Problem]]:
+    """What the first receiver hears, line by line, or the problem that prevents it."""
+    job = result.job
+    if job is None or not job.receivers:
+        return [], []
+    try:
+        prompts = Speech(job).prompts(job.receivers[0])
+    except SpeechError as error:
+        return [], [Problem(str(error), row=None)]
+    return [spoken_text(p) for p in (prompts.greeting, *prompts.questions, prompts.ending)], []
+
+
+def post_preview(
+    deps: Deps,
+    result: IntakeResult,
+    *,
+    title: str,
+    team_id: str,
+    channel_id: str,
+    user_id: str,
+    thread_ts: str | None,
+    filename: str | None = None,
+) -> str | None:
+    """Post the preview (in `thread_ts` when given); store the job so Start can find it."""
+    heard, speech_problems = first_hears(result) if not result.problems else ([], [])
+    problems = [*result.problems, *speech_problems]
+    job = result.job
+    started = deps.state.card(job.job_id) if job is not None else None
+    blocks = preview_blocks(
+        job=job, problems=problems, title=title, first_hears=heard, started=started
+    )
+    summary = f"Preview of {title}: " + (
+        f"{len(problems)} problem(s) to fix"
+        if problems
+        else f"{len(job.receivers) if job else 0} calls"
+    )
+    try:
+        response = deps.client.chat_postMessage(
+            channel=channel_id, thread_ts=thread_ts, text=summary, blocks=blocks
+        )
+    except SlackApiError:
+        log.exception("could not post the preview of %s", title)
+        return None
+    preview_ts = str(response.get("ts"))
+    if job is not None and not problems and started is None:
+        deps.state.save_pending(
+            job.job_id,
+            PendingJob(
+                job=job_to_json(job),
+                team_id=team_id,
+                channel_id=channel_id,
+                user_id=user_id,
+                thread_ts=thread_ts,
+                preview_ts=preview_ts,
+                filename=filename,
+            ),
+        )
+    return preview_ts

@@ -1,0 +1,95 @@
+"""A workbook shared in a channel: download it with the bot token, run intake, preview in thread."""
+
+from __future__ import annotations
+
+import logging
+import urllib.request
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from backend.domain.intake import IntakeLimits, default_job_id, read_workbook
+from bot.preview import post_preview
+
+if TYPE_CHECKING:
+    from bot.app import Deps
+
+log = logging.getLogger(__name__)
+
+Downloader = Callable[[str, str, int], bytes]  # (url, bot token, max bytes) -> content
+LIMITS = IntakeLimits()
+
+
+class DownloadError(Exception):
+    pass
+
+
+def download(url: str, token: str, max_bytes: int) -> bytes:
+    """GET `url_private_download` with the bot token; refuse more than `max_bytes`."""
+    if not url.startswith(("https://", "http://127.0.0.1", "http://localhost")):
+        raise DownloadError("unexpected file URL")
+    headers = {"Authorization": f"Bearer {token}"}
+    request = urllib.request.Request(url, headers=headers)  # noqa: S310 (scheme checked above)
+    try:
+        with urllib.request.urlopen(request, timeout=20) as response:  # noqa: S310
+            content: bytes = response.read(max_bytes + 1)
+    except OSError as error:
+        raise DownloadError(str(error)) from error
+    if len(content) > max_bytes:
+        raise DownloadError(f"the file is larger than {max_bytes // 1_000_000} MB")
+    return content
+
+
+def is_workbook(file: dict[str, Any]) -> bool:
+    return file.get("filetype") == "xlsx" or str(file.get("name", "")).lower().endswith(".xlsx")
+
+
+def handle_file_share(deps: Deps, body: dict[str, Any]) -> None:
+    event = body["event"]
+    if event.get("bot_id"):  # the bot's own report upload, or another bot
+        return
+    channel, user, ts = event["channel"], event.get("user", ""), event["ts"]
+    thread_ts = event.get("thread_ts") or ts
+    team = str(body.get("team_id") or event.get("team") or "")
+    for file in event.get("files") or []:
+        if not is_workbook(file):
+            continue  # not ours: images, PDFs and CSVs are ignored silently
+        name = str(file.get("name") or "workbook.xlsx")
+        size = int(file.get("size") or 0)
+        if size > LIMITS.max_bytes:
+            reply(
+                deps,
+                channel,
+                thread_ts,
+                f"*{name}* is {size / 1e6:.1f} MB: the limit is "
+                f"{LIMITS.max_bytes // 1_000_000} MB. Split the receivers into several workbooks.",
+            )
+            continue
+        url = file.get("url_private_download") or file.get("url_private")
+        try:
+            token = deps.client.token or ""
+            content = deps.downloader(str(url), token, LIMITS.max_bytes)
+        except DownloadError as error:
+            reply(
+                deps,
+                channel,
+                thread_ts,
+                f"I could not download *{name}* ({error}). "
+                "Is the bot in this channel? Try uploading it again.",
+            )
+            continue
+        job_id = default_job_id(name, content)
+        result = read_workbook(content, filename=name, job_id=job_id)
+        post_preview(
+            deps,
+            result,
+            title=name,
+            team_id=team,
+            channel_id=channel,
+            user_id=user,
+            thread_ts=thread_ts,
+            filename=name,
+        )
+
+
+def reply(deps: Deps, channel: str, thread_ts: str, text: str) -> None:
+    deps.client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=text)

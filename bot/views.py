@@ -1,0 +1,313 @@
+"""Block Kit built with slack_sdk.models: the preview, the job card and the thread batches.
+
+Every message stays within Slack's limits (50 blocks, 3,000 characters per section text); long
+lists end with "and N more". Phone numbers are always masked.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Sequence
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ConfirmObject,
+    ContextBlock,
+    DividerBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    SectionBlock,
+)
+
+from backend.domain.answers import NO_ANSWER
+from backend.domain.models import CallJob, CallResult, CallStatus
+from backend.domain.phones import mask_phone
+from backend.domain.problems import Problem
+from bot.state import CANCELLING, FINISHED, JobCard
+
+SECTION_LIMIT = 2900  # under Slack's 3,000 characters per section text
+MAX_BLOCKS = 50
+MAX_PROBLEM_SECTIONS = 6
+BAR_WIDTH = 20
+
+START_ACTION = "callout_start"
+DISCARD_ACTION = "callout_discard"
+CANCEL_ACTION = "callout_cancel"
+RETRY_ACTION = "callout_retry"
+
+STATUS_EMOJI = {
+    CallStatus.CALL_COMPLETED: ":white_check_mark:",
+    CallStatus.DROP_CALL: ":telephone_receiver:",
+    CallStatus.NO_ANSWER: ":zzz:",
+    CallStatus.BUSY: ":no_entry:",
+    CallStatus.NOT_CALLABLE: ":x:",
+    CallStatus.FAILED: ":warning:",
+    CallStatus.CANCELLED: ":octagonal_sign:",
+}
+
+USAGE = """*Callouts* phones a list of people, asks short questions by voice, reports the answers.
+• `/callout` or `/callout new` – write a call job in a form
+• drop a filled-in workbook (.xlsx) in this channel – preview it, then press *Start*
+• `/callout template` – get a blank workbook to fill in
+• `/callout status [JOB]` – show a job's card (or the latest jobs in this channel)
+• `/callout cancel JOB` – stop a running job (its starter or an admin)
+• `/callout help` – this message"""
+
+
+def escape(text: str) -> str:
+    """Escape user text for mrkdwn (&, <, > are control characters in Slack)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def shorten(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: max(0, limit - 1)] + "…"
+
+
+def spoken_text(ssml: str) -> str:
+    """What a listener hears, from SSML: tags dropped, entities decoded, spaces collapsed."""
+    text = re.sub(r"<break[^>]*>", " … ", ssml)
+    text = re.sub(r"<[^>]+>", "", text)
+    return re.sub(r"\s+", " ", html.unescape(text)).strip()
+
+
+def _section(text: str) -> SectionBlock:
+    return SectionBlock(text=MarkdownTextObject(text=shorten(text, SECTION_LIMIT)))
+
+
+def _chunk_lines(lines: Sequence[str], limit: int = SECTION_LIMIT) -> list[str]:
+    chunks: list[str] = []
+    current: list[str] = []
+    size = 0
+    for line in lines:
+        line = shorten(line, limit)
+        if current and size + len(line) + 1 > limit:
+            chunks.append("\n".join(current))
+            current, size = [], 0
+        current.append(line)
+        size += len(line) + 1
+    if current:
+        chunks.append("\n".join(current))
+    return chunks
+
+
+def problem_blocks(
+    problems: Sequence[Problem], max_sections: int = MAX_PROBLEM_SECTIONS
+) -> list[Block]:
+    """Every problem, one line each, in at most `max_sections` sections, then "and N more"."""
+    lines = [f"• {escape(str(problem))}" for problem in problems]
+    blocks: list[Block] = []
+    shown = 0
+    for chunk in _chunk_lines(lines):
+        if len(blocks) == max_sections:
+            break
+        blocks.append(_section(chunk))
+        shown += chunk.count("\n") + 1
+    if shown < len(lines):
+        blocks.append(
+            ContextBlock(
+                elements=[MarkdownTextObject(text=f"…and {len(lines) - shown} more problems")]
+            )
+        )
+    return blocks
+
+
+def preview_blocks(
+    *,
+    job: CallJob | None,
+    problems: Sequence[Problem],
+    title: str,
+    first_hears: Sequence[str] = (),
+    started: JobCard | None = None,
+) -> list[Block]:
+    """The preview of a workbook or form: calls, questions, what #1 hears, problems, buttons."""
+    blocks: list[Block] = [HeaderBlock(text=shorten(f"Call job: {title}", 150))]
+    if job is not None:
+        questions = "\n".join(
+            f"{n}. {escape(shorten(q.template, 200))} _({q.type.value})_"
+            for n, q in enumerate(job.questions, start=1)
+        )
+        blocks.append(
+            _section(
+                f"*{len(job.receivers)} calls* · {len(job.questions)} questions · "
+                f"job `{job.job_id}`\n{questions}"
+            )
+        )
+        if first_hears and job.receivers:
+            first = job.receivers[0]
+            spoken = "\n".join(f"> {escape(shorten(line, 400))}" for line in first_hears if line)
+            blocks.append(
+                _section(
+                    f"*What the first person ({escape(first.id)}, "
+                    f"{mask_phone(first.phone_number)}) will hear:*\n{spoken}"
+                )
+            )
+    if problems:
+        blocks.append(
+            _section(f":warning: *{len(problems)} problem(s) to fix before this job can start:*")
+        )
+        blocks.extend(problem_blocks(problems))
+    if started is not None:
+        blocks.append(
+            _section(f"This job was already started by <@{started.user_id}>: see its card.")
+        )
+        return blocks[:MAX_BLOCKS]
+    buttons: list[ButtonElement] = []
+    if job is not None and not problems:
+        buttons.append(
+            ButtonElement(
+                text="Start",
+                action_id=START_ACTION,
+                value=job.job_id,
+                style="primary",
+                confirm=ConfirmObject(
+                    title="Start calling?",
+                    text=f"This phones {len(job.receivers)} people now.",
+                    confirm="Start",
+                    deny="Not yet",
+                ),
+            )
+        )
+    if job is not None:
+        buttons.append(ButtonElement(text="Cancel", action_id=DISCARD_ACTION, value=job.job_id))
+    if problems:
+        blocks.append(
+            ContextBlock(
+                elements=[
+                    MarkdownTextObject(text="Fix the problems and upload the workbook again.")
+                ]
+            )
+        )
+    if buttons:
+        blocks.append(ActionsBlock(block_id="preview_actions", elements=buttons))
+    return blocks[:MAX_BLOCKS]
+
+
+def progress_bar(done: int, total: int, width: int = BAR_WIDTH) -> str:
+    filled = 0 if total <= 0 else min(width, round(width * done / total))
+    return "▓" * filled + "░" * (width - filled) + f" {done}/{total}"
+
+
+def tally_text(tally: dict[str, int]) -> str:
+    answered = sorted(((a, n) for a, n in tally.items() if a), key=lambda item: (-item[1], item[0]))
+    parts = [f"{escape(answer)} {count}" for answer, count in answered[:10]]
+    if len(answered) > 10:
+        parts.append(f"other {sum(n for _, n in answered[10:])}")
+    if tally.get(""):
+        parts.append(f"{NO_ANSWER.lower()} {tally['']}")
+    return " · ".join(parts) or "no results yet"
+
+
+def card_blocks(card: JobCard) -> list[Block]:
+    """The job card: title, state, progress bar, counts per status, tallies, buttons."""
+    state = {
+        FINISHED: "Finished",
+        CANCELLING: "Cancelling – calls not yet dialled will end as Cancelled",
+    }.get(card.state, "Calling…")
+    blocks: list[Block] = [
+        HeaderBlock(text=shorten(f":telephone_receiver: {card.name}", 150)),
+        _section(
+            f"*{state}* · started by <@{card.user_id}> · job `{card.job_id}`\n"
+            f"`{progress_bar(card.done, card.total)}`"
+        ),
+    ]
+    counts = card.counts()
+    if counts:
+        fields = [
+            MarkdownTextObject(
+                text=f"{STATUS_EMOJI[status]} *{status.value}*: {counts[status.value]}"
+            )
+            for status in CallStatus
+            if counts.get(status.value)
+        ]
+        blocks.append(SectionBlock(fields=fields))
+    if card.questions:
+        lines = [
+            f"*Q{n}* {escape(shorten(question, 80))}\n"
+            f"      {tally_text(card.tallies[n - 1] if n <= len(card.tallies) else {})}"
+            for n, question in enumerate(card.questions, start=1)
+        ]
+        blocks.extend(_section(chunk) for chunk in _chunk_lines(lines)[:5])
+    buttons: list[ButtonElement] = []
+    if card.state != FINISHED:
+        buttons.append(
+            ButtonElement(
+                text="Cancel job",
+                action_id=CANCEL_ACTION,
+                value=card.job_id,
+                style="danger",
+                confirm=ConfirmObject(
+                    title="Cancel the job?",
+                    text="Calls in progress finish; nobody else is called.",
+                    confirm="Cancel job",
+                    deny="Keep calling",
+                ),
+            )
+        )
+    elif card.unreached():
+        buttons.append(
+            ButtonElement(
+                text=f"Retry unreached ({len(card.unreached())})",
+                action_id=RETRY_ACTION,
+                value=card.job_id,
+            )
+        )
+    if buttons:
+        blocks.append(ActionsBlock(block_id="card_actions", elements=buttons))
+    blocks.append(
+        ContextBlock(elements=[MarkdownTextObject(text="Results arrive in this thread.")])
+    )
+    return blocks[:MAX_BLOCKS]
+
+
+def card_text(card: JobCard) -> str:
+    """Notification/fallback text of the card."""
+    return f"{card.name}: {card.done}/{card.total} calls done"
+
+
+def result_line(job: CallJob, result: CallResult) -> str:
+    try:
+        phone = mask_phone(job.receiver(result.receiver_id).phone_number)
+    except KeyError:
+        phone = "****"
+    answers = ", ".join(a if a is not None else "–" for a in result.answers)
+    emoji = STATUS_EMOJI.get(result.status, "")
+    line = f"{emoji} `{escape(result.receiver_id)}` {phone} *{result.status.value}*"
+    if answers:
+        line += f" · {escape(answers)}"
+    if result.attempts > 1:
+        line += f" · {result.attempts} attempts"
+    return line
+
+
+def batch_blocks(job: CallJob, results: Sequence[CallResult]) -> tuple[str, list[Block]]:
+    """One thread message for a batch of results: (fallback text, blocks)."""
+    lines = [result_line(job, result) for result in results]
+    blocks: list[Block] = [_section(chunk) for chunk in _chunk_lines(lines)]
+    return f"{len(results)} results", blocks[:MAX_BLOCKS]
+
+
+def summary_line(card: JobCard) -> str:
+    counts = card.counts()
+    parts = [
+        f"{status.value} {counts[status.value]}"
+        for status in CallStatus
+        if counts.get(status.value)
+    ]
+    return f"Report for {card.name}: {card.done}/{card.total} calls – " + ", ".join(parts)
+
+
+def status_list_blocks(cards: Sequence[JobCard]) -> list[Block]:
+    if not cards:
+        return [_section("No call jobs were started in this channel yet.")]
+    lines = [
+        f"• `{card.job_id}` {escape(card.name)} – {card.state}, {card.done}/{card.total} calls"
+        for card in cards
+    ]
+    return [_section("*Latest jobs in this channel:*\n" + "\n".join(lines))]
+
+
+def divider() -> DividerBlock:
+    return DividerBlock()

@@ -1,0 +1,109 @@
+"""/callout subcommands and request signing, through app.dispatch with signed requests."""
+
+from __future__ import annotations
+
+import io
+import json
+import time
+
+from openpyxl import load_workbook
+from slack_sdk.models.views import View
+
+from tests.e2e.slack.conftest import CHANNEL, USER, Harness, form_headers, slash_body
+
+
+def test_unsigned_request_is_rejected(harness: Harness) -> None:
+    body = slash_body("help")
+    response = harness.dispatch(body, {"content-type": "application/x-www-form-urlencoded"})
+    assert response.status == 401
+    assert harness.fake.calls == []
+
+
+def test_request_signed_with_another_secret_is_rejected(harness: Harness) -> None:
+    body = slash_body("new")
+    response = harness.dispatch(body, form_headers(body, secret="not-the-secret"))
+    assert response.status == 401
+    assert harness.fake.calls_to("views.open") == []
+
+
+def test_stale_request_is_rejected(harness: Harness) -> None:
+    body = slash_body("new")
+    response = harness.dispatch(body, form_headers(body, timestamp=int(time.time()) - 600))
+    assert response.status == 401
+    assert harness.fake.calls_to("views.open") == []
+
+
+def test_help_and_unknown_subcommands_answer_usage_privately(harness: Harness) -> None:
+    for text in ("help", "frobnicate"):
+        response = harness.command(text)
+        assert response.status == 200
+        assert "/callout template" in response.body
+    assert harness.fake.calls_to("chat.postMessage") == []
+
+
+def test_no_argument_opens_the_modal(harness: Harness) -> None:
+    response = harness.command("")
+    assert response.status == 200
+    (call,) = harness.fake.calls_to("views.open")
+    assert call.args["trigger_id"] == "1337.42.abcd"
+    view = call.args["view"]
+    view = json.loads(view) if isinstance(view, str) else view
+    parsed = View(**view)
+    assert parsed.callback_id == "callout_job_modal"
+    assert json.loads(view["private_metadata"])["c"] == CHANNEL
+    block_ids = [b.get("block_id") for b in view["blocks"]]
+    assert {"job_name", "greeting", "q0_template", "q0_type", "receivers"} <= set(block_ids)
+
+
+def test_template_posts_a_blank_workbook_into_the_channel(harness: Harness) -> None:
+    harness.command("template")
+    (complete,) = harness.fake.calls_to("files.completeUploadExternal")
+    assert complete.args["channel_id"] == CHANNEL
+    (upload,) = [u for u in harness.fake.uploads.values() if u.completed]
+    assert upload.filename.endswith(".xlsx")
+    book = load_workbook(io.BytesIO(upload.content), read_only=True)
+    assert {"Configures", "Questions", "Receivers"} <= set(book.sheetnames)
+
+
+def test_status_without_jobs_says_so_privately(harness: Harness) -> None:
+    harness.command("status")
+    (call,) = harness.fake.calls_to("chat.postEphemeral")
+    assert call.args["user"] == USER
+    assert "No call jobs" in call.text()
+
+
+def test_cancel_of_an_unknown_job_is_refused_privately(harness: Harness) -> None:
+    harness.command("cancel nope-123")
+    (call,) = harness.fake.calls_to("chat.postEphemeral")
+    assert "nope-123" in call.text()
+    assert harness.submitter.cancels == []
+
+
+def test_app_mention_answers_usage_in_thread(harness: Harness) -> None:
+    response = harness.event(
+        {"type": "app_mention", "user": USER, "channel": CHANNEL, "ts": "99.1", "text": "<@UBOT>"}
+    )
+    assert response.status == 200
+    (call,) = harness.fake.calls_to("chat.postMessage")
+    assert call.args["thread_ts"] == "99.1"
+    assert "/callout" in call.args["text"]
+
+
+def test_file_shared_and_plain_messages_are_acknowledged(harness: Harness) -> None:
+    assert (
+        harness.event({"type": "file_shared", "file_id": "F1", "channel_id": CHANNEL}).status == 200
+    )
+    assert (
+        harness.event({"type": "message", "channel": CHANNEL, "user": USER, "ts": "1.1"}).status
+        == 200
+    )
+    assert harness.fake.calls == []
+
+
+def test_slack_timeout_retries_are_acknowledged_without_work(harness: Harness) -> None:
+    response = harness.event(
+        {"type": "app_mention", "user": USER, "channel": CHANNEL, "ts": "99.1", "text": "hi"},
+        **{"x-slack-retry-num": "1", "x-slack-retry-reason": "http_timeout"},
+    )
+    assert response.status == 200
+    assert harness.fake.calls == []
