@@ -1,0 +1,120 @@
+"""`callouts run` on the example workbook with the example answers, end to end."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from backend.cli import app
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = ROOT / "examples" / "call_job.xlsx"
+ANSWERS = ROOT / "examples" / "answers.csv"
+
+runner = CliRunner()
+
+EXPECTED = {
+    "1": ("CallCompleted", 1, ["OK", "Yes", "A", "2", "2026-11-30", "15:30"]),
+    "2": ("CallCompleted", 1, ["OK", "No", "C", "0", "2026-12-05", "09:00"]),
+    "3": ("CallCompleted", 2, ["OK", "Yes", "B", "3", "2026-12-04", "16:30"]),
+    "4": ("Busy", 2, []),
+    "5": ("DropCall", 1, ["OK", "No", None, None, None, None]),
+    "6": ("NotCallable", 1, []),
+    "S07": ("CallCompleted", 1, ["OK", None, "C", "4", "2026-12-01", "12:00"]),
+    "S08": ("CallCompleted", 2, ["OK", "Yes", "E", "7", "2026-11-30", "19:00"]),
+}
+
+
+def _results(report_json: Path) -> dict[str, dict[str, object]]:
+    data = json.loads(report_json.read_text())
+    return {r["receiver_id"]: r for r in data["results"]}
+
+
+@pytest.fixture
+def ran(tmp_path: Path) -> tuple[Path, Path, str]:
+    out, db = tmp_path / "out", tmp_path / "callouts.db"
+    result = runner.invoke(
+        app,
+        ["run", str(EXAMPLE), "--answers", str(ANSWERS), "--out", str(out), "--db", str(db)],
+    )
+    assert result.exit_code == 0, result.output
+    return out, db, result.output
+
+
+def test_run_the_example_job(ran: tuple[Path, Path, str]) -> None:
+    out, _, output = ran
+    reports = sorted(out.glob("*.json"))
+    assert len(reports) == 1
+    results = _results(reports[0])
+    got = {rid: (r["status"], r["attempts"], r["answers"]) for rid, r in results.items()}
+    assert got == EXPECTED
+    assert {p.suffix for p in out.iterdir()} == {".xlsx", ".json", ".csv"}
+    # streamed lines and summary; phone numbers masked
+    assert "+852****5432" in output
+    assert "+85298765432" not in output
+    assert "NotCallable" in output
+    assert "Done: 8 of 8" in output
+
+
+def test_rerun_resumes_without_calling_anyone(ran: tuple[Path, Path, str]) -> None:
+    out, db, _ = ran
+    job_id = next(out.glob("*.json")).stem
+    again = runner.invoke(
+        app,
+        ["run", str(EXAMPLE), "--answers", str(ANSWERS), "--out", str(out), "--db", str(db)],
+    )
+    assert again.exit_code == 0, again.output
+    assert "nobody already called is called again" in again.output
+    status = runner.invoke(app, ["status", job_id, "--db", str(db)])
+    assert status.exit_code == 0
+    assert "finished, 8 of 8 done" in status.output
+    listing = runner.invoke(app, ["status", "--db", str(db)])
+    assert job_id in listing.output
+    transcript = runner.invoke(app, ["transcript", job_id, "3", "--db", str(db)])
+    assert transcript.exit_code == 0, transcript.output
+    assert "Attempt 1: NoAnswer" in transcript.output
+    assert "Attempt 2: CallCompleted" in transcript.output
+    assert "RepeatIntent" in transcript.output
+    # exactly two attempts were ever claimed for receiver 3, across both runs
+    from backend.local.store import SqliteStore
+
+    attempts = [a for a in SqliteStore(db).attempts(job_id) if a.receiver_id == "3"]
+    assert [a.attempt for a in attempts] == [1, 2]
+
+
+def test_random_simulation(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    args = ["run", str(EXAMPLE), "--simulate", "random", "--seed", "7", "--concurrency", "3"]
+    result = runner.invoke(app, [*args, "--out", str(out), "--db", str(tmp_path / "r.db")])
+    assert result.exit_code == 0, result.output
+    results = _results(next(out.glob("*.json")))
+    assert set(results) == set(EXPECTED)
+    assert all(r["status"] for r in results.values())
+
+
+def test_invalid_workbook_dials_nobody(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.xlsx"
+    bad.write_text("id,phone\n1,2\n")
+    db = tmp_path / "bad.db"
+    result = runner.invoke(app, ["run", str(bad), "--db", str(db), "--out", str(tmp_path)])
+    assert result.exit_code == 1
+    assert not db.exists()
+
+
+def test_bad_answers_file_is_reported(tmp_path: Path) -> None:
+    answers = tmp_path / "answers.csv"
+    answers.write_text("receiver_id,attempt,pickup,answers\n1,zero,sometimes,ok\n")
+    db = tmp_path / "a.db"
+    result = runner.invoke(app, ["run", str(EXAMPLE), "--answers", str(answers), "--db", str(db)])
+    assert result.exit_code == 1
+    assert "row 2" in result.output
+    assert not db.exists()
+
+
+def test_unknown_job_and_receiver(tmp_path: Path) -> None:
+    db = str(tmp_path / "x.db")
+    assert runner.invoke(app, ["status", "nope", "--db", db]).exit_code == 1
+    assert runner.invoke(app, ["transcript", "nope", "1", "--db", db]).exit_code == 1
