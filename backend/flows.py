@@ -132,8 +132,10 @@ CONDITION_OPERATORS = frozenset(
     }
 )
 # Dynamic values the simulator can evaluate.
-REFERENCE_ROOTS = ("$.External.", "$.Lex.", "$.Attributes.")
-REFERENCE_NAMES = frozenset({"$.ContactId", "$.Channel", "$.InitiationMethod"})
+_REFERENCE = re.compile(
+    r"^\$\.(?:External\.\w+|Attributes\.\w+|Lex\.IntentName|Lex\.Slots\.\w+"
+    r"|ContactId|Channel|InitiationMethod)$"
+)
 
 
 def check_flow(flow: Any) -> list[str]:
@@ -325,9 +327,7 @@ def _check_parameters(
 
 def is_known_reference(value: str) -> bool:
     """Whether `$.…` is a value the flow (and the simulator) can read."""
-    if value in REFERENCE_NAMES:
-        return True
-    return any(value.startswith(root) and len(value) > len(root) for root in REFERENCE_ROOTS)
+    return bool(_REFERENCE.match(value))
 
 
 def _strings(value: Any) -> Iterator[str]:
