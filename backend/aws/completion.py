@@ -49,7 +49,7 @@ class StepFunctionsCallbacks:
 
 
 class StepFunctionsCompletion:
-    """Implements `backend.domain.session.CallCompletion`: SendTaskSuccess with the session's token."""
+    """`backend.domain.session.CallCompletion`: SendTaskSuccess with the session's token."""
 
     def __init__(self, sfn: Any) -> None:
         self.callbacks = StepFunctionsCallbacks(sfn)

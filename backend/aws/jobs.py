@@ -1,4 +1,4 @@
-"""Jobs on AWS: the job document in S3 and the job record, cancel flag and dial claims in DynamoDB."""
+"""Jobs on AWS: the job document in S3; job record, cancel flag and dial claims in DynamoDB."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""DynamoDB session store: one item per call, optimistic locking on `version`, TTL on `expires_at`."""
+"""DynamoDB session store: one item per call, optimistic lock on `version`, TTL `expires_at`."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Call tasks: the JSON array in S3 that the state machine's Distributed Map reads, one per receiver."""
+"""Call tasks: the JSON array in S3 the Distributed Map reads, one per receiver."""
 
 from __future__ import annotations
 

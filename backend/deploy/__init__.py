@@ -1,1 +1,1 @@
-"""Deployment helpers: template.yaml is generated from template.base.yaml + lex_bots/ + contact_flows/."""
+"""Deployment: template.yaml is generated from template.base.yaml, lex_bots/ and contact_flows/."""

@@ -1,0 +1,168 @@
+"""The dialer: one calls-queue message = one attempt to call one receiver, dialled at most once."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, Field, ValidationError
+
+from backend.aws.completion import DEPLOYMENT_FAULT, StepFunctionsCallbacks
+from backend.aws.connect import ConnectDialer, DialError, DialFault
+from backend.aws.jobs import ClaimState, JobsTable, JobStore
+from backend.aws.sessions import DynamoSessionStore
+from backend.domain.calling_rules import is_allowed, next_allowed
+from backend.domain.models import CallJob, CallResult, CallStatus
+from backend.domain.session import CallSession, StaleSession
+from backend.domain.speech import Speech, SpeechError
+
+log = logging.getLogger(__name__)
+
+
+class CallTask(BaseModel):
+    """The calls-queue message body the state machine sends."""
+
+    task_token: str = Field(min_length=1)
+    job_id: str = Field(min_length=1)
+    receiver_id: str = Field(min_length=1)
+    attempt: int = Field(ge=1)
+
+
+class DialOutcome(StrEnum):
+    DIALLED = "dialled"
+    DUPLICATE = "duplicate"  # claimed and dialled before: nothing done
+    NOT_CALLABLE = "not_callable"
+    CANCELLED = "cancelled"
+    WAITING = "waiting"  # outside the calling window
+    FAILED = "failed"
+    DEPLOYMENT_FAULT = "deployment_fault"
+    DROPPED = "dropped"  # unreadable message without a task token
+
+
+class RetryLater(Exception):
+    """Connect is throttling or busy: leave the message for a later delivery (same ClientToken)."""
+
+
+@dataclass
+class Dialer:
+    jobs: JobsTable
+    store: JobStore
+    sessions: DynamoSessionStore
+    callbacks: StepFunctionsCallbacks
+    connect: ConnectDialer
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+
+    def __post_init__(self) -> None:
+        self._jobs: dict[str, tuple[CallJob, Speech]] = {}  # warm containers reuse both
+
+    def _job(self, job_id: str) -> tuple[CallJob, Speech]:
+        if job_id not in self._jobs:
+            job = self.store.load(job_id)
+            self._jobs[job_id] = (job, Speech(job))
+        return self._jobs[job_id]
+
+    def handle(self, body: str) -> DialOutcome:
+        try:
+            task = CallTask.model_validate_json(body)
+        except ValidationError as error:
+            token = _token_of(body)
+            if token:
+                self.callbacks.fail(token, "Callouts.BadCallTask", f"unreadable call task: {error}")
+                return DialOutcome.FAILED
+            log.error("calls-queue message without a task token dropped: %s", error)
+            return DialOutcome.DROPPED
+        return self.dial(task)
+
+    def _result(self, task: CallTask, status: CallStatus, error: str | None) -> CallResult:
+        return CallResult(
+            job_id=task.job_id,
+            receiver_id=task.receiver_id,
+            status=status,
+            error=error,
+            call_at=self.clock(),
+            attempts=task.attempt,
+        )
+
+    def dial(self, task: CallTask) -> DialOutcome:
+        record = self.jobs.get(task.job_id)
+        if record and record.get("cancel_requested", {}).get("BOOL"):
+            by = record.get("cancelled_by", {}).get("S") or "a user"
+            self.callbacks.result(
+                task.task_token, self._result(task, CallStatus.CANCELLED, f"cancelled by {by}")
+            )
+            return DialOutcome.CANCELLED
+        job, speech = self._job(task.job_id)
+        try:
+            receiver = job.receiver(task.receiver_id)
+        except KeyError:
+            error = f"receiver {task.receiver_id} is not in job {task.job_id}"
+            self.callbacks.result(task.task_token, self._result(task, CallStatus.FAILED, error))
+            return DialOutcome.FAILED
+        now = self.clock()
+        window = job.settings.calling_window
+        if not is_allowed(receiver, window, now):
+            wait = (next_allowed(receiver, window, now) - now).total_seconds()
+            self.callbacks.wait(task.task_token, int(wait) + 1)
+            return DialOutcome.WAITING
+
+        claim = self.jobs.claim(task.job_id, task.receiver_id, task.attempt, task.task_token)
+        if claim.state is ClaimState.DIALLED:
+            return DialOutcome.DUPLICATE
+        try:
+            prompts = speech.prompts(receiver)
+        except SpeechError as error:
+            self.callbacks.result(
+                task.task_token, self._result(task, CallStatus.FAILED, f"prompt: {error}")
+            )
+            return DialOutcome.FAILED
+        session = CallSession.new(
+            job, receiver, task.attempt, prompts, now=now, task_token=task.task_token
+        )
+        try:
+            self.sessions.create(session)
+        except StaleSession:  # a PENDING claim: the session exists from the earlier delivery
+            stored = self.sessions.get(session.call_id)
+            session = stored or session
+        try:
+            contact_id = self.connect.dial(session.call_id, receiver.phone_number)
+        except DialError as error:
+            return self._dial_failed(task, session, error)
+        self.sessions.link_contact(contact_id, session.call_id)
+        self.jobs.mark_dialled(task.job_id, task.receiver_id, task.attempt, contact_id)
+        return DialOutcome.DIALLED
+
+    def _dial_failed(self, task: CallTask, session: CallSession, error: DialError) -> DialOutcome:
+        if error.fault is DialFault.RETRY_LATER:
+            raise RetryLater(str(error)) from error
+        if error.fault is DialFault.NOT_CALLABLE:
+            result = session.end_with(CallStatus.NOT_CALLABLE, str(error), self.clock())
+            try:
+                self.sessions.save(session)
+            except StaleSession:
+                log.warning("call %s changed while ending it as NotCallable", session.call_id)
+            self.callbacks.result(task.task_token, result)
+            return DialOutcome.NOT_CALLABLE
+        # Our deployment is wrong (flow, instance, permissions): stop the job instead of
+        # failing every receiver one by one, and say why in the task error.
+        self.jobs.request_cancel(task.job_id, f"deployment fault ({error.code})")
+        self.callbacks.fail(
+            task.task_token,
+            DEPLOYMENT_FAULT,
+            f"Amazon Connect refused the call: {error}. Check the instance, contact flow and "
+            "source phone number of the stack; the job was stopped.",
+        )
+        return DialOutcome.DEPLOYMENT_FAULT
+
+
+def _token_of(body: str) -> str | None:
+    try:
+        data: Any = json.loads(body)
+    except json.JSONDecodeError:
+        return None
+    token = data.get("task_token") if isinstance(data, dict) else None
+    return token if isinstance(token, str) and token else None

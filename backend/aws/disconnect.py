@@ -1,0 +1,49 @@
+"""Connect DISCONNECTED events: end the call's task with the right status if the flow did not."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from backend.aws.connect import ConnectDialer
+from backend.aws.sessions import DynamoSessionStore
+from backend.domain.models import CallResult
+from backend.domain.session import CallCompletion, StaleSession
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class DisconnectHandler:
+    sessions: DynamoSessionStore
+    connect: ConnectDialer
+    completion: CallCompletion
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+
+    def handle(self, event: Mapping[str, Any]) -> CallResult | None:
+        """The result sent for this contact, or None (not ours, or the flow completed it)."""
+        detail = event.get("detail") or {}
+        if detail.get("eventType") != "DISCONNECTED" or not detail.get("contactId"):
+            return None
+        contact_id = str(detail["contactId"])
+        call_id = self.sessions.call_for_contact(contact_id)
+        if call_id is None:
+            log.info("contact %s is not a Callouts call", contact_id)
+            return None
+        reason, connected = self.connect.disconnect_details(contact_id)
+        for _ in range(3):
+            session = self.sessions.get(call_id)
+            if session is None or session.finished:
+                return None
+            result = session.end_from_disconnect(reason, connected, self.clock())
+            try:
+                self.sessions.save(session)
+            except StaleSession:
+                continue  # the flow moved on meanwhile: read again
+            self.completion.complete(session, result)
+            return result
+        log.error("call %s kept changing while ending it", call_id)
+        return None

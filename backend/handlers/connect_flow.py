@@ -1,0 +1,15 @@
+"""The contact flow's Lambda: the domain's flow logic on the DynamoDB session store."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from backend.aws.observability import logger, tracer
+from backend.aws.wiring import completion, session_store
+from backend.domain.call_flow import handle_flow_event
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+def handler(event: dict[str, Any], context: Any) -> dict[str, str]:
+    return handle_flow_event(event, session_store(), completion())

@@ -1,0 +1,34 @@
+"""Calls queue -> claim (job, receiver, attempt) -> StartOutboundVoiceContact; partial failures."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import (
+    BatchProcessor,
+    EventType,
+    process_partial_response,
+)
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+from backend.aws.observability import count, logger, metrics, tracer
+from backend.aws.wiring import dialer
+
+processor = BatchProcessor(event_type=EventType.SQS)
+
+
+def record_handler(record: SQSRecord) -> str:
+    outcome = dialer().handle(record.body)  # RetryLater raises: the message comes back later
+    logger.info("call task", message_id=record.message_id, outcome=outcome.value)
+    count(f"Dial_{outcome.value}")
+    return outcome.value
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    response = process_partial_response(
+        event=event, record_handler=record_handler, processor=processor, context=context
+    )
+    return dict(response)
