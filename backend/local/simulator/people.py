@@ -109,7 +109,7 @@ def load_answers_csv(path: Path | str) -> dict[str, list[SimulatedPerson]]:
     Raises AnswersFileError listing every bad row (row numbers count the header as row 1).
     """
     file = Path(path)
-    sheet = file.name
+    sheet = None  # the error names the file; problems name row and column
     try:
         text = file.read_text(encoding="utf-8-sig")
     except FileNotFoundError as error:

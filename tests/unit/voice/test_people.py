@@ -88,7 +88,8 @@ def test_bad_rows_are_named(tmp_path: Path, rows: str, expected: str) -> None:
         load_answers_csv(path)
     assert expected in str(error.value)
     assert str(error.value).startswith("answers.csv: ")
-    assert error.value.problems[0].sheet == "answers.csv"
+    assert error.value.problems[0].row is not None
+    assert error.value.problems[0].sheet is None
 
 
 def test_every_bad_row_is_reported_at_once(tmp_path: Path) -> None:
