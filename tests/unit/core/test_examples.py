@@ -80,3 +80,15 @@ def test_workbooks_can_be_written_to_a_stream(writer: Callable[[IO[bytes]], None
     buffer = io.BytesIO()
     writer(buffer)
     assert buffer.getvalue()[:2] == b"PK"
+
+
+def test_bench_workbook_is_a_valid_job(tmp_path: Path) -> None:
+    from bench.intake_report import make_workbook
+
+    path = tmp_path / "bench.xlsx"
+    make_workbook(path, receivers=30)
+    result = read_workbook(path, filename=path.name)
+    assert result.problems == []
+    assert result.job is not None
+    assert len(result.job.receivers) == 30
+    assert result.job.extra_columns == ("name", "class_name")
