@@ -193,13 +193,16 @@ def assemble_job(
     settings: JobSettings | None = None,
     created_by: str | None = None,
     truncated: bool = False,
+    receivers_readable: bool = True,
 ) -> IntakeResult:
     """Validate and normalise the parts of a job; return the job and every problem found.
 
     `config` holds Configures-style text values (greeting, ending, phone_prefix, name and the
     optional settings). `settings`, when given (JSON intake), replaces the setting keys of
     `config`. `sheet_names=None` makes problems name JSON field paths instead of sheet cells.
-    `truncated` says the reader stopped at the receiver limit (there were more rows).
+    `truncated` says the reader stopped at the receiver limit (there were more rows);
+    `receivers_readable=False` says the reader already reported why it could not read receivers
+    (so "no receivers" and unknown template variables are not reported again).
     """
     where = _Where(sheet_names)
     problems = ProblemLog(limits.max_listed_per_kind)
@@ -268,11 +271,13 @@ def assemble_job(
     ]
     located = [(t, loc) for t, loc in candidates if t is not None]
     renderable = [
-        (t, loc) for t, loc in located if not _missing_variables(t, loc, names, where, problems)
+        (t, loc)
+        for t, loc in located
+        if receivers_readable and not _missing_variables(t, loc, names, where, problems)
     ]
 
     valid = _check_receivers(receivers, prefix, settings, extra_columns, where, problems)
-    if not receivers and not truncated:
+    if not receivers and not truncated and receivers_readable:
         problems.add(
             where.receivers(
                 "there are no receivers: add one row per person with an id and a phone_number"

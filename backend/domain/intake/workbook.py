@@ -222,7 +222,7 @@ def _read_sheets(
 
     config, config_rows = _read_config(book[titles["Configures"]], titles["Configures"], problems)
     questions = _read_questions(book[titles["Questions"]], titles["Questions"], problems)
-    receivers, extra_columns, truncated = _read_receivers(
+    receivers, extra_columns, truncated, readable = _read_receivers(
         book[titles["Receivers"]], titles["Receivers"], limits.max_receivers, problems
     )
     sheets = SheetNames(
@@ -241,6 +241,7 @@ def _read_sheets(
         origin=origin,
         sheet_names=sheets,
         truncated=truncated,
+        receivers_readable=readable,
     )
     if problems.items:
         all_problems = sorted([*problems.finish(), *result.problems], key=_order(sheets))
@@ -403,11 +404,19 @@ def _at(row: tuple[Any, ...], index: int) -> Any:
 
 def _read_receivers(
     sheet: Any, title: str, max_receivers: int, problems: ProblemLog
-) -> tuple[list[ReceiverRow], list[str], bool]:
+) -> tuple[list[ReceiverRow], list[str], bool, bool]:
+    """Receiver rows, extra column names, whether the limit cut the rows, whether readable."""
     rows = _rows(sheet)
     first = next(rows, None)
     if first is None:
-        return [], [], False  # assemble_job reports "no receivers"
+        problems.add(
+            Problem(
+                "the Receivers sheet is empty: add a header row (id, phone_number, any extra "
+                "columns) and one row per person",
+                title,
+            )
+        )
+        return [], [], False, False
     header_row, header = first
     keys = [
         RECEIVER_COLUMNS.get(k, k) if k else None
@@ -422,16 +431,16 @@ def _read_receivers(
                 header_row,
             )
         )
-        return [], [], False
+        return [], [], False, False
     if _missing_columns(keys, ("id", "phone_number"), title, header_row, problems):
-        return [], [], False
+        return [], [], False, False
     id_at, phone_at = keys.index("id"), keys.index("phone_number")
     extras = [(i, k) for i, k in enumerate(keys) if k and k not in ("id", "phone_number")]
     extra_columns = [k for _, k in extras]
     receivers: list[ReceiverRow] = []
     for number, row in rows:
         if len(receivers) >= max_receivers:
-            return receivers, extra_columns, True
+            return receivers, extra_columns, True, True
         receiver_id = _text(_at(row, id_at), title, number, "id", problems, job_level=False)
         phone = _text(_at(row, phone_at), title, number, "phone_number", problems, job_level=False)
         fields: dict[str, str] = {}
@@ -444,4 +453,4 @@ def _read_receivers(
                 fields[key] = value
         if good and receiver_id is not None and phone is not None:
             receivers.append(ReceiverRow(id=receiver_id, phone=phone, fields=fields, row=number))
-    return receivers, extra_columns, False
+    return receivers, extra_columns, False, True

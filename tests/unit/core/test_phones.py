@@ -1,0 +1,78 @@
+"""Phone numbers: E.164 normalisation, disallowed types, countries, masking."""
+
+from __future__ import annotations
+
+import pytest
+
+from backend.domain.phones import PhoneError, mask_phone, normalise_prefix, region_of, to_e164
+
+
+@pytest.mark.parametrize(
+    ("raw", "prefix", "expected"),
+    [
+        ("51234567", "+852", "+85251234567"),
+        ("5123 4567", "+852", "+85251234567"),
+        ("85251234567", "+852", "+85251234567"),  # Excel dropped the + but kept the code
+        ("85251234567", "", "+85251234567"),
+        ("+44 7400 123456", "+852", "+447400123456"),  # an explicit code wins over the prefix
+        ("0044-7400-123456", "", "+447400123456"),
+        ("07400 123456", "+44", "+447400123456"),  # national trunk 0
+        ("(201) 555-0123", "+1", "+12015550123"),
+    ],
+)
+def test_numbers_become_e164(raw: str, prefix: str, expected: str) -> None:
+    assert to_e164(raw, prefix) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "fragment"),
+    [
+        ("5123abcd", "contains letters"),
+        ("123", "too short"),
+        ("", "empty"),
+        ("+449012345678", "premium-rate numbers are not allowed"),
+        ("+445512345678", "universal access (UAN) numbers are not allowed"),
+        ("51234567#", "characters other than digits"),
+        ("51234567", "not a valid number"),  # no prefix, no country code
+    ],
+)
+def test_bad_numbers_say_what_is_wrong(raw: str, fragment: str) -> None:
+    prefix = "" if raw == "51234567" else "+852"
+    with pytest.raises(PhoneError, match=fragment.replace("(", r"\(").replace(")", r"\)")):
+        to_e164(raw, prefix)
+
+
+def test_allowed_countries_refuse_other_countries() -> None:
+    assert to_e164("51234567", "+852", {"HK"}) == "+85251234567"
+    with pytest.raises(PhoneError, match=r"in GB, which is not in allowed_countries \(HK\)"):
+        to_e164("+447400123456", "+852", {"HK"})
+
+
+@pytest.mark.parametrize(("prefix", "expected"), [("852", "+852"), (" +44 ", "+44"), ("", "")])
+def test_prefix_with_or_without_plus(prefix: str, expected: str) -> None:
+    assert normalise_prefix(prefix) == expected
+
+
+@pytest.mark.parametrize("prefix", ["+99999", "abc", "+999"])
+def test_bad_prefix_is_refused(prefix: str) -> None:
+    with pytest.raises(PhoneError, match="phone_prefix"):
+        normalise_prefix(prefix)
+
+
+@pytest.mark.parametrize(
+    ("e164", "masked"),
+    [
+        ("+85212345678", "+852****5678"),
+        ("+447400123456", "+44******3456"),
+        ("+12015550123", "+1******0123"),
+        ("12345678", "****5678"),
+        ("", "****"),
+    ],
+)
+def test_mask_phone_keeps_country_code_and_last_four(e164: str, masked: str) -> None:
+    assert mask_phone(e164) == masked
+
+
+def test_region_of() -> None:
+    assert region_of("+85251234567") == "HK"
+    assert region_of("nonsense") is None

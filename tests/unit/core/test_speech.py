@@ -1,0 +1,123 @@
+"""Personalised speech: sandboxed Jinja2, SSML escaping of values, <speak> wrapping."""
+
+from __future__ import annotations
+
+import pytest
+
+from backend.domain.models import CallJob, Question, QuestionType, Receiver
+from backend.domain.speech import Speech, SpeechError, SpeechTemplate, ssml_error
+
+
+def make_job(greeting: str = "Hi {{ name }}.", question: str = "Coming, {{ name }}?") -> CallJob:
+    return CallJob(
+        job_id="speech-test",
+        greeting=greeting,
+        ending="Bye {{ name }}.",
+        questions=(Question(template=question, type=QuestionType.YES_NO),),
+        receivers=(
+            Receiver(id="7", phone_number="+85251234567", fields={"name": "Ann", "class": "3A"}),
+        ),
+        extra_columns=("name", "class"),
+    )
+
+
+def test_prompts_are_personalised_and_wrapped_in_speak() -> None:
+    job = make_job()
+    prompts = Speech(job).prompts(job.receivers[0])
+    assert prompts.greeting == "<speak>Hi Ann.</speak>"
+    assert prompts.questions == ("<speak>Coming, Ann?</speak>",)
+    assert prompts.ending == "<speak>Bye Ann.</speak>"
+
+
+def test_single_prompt_methods_match_prompts() -> None:
+    job = make_job()
+    speech, receiver = Speech(job), job.receivers[0]
+    assert speech.greeting(receiver) == "<speak>Hi Ann.</speak>"
+    assert speech.question(0, receiver) == "<speak>Coming, Ann?</speak>"
+    assert speech.ending(receiver) == "<speak>Bye Ann.</speak>"
+
+
+def test_id_and_receiver_id_are_variables_but_the_phone_number_is_not() -> None:
+    template = SpeechTemplate("{{ id }}/{{ receiver_id }}", "greeting")
+    job = make_job()
+    from backend.domain.speech import receiver_context
+
+    context = receiver_context(job.receivers[0])
+    assert template.render(context, "7") == "<speak>7/7</speak>"
+    with pytest.raises(SpeechError) as caught:
+        SpeechTemplate("{{ phone_number }}", "greeting").render(context, "7")
+    assert caught.value.variable == "phone_number"
+
+
+@pytest.mark.parametrize(
+    ("name", "spoken"),
+    [
+        ('<break time="100s"/>', "&lt;break time=&quot;100s&quot;/&gt;"),
+        ("Tom & Jerry", "Tom &amp; Jerry"),
+        ("O'Brien", "O&#x27;Brien"),
+    ],
+)
+def test_receiver_values_are_escaped_for_ssml(name: str, spoken: str) -> None:
+    template = SpeechTemplate('Hi {{ name }} <break time="1s"/>', "greeting")
+    prompt = template.render({"name": name}, "1")
+    assert prompt == f'<speak>Hi {spoken} <break time="1s"/></speak>'
+    assert ssml_error(prompt) is None
+
+
+def test_filters_work_on_the_raw_value_before_escaping() -> None:
+    template = SpeechTemplate("{{ name|upper }}", "greeting")
+    assert template.render({"name": "Tom & Jerry"}, "1") == "<speak>TOM &amp; JERRY</speak>"
+
+
+def test_template_with_speak_tag_is_refused() -> None:
+    with pytest.raises(SpeechError, match="already contains a <speak> tag"):
+        SpeechTemplate("<speak>Hello</speak>", "greeting")
+
+
+def test_syntax_error_names_the_template() -> None:
+    with pytest.raises(SpeechError, match=r"the question 2 has a template error") as caught:
+        SpeechTemplate("Hello {{ name ", "question 2")
+    assert caught.value.template_name == "question 2"
+
+
+def test_undefined_variable_names_variable_and_receiver() -> None:
+    template = SpeechTemplate("Hello {{ usernmae }}", "greeting")
+    with pytest.raises(SpeechError) as caught:
+        template.render({"name": "Ann"}, "42")
+    assert caught.value.variable == "usernmae"
+    assert caught.value.receiver_id == "42"
+    assert "{{ usernmae }}" in caught.value.message
+    assert "receiver 42" in caught.value.message
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "{{ ''.__class__.__mro__ }}",
+        "{{ name.__class__ }}",
+        "{{ name['__class__'] }}",
+        "{{ name|attr('__class__') }}",
+        "{{ 'x' * 100000000 }}",
+        "{{ 9 ** 99999999 }}",
+        "{% for i in range(99999) %}{% for j in range(99999) %}.{% endfor %}{% endfor %}",
+    ],
+)
+def test_sandbox_escapes_and_resource_bombs_are_speech_errors(source: str) -> None:
+    with pytest.raises(SpeechError):
+        SpeechTemplate(source, "greeting").render({"name": "Ann"}, "1")
+
+
+def test_runtime_error_in_template_is_a_speech_error() -> None:
+    with pytest.raises(SpeechError, match="could not be spoken"):
+        SpeechTemplate("{{ 1 / 0 }}", "ending").render({}, "1")
+
+
+def test_conditionals_are_allowed() -> None:
+    template = SpeechTemplate("{% if class == '3A' %}Room 1{% else %}Room 2{% endif %}", "ending")
+    assert template.render({"class": "3A"}, "1") == "<speak>Room 1</speak>"
+    assert template.variables == {"class"}
+
+
+def test_bare_ampersand_in_template_text_is_not_valid_ssml() -> None:
+    prompt = SpeechTemplate("Q&A time", "greeting").render({}, "1")
+    assert ssml_error(prompt) is not None
