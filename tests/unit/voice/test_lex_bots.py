@@ -237,3 +237,20 @@ def test_bot_file_for_the_wrong_type_is_refused(tmp_path: Path) -> None:
         (tmp_path / filename).write_text(source.read_text())
     with pytest.raises(FlowFileError, match=r"ok\.json: Callouts\.QuestionType is 'Time'"):
         bot_definitions(tmp_path)
+
+
+def test_bots_are_valid_cloudformation() -> None:
+    """cfn-lint checks every property name, type and enum against the AWS::Lex::Bot schema."""
+    cfnlint_api = pytest.importorskip("cfnlint.api")
+    resources = {}
+    for question_type, bot in BOTS.items():
+        properties = bot.cfn_properties() | {
+            "RoleArn": "arn:aws:iam::123456789012:role/lex",
+            "DataPrivacy": {"ChildDirected": False},
+            "IdleSessionTTLInSeconds": 300,
+            "AutoBuildBotLocales": True,
+        }
+        resources[f"Bot{question_type.key}"] = {"Type": "AWS::Lex::Bot", "Properties": properties}
+    template = {"AWSTemplateFormatVersion": "2010-09-09", "Resources": resources}
+    matches = cfnlint_api.lint(json.dumps(template), regions=["us-east-1"])
+    assert [str(match) for match in matches] == []
