@@ -38,7 +38,7 @@ class LazyTokenClient(WebClient):
         self._deferred = False
         super().__init__(**kwargs)
 
-    @property  # type: ignore[override]
+    @property
     def token(self) -> str | None:
         if self._lazy_token is None and self._token_source is not None and not self._deferred:
             self._lazy_token = self._token_source()
@@ -112,6 +112,7 @@ def build_app(
     process_before_response: bool = False,
     listener_executor: Executor | None = None,
     downloader: Downloader = download,
+    socket_mode: bool = False,
 ) -> App:
     """The Bolt app. `client` does every Web API call; `submitter` starts and cancels jobs."""
     deps = Deps(settings, client, submitter, state, downloader)
@@ -132,7 +133,12 @@ def build_app(
         client._deferred = True
     try:
         app = App(
-            signing_secret=settings.signing_secret(),
+            # Socket Mode requests are not signed (Bolt skips the check for them).
+            signing_secret=(
+                settings.slack_signing_secret or "socket-mode"
+                if socket_mode
+                else settings.signing_secret()
+            ),
             client=client,
             authorize=authorize,
             process_before_response=process_before_response,

@@ -147,6 +147,12 @@ class SlackNotifier:
                     self._post_batch(live, batch)
                 self._update_card(live, force=force)
 
+    def forget(self, job_id: str) -> None:
+        """Drop the in-memory card of a job: the next result reloads it from the state store
+        (AWS: another container may have updated it since)."""
+        with self._lock:
+            self._live.pop(job_id, None)
+
     def close(self) -> None:
         self._stop.set()
         self._wake.set()

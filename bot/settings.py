@@ -85,12 +85,14 @@ class BotSettings(BaseSettings):
                 _CACHE[cache_key] = _fetch_secret(key, self.slack_secret_arn, param)
             return _CACHE[cache_key]
 
-    def check_local(self) -> list[str]:
+    def check_local(self, *, socket: bool) -> list[str]:
         """What is missing to run locally (empty when ready)."""
         missing = []
         if not self.slack_bot_token:
             missing.append("SLACK_BOT_TOKEN (xoxb-...)")
-        if not self.slack_signing_secret:
+        if socket and not self.slack_app_token:
+            missing.append("SLACK_APP_TOKEN (xapp-..., app-level token with connections:write)")
+        if not socket and not self.slack_signing_secret:
             missing.append("SLACK_SIGNING_SECRET")
         return missing
 

@@ -1,3 +1,51 @@
-"""Commands registered on the `callouts` app."""
+"""`callouts bot`: run the Slack bot on this machine with the local engine and simulated phones."""
 
-from backend.cli import app  # noqa: F401
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from backend.cli import app
+
+err = Console(stderr=True, highlight=False)
+
+
+@app.command()
+def bot(
+    socket: Annotated[
+        bool,
+        typer.Option(
+            "--socket/--http",
+            help="Socket Mode (needs SLACK_APP_TOKEN, no public URL) or HTTP on --port.",
+        ),
+    ] = True,
+    port: Annotated[int, typer.Option(help="HTTP port (with --http).")] = 3000,
+    answers: Annotated[
+        Path | None,
+        typer.Option("--answers", metavar="ANSWERS.csv", help="What each simulated person says."),
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the random simulated people.")] = 7,
+    out: Annotated[Path, typer.Option(help="Where jobs, reports and bot state are kept.")] = Path(
+        "out/slack"
+    ),
+) -> None:
+    """Run the Slack bot locally: /callout, workbook previews, Start -> simulated calls."""
+    from bot.local import build_local_bot, run
+    from bot.settings import BotSettings
+
+    settings = BotSettings()
+    missing = settings.check_local(socket=socket)
+    if missing:
+        err.print("[bold red]Missing environment variables:[/] " + ", ".join(missing))
+        err.print("See docs/slack.md: create the app from manifests/slack_app.dev.yaml first.")
+        raise typer.Exit(2)
+    if answers is not None and not answers.is_file():
+        err.print(f"[bold red]No such answers file:[/] {answers}")
+        raise typer.Exit(2)
+    local = build_local_bot(settings, out, answers=answers, seed=seed, socket=socket)
+    mode = "Socket Mode" if socket else f"HTTP on port {port} (POST /slack/events)"
+    err.print(f"Callouts bot running in {mode}. Ctrl-C stops it.")
+    run(local, settings, socket=socket, port=port)
