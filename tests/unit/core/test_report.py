@@ -130,7 +130,20 @@ def test_summary_sheet_has_every_status_and_answer_distribution_with_charts(tmp_
     assert cells["Busy"] == 0
     assert cells["Done"] == 3
     assert cells["Pending"] == 1
-    assert len(book["Summary"]._charts) == 1 + len(QUESTIONS)
+    charts = book["Summary"]._charts
+    assert len(charts) == 1 + len(QUESTIONS)
+    # Each chart plots the block of cells it sits beside: check the Yes/No chart's references.
+    series = charts[1].series[0]
+    refs = series.cat.strRef or series.cat.numRef
+    summary_rows = list(book["Summary"].iter_rows(values_only=True))
+
+    def cells(ref: str) -> list[object]:
+        first, last = (int(part.split("$")[-1]) for part in ref.split("!")[1].split(":"))
+        column = 0 if "$A$" in ref else 1
+        return [summary_rows[row - 1][column] for row in range(first, last + 1)]
+
+    assert cells(refs.f) == ["Yes", "No", "No answer"]
+    assert cells(series.val.numRef.f) == [1, 1, 1]
     questions = sheet_rows(target, "Questions")
     assert questions[1] == (1, "Yes/No", "Will {{ name }} come?")
     assert len(questions) == 1 + len(QUESTIONS)
