@@ -4,14 +4,15 @@ the real flow Lambda logic (`call_flow.handle_flow_event`) against the SQLite se
 The only contact attribute is the call id, as on Amazon Connect. People come from a
 `PeopleSource`: a mapping receiver id -> simulated person per attempt (`load_answers_csv`), or a
 callable taking the job (`random_people`). Attempt k uses the k-th person, or the last one when
-the list is shorter; a receiver nobody scripted does not answer.
+the list is shorter; a receiver nobody scripted does not answer. Relative dates ("tomorrow") are
+resolved against `reference_date`, by default the virtual date of the first call.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Mapping, Sequence
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -50,33 +51,39 @@ class SimulatorDialer:
         self._lock = threading.Lock()
         self._shared: tuple[Any, Any] | None = None
 
-    def _flow_and_bots(self) -> tuple[Any, Any]:
+    def _flow_and_bots(self, today: date) -> tuple[Any, Any]:
         with self._lock:
             if self._shared is None:
+                reference = self.reference_date or today
                 from backend.flows import OUTBOUND_CALL_FLOW, load_flow
                 from backend.local.simulator import BotLibrary
 
                 flow = load_flow(self.flow_path or OUTBOUND_CALL_FLOW)
                 bots = (
-                    BotLibrary.load(self.bots_dir, self.reference_date)
+                    BotLibrary.load(self.bots_dir, reference)
                     if self.bots_dir
-                    else BotLibrary.load(reference_date=self.reference_date)
+                    else BotLibrary.load(reference_date=reference)
                 )
                 self._shared = (flow, bots)
             return self._shared
 
-    def _simulator(self) -> Any:
+    def _simulator(self, today: date) -> Any:
         simulator = getattr(self._local, "simulator", None)
         if simulator is None:
             from backend.flows import CALL_FLOW_FUNCTION
             from backend.local.simulator import PhoneSimulator
 
-            flow, bots = self._flow_and_bots()
+            flow, bots = self._flow_and_bots(today)
             completion = _EngineCompletion()
             store = self.store
+            local = self._local
+
+            def virtual_now() -> datetime:
+                started: datetime = local.started_at
+                return started
 
             def call_flow_function(event: dict[str, Any], context: object) -> dict[str, str]:
-                return handle_flow_event(event, store, completion)
+                return handle_flow_event(event, store, completion, now=virtual_now)
 
             simulator = PhoneSimulator(flow, bots, {CALL_FLOW_FUNCTION: call_flow_function})
             self._local.simulator = simulator
@@ -95,7 +102,10 @@ class SimulatorDialer:
 
     def dial(self, request: CallRequest) -> DialOutcome:
         person = self.person_for(request)
-        outcome = self._simulator().call(request.call_id, {"call_id": request.call_id}, person)
+        self._local.started_at = request.started_at  # session times in virtual time
+        outcome = self._simulator(request.started_at.date()).call(
+            request.call_id, {"call_id": request.call_id}, person
+        )
         return DialOutcome(
             connected=bool(outcome.connected),
             disconnect_reason=str(outcome.disconnect_reason),

@@ -378,3 +378,26 @@ def test_store_keeps_exactly_one_final_result(tmp_path: Path) -> None:
     assert store.results("j") == [first]
     assert store.claim_attempt("j", "r", 1, "j:r:1", T0) is True
     assert store.claim_attempt("j", "r", 1, "j:r:1", T0) is False
+
+
+def test_simulated_runs_are_deterministic_for_a_seed(tmp_path: Path) -> None:
+    from backend.local.simulator import random_people
+
+    job = make_job(30, concurrency=4)
+
+    def run_once(name: str) -> list[CallResult]:
+        engine = LocalEngine(
+            SqliteStore(tmp_path / name),
+            lambda job: random_people(job, 42),
+            report_dir=None,
+            clock=lambda: T0,
+            worker_threads=4,
+        )
+        results = engine.run(job)
+        assert engine.store.transcripts(job.job_id, results[0].receiver_id)
+        return results
+
+    first, second = run_once("a.db"), run_once("b.db")
+    assert first == second
+    assert len({r.receiver_id for r in first}) == 30
+    assert CallStatus.CALL_COMPLETED in {r.status for r in first}
