@@ -65,6 +65,7 @@ class CallOutcome:
     disconnect_reason: str
     transcript: list[TranscriptLine] = field(default_factory=list)
     duration_seconds: float = 0.0
+    path: list[str] = field(default_factory=list)  # identifiers of the actions run, in order
 
 
 @dataclass(frozen=True)
@@ -104,6 +105,7 @@ class _Call:
     next_utterance: int = 0
     turns_answered: int = 0
     loops: dict[str, int] = field(default_factory=dict)
+    path: list[str] = field(default_factory=list)
 
     def say(self, prompt: str) -> None:
         text = spoken_text(prompt)
@@ -184,7 +186,7 @@ class PhoneSimulator:
         except _HungUp:
             call.transcript.append(TranscriptLine("person", "(hangs up)"))
             reason = CUSTOMER_DISCONNECT
-        return CallOutcome(True, reason, call.transcript, round(call.duration, 2))
+        return CallOutcome(True, reason, call.transcript, round(call.duration, 2), call.path)
 
     # ------------------------------------------------------------------ the flow
 
@@ -194,6 +196,7 @@ class PhoneSimulator:
             action = self._actions.get(identifier)
             if action is None:
                 raise FlowExecutionError(f"the flow goes to {identifier!r}, which does not exist")
+            call.path.append(identifier)
             action_type = str(action.get("Type"))
             if action_type == "DisconnectParticipant":
                 return CONTACT_FLOW_DISCONNECT

@@ -366,6 +366,40 @@ def test_a_flow_that_never_ends_is_stopped() -> None:
         simulator.call("c", {"call_id": "call-1"}, SimulatedPerson(utterances=["ok"]))
 
 
+def test_an_intent_without_a_condition_still_reaches_the_function() -> None:
+    flow = copy.deepcopy(FLOW)
+    ask_ok = next(a for a in flow["Actions"] if a["Identifier"] == "ask-ok")
+    ask_ok["Transitions"]["Conditions"] = [
+        c for c in ask_ok["Transitions"]["Conditions"] if c["Condition"]["Operands"] != ["OkIntent"]
+    ]
+    function = ScriptedFlowFunction(QuestionType.OK)
+    outcome = simulate(function, SimulatedPerson(utterances=["okay"]), flow)
+    assert function.answers["call-1"] == [("OkIntent", "")]  # via the NoMatchingCondition branch
+    assert outcome.path[outcome.path.index("ask-ok") + 1] == "invoke-answer"
+
+
+def test_the_scenarios_cover_every_action_of_the_flow() -> None:
+    def broken(event: dict[str, Any], context: object) -> dict[str, str]:
+        raise RuntimeError("down")
+
+    speech = SimulatedPerson(utterances=["", "ok", "yes", "B", "7", "tomorrow", "noon"])
+    outcomes = [
+        simulate(ScriptedFlowFunction(*ALL_TYPES), speech),
+        simulate(broken, SimulatedPerson()),
+    ]
+    visited = {identifier for outcome in outcomes for identifier in outcome.path}
+    assert visited == {action["Identifier"] for action in FLOW["Actions"]}
+    assert outcomes[0].path[:5] == [
+        "logging-on",
+        "set-voice",
+        "invoke-start",
+        "check-action",
+        "check-question-type",
+    ]
+    assert outcomes[0].path[-2:] == ["say-ending", "hang-up"]
+    assert outcomes[1].path[-2:] == ["say-sorry", "hang-up"]
+
+
 LOOP_FLOW: dict[str, Any] = {
     "Version": "2019-10-30",
     "StartAction": "remember",
