@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from backend.domain.answers import answer_categories, answer_hint, normalise_answer
 from backend.domain.models import QuestionType
@@ -107,3 +111,44 @@ def test_every_type_has_a_hint_and_fixed_categories_where_expected() -> None:
     assert answer_categories(MC) == ("A", "B", "C", "D", "E")
     assert answer_categories(YN) == ("Yes", "No")
     assert answer_categories(NUM) is None
+
+
+CANONICAL = {
+    OK: r"OK",
+    YN: r"Yes|No",
+    MC: r"[A-E]",
+    NUM: r"-?\d+(\.\d+)?",
+    DATE: r"\d{4}-\d{2}-\d{2}",
+    TIME: r"([01]\d|2[0-3]):[0-5]\d",
+}
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(
+    question_type=st.sampled_from(list(QuestionType)),
+    intent=st.one_of(
+        st.none(),
+        st.sampled_from(
+            [
+                "OkIntent",
+                "YesIntent",
+                "NoIntent",
+                "ChoiceIntent",
+                "NumberIntent",
+                "DateIntent",
+                "TimeIntent",
+                "FallbackIntent",
+                "1",
+                "2",
+                "1530",
+            ]
+        ),
+        st.text(max_size=12),
+    ),
+    value=st.one_of(st.none(), st.text(max_size=20), st.from_regex(r"-?\d{1,4}(\.\d{1,3})?")),
+)
+def test_any_input_gives_a_canonical_answer_or_none(
+    question_type: QuestionType, intent: str | None, value: str | None
+) -> None:
+    answer = normalise_answer(question_type, intent, {"answer": value})
+    assert answer is None or re.fullmatch(CANONICAL[question_type], answer)
