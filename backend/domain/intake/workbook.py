@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import openpyxl
+from defusedxml import DefusedXmlException
 
 from backend.domain.intake.assemble import (
     DEFAULT_LIMITS,
@@ -51,6 +52,10 @@ RECEIVER_COLUMNS = {
 NOT_XLSX = (
     "this is not an Excel .xlsx workbook: open it in Excel (or Google Sheets, Numbers) and "
     "save it as .xlsx"
+)
+ENTITIES_REFUSED = (
+    "the workbook contains XML entity declarations, which Excel never writes: refused for "
+    "safety; open it in Excel and save it again as .xlsx"
 )
 _OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ENTITY = re.compile(rb"<!(?:DOCTYPE|ENTITY)", re.IGNORECASE)
@@ -135,10 +140,7 @@ def _check_container(content: bytes, limits: IntakeLimits) -> None:
                     with archive.open(member) as part:
                         head = part.read(4096)
                     if _ENTITY.search(head):
-                        raise _Refused(
-                            "the workbook contains XML entity declarations, which Excel never "
-                            "writes: refused for safety; open it in Excel and save it again"
-                        )
+                        raise _Refused(ENTITIES_REFUSED)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, RuntimeError) as error:
         raise _Refused(f"the workbook is damaged ({error}): {NOT_XLSX}") from None
 
@@ -185,8 +187,13 @@ def _read(
         book.close()
 
 
-def _short(error: Exception) -> str:
-    text = str(error).strip() or type(error).__name__
+def _short(error: BaseException) -> str:
+    cause: BaseException | None = error
+    while cause is not None:
+        if isinstance(cause, DefusedXmlException):
+            raise _Refused(ENTITIES_REFUSED) from None
+        cause = cause.__cause__ or cause.__context__
+    text = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
     return text[:200]
 
 
