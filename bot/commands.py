@@ -135,6 +135,8 @@ def preview_modal(deps: Deps, body: dict[str, Any]) -> None:
     view = body["view"]
     inp = read_modal(view)
     result = modal_job(inp, view.get("state", {}).get("values", {}))
+    if inp.problems or not result.ok:
+        return  # the ack already showed the errors in the modal, which stays open
     meta = ModalMeta.load(view.get("private_metadata"))
     user = body["user"]["id"]
     title = inp.config.get("name") or "call job"

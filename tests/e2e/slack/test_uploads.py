@@ -1,0 +1,195 @@
+"""Workbook uploads -> preview in the thread -> Start / Cancel, with signed event and action requests."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+
+from openpyxl import load_workbook
+
+from bot.views import DISCARD_ACTION, START_ACTION
+from tests.e2e.slack.conftest import (
+    CHANNEL,
+    TEAM,
+    TOKEN,
+    USER,
+    Harness,
+    action_payload,
+    example_workbook,
+)
+
+E164_LIKE = re.compile(r"\+\d{8,15}")
+
+
+def _preview(harness: Harness) -> dict:
+    (call,) = harness.fake.calls_to("chat.postMessage")
+    return call.args
+
+
+def _buttons(blocks: list[dict]) -> dict[str, dict]:
+    return {
+        element["action_id"]: element
+        for block in blocks
+        if block["type"] == "actions"
+        for element in block["elements"]
+    }
+
+
+def _blocks(args: dict) -> list[dict]:
+    blocks = args["blocks"]
+    return json.loads(blocks) if isinstance(blocks, str) else blocks
+
+
+def _with_bad_phone(content: bytes) -> bytes:
+    book = load_workbook(io.BytesIO(content))
+    sheet = book["Receivers"]
+    sheet.cell(row=3, column=2).value = "12ab"
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def test_uploaded_workbook_gets_a_preview_in_its_thread(harness: Harness) -> None:
+    response = harness.share_file("class_3a.xlsx", example_workbook(), ts="1700.0001")
+    assert response.status == 200
+    (download,) = harness.fake.calls_to("files.download")
+    assert download.headers["Authorization"] == f"Bearer {TOKEN}"
+    preview = _preview(harness)
+    assert preview["channel"] == CHANNEL
+    assert preview["thread_ts"] == "1700.0001"
+    text = json.dumps(_blocks(preview), ensure_ascii=False)
+    assert "8 calls" in text
+    assert "will hear" in text and "Chan Tai Man" in text
+    assert not E164_LIKE.search(text), "phone numbers must be masked"
+    start = _buttons(_blocks(preview))[START_ACTION]
+    assert harness.state.pending(start["value"]) is not None
+    assert len(start["value"]) < 100  # only the job id travels in the button
+
+
+def test_non_workbook_files_are_ignored(harness: Harness) -> None:
+    harness.share_file("photo.png", b"\x89PNG....", filetype="png")
+    assert harness.fake.calls == []
+
+
+def test_own_bot_uploads_are_ignored(harness: Harness) -> None:
+    url = harness.fake.add_download("report.xlsx", example_workbook())
+    harness.event(
+        {
+            "type": "message",
+            "subtype": "file_share",
+            "channel": CHANNEL,
+            "bot_id": "BBOT",
+            "user": "UBOT",
+            "ts": "5.5",
+            "files": [
+                {"id": "F9", "name": "report.xlsx", "filetype": "xlsx", "url_private_download": url}
+            ],
+        }
+    )
+    assert harness.fake.calls_to("chat.postMessage") == []
+
+
+def test_broken_workbook_gets_a_clear_reply_without_start(harness: Harness) -> None:
+    harness.share_file("broken.xlsx", b"id,phone\n1,2\n", ts="1700.0002")
+    preview = _preview(harness)
+    assert preview["thread_ts"] == "1700.0002"
+    assert "problem" in json.dumps(_blocks(preview)).lower()
+    assert START_ACTION not in _buttons(_blocks(preview))
+
+
+def test_problems_are_listed_per_row_and_start_is_absent(harness: Harness) -> None:
+    harness.share_file("bad.xlsx", _with_bad_phone(example_workbook()))
+    blocks = _blocks(_preview(harness))
+    text = json.dumps(blocks)
+    assert "Receivers" in text and "row 3" in text
+    assert START_ACTION not in _buttons(blocks)
+
+
+def test_start_submits_once_with_the_slack_origin(harness: Harness) -> None:
+    harness.share_file("class_3a.xlsx", example_workbook(), ts="1700.0001")
+    preview = _preview(harness)
+    job_id = _buttons(_blocks(preview))[START_ACTION]["value"]
+    message = {"ts": preview.get("ts", "111.222"), "blocks": _blocks(preview)}
+
+    harness.action(START_ACTION, job_id, message=message)
+    harness.action(START_ACTION, job_id, message=message)  # double click
+
+    assert list(harness.submitter.jobs) == [job_id]
+    job = harness.submitter.jobs[job_id]
+    assert job.origin is not None
+    assert (job.origin.team_id, job.origin.channel_id, job.origin.user_id) == (TEAM, CHANNEL, USER)
+    assert job.origin.thread_ts == "1700.0001"
+    card_post = [
+        c for c in harness.fake.calls_to("chat.postMessage") if c.args.get("thread_ts") is None
+    ]
+    assert len(card_post) == 1
+    assert job.origin.card_ts is not None
+    assert "0/8" in card_post[0].text()
+    refusals = harness.fake.calls_to("chat.postEphemeral")
+    assert len(refusals) == 1 and "already been started" in refusals[0].text()
+    updated = harness.fake.calls_to("chat.update")
+    assert updated and START_ACTION not in _buttons(_blocks(updated[0].args))
+
+
+def test_reupload_of_a_started_workbook_does_not_offer_start_again(harness: Harness) -> None:
+    content = example_workbook()
+    harness.share_file("class_3a.xlsx", content, ts="1700.0001")
+    job_id = _buttons(_blocks(_preview(harness)))[START_ACTION]["value"]
+    harness.action(START_ACTION, job_id)
+    harness.fake.clear()
+
+    harness.share_file("class_3a.xlsx", content, ts="1700.0009")
+    (again,) = [c for c in harness.fake.calls_to("chat.postMessage")]
+    assert START_ACTION not in _buttons(_blocks(again.args))
+    assert "already started" in again.text()
+    assert harness.submitter.submits == [job_id]
+
+
+def test_start_is_refused_outside_the_allowed_channels(make_harness) -> None:
+    harness = make_harness(CALLOUTS_ALLOWED_CHANNELS="COTHER")
+    harness.share_file("class_3a.xlsx", example_workbook())
+    job_id = _buttons(_blocks(_preview(harness)))[START_ACTION]["value"]
+    harness.action(START_ACTION, job_id)
+    assert harness.submitter.jobs == {}
+    (refusal,) = harness.fake.calls_to("chat.postEphemeral")
+    assert refusal.args["user"] == USER and "channel" in refusal.text()
+
+
+def test_start_checks_user_groups_at_start(make_harness) -> None:
+    harness = make_harness(CALLOUTS_ALLOWED_USERGROUPS="S0TEACHERS")
+    harness.fake.usergroups["S0TEACHERS"] = ["UTEACHER"]
+    harness.share_file("class_3a.xlsx", example_workbook())
+    job_id = _buttons(_blocks(_preview(harness)))[START_ACTION]["value"]
+
+    harness.action(START_ACTION, job_id, user="UPARENT")
+    assert harness.submitter.jobs == {}
+    harness.action(START_ACTION, job_id, user="UTEACHER")
+    assert list(harness.submitter.jobs) == [job_id]
+    assert harness.fake.calls_to("usergroups.users.list")[0].args["usergroup"] == "S0TEACHERS"
+
+
+def test_cancel_on_the_preview_discards_without_calling(harness: Harness) -> None:
+    harness.share_file("class_3a.xlsx", example_workbook())
+    preview = _preview(harness)
+    job_id = _buttons(_blocks(preview))[DISCARD_ACTION]["value"]
+    harness.payload(
+        action_payload(DISCARD_ACTION, job_id, message={"ts": "9.9", "blocks": _blocks(preview)})
+    )
+    assert harness.submitter.jobs == {}
+    (update,) = harness.fake.calls_to("chat.update")
+    assert update.args["ts"] == "9.9" and "Discarded" in update.text()
+    assert _buttons(_blocks(update.args)) == {}
+
+
+def test_card_cancel_only_by_its_starter_or_an_admin(harness: Harness) -> None:
+    harness.share_file("class_3a.xlsx", example_workbook())
+    job_id = _buttons(_blocks(_preview(harness)))[START_ACTION]["value"]
+    harness.action(START_ACTION, job_id)
+
+    harness.command(f"cancel {job_id}", user="USTRANGER")
+    assert harness.submitter.cancels == []
+    assert "Only" in harness.fake.calls_to("chat.postEphemeral")[-1].text()
+
+    harness.action("callout_cancel", job_id, user="UADMIN")
+    assert harness.submitter.cancels == [(job_id, "UADMIN")]
