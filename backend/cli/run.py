@@ -179,10 +179,13 @@ def run(
         )
     report_dir = out_dir or settings.out
     cap = concurrency or settings.concurrency or job.settings.concurrency
-    out.print(
-        Text(f"Calling {len(job.receivers)} receiver(s) of job {job.job_id}, ", style="bold")
-        + Text(f"{cap} at a time, {len(job.questions)} question(s).")
-    )
+    if known is not None and known.status != "running":
+        out.print(Text(f"Stored results of job {job.job_id}:", style="bold"))
+    else:
+        out.print(
+            Text(f"Calling {len(job.receivers)} receiver(s) of job {job.job_id}, ", style="bold")
+            + Text(f"{cap} at a time, {len(job.questions)} question(s).")
+        )
     with Progress(
         TextColumn("[progress.description]{task.description}"),
         BarColumn(),
