@@ -85,7 +85,8 @@ def test_add_question_updates_the_view_in_place_keeping_block_ids(harness: Harne
     )
     harness.payload(payload)
     (call,) = harness.fake.calls_to("views.update")
-    assert call.args["view_id"] == "V123" and call.args["hash"] == "h1"
+    assert call.args["view_id"] == "V123"
+    assert call.args["hash"] == "h1"
     view = call.args["view"]
     view = json.loads(view) if isinstance(view, str) else view
     ids = [b.get("block_id") for b in view["blocks"]]
@@ -104,11 +105,13 @@ def test_valid_submission_closes_and_posts_a_preview(harness: Harness) -> None:
     response = harness.payload(
         submission(receivers=RECEIVERS, questions=[("Is {{ name }} coming?", "YesNo")])
     )
-    assert response.status == 200 and response.body == ""
+    assert response.status == 200
+    assert response.body == ""
     (preview,) = harness.fake.calls_to("chat.postMessage")
     assert preview.args["channel"] == CHANNEL
     text = preview.text()
-    assert "2 calls" in text and "Is Chan Tai Man coming?" in text
+    assert "2 calls" in text
+    assert "Is Chan Tai Man coming?" in text
     blocks = preview.blocks()
     start = [
         e
@@ -117,7 +120,8 @@ def test_valid_submission_closes_and_posts_a_preview(harness: Harness) -> None:
         for e in b["elements"]
         if e["action_id"] == START_ACTION
     ]
-    assert start and harness.state.pending(start[0]["value"]) is not None
+    assert start
+    assert harness.state.pending(start[0]["value"]) is not None
     job = harness.state.pending(start[0]["value"]).job
     assert job["extra_columns"] == ["name", "class"]
 

@@ -1,4 +1,4 @@
-"""Workbook uploads -> preview in the thread -> Start / Cancel, with signed event and action requests."""
+"""Workbook uploads -> preview in the thread -> Start / Cancel, via signed events and actions."""
 
 from __future__ import annotations
 
@@ -60,7 +60,8 @@ def test_uploaded_workbook_gets_a_preview_in_its_thread(harness: Harness) -> Non
     assert preview["thread_ts"] == "1700.0001"
     text = json.dumps(_blocks(preview), ensure_ascii=False)
     assert "8 calls" in text
-    assert "will hear" in text and "Chan Tai Man" in text
+    assert "will hear" in text
+    assert "Chan Tai Man" in text
     assert not E164_LIKE.search(text), "phone numbers must be masked"
     start = _buttons(_blocks(preview))[START_ACTION]
     assert harness.state.pending(start["value"]) is not None
@@ -102,7 +103,8 @@ def test_problems_are_listed_per_row_and_start_is_absent(harness: Harness) -> No
     harness.share_file("bad.xlsx", _with_bad_phone(example_workbook()))
     blocks = _blocks(_preview(harness))
     text = json.dumps(blocks)
-    assert "Receivers" in text and "row 3" in text
+    assert "Receivers" in text
+    assert "row 3" in text
     assert START_ACTION not in _buttons(blocks)
 
 
@@ -127,9 +129,11 @@ def test_start_submits_once_with_the_slack_origin(harness: Harness) -> None:
     assert job.origin.card_ts is not None
     assert "0/8" in card_post[0].text()
     refusals = harness.fake.calls_to("chat.postEphemeral")
-    assert len(refusals) == 1 and "already been started" in refusals[0].text()
+    assert len(refusals) == 1
+    assert "already been started" in refusals[0].text()
     updated = harness.fake.calls_to("chat.update")
-    assert updated and START_ACTION not in _buttons(_blocks(updated[0].args))
+    assert updated
+    assert START_ACTION not in _buttons(_blocks(updated[0].args))
 
 
 def test_reupload_of_a_started_workbook_does_not_offer_start_again(harness: Harness) -> None:
@@ -140,7 +144,7 @@ def test_reupload_of_a_started_workbook_does_not_offer_start_again(harness: Harn
     harness.fake.clear()
 
     harness.share_file("class_3a.xlsx", content, ts="1700.0009")
-    (again,) = [c for c in harness.fake.calls_to("chat.postMessage")]
+    (again,) = list(harness.fake.calls_to("chat.postMessage"))
     assert START_ACTION not in _buttons(_blocks(again.args))
     assert "already started" in again.text()
     assert harness.submitter.submits == [job_id]
@@ -153,7 +157,8 @@ def test_start_is_refused_outside_the_allowed_channels(make_harness) -> None:
     harness.action(START_ACTION, job_id)
     assert harness.submitter.jobs == {}
     (refusal,) = harness.fake.calls_to("chat.postEphemeral")
-    assert refusal.args["user"] == USER and "channel" in refusal.text()
+    assert refusal.args["user"] == USER
+    assert "channel" in refusal.text()
 
 
 def test_start_checks_user_groups_at_start(make_harness) -> None:
@@ -178,7 +183,8 @@ def test_cancel_on_the_preview_discards_without_calling(harness: Harness) -> Non
     )
     assert harness.submitter.jobs == {}
     (update,) = harness.fake.calls_to("chat.update")
-    assert update.args["ts"] == "9.9" and "Discarded" in update.text()
+    assert update.args["ts"] == "9.9"
+    assert "Discarded" in update.text()
     assert _buttons(_blocks(update.args)) == {}
 
 
