@@ -12,6 +12,8 @@ from backend.aws.starter import BadJobMessage
 from backend.aws.wiring import job_starter
 
 processor = SqsFifoPartialProcessor()
+# A busy or failed batch is reported per message rather than as a failed invocation.
+processor.raise_on_entire_batch_failure = False
 
 
 def record_handler(record: SQSRecord) -> None:

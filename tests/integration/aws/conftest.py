@@ -1,0 +1,442 @@
+"""moto-backed AWS for the aws tests: resources like template.yaml's, a fake Connect, helpers."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.update(
+    AWS_DEFAULT_REGION="us-east-1",
+    AWS_ACCESS_KEY_ID="testing",
+    AWS_SECRET_ACCESS_KEY="testing",
+    AWS_SESSION_TOKEN="testing",
+    AWS_ACCOUNT_ID_ENDPOINT_MODE="disabled",
+    POWERTOOLS_TRACE_DISABLED="true",
+    POWERTOOLS_SERVICE_NAME="callouts",
+    POWERTOOLS_METRICS_NAMESPACE="Callouts",
+    POWERTOOLS_LOG_LEVEL="WARNING",
+)
+
+import io
+import json
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from unittest import mock
+
+import boto3
+import openpyxl
+import pytest
+from botocore.exceptions import ClientError
+from moto import mock_aws
+
+from backend.aws import clients, wiring
+
+ROOT = Path(__file__).resolve().parents[3]
+ASL = ROOT / "backend" / "statemachine" / "callouts.asl.json"
+REGION = "us-east-1"
+
+
+@dataclass
+class LambdaContext:
+    function_name: str = "callouts-test"
+    memory_limit_in_mb: int = 512
+    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:callouts-test"
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 30_000
+
+
+@pytest.fixture
+def ctx() -> LambdaContext:
+    return LambdaContext()
+
+
+class FakeConnect:
+    """Stands in for the boto3 Connect client (moto has no StartOutboundVoiceContact)."""
+
+    def __init__(self) -> None:
+        self.requests: list[dict[str, Any]] = []
+        self.contacts: dict[str, str] = {}  # ClientToken -> contact id
+        self.attributes: dict[str, dict[str, str]] = {}  # contact id -> attributes
+        self.refuse: dict[str, str] = {}  # phone number -> error code
+        self.disconnects: dict[str, tuple[str, bool]] = {}
+
+    @property
+    def dialled(self) -> list[str]:
+        """Contact ids in dialling order (one per distinct ClientToken)."""
+        return list(self.contacts.values())
+
+    def start_outbound_voice_contact(self, **params: Any) -> dict[str, Any]:
+        self.requests.append(params)
+        code = self.refuse.get(params["DestinationPhoneNumber"])
+        if code:
+            raise ClientError(
+                {"Error": {"Code": code, "Message": f"{code} for this test"}},
+                "StartOutboundVoiceContact",
+            )
+        token = params["ClientToken"]
+        if token not in self.contacts:
+            contact_id = f"contact-{len(self.contacts) + 1:04d}"
+            self.contacts[token] = contact_id
+            self.attributes[contact_id] = dict(params.get("Attributes", {}))
+        return {"ContactId": self.contacts[token]}
+
+    def describe_contact(self, InstanceId: str, ContactId: str) -> dict[str, Any]:
+        reason, connected = self.disconnects[ContactId]
+        contact: dict[str, Any] = {"Id": ContactId, "DisconnectReason": reason}
+        if connected:
+            contact["ConnectedToSystemTimestamp"] = datetime.now(UTC)
+        return {"Contact": contact}
+
+
+class RecordingSfn:
+    """Records the dialer's callbacks when a test needs no state machine behind the tokens."""
+
+    def __init__(self) -> None:
+        self.successes: list[tuple[str, dict[str, Any]]] = []
+        self.failures: list[tuple[str, str, str]] = []
+
+    def send_task_success(self, taskToken: str, output: str) -> None:
+        self.successes.append((taskToken, json.loads(output)))
+
+    def send_task_failure(self, taskToken: str, error: str, cause: str) -> None:
+        self.failures.append((taskToken, error, cause))
+
+
+@dataclass
+class Stack:
+    """The moto resources, named like template.yaml's, and the env vars the functions read."""
+
+    s3: Any
+    sqs: Any
+    ddb: Any
+    sfn: Any
+    sns: Any
+    connect: FakeConnect
+    intake_bucket: str = "callouts-intake"
+    data_bucket: str = "callouts-data"
+    job_queue_url: str = ""
+    calls_queue_url: str = ""
+    notifications_url: str = ""
+    topic_arn: str = ""
+    state_machine_arn: str = ""
+    jobs_table: str = "callouts-jobs"
+    results_table: str = "callouts-results"
+    sessions_table: str = "callouts-sessions"
+
+    def env(self) -> dict[str, str]:
+        return {
+            "CALLOUTS_INTAKE_BUCKET": self.intake_bucket,
+            "CALLOUTS_DATA_BUCKET": self.data_bucket,
+            "CALLOUTS_JOB_QUEUE_URL": self.job_queue_url,
+            "CALLOUTS_CALLS_QUEUE_URL": self.calls_queue_url,
+            "CALLOUTS_JOBS_TABLE": self.jobs_table,
+            "CALLOUTS_RESULTS_TABLE": self.results_table,
+            "CALLOUTS_SESSIONS_TABLE": self.sessions_table,
+            "CALLOUTS_STATE_MACHINE_ARN": self.state_machine_arn,
+            "CALLOUTS_CONNECT_INSTANCE_ID": "instance-1",
+            "CALLOUTS_CONTACT_FLOW_ID": "flow-1",
+            "CALLOUTS_SOURCE_PHONE_NUMBER": "+15550100",
+            "CALLOUTS_MAX_RUNNING_JOBS": "1",
+            "CALLOUTS_MAX_CONCURRENT_CALLS": "5",
+            "CALLOUTS_COMPLETION_TOPIC_ARN": self.topic_arn,
+        }
+
+    def queue_messages(self, url: str, wait: int = 0) -> list[dict[str, Any]]:
+        response = self.sqs.receive_message(
+            QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=wait, AttributeNames=["All"]
+        )
+        return list(response.get("Messages", []))
+
+    def results(self, job_id: str) -> dict[str, dict[str, Any]]:
+        items = self.ddb.query(
+            TableName=self.results_table,
+            KeyConditionExpression="job_id = :j",
+            ExpressionAttributeValues={":j": {"S": job_id}},
+        )["Items"]
+        return {item["receiver_id"]["S"]: json.loads(item["result"]["S"]) for item in items}
+
+
+def _table(ddb: Any, name: str, hash_key: str, range_key: str | None = None, **extra: Any) -> None:
+    keys = [{"AttributeName": hash_key, "KeyType": "HASH"}]
+    attributes = [{"AttributeName": hash_key, "AttributeType": "S"}]
+    if range_key:
+        keys.append({"AttributeName": range_key, "KeyType": "RANGE"})
+        attributes.append({"AttributeName": range_key, "AttributeType": "S"})
+    ddb.create_table(
+        TableName=name,
+        KeySchema=keys,
+        AttributeDefinitions=attributes,
+        BillingMode="PAY_PER_REQUEST",
+        **extra,
+    )
+
+
+def render_asl(substitutions: dict[str, str]) -> str:
+    text = ASL.read_text()
+    for name, value in substitutions.items():
+        text = text.replace("${" + name + "}", value)
+    return text
+
+
+def build_stack(execute: bool) -> Stack:
+    session = boto3.session.Session(region_name=REGION)
+    stack = Stack(
+        s3=session.client("s3"),
+        sqs=session.client("sqs"),
+        ddb=session.client("dynamodb"),
+        sfn=session.client("stepfunctions"),
+        sns=session.client("sns"),
+        connect=FakeConnect(),
+    )
+    stack.s3.create_bucket(Bucket=stack.intake_bucket)
+    stack.s3.create_bucket(Bucket=stack.data_bucket)
+    stack.job_queue_url = stack.sqs.create_queue(
+        QueueName="callouts-jobs.fifo",
+        Attributes={"FifoQueue": "true", "ContentBasedDeduplication": "true"},
+    )["QueueUrl"]
+    stack.calls_queue_url = stack.sqs.create_queue(QueueName="callouts-calls")["QueueUrl"]
+    _table(stack.ddb, stack.jobs_table, "job_id", "sk")
+    _table(
+        stack.ddb,
+        stack.results_table,
+        "job_id",
+        "receiver_id",
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},
+    )
+    _table(stack.ddb, stack.sessions_table, "call_id")
+    stack.topic_arn = stack.sns.create_topic(Name="callouts-finished")["TopicArn"]
+    # An SQS subscription lets the tests read what SNS published.
+    stack.notifications_url = stack.sqs.create_queue(QueueName="notifications")["QueueUrl"]
+    queue_arn = stack.sqs.get_queue_attributes(
+        QueueUrl=stack.notifications_url, AttributeNames=["QueueArn"]
+    )["Attributes"]["QueueArn"]
+    stack.sns.subscribe(TopicArn=stack.topic_arn, Protocol="sqs", Endpoint=queue_arn)
+    iam = session.client("iam")
+    role = iam.create_role(RoleName="callouts-sfn", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    report_arn = "arn:aws:lambda:us-east-1:123456789012:function:callouts-report"
+    if execute:
+        zipped = io.BytesIO()
+        import zipfile
+
+        with zipfile.ZipFile(zipped, "w") as archive:
+            archive.writestr("report.py", "def handler(event, context):\n    return event\n")
+        report_arn = session.client("lambda").create_function(
+            FunctionName="callouts-report",
+            Runtime="python3.11",
+            Role=role,
+            Handler="report.handler",
+            Code={"ZipFile": zipped.getvalue()},
+        )["FunctionArn"]
+    definition = render_asl(
+        {
+            "CallsQueueUrl": stack.calls_queue_url,
+            "ResultsTable": stack.results_table,
+            "ReportFunctionArn": report_arn,
+            "CompletionTopicArn": stack.topic_arn,
+            "EventBusName": "default",
+        }
+    )
+    stack.state_machine_arn = stack.sfn.create_state_machine(
+        name="callouts", definition=definition, roleArn=role
+    )["stateMachineArn"]
+    return stack
+
+
+def _install(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, value in stack.env().items():
+        monkeypatch.setenv(name, value)
+    wiring.reset()
+    monkeypatch.setattr(clients, "connect_client", lambda: stack.connect)
+
+
+@pytest.fixture
+def stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
+    """moto without executing the state machine (executions stay RUNNING)."""
+    with mock_aws():
+        built = build_stack(execute=False)
+        _install(built, monkeypatch)
+        yield built
+    wiring.reset()
+
+
+@pytest.fixture
+def running_stack(monkeypatch: pytest.MonkeyPatch, ctx: LambdaContext) -> Iterator[Stack]:
+    """moto executing the ASL; the report Lambda task runs backend.handlers.report in-process."""
+    from backend.handlers import report
+
+    def invoke(self: Any, function_name: str, qualifier: Any, body: Any, *args: Any) -> bytes:
+        payload = json.loads(body) if body else {}
+        return json.dumps(report.handler(payload, LambdaContext())).encode()
+
+    with (
+        mock_aws(
+            config={
+                "stepfunctions": {"execute_state_machine": True},
+                "lambda": {"use_docker": False},
+            }
+        ),
+        mock.patch("moto.awslambda_simple.models.LambdaSimpleBackend.invoke", invoke),
+    ):
+        built = build_stack(execute=True)
+        _install(built, monkeypatch)
+        yield built
+    wiring.reset()
+
+
+@pytest.fixture
+def recording_sfn(monkeypatch: pytest.MonkeyPatch) -> RecordingSfn:
+    """Replace the Step Functions client of the handlers (after `stack`)."""
+    fake = RecordingSfn()
+    real: Callable[[str], Any] = clients.client
+
+    def client(service: str) -> Any:
+        return fake if service == "stepfunctions" else real(service)
+
+    monkeypatch.setattr(clients, "client", client)
+    wiring.reset()
+    return fake
+
+
+# ------------------------------------------------------------------------------------ events
+
+
+def sqs_event(messages: list[dict[str, Any]], queue: str = "callouts-calls") -> dict[str, Any]:
+    """Lambda's SQS event for received messages (or for bodies given as {"Body": ...})."""
+    records = []
+    for index, message in enumerate(messages):
+        attributes = {
+            "ApproximateReceiveCount": "1",
+            "SentTimestamp": "1700000000000",
+            "SenderId": "AIDAEXAMPLE",
+            "ApproximateFirstReceiveTimestamp": "1700000000001",
+        }
+        attributes.update(message.get("Attributes", {}))
+        records.append(
+            {
+                "messageId": message.get("MessageId", f"m-{index}-{uuid.uuid4()}"),
+                "receiptHandle": message.get("ReceiptHandle", f"rh-{index}"),
+                "body": message["Body"],
+                "attributes": attributes,
+                "messageAttributes": {},
+                "md5OfBody": "0" * 32,
+                "eventSource": "aws:sqs",
+                "eventSourceARN": f"arn:aws:sqs:us-east-1:123456789012:{queue}",
+                "awsRegion": REGION,
+            }
+        )
+    return {"Records": records}
+
+
+def s3_put_event(bucket: str, key: str, size: int) -> dict[str, Any]:
+    return {
+        "Records": [
+            {
+                "eventVersion": "2.1",
+                "eventSource": "aws:s3",
+                "awsRegion": REGION,
+                "eventTime": "2026-11-28T12:00:00.000Z",
+                "eventName": "ObjectCreated:Put",
+                "s3": {
+                    "s3SchemaVersion": "1.0",
+                    "configurationId": "intake",
+                    "bucket": {"name": bucket, "arn": f"arn:aws:s3:::{bucket}"},
+                    "object": {"key": key.replace(" ", "+"), "size": size, "eTag": "e"},
+                },
+            }
+        ]
+    }
+
+
+def eventbridge_s3_event(bucket: str, key: str, size: int) -> dict[str, Any]:
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": "Object Created",
+        "source": "aws.s3",
+        "account": "123456789012",
+        "time": "2026-11-28T12:00:00Z",
+        "region": REGION,
+        "resources": [f"arn:aws:s3:::{bucket}"],
+        "detail": {
+            "version": "0",
+            "bucket": {"name": bucket},
+            "object": {"key": key, "size": size, "etag": "e"},
+            "reason": "PutObject",
+        },
+    }
+
+
+def disconnected_event(contact_id: str) -> dict[str, Any]:
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": "Amazon Connect Contact Event",
+        "source": "aws.connect",
+        "account": "123456789012",
+        "time": "2026-11-28T12:00:00Z",
+        "region": REGION,
+        "resources": [
+            "arn:aws:connect:us-east-1:123456789012:instance/instance-1",
+            f"arn:aws:connect:us-east-1:123456789012:instance/instance-1/contact/{contact_id}",
+        ],
+        "detail": {
+            "eventType": "DISCONNECTED",
+            "contactId": contact_id,
+            "initialContactId": contact_id,
+            "channel": "VOICE",
+            "instanceArn": "arn:aws:connect:us-east-1:123456789012:instance/instance-1",
+            "initiationMethod": "API",
+            "disconnectTimestamp": "2026-11-28T12:01:00.000Z",
+        },
+    }
+
+
+def flow_event(call_id: str, parameters: dict[str, str], contact_id: str = "c-1") -> dict[str, Any]:
+    """The event Amazon Connect sends an InvokeLambdaFunction action."""
+    return {
+        "Name": "ContactFlowEvent",
+        "Details": {
+            "ContactData": {
+                "Attributes": {"call_id": call_id},
+                "Channel": "VOICE",
+                "ContactId": contact_id,
+                "InitialContactId": contact_id,
+                "InitiationMethod": "API",
+                "InstanceARN": "arn:aws:connect:us-east-1:123456789012:instance/instance-1",
+                "SystemEndpoint": {"Address": "+15550100", "Type": "TELEPHONE_NUMBER"},
+                "CustomerEndpoint": {"Address": "+85251234567", "Type": "TELEPHONE_NUMBER"},
+            },
+            "Parameters": parameters,
+        },
+    }
+
+
+# ------------------------------------------------------------------------------------ jobs
+
+
+def example_workbook(**settings: Any) -> bytes:
+    """The project's example workbook plus Configures settings (e.g. retry_delay_seconds=0)."""
+    from backend.domain.workbook_template import write_example
+
+    raw = io.BytesIO()
+    write_example(raw)
+    book = openpyxl.load_workbook(io.BytesIO(raw.getvalue()))
+    sheet = book["Configures"]
+    for key, value in settings.items():
+        sheet.append([key, value])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def example_job(**settings: Any) -> Any:
+    from backend.domain.intake import read_workbook
+
+    result = read_workbook(example_workbook(**settings), filename="call_job.xlsx")
+    assert result.ok, result.problems
+    return result.job
