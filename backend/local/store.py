@@ -126,6 +126,13 @@ class SqliteStore:
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
 
+    @classmethod
+    def from_settings(cls) -> SqliteStore:
+        """The store at `Settings().db_path` (`CALLOUTS_DB`, default `.callouts/callouts.db`)."""
+        from backend.settings import Settings
+
+        return cls(Settings().db_path)
+
     def close(self) -> None:
         with self._lock:
             self._db.close()
