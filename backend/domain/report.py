@@ -26,6 +26,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE
 from openpyxl.chart import BarChart, Reference
 from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from pydantic import ValidationError
 
@@ -39,6 +40,7 @@ TAIL_COLUMNS = ("attempts", "duration_seconds")
 RESULTS_SHEET, SUMMARY_SHEET, QUESTIONS_SHEET = "Results", "Summary", "Questions"
 _CHART_ROWS = 16  # a 7.5 cm chart covers about 15 default rows: blocks are spaced by this much
 _BOLD = Font(bold=True)
+_WIDTHS = {"task_id": 24, "call_at": 20, "error": 30, "phone_number": 16, "duration_seconds": 17}
 
 Cell = str | int | float | datetime | date | None
 
@@ -206,7 +208,10 @@ def _write_results(
     rows: Sequence[tuple[str, Receiver | None, CallResult | None]],
 ) -> None:
     sheet.freeze_panes = "C2"
-    sheet.append([_bold(sheet, name) for name in result_columns(job)])
+    columns = result_columns(job)
+    for index, name in enumerate(columns, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = _WIDTHS.get(name, 14)
+    sheet.append([_bold(sheet, name) for name in columns])
     types = [question.type for question in job.questions]
     first_answer = len(HEAD_COLUMNS) + len(job.extra_columns)
     for row in rows:
@@ -256,6 +261,8 @@ def _bold(sheet: WriteOnlyWorksheet, value: str) -> Any:
 
 
 def _write_summary(sheet: WriteOnlyWorksheet, job_summary: JobSummary) -> None:
+    sheet.column_dimensions["A"].width = 26
+    sheet.column_dimensions["B"].width = 10
     row = 0
 
     def bold(text: str) -> Any:
@@ -307,6 +314,8 @@ def _bar_chart(sheet: WriteOnlyWorksheet, title: str, header: int, last: int) ->
 
 
 def _write_questions(sheet: WriteOnlyWorksheet, job: CallJob) -> None:
+    for letter, width in (("A", 8), ("B", 16), ("C", 100)):
+        sheet.column_dimensions[letter].width = width
     sheet.append([_bold(sheet, "number"), _bold(sheet, "type"), _bold(sheet, "template")])
     for number, question in enumerate(job.questions, start=1):
         sheet.append([number, question.type.value, _xlsx_value(sheet, question.template)])
