@@ -289,7 +289,7 @@ def random_people(
     the same people; each receiver draws from its own stream, so adding receivers does not change
     the others.
     """
-    reference = reference_date or date(2026, 1, 5)
+    reference = reference_date or date(2026, 12, 1)  # keypad dates: the month after
     questions = [question.type for question in job.questions]
     people: dict[str, list[SimulatedPerson]] = {}
     for receiver in job.receivers:
