@@ -75,6 +75,12 @@ class FakeDialer:
             raise RuntimeError("line dead")
         if script.pickup == "crash":
             raise Crash
+        if script.pickup == "handler_error":  # the flow Lambda's store is down: flow hangs up
+            response = handle_flow_event(
+                _event(request.call_id, {"event": "start"}), _BrokenStore(), _NoCompletion()
+            )
+            assert response["action"] == "end"
+            return DialOutcome(True, "CONTACT_FLOW_DISCONNECT", 3.0, [response["prompt"]])
         if script.pickup in ("no_answer", "busy", "invalid"):
             reason = {
                 "no_answer": "TELECOM_UNANSWERED",
@@ -95,6 +101,17 @@ class FakeDialer:
             if response["action"] == "end":
                 break
         return DialOutcome(True, "CONTACT_FLOW_DISCONNECT", script.duration, lines)
+
+
+class _BrokenStore:
+    def create(self, session: CallSession) -> None:
+        raise OSError("table gone")
+
+    def get(self, call_id: str) -> CallSession | None:
+        raise OSError("table gone")
+
+    def save(self, session: CallSession) -> None:
+        raise OSError("table gone")
 
 
 class _NoCompletion:
@@ -401,3 +418,18 @@ def test_simulated_runs_are_deterministic_for_a_seed(tmp_path: Path) -> None:
     assert first == second
     assert len({r.receiver_id for r in first}) == 30
     assert CallStatus.CALL_COMPLETED in {r.status for r in first}
+
+
+def test_flow_handler_failures_still_give_one_result_each(tmp_path: Path) -> None:
+    scripts = {"r1": [Script("handler_error")], "r2": [Script("handler_error")]}
+    listener = Listener()
+    results = engine_for(tmp_path, FakeDialer(scripts=scripts), listener).run(make_job(4))
+    assert [r.status for r in results] == [
+        CallStatus.CALL_COMPLETED,
+        CallStatus.DROP_CALL,
+        CallStatus.DROP_CALL,
+        CallStatus.CALL_COMPLETED,
+    ]
+    assert results[1].error == "disconnected: CONTACT_FLOW_DISCONNECT"
+    assert results[1].answers == (None, None)
+    assert len(listener.results) == 4
