@@ -62,8 +62,8 @@ def normalise_answer(
 
     `intent` is the Lex V2 intent name (`$.Lex.IntentName`), `slots` the slot values
     (`$.Lex.Slots`, the answer slot is `answer`). Keypad digits are accepted either as the
-    answer slot value or as the intent name itself. Repeat/Fallback, an empty turn or an intent
-    that belongs to another question type give None.
+    answer slot value or as the intent name itself (YYYYMMDD for a date, HHMM for a time).
+    Repeat/Fallback, an empty turn or an intent that belongs to another question type give None.
     """
     name = _intent_key(intent)
     if not name or name in {"repeatintent", "fallbackintent"}:
@@ -143,7 +143,7 @@ def _from_keys(question_type: QuestionType, digits: str) -> str | None:
         case QuestionType.NUMBER:
             return _number(digits)
         case QuestionType.DATE:
-            return None
+            return _date(digits)
         case QuestionType.TIME:
             return _time(digits)
 
@@ -185,6 +185,8 @@ def _number(value: str | None) -> str | None:
 def _date(value: str | None) -> str | None:
     if value is None:
         return None
+    if re.fullmatch(r"\d{8}", value):
+        value = f"{value[:4]}-{value[4:6]}-{value[6:]}"  # keypad YYYYMMDD
     try:
         # Lex also returns week ("2026-W48") and month ("2026-11") values: not a date answer.
         return date.fromisoformat(value).isoformat() if len(value) == 10 else None
