@@ -1,0 +1,313 @@
+"""Dialer, contact-flow and contact-event handlers: claims, ClientToken, Connect errors."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from backend.aws.jobs import JobStore
+from backend.aws.wiring import jobs_table, session_store
+from backend.domain.models import CallingWindow, CallJob
+from backend.handlers import connect_flow, contact_events, dialer
+from backend.handlers import report as report_handler
+
+from .conftest import (
+    LambdaContext,
+    RecordingSfn,
+    Stack,
+    disconnected_event,
+    example_job,
+    flow_event,
+    sqs_event,
+)
+
+
+def _saved_job(stack: Stack, **settings: Any) -> CallJob:
+    job: CallJob = example_job(**settings)
+    JobStore(stack.s3, stack.data_bucket).save(job)
+    jobs_table().create(job)
+    return job
+
+
+def _task(
+    job: CallJob,
+    receiver: str = "1",
+    attempt: int = 1,
+    token: str = "token-1",  # noqa: S107
+) -> dict[str, Any]:
+    body = {"task_token": token, "job_id": job.job_id, "receiver_id": receiver, "attempt": attempt}
+    return {"Body": json.dumps(body), "MessageId": f"{receiver}-{attempt}-{token}"}
+
+
+def test_duplicate_redelivered_and_retried_messages_dial_once(
+    stack: Stack, recording_sfn: RecordingSfn, ctx: LambdaContext
+) -> None:
+    job = _saved_job(stack)
+    message = _task(job)
+
+    assert dialer.handler(sqs_event([message, message]), ctx) == {"batchItemFailures": []}
+    dialer.handler(sqs_event([message]), ctx)  # SQS redelivery
+    dialer.handler(sqs_event([message, message]), ctx)  # Lambda retry of the whole batch
+
+    assert len(stack.connect.requests) == 1
+    [request] = stack.connect.requests
+    call_id = f"{job.job_id}:1:1"
+    assert request["ClientToken"] == call_id
+    assert request["Attributes"] == {"call_id": call_id}  # nothing but the call id
+    assert request["DestinationPhoneNumber"] == job.receiver("1").phone_number
+    session = session_store().get(call_id)
+    assert session is not None
+    assert session.task_token == "token-1"
+    assert recording_sfn.successes == []  # the call is in progress: the flow completes it
+
+
+def test_another_attempt_is_another_call(
+    stack: Stack, recording_sfn: RecordingSfn, ctx: LambdaContext
+) -> None:
+    job = _saved_job(stack)
+    dialer.handler(sqs_event([_task(job, attempt=1), _task(job, attempt=2, token="t2")]), ctx)
+    assert [r["ClientToken"] for r in stack.connect.requests] == [
+        f"{job.job_id}:1:1",
+        f"{job.job_id}:1:2",
+    ]
+
+
+def test_destination_not_allowed_is_not_callable_at_once(
+    stack: Stack, recording_sfn: RecordingSfn, ctx: LambdaContext
+) -> None:
+    job = _saved_job(stack)
+    stack.connect.refuse[job.receiver("2").phone_number] = "DestinationNotAllowedException"
+
+    assert dialer.handler(sqs_event([_task(job, "2")]), ctx) == {"batchItemFailures": []}
+
+    [(token, output)] = recording_sfn.successes
+    assert token == "token-1"
+    assert output["result"]["status"] == "NotCallable"
+    assert output["result"]["receiver_id"] == "2"
+    assert "DestinationNotAllowedException" in output["result"]["error"]
+
+
+@pytest.mark.parametrize("code", ["ThrottlingException", "LimitExceededException"])
+def test_throttling_leaves_the_message_and_redials_with_the_same_token(
+    stack: Stack, recording_sfn: RecordingSfn, ctx: LambdaContext, code: str
+) -> None:
+    job = _saved_job(stack)
+    number = job.receiver("3").phone_number
+    stack.connect.refuse[number] = code
+    message = _task(job, "3")
+
+    assert dialer.handler(sqs_event([message]), ctx) == {
+        "batchItemFailures": [{"itemIdentifier": message["MessageId"]}]
+    }
+    del stack.connect.refuse[number]
+    assert dialer.handler(sqs_event([message]), ctx) == {"batchItemFailures": []}
+    dialer.handler(sqs_event([message]), ctx)
+
+    tokens = [r["ClientToken"] for r in stack.connect.requests]
+    assert tokens == [f"{job.job_id}:3:1"] * 2  # the refused request and one real dial
+    assert len(stack.connect.dialled) == 1
+    assert recording_sfn.successes == []
+
+
+def test_deployment_fault_fails_the_task_and_stops_the_job(
+    stack: Stack, recording_sfn: RecordingSfn, ctx: LambdaContext
+) -> None:
+    job = _saved_job(stack)
+    stack.connect.refuse[job.receiver("1").phone_number] = "OutboundContactNotPermittedException"
+
+    dialer.handler(sqs_event([_task(job, "1")]), ctx)
+    dialer.handler(sqs_event([_task(job, "2", token="token-2")]), ctx)
+
+    [(token, error, cause)] = recording_sfn.failures
+    assert (token, error) == ("token-1", "Callouts.DeploymentFault")
+    assert "OutboundContactNotPermittedException" in cause
+    assert "contact flow" in cause
+    # The next receiver is not dialled: the job was stopped.
+    assert len(stack.connect.requests) == 1
+    [(token, output)] = recording_sfn.successes
+    assert token == "token-2"
+    assert output["result"]["status"] == "Cancelled"
+
+
+def test_cancelled_job_ends_remaining_calls_without_dialling(
+    stack: Stack, recording_sfn: RecordingSfn, ctx: LambdaContext
+) -> None:
+    from backend.aws.submitter import SqsJobSubmitter
+
+    job = _saved_job(stack)
+    assert SqsJobSubmitter.from_settings().cancel(job.job_id, "U42")
+
+    dialer.handler(sqs_event([_task(job, "1"), _task(job, "2", token="token-2")]), ctx)
+
+    assert stack.connect.requests == []
+    statuses = {
+        output["result"]["receiver_id"]: output["result"]["status"]
+        for _, output in recording_sfn.successes
+    }
+    assert statuses == {"1": "Cancelled", "2": "Cancelled"}
+    assert "U42" in recording_sfn.successes[0][1]["result"]["error"]
+
+
+def test_outside_the_calling_window_waits_without_dialling(
+    stack: Stack, recording_sfn: RecordingSfn, ctx: LambdaContext
+) -> None:
+    now = datetime.now(UTC)
+    start = (now + timedelta(hours=2)).strftime("%H:%M")
+    end = (now + timedelta(hours=3)).strftime("%H:%M")
+    job = example_job()
+    window = CallingWindow(start=start, end=end, timezone="UTC")
+    job = job.model_copy(
+        update={"settings": job.settings.model_copy(update={"calling_window": window})}
+    )
+    JobStore(stack.s3, stack.data_bucket).save(job)
+    jobs_table().create(job)
+
+    dialer.handler(sqs_event([_task(job)]), ctx)
+
+    assert stack.connect.requests == []
+    [(_, output)] = recording_sfn.successes
+    assert 60 * 60 <= output["wait_seconds"] <= 2 * 60 * 60 + 60
+
+
+def test_unreadable_message_with_a_token_fails_its_task(
+    stack: Stack, recording_sfn: RecordingSfn, ctx: LambdaContext
+) -> None:
+    event = sqs_event([{"Body": json.dumps({"task_token": "t", "attempt": "x"})}, {"Body": "{"}])
+    assert dialer.handler(event, ctx) == {"batchItemFailures": []}
+    assert [f[:2] for f in recording_sfn.failures] == [("t", "Callouts.BadCallTask")]
+    assert stack.connect.requests == []
+
+
+def test_flow_events_walk_the_questions_and_complete_the_task(
+    stack: Stack, recording_sfn: RecordingSfn, ctx: LambdaContext
+) -> None:
+    job = _saved_job(stack)
+    dialer.handler(sqs_event([_task(job, "1")]), ctx)
+    call_id = f"{job.job_id}:1:1"
+
+    first = connect_flow.handler(flow_event(call_id, {"event": "start"}), ctx)
+    assert first["action"] == "ask"
+    assert first["question_number"] == "1"
+    assert first["prompt"].startswith("<speak>")
+    assert "Chan Tai Man" in first["prompt"]
+    answers = [
+        ("OkIntent", ""),
+        ("YesIntent", ""),
+        ("ChoiceIntent", "B"),
+        ("NumberIntent", "3"),
+        ("DateIntent", "2026-12-01"),
+        ("TimeIntent", "15:30"),
+    ]
+    replies = [
+        connect_flow.handler(
+            flow_event(call_id, {"event": "answer", "intent": i, "answer": a}), ctx
+        )
+        for i, a in answers
+    ]
+
+    assert [r["action"] for r in replies] == ["ask"] * 5 + ["end"]
+    [(token, output)] = recording_sfn.successes
+    assert token == "token-1"
+    assert output["result"]["status"] == "CallCompleted"
+    assert output["result"]["answers"] == ["OK", "Yes", "B", "3", "2026-12-01", "15:30"]
+    # The disconnect that follows the flow's hang-up does not complete the task again.
+    stack.connect.disconnects[stack.connect.dialled[0]] = ("CONTACT_FLOW_DISCONNECT", True)
+    assert contact_events.handler(disconnected_event(stack.connect.dialled[0]), ctx) == {
+        "completed": False
+    }
+    assert len(recording_sfn.successes) == 1
+
+
+def test_flow_event_for_an_unknown_call_ends_politely(stack: Stack, ctx: LambdaContext) -> None:
+    reply = connect_flow.handler(flow_event("nobody:1:1", {"event": "start"}), ctx)
+    assert reply["action"] == "end"
+    assert reply["prompt"].startswith("<speak>")
+
+
+@pytest.mark.parametrize(
+    ("reason", "connected", "status"),
+    [
+        ("TELECOM_BUSY", False, "Busy"),
+        ("TELECOM_UNANSWERED", False, "NoAnswer"),
+        ("CUSTOMER_DISCONNECT", True, "DropCall"),
+        ("SOMETHING_NEW", False, "Failed"),
+    ],
+)
+def test_disconnect_event_ends_the_call_with_its_status(
+    stack: Stack,
+    recording_sfn: RecordingSfn,
+    ctx: LambdaContext,
+    reason: str,
+    connected: bool,
+    status: str,
+) -> None:
+    job = _saved_job(stack)
+    dialer.handler(sqs_event([_task(job, "1")]), ctx)
+    call_id = f"{job.job_id}:1:1"
+    if connected:  # answered the first question, then hung up
+        connect_flow.handler(flow_event(call_id, {"event": "start"}), ctx)
+        connect_flow.handler(flow_event(call_id, {"event": "answer", "intent": "OkIntent"}), ctx)
+    [contact] = stack.connect.dialled
+    stack.connect.disconnects[contact] = (reason, connected)
+
+    response = contact_events.handler(disconnected_event(contact), ctx)
+    repeated = contact_events.handler(disconnected_event(contact), ctx)  # EventBridge redelivery
+
+    assert response == {"completed": True, "status": status}
+    assert repeated == {"completed": False}
+    [(_token, output)] = recording_sfn.successes
+    assert output["result"]["status"] == status
+    if connected:
+        assert output["result"]["answers"] == ["OK", None, None, None, None, None]
+    if status == "Failed":
+        assert "SOMETHING_NEW" in output["result"]["error"]
+
+
+def test_disconnect_of_a_contact_that_is_not_ours_is_ignored(
+    stack: Stack, ctx: LambdaContext
+) -> None:
+    assert contact_events.handler(disconnected_event("someone-else"), ctx) == {"completed": False}
+    other = disconnected_event("x")
+    other["detail"]["eventType"] = "CONNECTED_TO_SYSTEM"
+    assert contact_events.handler(other, ctx) == {"completed": False}
+
+
+def test_report_handler_writes_report_and_presigned_url(stack: Stack, ctx: LambdaContext) -> None:
+    from backend.aws.results import result_item
+    from backend.domain.models import CallResult, CallStatus
+
+    job = _saved_job(stack)
+    for receiver in job.receivers:
+        result = CallResult(
+            job_id=job.job_id,
+            receiver_id=receiver.id,
+            status=CallStatus.CALL_COMPLETED if receiver.id != "2" else CallStatus.BUSY,
+            answers=("OK", "Yes", "A", "1", "2026-12-01", "09:00") if receiver.id != "2" else (),
+            attempts=1,
+        )
+        stack.ddb.put_item(TableName=stack.results_table, Item=result_item(result))
+
+    report = report_handler.handler({"job_id": job.job_id}, ctx)
+
+    assert report["counts"] == {"Busy": 1, "CallCompleted": 7}
+    assert report["xlsx_key"] == f"reports/{job.job_id}.xlsx"
+    assert report["url"].startswith("https://")
+    assert job.job_id in report["url"]
+    body = stack.s3.get_object(Bucket=stack.data_bucket, Key=report["json_key"])["Body"].read()
+    assert job.job_id in body.decode()
+    xlsx = stack.s3.get_object(Bucket=stack.data_bucket, Key=report["xlsx_key"])["Body"].read()
+    assert xlsx[:2] == b"PK"
+    assert jobs_table().state(job.job_id) == "FINISHED"
+
+
+def test_stream_image_reads_back_as_a_result() -> None:
+    from backend.aws.results import result_from_stream_image, result_item
+    from backend.domain.models import CallResult, CallStatus
+
+    result = CallResult(
+        job_id="j", receiver_id="r", status=CallStatus.DROP_CALL, answers=("Yes", None)
+    )
+    assert result_from_stream_image(result_item(result)) == result
