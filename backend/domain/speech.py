@@ -10,7 +10,6 @@ from __future__ import annotations
 import html
 import operator
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +18,7 @@ from jinja2 import StrictUndefined, TemplateSyntaxError, UndefinedError, meta, n
 from jinja2.environment import Template
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
+from jinja2.utils import concat
 
 from backend.domain.models import CallJob, Receiver
 
@@ -83,6 +83,7 @@ _ENV = _SpeechEnvironment(
     finalize=_ssml_escape,
     keep_trailing_newline=False,
 )
+_ENV.globals.clear()  # no range/dict/cycler/...: templates see the receiver's fields only
 
 
 class SpeechTemplate:
@@ -111,10 +112,13 @@ class SpeechTemplate:
         self.variables: frozenset[str] = frozenset(meta.find_undeclared_variables(tree))
         self._template: Template = _ENV.from_string(tree)
 
-    def render(self, context: Mapping[str, str], receiver_id: str | None = None) -> str:
+    def render(self, context: dict[str, str], receiver_id: str | None = None) -> str:
         """`<speak>…</speak>` for one receiver; raises SpeechError (never another exception)."""
         try:
-            body = self._template.render(context)
+            # shared=True skips copying the environment globals (emptied below) into every
+            # context: half the cost of rendering 80,000 prompts at intake
+            template = self._template
+            body = concat(template.root_render_func(template.new_context(context, shared=True)))
         except SecurityError as error:
             raise self._unsafe(str(error)) from None
         except UndefinedError as error:

@@ -59,7 +59,6 @@ MAX_ID_LENGTH = 100
 _JOB_ID = re.compile(r"^[A-Za-z0-9_.-]{1,80}$")
 _WINDOW = re.compile(r"^\s*(\d{1,2})[:.](\d{2})\s*(?:-|–|to)\s*(\d{1,2})[:.](\d{2})\s*$")
 _QUOTED = re.compile(r"'[^']*'|\d+")
-_JINJA_GLOBALS = frozenset({"range", "dict", "lipsum", "cycler", "joiner", "namespace"})
 
 
 @dataclass(frozen=True)
@@ -347,7 +346,7 @@ def _missing_variables(
     where: _Where,
     problems: ProblemLog,
 ) -> bool:
-    missing = sorted(template.variables - names - _JINJA_GLOBALS)
+    missing = sorted(template.variables - names)
     for variable in missing:
         if variable in ("phone_number", "phone"):
             message = (
