@@ -57,6 +57,9 @@ ENTITIES_REFUSED = (
     "the workbook contains XML entity declarations, which Excel never writes: refused for "
     "safety; open it in Excel and save it again as .xlsx"
 )
+# openpyxl parses through defusedxml when it is installed (and OPENPYXL_DEFUSEDXML is not
+# "False"); the entity scan of each part's head is a first line, the whole part without it.
+_SCAN_BYTES = 4096 if openpyxl.DEFUSEDXML else -1
 _OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ENTITY = re.compile(rb"<!(?:DOCTYPE|ENTITY)", re.IGNORECASE)
 _SLUG = re.compile(r"[^a-z0-9]+")
@@ -138,7 +141,7 @@ def _check_container(content: bytes, limits: IntakeLimits) -> None:
             for member in members:
                 if member.filename.endswith((".xml", ".rels")):
                     with archive.open(member) as part:
-                        head = part.read(4096)
+                        head = part.read(_SCAN_BYTES)
                     if _ENTITY.search(head):
                         raise _Refused(ENTITIES_REFUSED)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, RuntimeError) as error:

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from backend.domain.intake import IntakeLimits, read_workbook
 from backend.domain.intake.workbook import NOT_XLSX
@@ -156,3 +158,15 @@ def test_billion_laughs_is_refused_by_defusedxml_when_hidden(workbook: Builder) 
     problem = only(result.problems)
     assert "XML entity declarations" in problem.message
     assert result.job is None
+
+
+def test_openpyxl_parses_through_defusedxml() -> None:
+    assert openpyxl.DEFUSEDXML, "defusedxml must be installed so openpyxl refuses entity attacks"
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(st.binary(max_size=600))
+def test_random_bytes_never_raise(content: bytes) -> None:
+    result = read_workbook(b"PK\x03\x04" + content)
+    assert result.job is None
+    assert len(result.problems) == 1

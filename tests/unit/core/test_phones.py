@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from backend.domain.phones import PhoneError, mask_phone, normalise_prefix, region_of, to_e164
 
@@ -76,3 +80,13 @@ def test_mask_phone_keeps_country_code_and_last_four(e164: str, masked: str) -> 
 def test_region_of() -> None:
     assert region_of("+85251234567") == "HK"
     assert region_of("nonsense") is None
+
+
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(st.text(max_size=30), st.sampled_from(["", "+852", "+44", "+1"]))
+def test_any_text_is_a_number_or_a_phone_error(raw: str, prefix: str) -> None:
+    e164 = ""
+    with contextlib.suppress(PhoneError):
+        e164 = to_e164(raw, prefix)
+    assert not e164 or (e164.startswith("+") and e164[1:].isdigit())
+    assert mask_phone(raw)  # never raises
