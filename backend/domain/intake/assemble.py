@@ -222,11 +222,12 @@ def assemble_job(
             )
         )
 
-    prefix = ""
+    prefix: str | None = ""  # None: phone_prefix is broken, so phone numbers cannot be checked
     try:
         prefix = normalise_prefix(config.get("phone_prefix", ""))
     except PhoneError as error:
         problems.add(where.config("phone_prefix", str(error)))
+        prefix = None
 
     if settings is None:
         settings = _parse_settings(config, where, problems)
@@ -296,7 +297,7 @@ def assemble_job(
             name=config.get("name", ""),
             greeting=config.get("greeting", ""),
             ending=config.get("ending", ""),
-            phone_prefix=prefix,
+            phone_prefix=prefix or "",
             questions=tuple(question_models),
             extra_columns=tuple(extra_columns),
             settings=settings,
@@ -365,7 +366,7 @@ def _missing_variables(
 
 def _check_receivers(
     receivers: Sequence[ReceiverRow],
-    prefix: str,
+    prefix: str | None,
     settings: JobSettings,
     extra_columns: Sequence[str],
     where: _Where,
@@ -406,7 +407,8 @@ def _check_receivers(
             ids[receiver_id] = row.row
         phone = ""
         try:
-            phone = to_e164(row.phone, prefix, allowed)
+            if prefix is not None:
+                phone = to_e164(row.phone, prefix, allowed)
         except PhoneError as error:
             problems.add(where.receiver(row.row, "phone_number", str(error)), job_level=False)
             good = False

@@ -446,3 +446,11 @@ def test_identical_problems_are_capped_with_a_summary(workbook: Builder) -> None
     summary = result.problems[-1]
     assert summary.message.startswith("…and 10 more rows with the same problem")
     assert summary.sheet == "Receivers"
+
+
+def test_bad_prefix_is_one_problem_not_one_per_receiver(workbook: Builder) -> None:
+    data = workbook(config=(*CONFIG, ("phone_prefix", "+99999")))
+    result = read_workbook(data)
+    problem = only(result.problems)
+    assert (problem.sheet, problem.row, problem.column) == ("Configures", 4, "Value")
+    assert result.job is None
