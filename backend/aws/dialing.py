@@ -127,6 +127,10 @@ class Dialer:
             self.sessions.create(session)
         except StaleSession:  # a PENDING claim: the session exists from the earlier delivery
             stored = self.sessions.get(session.call_id)
+            if stored is not None and stored.result is not None:
+                # Ended without a contact (NotCallable): repeat the result, never the dial.
+                self.callbacks.result(task.task_token, stored.result)
+                return DialOutcome.DUPLICATE
             session = stored or session
         try:
             contact_id = self.connect.dial(session.call_id, receiver.phone_number)

@@ -1,0 +1,229 @@
+"""The state machine executed by moto, and the pipeline end to end.
+
+upload -> job message -> start-job -> call tasks in S3 -> state machine (Distributed Map, moto) ->
+calls queue with task tokens -> dialer (fake Connect) -> contact flow run by the phone simulator
+calling the flow Lambda -> disconnect events -> results in DynamoDB -> report Lambda -> S3 -> SNS.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from backend.aws.jobs import JobStore
+from backend.aws.wiring import jobs_table
+from backend.domain.intake import job_to_json
+from backend.flows import load_flow
+from backend.handlers import connect_flow, contact_events, dialer, intake_upload, start_job
+from backend.local.simulator import BotLibrary, PhoneSimulator, SimulatedPerson
+
+from .conftest import (
+    LambdaContext,
+    Stack,
+    disconnected_event,
+    example_job,
+    example_workbook,
+    s3_put_event,
+    sqs_event,
+)
+
+ANSWERS = ["okay", "yes I do", "B", "three", "the fourth of December 2026", "half past four p m"]
+EXPECTED = ["OK", "Yes", "B", "3", "2026-12-04", "16:30"]
+
+
+class Phones:
+    """Plays Amazon Connect: runs the calls queue through the dialer and each dial through the
+    contact flow with a simulated person, then sends the DISCONNECTED event."""
+
+    def __init__(self, stack: Stack, people: dict[str, list[SimulatedPerson]]) -> None:
+        self.stack = stack
+        self.people = people
+        self.simulator = PhoneSimulator(
+            load_flow(), BotLibrary.load(), {"CallFlowFunctionArn": connect_flow.handler}
+        )
+        self.simulated: set[str] = set()
+        self.ctx = LambdaContext()
+
+    def pump_calls_queue(self, redeliver: bool) -> None:
+        messages = self.stack.queue_messages(self.stack.calls_queue_url)
+        if not messages:
+            return
+        event = sqs_event([{"Body": m["Body"], "MessageId": m["MessageId"]} for m in messages])
+        response = dialer.handler(event, self.ctx)
+        if redeliver:  # at-least-once delivery and a Lambda retry: the same batch again
+            dialer.handler(event, self.ctx)
+        failed = {failure["itemIdentifier"] for failure in response["batchItemFailures"]}
+        for message in messages:
+            if message["MessageId"] not in failed:
+                self.stack.sqs.delete_message(
+                    QueueUrl=self.stack.calls_queue_url, ReceiptHandle=message["ReceiptHandle"]
+                )
+
+    def answer_new_calls(self) -> None:
+        for contact_id in self.stack.connect.dialled:
+            if contact_id in self.simulated:
+                continue
+            self.simulated.add(contact_id)
+            attributes = self.stack.connect.attributes[contact_id]
+            _, receiver_id, attempt = attributes["call_id"].rsplit(":", 2)
+            person = self.people.get(receiver_id, [SimulatedPerson(utterances=ANSWERS)])
+            outcome = self.simulator.call(contact_id, attributes, person[int(attempt) - 1])
+            self.stack.connect.disconnects[contact_id] = (
+                outcome.disconnect_reason,
+                outcome.connected,
+            )
+            contact_events.handler(disconnected_event(contact_id), self.ctx)
+
+    def run(self, execution_arn: str, redeliver: bool = False, timeout: float = 60) -> str:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self.pump_calls_queue(redeliver)
+            self.answer_new_calls()
+            status = self.stack.sfn.describe_execution(executionArn=execution_arn)["status"]
+            if status != "RUNNING":
+                return str(status)
+            time.sleep(0.05)
+        raise AssertionError("the execution did not finish in time")
+
+
+def _sns_messages(stack: Stack) -> list[dict[str, Any]]:
+    return [
+        json.loads(json.loads(m["Body"])["Message"])
+        for m in stack.queue_messages(stack.notifications_url)
+    ]
+
+
+def _fifo_event(body: str) -> dict[str, Any]:
+    event = sqs_event([{"Body": body}], queue="callouts-jobs.fifo")
+    event["Records"][0]["attributes"].update({"MessageGroupId": "jobs", "SequenceNumber": "1"})
+    return event
+
+
+def test_upload_to_report_end_to_end(running_stack: Stack, ctx: LambdaContext) -> None:
+    stack = running_stack
+    workbook = example_workbook(retry_delay_seconds=0)
+    stack.s3.put_object(Bucket=stack.intake_bucket, Key="class-3A.xlsx", Body=workbook)
+    upload_event = s3_put_event(stack.intake_bucket, "class-3A.xlsx", len(workbook))
+
+    [upload] = intake_upload.handler(upload_event, ctx)["uploads"]
+    job_id = upload["job_id"]
+    [job_message] = stack.queue_messages(stack.job_queue_url)
+    assert start_job.handler(_fifo_event(job_message["Body"]), ctx) == {"batchItemFailures": []}
+    [execution] = stack.sfn.list_executions(stateMachineArn=stack.state_machine_arn)["executions"]
+    assert execution["name"] == job_id
+
+    job = JobStore(stack.s3, stack.data_bucket).load(job_id)
+    stack.connect.refuse[job.receiver("6").phone_number] = "DestinationNotAllowedException"
+    people = {
+        "2": [SimulatedPerson(pickup="no_answer"), SimulatedPerson(utterances=ANSWERS)],
+        "3": [SimulatedPerson(pickup="busy"), SimulatedPerson(pickup="busy")],
+        "4": [SimulatedPerson(pickup="invalid")],
+        "5": [SimulatedPerson(utterances=ANSWERS, hang_up_after=2)],
+    }
+    status = Phones(stack, people).run(execution["executionArn"], redeliver=True)
+
+    assert status == "SUCCEEDED"
+    results = stack.results(job_id)
+    assert {r: (v["status"], v["attempts"]) for r, v in results.items()} == {
+        "1": ("CallCompleted", 1),
+        "2": ("CallCompleted", 2),
+        "3": ("Busy", 2),
+        "4": ("NotCallable", 1),
+        "5": ("DropCall", 1),
+        "6": ("NotCallable", 1),
+        "S07": ("CallCompleted", 1),
+        "S08": ("CallCompleted", 1),
+    }
+    assert results["1"]["answers"] == EXPECTED
+    assert results["5"]["answers"] == EXPECTED[:2] + [None] * 4
+    # One request per (receiver, attempt) despite every calls-queue batch arriving twice.
+    tokens = [request["ClientToken"] for request in stack.connect.requests]
+    assert len(tokens) == len(set(tokens)) == 10
+
+    [notification] = _sns_messages(stack)
+    assert notification["task_id"] == job_id
+    assert notification["bucket"] == stack.data_bucket
+    assert notification["xlsx_key"] == f"reports/{job_id}.xlsx"
+    assert notification["url"].startswith("https://")
+    assert notification["counts"] == {
+        "Busy": 1,
+        "CallCompleted": 4,
+        "DropCall": 1,
+        "NotCallable": 2,
+    }
+    report = stack.s3.get_object(Bucket=stack.data_bucket, Key=notification["json_key"])
+    assert job_id in report["Body"].read().decode()
+    assert jobs_table().state(job_id) == "FINISHED"
+
+    # A repeated upload and a redelivered job message start nothing and dial nobody.
+    assert intake_upload.handler(upload_event, ctx)["uploads"][0]["queued"] is False
+    assert start_job.handler(_fifo_event(job_message["Body"]), ctx) == {"batchItemFailures": []}
+    assert (
+        len(stack.sfn.list_executions(stateMachineArn=stack.state_machine_arn)["executions"]) == 1
+    )
+    assert stack.queue_messages(stack.calls_queue_url) == []
+    assert len(stack.connect.requests) == 10
+
+
+def test_timeout_and_task_failure_become_failed_results(
+    running_stack: Stack, ctx: LambdaContext
+) -> None:
+    stack = running_stack
+    job = example_job()
+    JobStore(stack.s3, stack.data_bucket).save(job)
+    jobs_table().create(job)
+    tasks = [
+        {
+            "job_id": job.job_id,
+            "receiver_id": receiver,
+            "attempt": 1,
+            "max_attempts": 2,
+            "retry_delay_seconds": 0,
+            "call_timeout_seconds": timeout,
+        }
+        for receiver, timeout in (("1", 1), ("2", 60))
+    ]
+    stack.s3.put_object(Bucket=stack.data_bucket, Key="tasks/t.json", Body=json.dumps(tasks))
+    execution_arn = stack.sfn.start_execution(
+        stateMachineArn=stack.state_machine_arn,
+        name=job.job_id,
+        input=json.dumps(
+            {
+                "job_id": job.job_id,
+                "tasks": {"bucket": stack.data_bucket, "key": "tasks/t.json"},
+                "max_concurrency": 2,
+            }
+        ),
+    )["executionArn"]
+
+    deadline = time.monotonic() + 30
+    failed = False
+    while time.monotonic() < deadline:
+        for message in stack.queue_messages(stack.calls_queue_url):
+            body = json.loads(message["Body"])
+            if body["receiver_id"] == "2" and not failed:
+                stack.sfn.send_task_failure(
+                    taskToken=body["task_token"],
+                    error="Callouts.DeploymentFault",
+                    cause="Amazon Connect refused the call",
+                )
+                failed = True
+        if stack.sfn.describe_execution(executionArn=execution_arn)["status"] != "RUNNING":
+            break
+        time.sleep(0.05)
+
+    assert stack.sfn.describe_execution(executionArn=execution_arn)["status"] == "SUCCEEDED"
+    results = stack.results(job.job_id)
+    assert results["1"]["status"] == "Failed"
+    assert "timeout" in results["1"]["error"]
+    assert results["2"]["status"] == "Failed"
+    # moto 5.2.5 drops SendTaskFailure's cause; AWS passes it into "<error>: <cause>".
+    assert results["2"]["error"].startswith("Callouts.DeploymentFault: ")
+    [notification] = _sns_messages(stack)
+    assert notification["counts"] == {"Failed": 2}
+
+
+def test_start_job_message_shape_matches_the_schema_form(stack: Stack) -> None:
+    job = example_job()
+    assert json.loads(json.dumps(job_to_json(job)))["job_id"] == job.job_id
