@@ -2,9 +2,9 @@
 
 - the job card is one message, updated in place with `chat.update`, at most once per
   `min_update_interval` per card (coalesced: many results, one update);
-- results go into the card's thread in batches: one message per `batch_size` results or per
-  `flush_seconds`, whichever comes first, and everything left at job end; at most one post per
-  `min_post_interval` per channel;
+- results go into the card's thread in batches: a batch is sent when `batch_size` results wait
+  or the oldest waited `flush_seconds`, and at job end; at most one post per `min_post_interval`
+  per channel, so results that pile up meanwhile share a message (up to `max_per_message`);
 - the report is uploaded into the thread with `files_upload_v2` when the job ends.
 
 Locally a background thread flushes (so a result reaches Slack within `flush_seconds` + a tick);
@@ -56,8 +56,9 @@ class SlackNotifier:
         state: BotState,
         *,
         batch_size: int = 40,
+        max_per_message: int = 100,
         flush_seconds: float = 5.0,
-        min_post_interval: float = 1.0,
+        min_post_interval: float = 1.1,
         min_update_interval: float = 1.2,
         background: bool = True,
         read_report: Callable[[ReportFiles], bytes] = read_local_report,
@@ -67,6 +68,7 @@ class SlackNotifier:
         self.client = client
         self.state = state
         self.batch_size = batch_size
+        self.max_per_message = max(batch_size, max_per_message)
         self.flush_seconds = flush_seconds
         self.min_post_interval = min_post_interval
         self.min_update_interval = min_update_interval
@@ -190,8 +192,9 @@ class SlackNotifier:
             wait = self._last_post.get(channel, -1e9) + self.min_post_interval - self._clock()
             if wait > 0 and not force:
                 return []
-            batch = live.pending[: self.batch_size]
-            del live.pending[: self.batch_size]
+            # Results that piled up while pacing go out together (up to max_per_message).
+            batch = live.pending[: self.max_per_message]
+            del live.pending[: self.max_per_message]
             live.first_pending_at = self._clock() if live.pending else None
         return batch
 
@@ -209,6 +212,11 @@ class SlackNotifier:
             if live is None:
                 card = self.state.card(job.job_id) or JobCard.for_job(job)
                 live = self._live[job.job_id] = _Live(job, card)
+                # The bot posted this card a moment ago (Start): that post counts for pacing.
+                age = time.time() - card.created_at
+                if card.card_ts is not None and 0 <= age < self.min_post_interval:
+                    last = self._last_post.get(card.channel_id, -1e9)
+                    self._last_post[card.channel_id] = max(last, self._clock() - age)
             return live
 
     def _post_card(self, live: _Live) -> None:

@@ -87,6 +87,7 @@ def make_notifier(
         "sleep": clock.sleep,
     }
     options.update(kw)
+    options.setdefault("max_per_message", options["batch_size"])
     return SlackNotifier(lazy_client(make_settings(fake)), state, **options)  # type: ignore[arg-type]
 
 
@@ -160,7 +161,7 @@ def test_posts_are_paced_one_per_second_per_channel(
     fake_slack: FakeSlack, state: SqliteBotState, clock: FakeClock, tmp_path: Path
 ) -> None:
     job = slack_job(receivers=20)
-    notifier = make_notifier(fake_slack, state, clock, batch_size=3)
+    notifier = make_notifier(fake_slack, state, clock, batch_size=3, max_per_message=3)
     moments: list[float] = []
     original = notifier._pace
 
