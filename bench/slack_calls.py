@@ -63,7 +63,9 @@ def main() -> None:
     channel = "CBENCH"
     with FakeSlack() as fake, tempfile.TemporaryDirectory() as tmp:
         settings = BotSettings(
-            SLACK_BOT_TOKEN=fake.bot_token, SLACK_SIGNING_SECRET="x", SLACK_API_URL=fake.base_url
+            SLACK_BOT_TOKEN=fake.bot_token,
+            SLACK_SIGNING_SECRET="bench",  # noqa: S106
+            SLACK_API_URL=fake.base_url,
         )
         client = lazy_client(settings)
         state = SqliteBotState(Path(tmp) / "bot.sqlite3")
