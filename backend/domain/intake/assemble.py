@@ -67,6 +67,8 @@ class IntakeLimits:
     max_receivers: int = 10_000
     max_unzipped_bytes: int = 250_000_000  # zip-bomb guard: sum of the workbook's parts
     max_listed_per_kind: int = 20  # identical problems listed before one "...and N more" line
+    max_questions: int = 50
+    max_template_chars: int = 3_000  # Amazon Polly speaks at most 3,000 characters per request
 
 
 DEFAULT_LIMITS = IntakeLimits()
@@ -242,8 +244,18 @@ def assemble_job(
         )
         receivers = receivers[:limit]
 
-    greeting = _compile(config.get("greeting", ""), "greeting", where, problems, "greeting")
-    ending = _compile(config.get("ending", ""), "ending", where, problems, "ending")
+    size = limits.max_template_chars
+    greeting = _compile(config.get("greeting", ""), "greeting", where, problems, "greeting", size)
+    ending = _compile(config.get("ending", ""), "ending", where, problems, "ending", size)
+    if len(questions) > limits.max_questions:
+        problems.add(
+            where.question(
+                questions[limits.max_questions].row,
+                "question_template",
+                f"the job has more than {limits.max_questions} questions: keep calls short",
+            )
+        )
+        questions = questions[: limits.max_questions]
     question_models: list[Question] = []
     question_templates: list[SpeechTemplate | None] = []
     for index, row in enumerate(questions):
@@ -256,7 +268,8 @@ def assemble_job(
             )
             compiled = None
         else:
-            compiled = _compile(row.template, question_name(index), where, problems, row.row)
+            name = question_name(index)
+            compiled = _compile(row.template, name, where, problems, row.row, size)
         question_templates.append(compiled)
         if kind is not None:
             question_models.append(Question(template=row.template, type=kind))
@@ -314,8 +327,22 @@ def assemble_job(
 
 
 def _compile(
-    source: str, name: str, where: _Where, problems: ProblemLog, location: str | int
+    source: str,
+    name: str,
+    where: _Where,
+    problems: ProblemLog,
+    location: str | int,
+    limit: int,
 ) -> SpeechTemplate | None:
+    if len(source) > limit:
+        problems.add(
+            _at_template(
+                location,
+                where,
+                f"the {name} is {len(source):,} characters long: keep it under {limit:,}",
+            )
+        )
+        return None
     try:
         return SpeechTemplate(source, name)
     except SpeechError as error:

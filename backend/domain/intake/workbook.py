@@ -49,6 +49,7 @@ RECEIVER_COLUMNS = {
     "phone_number": "phone_number",
     "phone": "phone_number",
 }
+MAX_CONFIG_ROWS = 100
 NOT_XLSX = (
     "this is not an Excel .xlsx workbook: open it in Excel (or Google Sheets, Numbers) and "
     "save it as .xlsx"
@@ -231,7 +232,9 @@ def _read_sheets(
         return IntakeResult(None, problems.finish())
 
     config, config_rows = _read_config(book[titles["Configures"]], titles["Configures"], problems)
-    questions = _read_questions(book[titles["Questions"]], titles["Questions"], problems)
+    questions = _read_questions(
+        book[titles["Questions"]], titles["Questions"], limits.max_questions, problems
+    )
     receivers, extra_columns, truncated, readable = _read_receivers(
         book[titles["Receivers"]], titles["Receivers"], limits.max_receivers, problems
     )
@@ -309,6 +312,9 @@ def _read_config(
     config: dict[str, str] = {}
     rows: dict[str, int] = {}
     for number, row in _rows(sheet):
+        if len(rows) > MAX_CONFIG_ROWS:
+            problems.add(Problem("too many rows: Configures has one row per key", title, number))
+            break
         key = header_key(row[0] if row else None)
         raw_value = row[1] if len(row) > 1 else None
         if key == "key" and header_key(raw_value) == "value":
@@ -382,7 +388,9 @@ def _missing_columns(
     return bool(missing)
 
 
-def _read_questions(sheet: Any, title: str, problems: ProblemLog) -> list[QuestionRow]:
+def _read_questions(
+    sheet: Any, title: str, max_questions: int, problems: ProblemLog
+) -> list[QuestionRow]:
     rows = _rows(sheet)
     first = next(rows, None)
     if first is None:
@@ -405,6 +413,8 @@ def _read_questions(sheet: Any, title: str, problems: ProblemLog) -> list[Questi
         if not template and not kind:
             continue  # only other columns (notes) filled in
         questions.append(QuestionRow(template=template, type_text=kind, row=number))
+        if len(questions) > max_questions:
+            break  # assemble_job reports the limit; the rest is not read
     return questions
 
 

@@ -454,3 +454,19 @@ def test_bad_prefix_is_one_problem_not_one_per_receiver(workbook: Builder) -> No
     problem = only(result.problems)
     assert (problem.sheet, problem.row, problem.column) == ("Configures", 4, "Value")
     assert result.job is None
+
+
+def test_more_questions_than_the_limit(workbook: Builder) -> None:
+    rows = [("Q?", "OK")] * 60
+    result = read_workbook(workbook(questions=(("question_template", "question_type"), *rows)))
+    problem = only(result.problems)
+    assert (problem.sheet, problem.row) == ("Questions", 52)
+    assert "more than 50 questions" in problem.message
+    assert result.job is None
+
+
+def test_overlong_template(workbook: Builder) -> None:
+    data = workbook(questions=(*QUESTIONS, ("word " * 700, "OK")))
+    problem = only(read_workbook(data).problems)
+    assert (problem.sheet, problem.row) == ("Questions", 3)
+    assert "3,499 characters long: keep it under 3,000" in problem.message
