@@ -1,0 +1,235 @@
+"""template.yaml and the ASL: generated, linted, every reference resolved, least privilege."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from backend.deploy import render
+from backend.flows import FLOW_PLACEHOLDERS
+
+from .conftest import ASL, ROOT
+
+TEMPLATE = ROOT / "template.yaml"
+
+
+class _CfnLoader(yaml.SafeLoader):
+    pass
+
+
+def _tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
+    name = "Ref" if suffix == "Ref" else f"Fn::{suffix}"
+    if isinstance(node, yaml.ScalarNode):
+        value: Any = loader.construct_scalar(node)
+        if suffix == "GetAtt":
+            value = value.split(".", 1)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
+    return {name: value}
+
+
+_CfnLoader.add_multi_constructor("!", _tag)
+
+
+@pytest.fixture(scope="module")
+def template() -> dict[str, Any]:
+    return yaml.load(TEMPLATE.read_text(), Loader=_CfnLoader)  # noqa: S506 - SafeLoader subclass
+
+
+@pytest.fixture(scope="module")
+def asl() -> dict[str, Any]:
+    return json.loads(ASL.read_text())
+
+
+def _walk(value: Any) -> Iterator[Any]:
+    yield value
+    if isinstance(value, dict):
+        for item in value.values():
+            yield from _walk(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _walk(item)
+
+
+def _states(scope: dict[str, Any]) -> Iterator[tuple[dict[str, Any], str, dict[str, Any]]]:
+    """(scope, name, state) for every state, nested Map processors included."""
+    for name, state in scope["States"].items():
+        yield scope, name, state
+        for key in ("ItemProcessor", "Iterator"):
+            if key in state:
+                yield from _states(state[key])
+
+
+def test_committed_template_is_generated_from_the_current_files() -> None:
+    assert TEMPLATE.read_text() == render.render(), "run: python -m backend.deploy.render"
+
+
+def test_cfn_lint_is_clean() -> None:
+    cfn_lint = Path(sys.executable).parent / "cfn-lint"
+    done = subprocess.run(
+        [str(cfn_lint), str(TEMPLATE)], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_every_transition_of_the_asl_exists(asl: dict[str, Any]) -> None:
+    scopes = [asl] + [s[key] for _, _, s in _states(asl) for key in ("ItemProcessor",) if key in s]
+    for scope in scopes:
+        assert scope["StartAt"] in scope["States"]
+    for scope, name, state in _states(asl):
+        targets = [state.get("Next"), state.get("Default")]
+        targets += [c["Next"] for c in state.get("Catch", [])]
+        targets += [c["Next"] for c in state.get("Choices", [])]
+        for target in filter(None, targets):
+            assert target in scope["States"], f"{name} -> {target}"
+        terminal = state["Type"] in ("Succeed", "Fail") or state.get("End") is True
+        assert terminal or "Next" in state or state["Type"] == "Choice", name
+
+
+def test_every_state_is_reachable(asl: dict[str, Any]) -> None:
+    for scope in [asl] + [s["ItemProcessor"] for _, _, s in _states(asl) if "ItemProcessor" in s]:
+        seen, todo = set(), [scope["StartAt"]]
+        while todo:
+            name = todo.pop()
+            if name in seen:
+                continue
+            seen.add(name)
+            state = scope["States"][name]
+            todo += [t for t in (state.get("Next"), state.get("Default")) if t]
+            todo += [c["Next"] for c in state.get("Catch", []) + state.get("Choices", [])]
+        assert seen == set(scope["States"])
+
+
+def test_asl_substitutions_resolve_against_the_template(
+    asl: dict[str, Any], template: dict[str, Any]
+) -> None:
+    machine = template["Resources"]["CalloutStateMachine"]["Properties"]
+    assert (ROOT / machine["DefinitionUri"]).resolve() == ASL.resolve()
+    used = set(re.findall(r"\$\{(\w+)\}", ASL.read_text()))
+    given = machine["DefinitionSubstitutions"]
+    assert used == set(given)
+    resources = template["Resources"]
+    for name, value in given.items():
+        for node in _walk(value):
+            if isinstance(node, dict) and "Ref" in node:
+                assert node["Ref"] in resources, name
+            if isinstance(node, dict) and "Fn::GetAtt" in node:
+                assert node["Fn::GetAtt"][0] in resources, name
+
+
+def test_every_task_resource_is_allowed_by_the_state_machine_policy(
+    asl: dict[str, Any], template: dict[str, Any]
+) -> None:
+    statements = template["Resources"]["CalloutStateMachine"]["Properties"]["Policies"][0][
+        "Statement"
+    ]
+    allowed = {
+        a
+        for s in statements
+        for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])
+    }
+    needed = {
+        "arn:aws:states:::sqs:sendMessage.waitForTaskToken": "sqs:SendMessage",
+        "arn:aws:states:::dynamodb:putItem": "dynamodb:PutItem",
+        "arn:aws:states:::lambda:invoke": "lambda:InvokeFunction",
+        "arn:aws:states:::sns:publish": "sns:Publish",
+        "arn:aws:states:::events:putEvents": "events:PutEvents",
+        "arn:aws:states:::s3:getObject": "s3:GetObject",
+    }
+    resources = {n["Resource"] for n in _walk(asl) if isinstance(n, dict) and "Resource" in n}
+    assert resources <= set(needed), resources - set(needed)
+    for resource in resources:
+        assert needed[resource] in allowed, resource
+    maps = [s for _, _, s in _states(asl) if s["Type"] == "Map"]
+    assert maps[0]["ItemProcessor"]["ProcessorConfig"] == {
+        "Mode": "DISTRIBUTED",
+        "ExecutionType": "STANDARD",
+    }
+    assert "states:StartExecution" in allowed  # Distributed Map child executions
+
+
+def test_no_wildcard_actions_and_wildcard_resources_only_where_aws_requires(
+    template: dict[str, Any],
+) -> None:
+    wildcard_ok = {
+        "polly:SynthesizeSpeech",
+        "xray:PutTraceSegments",
+        "xray:PutTelemetryRecords",
+        "xray:GetSamplingRules",
+        "xray:GetSamplingTargets",
+    }
+    for node in _walk(template["Resources"]):
+        if not (isinstance(node, dict) and "Effect" in node and "Action" in node):
+            continue
+        actions = [node["Action"]] if isinstance(node["Action"], str) else node["Action"]
+        for action in actions:
+            assert "*" not in action, action
+        if node.get("Resource") == "*":
+            assert all(a in wildcard_ok or a.startswith("logs:") for a in actions), actions
+
+
+def test_lex_bots_versions_aliases_and_flow_come_from_their_files(template: dict[str, Any]) -> None:
+    resources = template["Resources"]
+    from backend.flows import bot_definitions
+
+    for question_type, bot in bot_definitions().items():
+        key = question_type.key
+        props = bot.cfn_properties()
+        version_id = f"{key}BotVersion{render.definition_hash(props)}"
+        assert resources[version_id]["Type"] == "AWS::Lex::BotVersion"
+        assert resources[f"{key}BotAlias"]["Properties"]["BotVersion"] == {
+            "Fn::GetAtt": [version_id, "BotVersion"]
+        }
+        assert resources[f"{key}Bot"]["Properties"]["BotLocales"] == props["BotLocales"]
+        assert resources[f"{key}BotIntegration"]["Properties"]["IntegrationType"] == "LEX_BOT"
+    content, variables = resources["OutboundCallFlow"]["Properties"]["Content"]["Fn::Sub"]
+    assert set(re.findall(r"\$\{(\w+)\}", content)) == set(variables) == set(FLOW_PLACEHOLDERS)
+    for value in variables.values():
+        assert value["Fn::GetAtt"][0] in resources
+    assert "Callouts" not in resources["OKBot"]["Properties"]  # the simulator-only block
+
+
+def test_bot_version_id_changes_with_the_bot_definition() -> None:
+    from backend.flows import bot_definitions
+
+    bot = next(iter(bot_definitions().values()))
+    props = bot.cfn_properties()
+    changed = json.loads(json.dumps(props))
+    changed["BotLocales"][0]["NluConfidenceThreshold"] = 0.9
+    assert render.definition_hash(props) != render.definition_hash(changed)
+
+
+def test_every_backend_handler_exists(template: dict[str, Any]) -> None:
+    for name, resource in template["Resources"].items():
+        if resource["Type"] != "AWS::Serverless::Function":
+            continue
+        handler = resource["Properties"]["Handler"]
+        assert resource["Metadata"]["BuildMethod"] == "makefile", name
+        if handler.startswith("backend."):
+            module, function = handler.rsplit(".", 1)
+            path = ROOT / (module.replace(".", "/") + ".py")
+            assert path.exists(), handler
+            assert f"def {function}(" in path.read_text(), handler
+
+
+def test_every_function_has_a_build_target() -> None:
+    makefile = (ROOT / "deploy" / "Makefile").read_text()
+    functions = [
+        name
+        for name, resource in yaml.load(TEMPLATE.read_text(), Loader=_CfnLoader)[  # noqa: S506
+            "Resources"
+        ].items()
+        if resource["Type"] == "AWS::Serverless::Function"
+    ]
+    for name in functions:
+        assert f"build-{name}:" in makefile, name
