@@ -12,7 +12,7 @@ from typing import Any
 from openpyxl import load_workbook
 
 from backend.domain.intake import job_to_json, read_workbook
-from backend.domain.models import CallStatus
+from backend.domain.models import CallStatus, SlackOrigin
 from backend.local.engine import LocalEngine
 from backend.local.simulator import random_people
 from backend.local.store import SqliteStore
@@ -138,7 +138,5 @@ def test_retry_unreached_starts_a_new_job_with_only_them(make_harness: Any) -> N
     assert retry.origin.thread_ts == "55.5"
 
 
-def _origin() -> Any:
-    from backend.domain.models import SlackOrigin
-
+def _origin() -> SlackOrigin:
     return SlackOrigin(team_id=TEAM, channel_id=CHANNEL, user_id=USER)

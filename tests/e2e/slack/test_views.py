@@ -1,0 +1,72 @@
+"""Block Kit built by the bot stays within Slack's limits and parses back with slack_sdk models."""
+
+from __future__ import annotations
+
+from slack_sdk.models.blocks import Block
+
+from backend.domain.intake import read_workbook
+from backend.domain.models import SlackOrigin
+from backend.domain.problems import Problem
+from bot.state import JobCard
+from bot.views import START_ACTION, card_blocks, preview_blocks, progress_bar
+from tests.e2e.slack.conftest import Harness, example_workbook
+
+
+def _check_limits(blocks: list[Block]) -> list[dict]:
+    dicts = [b.to_dict() for b in blocks]
+    assert len(dicts) <= 50
+    for raw in dicts:
+        assert Block.parse(raw) is not None
+        text = raw.get("text")
+        if isinstance(text, dict):
+            assert len(text["text"]) <= 3000
+    return dicts
+
+
+def test_a_thousand_problems_fit_one_message_with_and_n_more() -> None:
+    problems = [
+        Problem(
+            f"phone number 'x{i}' has letters: write digits only",
+            "Receivers",
+            i + 2,
+            "phone_number",
+        )
+        for i in range(1000)
+    ]
+    dicts = _check_limits(preview_blocks(job=None, problems=problems, title="big.xlsx"))
+    text = str(dicts)
+    assert "1000 problem(s)" in text
+    assert "more problems" in text
+    assert "row 2," in text  # the first rows are listed with where they are
+    assert START_ACTION not in text
+
+
+def test_card_within_limits_and_progress_bar() -> None:
+    job = read_workbook(example_workbook(), filename="c.xlsx", job_id="c").job
+    assert job is not None
+    card = JobCard.for_job(
+        job.model_copy(update={"origin": SlackOrigin(team_id="T", channel_id="C", user_id="U")})
+    )
+    card.statuses = {"1": "CallCompleted", "2": "NoAnswer"}
+    card.tallies = [{"OK": 1, "": 1}] + [{} for _ in job.questions[1:]]
+    dicts = _check_limits(card_blocks(card))
+    assert "callout_cancel" in str(dicts)
+    assert progress_bar(12, 40, width=10) == "▓▓▓░░░░░░░ 12/40"
+    assert progress_bar(0, 0, width=4) == "░░░░ 0/0"
+
+
+def test_status_of_a_job_shows_its_card_privately(harness: Harness) -> None:
+    job = read_workbook(example_workbook(), filename="c.xlsx", job_id="class-3a").job
+    assert job is not None
+    card = JobCard.for_job(
+        job.model_copy(
+            update={"origin": SlackOrigin(team_id="T", channel_id="C0001", user_id="U")}
+        ),
+        card_ts="5.5",
+    )
+    harness.state.save_card(card)
+    harness.command("status class-3a")
+    (call,) = harness.fake.calls_to("chat.postEphemeral")
+    assert "0/8" in call.text()
+    harness.command("status")
+    assert "class-3a" in harness.fake.calls_to("chat.postEphemeral")[-1].text()
