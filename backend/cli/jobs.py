@@ -61,7 +61,7 @@ def validate(
     job_file: Annotated[Path, typer.Argument(metavar="JOB.xlsx", help="The call-job workbook.")],
 ) -> None:
     """Check a call-job workbook: print every problem (exit 1), or a one-line summary (exit 0)."""
-    job = _read_job(job_file)
+    job = read_job_or_exit(job_file)
     columns = ", ".join(job.extra_columns) or "none"
     out.print(
         Text(f"OK {job_file.name}: ", style="bold green")
@@ -85,7 +85,7 @@ def preview(
     from backend.domain.phones import mask_phone
     from backend.domain.speech import Speech, SpeechError
 
-    job = _read_job(job_file)
+    job = read_job_or_exit(job_file)
     if not job.receivers:
         _fail("the job has no receivers: add rows to the Receivers sheet")
     if receiver is None:
@@ -168,7 +168,7 @@ def _pause(match: re.Match[str]) -> str:
     return f" [pause {time.group(1)}] " if time else " [pause] "
 
 
-def _read_job(job_file: Path) -> CallJob:
+def read_job_or_exit(job_file: Path) -> CallJob:
     """The job in a workbook, or exit 1 after printing why it cannot be used."""
     from backend.domain.intake import read_workbook
 

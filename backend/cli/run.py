@@ -150,12 +150,12 @@ def run(
     ] = None,
 ) -> None:
     """Run a call job on this machine with simulated phones and write its report."""
-    from backend.cli.jobs import _read_job
+    from backend.cli.jobs import read_job_or_exit
     from backend.local.engine import LocalEngine
     from backend.settings import Settings
 
     settings = Settings()
-    job = _read_job(job_file)
+    job = read_job_or_exit(job_file)
     if job_id:
         try:
             job = job.model_copy(update={"job_id": job_id})
