@@ -160,8 +160,14 @@ def build_app(
     def ack_only(ack: Callable[..., None]) -> None:
         ack()
 
-    def noop() -> None:
-        return None
+    def ignore(ack: Callable[..., None]) -> None:
+        ack()  # no lazy work: on Lambda this costs no self-invocation
+
+    def shares_workbook(body: dict[str, Any]) -> bool:
+        event = body.get("event") or {}
+        return not event.get("bot_id") and any(
+            uploads.is_workbook(f) for f in event.get("files") or []
+        )
 
     def run_command(body: dict[str, Any]) -> None:
         commands.run(deps, body)
@@ -201,9 +207,11 @@ def build_app(
     app.action(DISCARD_ACTION)(ack=ack_only, lazy=[discard_job])
     app.action(CANCEL_ACTION)(ack=ack_only, lazy=[cancel_job])
     app.action(RETRY_ACTION)(ack=ack_only, lazy=[retry_unreached])
-    app.event({"type": "message", "subtype": "file_share"})(ack=ack_only, lazy=[handle_upload])
+    app.event({"type": "message", "subtype": "file_share"}, matchers=[shares_workbook])(
+        ack=ack_only, lazy=[handle_upload]
+    )
     # Every subscribed event needs a listener, or Slack answers 404 and retries it.
-    app.event("message")(ack=ack_only, lazy=[noop])
-    app.event("file_shared")(ack=ack_only, lazy=[noop])
+    app.event("message")(ignore)  # other messages and files: not ours
+    app.event("file_shared")(ignore)  # handled through its message event (it has the ts)
     app.event("app_mention")(ack=ack_only, lazy=[answer_mention])
     return app

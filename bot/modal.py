@@ -276,15 +276,19 @@ def block_for(problem: Problem, meta_rows: Sequence[int]) -> str:
         return type_block(row) if "type" in column else template_block(row)
     if "receiver" in sheet:
         return RECEIVERS
-    for key, block in (
+    pairs = (
         ("greeting", GREETING),
         ("ending", ENDING),
         ("prefix", PREFIX),
         ("attempt", ATTEMPTS),
         ("timeout", TIMEOUT),
         ("name", NAME),
-    ):
-        if key in column or key in problem.message.lower():
+    )
+    for key, block in pairs:  # the column names the setting; the message only as a fallback
+        if key in column:
+            return block
+    for key, block in pairs:
+        if key in problem.message.lower():
             return block
     return GREETING
 

@@ -20,7 +20,9 @@ from tests.e2e.slack.conftest import (
     SECRET,
     TOKEN,
     RecordingSubmitter,
+    event_body,
     form_headers,
+    json_headers,
     slash_body,
 )
 from tests.fakes.slack_api import FakeSlack
@@ -149,3 +151,25 @@ def test_unsigned_and_stale_requests_get_401(
     assert lambda_handler.handler(forged, LambdaContext())["statusCode"] == 401
     assert lambda_client.invocations == []
     assert fake_slack.calls == []
+
+
+def test_plain_messages_and_other_files_cost_no_self_invocation(
+    lambda_env: tuple[FakeLambdaClient, RecordingSubmitter],
+) -> None:
+    lambda_client, _ = lambda_env
+    for event in (
+        {"type": "message", "channel": "C1", "user": "U1", "ts": "1.1", "text": "hello"},
+        {
+            "type": "message",
+            "subtype": "file_share",
+            "channel": "C1",
+            "user": "U1",
+            "ts": "1.2",
+            "files": [{"id": "F1", "name": "cat.png", "filetype": "png"}],
+        },
+        {"type": "file_shared", "file_id": "F1", "channel_id": "C1"},
+    ):
+        body = event_body(event)
+        response = lambda_handler.handler(url_event(body, json_headers(body)), LambdaContext())
+        assert response["statusCode"] == 200
+    assert lambda_client.invocations == []
