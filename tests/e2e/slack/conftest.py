@@ -7,6 +7,7 @@ import json
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -140,7 +141,13 @@ def event_body(event: dict[str, Any], event_id: str = "Ev0001") -> str:
     )
 
 
+EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "call_job.xlsx"
+
+
 def example_workbook() -> bytes:
+    """examples/call_job.xlsx (built by the project's own writer, which is the fallback)."""
+    if EXAMPLE.is_file():
+        return EXAMPLE.read_bytes()
     buffer = io.BytesIO()
     write_example(buffer)
     return buffer.getvalue()
