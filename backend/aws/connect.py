@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
 from backend.aws.clients import ClientError, error_code
+from backend.domain.phones import mask_phone
+
+_PHONE = re.compile(r"\+\d{7,15}")
 
 
 class DialFault(StrEnum):
@@ -34,7 +38,8 @@ class DialError(Exception):
     def __init__(self, fault: DialFault, code: str, message: str) -> None:
         self.fault = fault
         self.code = code
-        super().__init__(f"{code}: {message}")
+        # Error texts end up in reports, logs and Slack: never with a whole phone number.
+        super().__init__(f"{code}: {_PHONE.sub(lambda m: mask_phone(m.group(0)), message)}")
 
 
 @dataclass(frozen=True, slots=True)

@@ -75,7 +75,7 @@ class FakeConnect:
         code = self.refuse.get(params["DestinationPhoneNumber"])
         if code:
             raise ClientError(
-                {"Error": {"Code": code, "Message": f"{code} for this test"}},
+                {"Error": {"Code": code, "Message": f"{params['DestinationPhoneNumber']} refused"}},
                 "StartOutboundVoiceContact",
             )
         token = params["ClientToken"]

@@ -88,6 +88,9 @@ def test_destination_not_allowed_is_not_callable_at_once(
     assert output["result"]["status"] == "NotCallable"
     assert output["result"]["receiver_id"] == "2"
     assert "DestinationNotAllowedException" in output["result"]["error"]
+    number = job.receiver("2").phone_number
+    assert number not in output["result"]["error"]  # masked: reports and Slack show errors
+    assert number[-4:] in output["result"]["error"]
 
 
 @pytest.mark.parametrize("code", ["ThrottlingException", "LimitExceededException"])
