@@ -95,10 +95,13 @@ def cancel(deps: Deps, channel: str, user: str, job_id: str) -> None:
     elif card.state == FINISHED:
         deps.ephemeral(channel, user, f"`{job_id}` has already finished.")
     elif deps.submitter.cancel(job_id, requested_by=user):
-        deps.ephemeral(
-            channel,
-            user,
-            f"Cancelling `{job_id}`: calls in progress finish, nobody else is called.",
+        # Said in the card's thread, for everyone following the job; the card itself shows the
+        # remaining people as Cancelled as their results arrive.
+        deps.client.chat_postMessage(
+            channel=card.channel_id,
+            thread_ts=card.card_ts,
+            text=f":octagonal_sign: <@{user}> cancelled `{job_id}`: calls in progress finish, "
+            "nobody else is called.",
         )
     else:
         deps.ephemeral(channel, user, f"`{job_id}` is not running any more.")

@@ -199,3 +199,7 @@ def test_card_cancel_only_by_its_starter_or_an_admin(harness: Harness) -> None:
 
     harness.action("callout_cancel", job_id, user="UADMIN")
     assert harness.submitter.cancels == [(job_id, "UADMIN")]
+    card = harness.state.card(job_id)
+    said = harness.fake.calls_to("chat.postMessage")[-1]
+    assert said.args["thread_ts"] == card.card_ts
+    assert "cancelled" in said.text()
