@@ -7,6 +7,7 @@ import logging
 from typing import Any
 
 from backend.aws.clients import ClientError, error_code
+from backend.aws.observability import count
 from backend.domain.models import CallResult
 from backend.domain.session import CallSession
 
@@ -38,7 +39,11 @@ class StepFunctionsCallbacks:
     def result(self, token: str, result: CallResult) -> bool:
         """The call's final result for this attempt (the state machine saves or retries it)."""
         output = json.dumps({"result": result.to_json()})
-        return self._send(taskToken=token, output=output)
+        sent = self._send(taskToken=token, output=output)
+        if sent:  # calls ended, per status (timeouts are counted by the report)
+            count("CallsEnded")
+            count(f"Calls_{result.status.value}")
+        return sent
 
     def wait(self, token: str, seconds: int) -> bool:
         """Outside the calling window: the state machine waits, then asks again."""

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from backend.aws.observability import logger, tracer
+from backend.aws.observability import logger, metrics, tracer
 from backend.aws.wiring import completion, session_store
 from backend.domain.call_flow import handle_flow_event
 
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
+@metrics.log_metrics
 def handler(event: dict[str, Any], context: Any) -> dict[str, str]:
     return handle_flow_event(event, session_store(), completion())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from backend.aws.observability import count, logger, metrics, tracer
+from backend.aws.observability import logger, metrics, tracer
 from backend.aws.wiring import disconnect_handler
 
 
@@ -21,5 +21,4 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         receiver_id=result.receiver_id,
         status=result.status.value,
     )
-    count(f"Calls_{result.status.value}")
     return {"completed": True, "status": result.status.value}

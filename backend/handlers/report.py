@@ -16,6 +16,6 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     logger.append_keys(job_id=job_id)
     report = report_writer().write(job_id)
     for status, number in report["counts"].items():
-        count(f"Calls_{status}", number)
+        count(f"JobResults_{status}", number)
     logger.info("report written", counts=report["counts"], key=report["xlsx_key"])
     return report
