@@ -34,6 +34,10 @@ log = logging.getLogger(__name__)
 MAX_SEND_FAILURES = 3
 
 
+class SlackDeliveryError(RuntimeError):
+    """Results could not be posted (AWS: the event is retried by Lambda)."""
+
+
 def read_local_report(report: ReportFiles) -> bytes:
     return Path(report.xlsx).read_bytes()
 
@@ -125,7 +129,14 @@ class SlackNotifier:
                     live.pending.append(result)
             live.card.state = FINISHED
             live.dirty = True
-        self.flush(job.job_id, force=True)
+        for _ in range(MAX_SEND_FAILURES):
+            self.flush(job.job_id, force=True)
+            if not self.undelivered(job.job_id):
+                break
+            self._sleep(self.min_post_interval)
+        if self.undelivered(job.job_id) and not self._background:
+            self.forget(job.job_id)
+            raise SlackDeliveryError(f"job {job.job_id}: results not delivered to Slack")
         self._post_report(live, report)
         with self._lock:
             self._live.pop(job.job_id, None)
@@ -144,10 +155,15 @@ class SlackNotifier:
             for live in lives:
                 while True:
                     batch = self._take_batch(live, force)
-                    if not batch:
-                        break
-                    self._post_batch(live, batch)
+                    if not batch or not self._post_batch(live, batch):
+                        break  # a failed post is tried again at the next flush
                 self._update_card(live, force=force)
+
+    def undelivered(self, job_id: str) -> int:
+        """Results of a job accepted but not posted yet (AWS: retry the stream batch)."""
+        with self._lock:
+            live = self._live.get(job_id)
+            return len(live.pending) if live else 0
 
     def forget(self, job_id: str) -> None:
         """Drop the in-memory card of a job: the next result reloads it from the state store
@@ -232,7 +248,7 @@ class SlackNotifier:
         except SlackClientError:
             log.exception("could not post the card of job %s", card.job_id)
 
-    def _post_batch(self, live: _Live, batch: list[CallResult]) -> None:
+    def _post_batch(self, live: _Live, batch: list[CallResult]) -> bool:
         card = live.card
         text, blocks = batch_blocks(live.job, batch)
         self._pace(card.channel_id)
@@ -241,13 +257,21 @@ class SlackNotifier:
                 channel=card.channel_id, thread_ts=card.card_ts, text=text, blocks=blocks
             )
             live.failures = 0
+            return True
         except SlackClientError:
             live.failures += 1
             log.exception("could not post %d results of job %s", len(batch), card.job_id)
-            if live.failures < MAX_SEND_FAILURES:
-                with self._lock:  # keep them for the next flush: a result is never dropped silently
-                    live.pending[:0] = batch
-                    live.first_pending_at = live.first_pending_at or self._clock()
+            if self._background and live.failures >= MAX_SEND_FAILURES:
+                # Local run: the results are in the engine's store and report; stop retrying.
+                log.error(
+                    "job %s: %d results left out of the Slack thread", card.job_id, len(batch)
+                )
+                live.failures = 0
+                return False
+            with self._lock:  # put them back for the next flush
+                live.pending[:0] = batch
+                live.first_pending_at = live.first_pending_at or self._clock()
+            return False
 
     def _update_card(self, live: _Live, *, force: bool) -> None:
         with self._lock:
@@ -281,7 +305,10 @@ class SlackNotifier:
             with self._lock:
                 live.dirty = True
         live.last_update_at = self._clock()
-        self.state.save_card(card)
+        # Without a background flusher (AWS), results not yet in the thread must not be saved as
+        # counted: the stream redelivers them and they are counted and posted then.
+        if self._background or not live.pending:
+            self.state.save_card(card)
 
     def _post_report(self, live: _Live, report: ReportFiles) -> None:
         card = live.card

@@ -98,8 +98,12 @@ def handle_stream(records: list[dict[str, Any]]) -> dict[str, Any]:
             for _, result in items:
                 slack.on_result(job, result)
             slack.flush(job_id, force=True)
+            delivered = slack.undelivered(job_id) == 0
         except Exception:
             log.exception("job %s: results not delivered to Slack", job_id)
+            delivered = False
+        if not delivered:
+            slack.forget(job_id)
             failures.extend({"itemIdentifier": seq} for seq, _ in items if seq)
     return {"batchItemFailures": failures}
 

@@ -61,6 +61,7 @@ class FakeSlack:
         self.usergroups: dict[str, list[str]] = {}
         self.user_groups_of: dict[str, list[str]] = {}
         self._failures: dict[str, list[int]] = {}
+        self._errors: dict[str, list[str]] = {}
         self._ids = itertools.count(1)
         self._ts = itertools.count(1)
         self._lock = threading.Lock()
@@ -106,6 +107,10 @@ class FakeSlack:
     def rate_limit_next(self, method: str, retry_after: int = 0, times: int = 1) -> None:
         """Answer the next `times` calls of `method` with 429 and `Retry-After`."""
         self._failures.setdefault(method, []).extend([retry_after] * times)
+
+    def error_next(self, method: str, error: str = "internal_error", times: int = 1) -> None:
+        """Answer the next `times` calls of `method` with `{"ok": false, "error": error}`."""
+        self._errors.setdefault(method, []).extend([error] * times)
 
     def calls_to(self, method: str) -> list[SlackCall]:
         with self._lock:
@@ -242,6 +247,10 @@ class FakeSlack:
                         429,
                         **{"Retry-After": str(retry_after)},
                     )
+                    return
+                errors = fake._errors.get(method)
+                if errors:
+                    self._json({"ok": False, "error": errors.pop(0)})
                     return
                 args = dict(params)
                 args.update(payload or {})

@@ -3,6 +3,7 @@ stream records + job completion event -> card, thread batch, report)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -169,3 +170,23 @@ def test_notifier_lambda_ignores_jobs_not_from_slack(aws: None, fake_slack: Fake
         "batchItemFailures": []
     }
     assert fake_slack.calls == []
+
+
+def test_undelivered_results_are_retried_by_the_stream(aws: None, fake_slack: FakeSlack) -> None:
+    job = _job()
+    JobStore(boto3.client("s3"), BUCKET).save(job)
+    results = [
+        CallResult(job_id=job.job_id, receiver_id=r.id, status=CallStatus.BUSY)
+        for r in job.receivers[:3]
+    ]
+    records = {"Records": [_record(r, f"s{i}") for i, r in enumerate(results)]}
+    fake_slack.error_next("chat.postMessage", "internal_error")
+    answer = notifier_handler.handler(records, None)
+    assert answer == {"batchItemFailures": [{"itemIdentifier": f"s{i}"} for i in range(3)]}
+    stored = _state().card(job.job_id)
+    assert stored is None or stored.done == 0
+
+    assert notifier_handler.handler(records, None) == {"batchItemFailures": []}  # redelivery
+    assert "3/8" in fake_slack.calls_to("chat.update")[-1].text()
+    posted = [c for c in fake_slack.calls_to("chat.postMessage") if c.args.get("thread_ts")]
+    assert "`1`" in json.dumps(posted[-1].args["blocks"])
