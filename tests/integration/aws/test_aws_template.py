@@ -215,6 +215,7 @@ def test_every_backend_handler_exists(template: dict[str, Any]) -> None:
             continue
         handler = resource["Properties"]["Handler"]
         assert resource["Metadata"]["BuildMethod"] == "makefile", name
+        assert resource["Properties"]["CodeUri"] == "deploy/", name  # never the whole repo
         if handler.startswith("backend."):
             module, function = handler.rsplit(".", 1)
             path = ROOT / (module.replace(".", "/") + ".py")
