@@ -9,6 +9,7 @@ so the bot token can be resolved lazily (see `lazy_client`).
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from concurrent.futures import Executor
 from typing import Any
@@ -27,6 +28,8 @@ from bot.uploads import Downloader, download
 from bot.views import CANCEL_ACTION, DISCARD_ACTION, RETRY_ACTION, START_ACTION
 
 log = logging.getLogger(__name__)
+
+GROUP_CACHE_SECONDS = 300
 
 
 class LazyTokenClient(WebClient):
@@ -73,13 +76,15 @@ class Deps:
         self.submitter = submitter
         self.state = state
         self.downloader = downloader
-        self._group_cache: dict[str, frozenset[str]] = {}
+        self._group_cache: dict[str, tuple[float, frozenset[str]]] = {}
 
     def usergroup_members(self, group: str) -> frozenset[str]:
-        if group not in self._group_cache:
+        """Members of a user group, cached for GROUP_CACHE_SECONDS."""
+        cached = self._group_cache.get(group)
+        if cached is None or time.monotonic() - cached[0] > GROUP_CACHE_SECONDS:
             users = self.client.usergroups_users_list(usergroup=group).get("users") or []
-            self._group_cache[group] = frozenset(users)
-        return self._group_cache[group]
+            cached = self._group_cache[group] = (time.monotonic(), frozenset(users))
+        return cached[1]
 
     def may_start(self, channel_id: str, user_id: str) -> str | None:
         """None when the user may start a job in this channel, else why not."""
