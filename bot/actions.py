@@ -53,6 +53,8 @@ def start(deps: Deps, body: dict[str, Any]) -> None:
     if pending is None or job is None:
         deps.ephemeral(channel, user, "I no longer have this job: upload the workbook again.")
         return
+    if not job.name and pending.filename:  # the card's title: the workbook's name
+        job = job.model_copy(update={"name": pending.filename.rsplit(".", 1)[0]})
     start_job(deps, job, team=team, channel=channel, user=user, thread_ts=pending.thread_ts)
     message_ts = (body.get("message") or {}).get("ts")
     if message_ts:  # the preview loses its buttons: it cannot be started twice from there

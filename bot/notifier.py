@@ -95,11 +95,8 @@ class SlackNotifier:
             return
         with self._io:
             live = self._get_live(job)
-            if live.card.card_ts is None:
+            if live.card.card_ts is None:  # not started from a Slack button: post the card now
                 self._post_card(live)
-            else:
-                live.dirty = True
-                self._update_card(live, force=True)
         self._ensure_thread()
 
     def on_result(self, job: CallJob, result: CallResult) -> None:
