@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from functools import cache
 
+from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
+
 from backend.aws import clients
 from backend.aws.completion import StepFunctionsCallbacks, StepFunctionsCompletion
 from backend.aws.connect import ConnectDialer
@@ -31,6 +33,13 @@ def job_store() -> JobStore:
 def session_store() -> DynamoSessionStore:
     s = settings()
     return DynamoSessionStore(clients.client("dynamodb"), s.sessions_table, s.session_ttl_seconds)
+
+
+@cache
+def idempotency_store() -> DynamoDBPersistenceLayer:
+    return DynamoDBPersistenceLayer(
+        table_name=settings().idempotency_table, boto3_client=clients.client("dynamodb")
+    )
 
 
 @cache
@@ -98,6 +107,7 @@ def report_writer() -> ReportWriter:
 def reset() -> None:
     """Forget settings, clients and services (tests: after changing env vars or mocks)."""
     for builder in (
+        idempotency_store,
         session_store,
         completion,
         connect_dialer,

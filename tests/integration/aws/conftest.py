@@ -64,6 +64,7 @@ class FakeConnect:
         self.attributes: dict[str, dict[str, str]] = {}  # contact id -> attributes
         self.refuse: dict[str, str] = {}  # phone number -> error code
         self.disconnects: dict[str, tuple[str, bool]] = {}
+        self.describes = 0
 
     @property
     def dialled(self) -> list[str]:
@@ -86,6 +87,7 @@ class FakeConnect:
         return {"ContactId": self.contacts[token]}
 
     def describe_contact(self, InstanceId: str, ContactId: str) -> dict[str, Any]:
+        self.describes += 1
         reason, connected = self.disconnects[ContactId]
         contact: dict[str, Any] = {"Id": ContactId, "DisconnectReason": reason}
         if connected:
@@ -127,6 +129,7 @@ class Stack:
     jobs_table: str = "callouts-jobs"
     results_table: str = "callouts-results"
     sessions_table: str = "callouts-sessions"
+    idempotency_table: str = "callouts-idempotency"
 
     def env(self) -> dict[str, str]:
         return {
@@ -137,6 +140,7 @@ class Stack:
             "CALLOUTS_JOBS_TABLE": self.jobs_table,
             "CALLOUTS_RESULTS_TABLE": self.results_table,
             "CALLOUTS_SESSIONS_TABLE": self.sessions_table,
+            "CALLOUTS_IDEMPOTENCY_TABLE": self.idempotency_table,
             "CALLOUTS_STATE_MACHINE_ARN": self.state_machine_arn,
             "CALLOUTS_CONNECT_INSTANCE_ID": "instance-1",
             "CALLOUTS_CONTACT_FLOW_ID": "flow-1",
@@ -209,6 +213,7 @@ def build_stack(execute: bool) -> Stack:
         StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},
     )
     _table(stack.ddb, stack.sessions_table, "call_id")
+    _table(stack.ddb, stack.idempotency_table, "id")
     stack.topic_arn = stack.sns.create_topic(Name="callouts-finished")["TopicArn"]
     # An SQS subscription lets the tests read what SNS published.
     stack.notifications_url = stack.sqs.create_queue(QueueName="notifications")["QueueUrl"]

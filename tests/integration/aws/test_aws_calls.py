@@ -269,6 +269,23 @@ def test_disconnect_event_ends_the_call_with_its_status(
         assert "SOMETHING_NEW" in output["result"]["error"]
 
 
+def test_a_redelivered_contact_event_is_answered_from_the_idempotency_table(
+    stack: Stack, recording_sfn: RecordingSfn, ctx: LambdaContext
+) -> None:
+    job = _saved_job(stack)
+    dialer.handler(sqs_event([_task(job, "1")]), ctx)
+    [contact] = stack.connect.dialled
+    stack.connect.disconnects[contact] = ("TELECOM_BUSY", False)
+    event = disconnected_event(contact)
+
+    first = contact_events.handler(event, ctx)
+    second = contact_events.handler(event, LambdaContext())
+
+    assert first == second == {"completed": True, "status": "Busy"}
+    assert stack.connect.describes == 1
+    assert len(recording_sfn.successes) == 1
+
+
 def test_disconnect_of_a_contact_that_is_not_ours_is_ignored(
     stack: Stack, ctx: LambdaContext
 ) -> None:
