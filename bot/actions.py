@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Any
 
 from slack_sdk.models.blocks import ContextBlock, MarkdownTextObject
 
-from backend.domain.intake import job_from_json, job_to_json
 from backend.domain.models import CallJob, SlackOrigin
 from bot.commands import cancel as cancel_job
 from bot.modal import ModalMeta, job_modal
@@ -39,6 +38,8 @@ def resize_modal(deps: Deps, body: dict[str, Any], delta: int) -> None:
 
 
 def _load_job(deps: Deps, job_id: str) -> CallJob | None:
+    from backend.domain.intake import job_from_json
+
     pending = deps.state.pending(job_id)
     if pending is None:
         return None
@@ -154,6 +155,8 @@ def retry(deps: Deps, body: dict[str, Any]) -> None:
         }
     )
     # Keep it findable like any previewed job (a retry of the retry needs it).
+    from backend.domain.intake import job_to_json
+
     pending = deps.state.pending(job_id)
     if pending is not None:
         pending.job = job_to_json(again)

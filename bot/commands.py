@@ -8,27 +8,18 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from backend.domain.intake import (
-    IntakeResult,
-    QuestionRow,
-    ReceiverRow,
-    SheetNames,
-    assemble_job,
-    default_job_id,
-)
-from backend.domain.workbook_template import write_blank_template
 from bot.modal import ModalInput, ModalMeta, job_modal, modal_errors, read_modal
 from bot.preview import post_preview
 from bot.state import FINISHED
 from bot.views import USAGE, card_blocks, card_text, status_list_blocks
 
 if TYPE_CHECKING:
+    from backend.domain.intake import IntakeResult
     from bot.app import Deps
 
 log = logging.getLogger(__name__)
 
 SUBCOMMANDS = ("", "new", "template", "status", "cancel")
-MODAL_SHEETS = SheetNames(configures="Settings", questions="Questions", receivers="Receivers")
 
 
 def _words(body: dict[str, Any]) -> list[str]:
@@ -54,6 +45,8 @@ def run(deps: Deps, body: dict[str, Any]) -> None:
         meta = ModalMeta(channel_id=channel)
         deps.client.views_open(trigger_id=body["trigger_id"], view=job_modal(meta))
     elif sub == "template":
+        from backend.domain.workbook_template import write_blank_template
+
         buffer = io.BytesIO()
         write_blank_template(buffer)
         deps.client.files_upload_v2(
@@ -109,6 +102,15 @@ def cancel(deps: Deps, channel: str, user: str, job_id: str) -> None:
 
 def modal_job(inp: ModalInput, view_values: Any) -> IntakeResult:
     """The modal through the same intake as workbooks; same input -> same job id."""
+    # Intake (and openpyxl) load here, not at import: slash commands ack on a light cold start.
+    from backend.domain.intake import (
+        QuestionRow,
+        ReceiverRow,
+        SheetNames,
+        assemble_job,
+        default_job_id,
+    )
+
     content = json.dumps(view_values, sort_keys=True).encode()
     job_id = default_job_id(f"{inp.config.get('name') or 'form'}.form", content)
     return assemble_job(
@@ -117,7 +119,7 @@ def modal_job(inp: ModalInput, view_values: Any) -> IntakeResult:
         [ReceiverRow(rid, phone, fields, row) for rid, phone, fields, row in inp.receivers],
         job_id=job_id,
         extra_columns=inp.extra_columns,
-        sheet_names=MODAL_SHEETS,
+        sheet_names=SheetNames(configures="Settings", questions="Questions", receivers="Receivers"),
     )
 
 

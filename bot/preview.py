@@ -7,13 +7,12 @@ from typing import TYPE_CHECKING
 
 from slack_sdk.errors import SlackApiError
 
-from backend.domain.intake import IntakeResult, job_to_json
 from backend.domain.problems import Problem
-from backend.domain.speech import Speech, SpeechError
 from bot.state import PendingJob
 from bot.views import preview_blocks, spoken_text
 
 if TYPE_CHECKING:
+    from backend.domain.intake import IntakeResult
     from bot.app import Deps
 
 log = logging.getLogger(__name__)
@@ -21,6 +20,8 @@ log = logging.getLogger(__name__)
 
 def first_hears(result: IntakeResult) -> tuple[list[str], list[Problem]]:
     """What the first receiver hears, line by line, or the problem that prevents it."""
+    from backend.domain.speech import Speech, SpeechError
+
     job = result.job
     if job is None or not job.receivers:
         return [], []
@@ -64,6 +65,8 @@ def post_preview(
         return None
     preview_ts = str(response.get("ts"))
     if job is not None and not problems and started is None:
+        from backend.domain.intake import job_to_json
+
         deps.state.save_pending(
             job.job_id,
             PendingJob(

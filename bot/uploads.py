@@ -7,7 +7,6 @@ import urllib.request
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from backend.domain.intake import IntakeLimits, default_job_id, read_workbook
 from bot.preview import post_preview
 
 if TYPE_CHECKING:
@@ -16,7 +15,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 Downloader = Callable[[str, str, int], bytes]  # (url, bot token, max bytes) -> content
-LIMITS = IntakeLimits()
+MAX_BYTES = 10_000_000  # IntakeLimits().max_bytes; the size is checked before downloading
 
 
 class DownloadError(Exception):
@@ -44,6 +43,9 @@ def is_workbook(file: dict[str, Any]) -> bool:
 
 
 def handle_file_share(deps: Deps, body: dict[str, Any]) -> None:
+    from backend.domain.intake import IntakeLimits, default_job_id, read_workbook
+
+    limits = IntakeLimits(max_bytes=MAX_BYTES)
     event = body["event"]
     if event.get("bot_id"):  # the bot's own report upload, or another bot
         return
@@ -55,19 +57,19 @@ def handle_file_share(deps: Deps, body: dict[str, Any]) -> None:
             continue  # not ours: images, PDFs and CSVs are ignored silently
         name = str(file.get("name") or "workbook.xlsx")
         size = int(file.get("size") or 0)
-        if size > LIMITS.max_bytes:
+        if size > limits.max_bytes:
             reply(
                 deps,
                 channel,
                 thread_ts,
                 f"*{name}* is {size / 1e6:.1f} MB: the limit is "
-                f"{LIMITS.max_bytes // 1_000_000} MB. Split the receivers into several workbooks.",
+                f"{limits.max_bytes // 1_000_000} MB. Split the receivers into several workbooks.",
             )
             continue
         url = file.get("url_private_download") or file.get("url_private")
         try:
             token = deps.client.token or ""
-            content = deps.downloader(str(url), token, LIMITS.max_bytes)
+            content = deps.downloader(str(url), token, limits.max_bytes)
         except DownloadError as error:
             reply(
                 deps,

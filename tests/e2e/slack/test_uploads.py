@@ -203,3 +203,29 @@ def test_card_cancel_only_by_its_starter_or_an_admin(harness: Harness) -> None:
     said = harness.fake.calls_to("chat.postMessage")[-1]
     assert said.args["thread_ts"] == card.card_ts
     assert "cancelled" in said.text()
+
+
+def test_a_workbook_over_the_size_limit_is_not_downloaded(harness: Harness) -> None:
+    url = harness.fake.add_download("huge.xlsx", b"PK")
+    harness.event(
+        {
+            "type": "message",
+            "subtype": "file_share",
+            "channel": CHANNEL,
+            "user": USER,
+            "ts": "8.8",
+            "files": [
+                {
+                    "id": "F2",
+                    "name": "huge.xlsx",
+                    "filetype": "xlsx",
+                    "size": 25_000_000,
+                    "url_private_download": url,
+                }
+            ],
+        }
+    )
+    assert harness.fake.calls_to("files.download") == []
+    (reply,) = harness.fake.calls_to("chat.postMessage")
+    assert reply.args["thread_ts"] == "8.8"
+    assert "10 MB" in reply.args["text"]
