@@ -39,6 +39,13 @@ ASL = ROOT / "backend" / "statemachine" / "callouts.asl.json"
 REGION = "us-east-1"
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    # Powertools warns when an invocation recorded no metric; expected for no-op events.
+    config.addinivalue_line(
+        "filterwarnings", "ignore:No application metrics to publish:UserWarning"
+    )
+
+
 @dataclass
 class LambdaContext:
     function_name: str = "callouts-test"
