@@ -198,7 +198,7 @@ def _print_problems(job_file: Path, problems: Sequence[Problem]) -> None:
         table.add_row(
             Text(problem.sheet or ""),
             Text("" if problem.row is None else str(problem.row)),
-            Text(problem.column or ""),
+            Text(problem.column or problem.field or ""),
             Text(problem.message),
         )
     out.print(table)

@@ -11,6 +11,7 @@ class Problem:
     sheet: str | None = None
     row: int | None = None
     column: str | None = None
+    field: str | None = None  # a JSON field path such as receivers[3].phone_number
 
     def where(self) -> str:
         parts = []
@@ -20,6 +21,8 @@ class Problem:
             parts.append(f"row {self.row}")
         if self.column:
             parts.append(f"column {self.column}")
+        if self.field:
+            parts.append(f"field {self.field}")
         return ", ".join(parts)
 
     def __str__(self) -> str:

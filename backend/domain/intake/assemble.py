@@ -117,25 +117,25 @@ class _Where:
 
     def config(self, key: str, message: str) -> Problem:
         if self.sheets is None:
-            return Problem(message, column=f"settings.{key}" if key in SETTING_KEYS else key)
+            return Problem(message, field=f"settings.{key}" if key in SETTING_KEYS else key)
         row = self.sheets.config_rows.get(key)
         return Problem(message, self.sheets.configures, row, "Value" if row else key)
 
     def question(self, row: int, column: str, message: str) -> Problem:
         if self.sheets is None:
             name = "template" if column == "question_template" else "type"
-            return Problem(message, column=f"questions[{row}].{name}")
+            return Problem(message, field=f"questions[{row}].{name}")
         return Problem(message, self.sheets.questions, row, column)
 
     def receiver(self, row: int, column: str, message: str) -> Problem:
         if self.sheets is None:
             name = column if column in ("id", "phone_number") else f"fields.{column}"
-            return Problem(message, column=f"receivers[{row}].{name}")
+            return Problem(message, field=f"receivers[{row}].{name}")
         return Problem(message, self.sheets.receivers, row, column)
 
     def receivers(self, message: str) -> Problem:
         if self.sheets is None:
-            return Problem(message, column="receivers")
+            return Problem(message, field="receivers")
         return Problem(message, self.sheets.receivers)
 
     def ref(self, row: int) -> str:
@@ -220,7 +220,7 @@ def assemble_job(
         problems.add(
             Problem(
                 f"job id '{job_id}' must be 1-80 letters, digits, '.', '_' or '-'",
-                column="job_id",
+                field="job_id",
             )
         )
 
@@ -320,7 +320,7 @@ def assemble_job(
     except ValidationError as error:
         for item in error.errors():
             path = ".".join(str(part) for part in item["loc"])
-            result_problems.append(Problem(f"{path}: {item['msg']}", column=path))
+            result_problems.append(Problem(f"{path}: {item['msg']}", field=path))
         return IntakeResult(None, result_problems)
     job = job.model_copy(update={"receivers": tuple(receiver for receiver, _ in valid)})
     return IntakeResult(job, result_problems)

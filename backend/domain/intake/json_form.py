@@ -52,13 +52,13 @@ def job_from_json(
             problems.append(
                 Problem(
                     f"unknown field '{key}': fields are {', '.join(CallJob.model_fields)}",
-                    column=str(key),
+                    field=str(key),
                 )
             )
     job_id = payload.get("job_id")
     if not isinstance(job_id, str):
         problems.append(
-            Problem("job_id is required: a text of 1-80 letters, digits, . _ -", column="job_id")
+            Problem("job_id is required: a text of 1-80 letters, digits, . _ -", field="job_id")
         )
         job_id = ""
     config: dict[str, str] = {}
@@ -67,7 +67,7 @@ def job_from_json(
         if value is None:
             continue
         if not isinstance(value, str | int):
-            problems.append(Problem(f"{key} must be a string", column=key))
+            problems.append(Problem(f"{key} must be a string", field=key))
             continue
         config[key] = str(value)
 
@@ -75,7 +75,7 @@ def job_from_json(
     origin = _model(SlackOrigin, payload.get("origin"), "origin", problems)
     created_by = payload.get("created_by")
     if created_by is not None and not isinstance(created_by, str):
-        problems.append(Problem("created_by must be a string", column="created_by"))
+        problems.append(Problem("created_by must be a string", field="created_by"))
         created_by = None
 
     questions = _questions(payload.get("questions", []), problems)
@@ -99,8 +99,8 @@ def job_from_json(
     return result
 
 
-def _fail(message: str, column: str) -> IntakeResult:
-    return IntakeResult(None, [Problem(message, column=column or None)])
+def _fail(message: str, field: str) -> IntakeResult:
+    return IntakeResult(None, [Problem(message, field=field or None)])
 
 
 M = TypeVar("M", bound=BaseModel)
@@ -114,7 +114,7 @@ def _model(model: type[M], value: Any, name: str, problems: list[Problem]) -> M 
     except ValidationError as error:
         for item in error.errors():
             path = ".".join([name, *(str(part) for part in item["loc"])])
-            problems.append(Problem(item["msg"], column=path))
+            problems.append(Problem(item["msg"], field=path))
         return None
 
 
@@ -128,22 +128,22 @@ def _scalar(value: Any) -> str | None:
 
 def _questions(value: Any, problems: list[Problem]) -> list[QuestionRow]:
     if not isinstance(value, list):
-        problems.append(Problem("questions must be a list", column="questions"))
+        problems.append(Problem("questions must be a list", field="questions"))
         return []
     rows: list[QuestionRow] = []
     for index, item in enumerate(value):
         path = f"questions[{index}]"
         if not isinstance(item, Mapping):
             problems.append(
-                Problem("each question is an object with template and type", column=path)
+                Problem("each question is an object with template and type", field=path)
             )
             continue
         for key in item:
             if key not in ("template", "type"):
-                problems.append(Problem(f"unknown field '{key}'", column=f"{path}.{key}"))
+                problems.append(Problem(f"unknown field '{key}'", field=f"{path}.{key}"))
         template, kind = item.get("template", ""), item.get("type", "")
         if not isinstance(template, str) or not isinstance(kind, str):
-            problems.append(Problem("template and type must be strings", column=path))
+            problems.append(Problem("template and type must be strings", field=path))
             continue
         rows.append(QuestionRow(template=template, type_text=kind, row=index))
     return rows
@@ -151,33 +151,33 @@ def _questions(value: Any, problems: list[Problem]) -> list[QuestionRow]:
 
 def _receivers(value: Any, problems: list[Problem]) -> list[ReceiverRow]:
     if not isinstance(value, list):
-        problems.append(Problem("receivers must be a list", column="receivers"))
+        problems.append(Problem("receivers must be a list", field="receivers"))
         return []
     rows: list[ReceiverRow] = []
     for index, item in enumerate(value):
         path = f"receivers[{index}]"
         if not isinstance(item, Mapping):
             problems.append(
-                Problem("each receiver is an object with id, phone_number and fields", column=path)
+                Problem("each receiver is an object with id, phone_number and fields", field=path)
             )
             continue
         for key in item:
             if key not in ("id", "phone_number", "fields"):
-                problems.append(Problem(f"unknown field '{key}'", column=f"{path}.{key}"))
+                problems.append(Problem(f"unknown field '{key}'", field=f"{path}.{key}"))
         receiver_id, phone = _scalar(item.get("id")), _scalar(item.get("phone_number"))
         if receiver_id is None:
-            problems.append(Problem("id must be a string", column=f"{path}.id"))
+            problems.append(Problem("id must be a string", field=f"{path}.id"))
         if phone is None:
-            problems.append(Problem("phone_number must be a string", column=f"{path}.phone_number"))
+            problems.append(Problem("phone_number must be a string", field=f"{path}.phone_number"))
         raw_fields = item.get("fields") or {}
         fields: dict[str, str] = {}
         if not isinstance(raw_fields, Mapping):
-            problems.append(Problem("fields must be an object of strings", column=f"{path}.fields"))
+            problems.append(Problem("fields must be an object of strings", field=f"{path}.fields"))
             continue
         for name, raw in raw_fields.items():
             text = _scalar(raw)
             if text is None:
-                problems.append(Problem("must be a string", column=f"{path}.fields.{name}"))
+                problems.append(Problem("must be a string", field=f"{path}.fields.{name}"))
             else:
                 fields[str(name)] = text
         if receiver_id is not None and phone is not None:
@@ -192,6 +192,6 @@ def _extra_columns(value: Any, receivers: list[ReceiverRow], problems: list[Prob
             names.update(dict.fromkeys(row.fields))
         return list(names)
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        problems.append(Problem("extra_columns must be a list of strings", column="extra_columns"))
+        problems.append(Problem("extra_columns must be a list of strings", field="extra_columns"))
         return []
     return list(value)

@@ -101,7 +101,7 @@ def changed(path: str, value: Any) -> dict[str, Any]:
 def test_problems_name_the_field_path(path: str, value: Any, fragment: str) -> None:
     result = job_from_json(changed(path, value))
     assert result.problems, "expected a problem"
-    paths = {p.column for p in result.problems}
+    paths = {p.field for p in result.problems}
     assert path in paths, result.problems
     assert any(fragment in p.message for p in result.problems), result.problems
     assert not result.ok
@@ -110,7 +110,7 @@ def test_problems_name_the_field_path(path: str, value: Any, fragment: str) -> N
 def test_duplicate_phone_numbers_in_json() -> None:
     result = job_from_json(changed("receivers[1].phone_number", "+85251234567"))
     problem = result.problems[0]
-    assert problem.column == "receivers[1].phone_number"
+    assert problem.field == "receivers[1].phone_number"
     assert "receivers[0]" in problem.message
 
 
@@ -118,7 +118,7 @@ def test_field_not_in_extra_columns_and_unknown_fields() -> None:
     payload = changed("receivers[1].fields", {"name": "Bob", "age": "9"})
     payload["colour"] = "blue"
     result = job_from_json(payload)
-    paths = {p.column for p in result.problems}
+    paths = {p.field for p in result.problems}
     assert {"colour", "receivers[1].fields.age"} <= paths
     assert result.job is None
 
@@ -128,7 +128,7 @@ def test_missing_variable_for_one_receiver_names_that_receiver() -> None:
     del payload["extra_columns"]
     result = job_from_json(payload)
     problem = result.problems[0]
-    assert problem.column == "receivers[1].fields.name"
+    assert problem.field == "receivers[1].fields.name"
     assert "{{ name }}" in problem.message
 
 
