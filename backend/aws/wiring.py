@@ -3,40 +3,51 @@
 from __future__ import annotations
 
 from functools import cache
-
-from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
+from typing import TYPE_CHECKING
 
 from backend.aws import clients
-from backend.aws.completion import StepFunctionsCallbacks, StepFunctionsCompletion
-from backend.aws.connect import ConnectDialer
-from backend.aws.dialing import Dialer
-from backend.aws.disconnect import DisconnectHandler
-from backend.aws.intake import UploadIntake
-from backend.aws.jobs import JobsTable, JobStore
-from backend.aws.reporting import ReportWriter
-from backend.aws.results import ResultsTable
-from backend.aws.sessions import DynamoSessionStore
 from backend.aws.settings import settings
-from backend.aws.starter import JobStarter
-from backend.aws.submitter import SqsJobSubmitter
+
+# Each handler imports only what its service needs (the flow Lambda's cold start counts: Connect
+# waits at most 8 s), hence the imports inside the builders.
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
+
+    from backend.aws.completion import StepFunctionsCompletion
+    from backend.aws.connect import ConnectDialer
+    from backend.aws.dialing import Dialer
+    from backend.aws.disconnect import DisconnectHandler
+    from backend.aws.intake import UploadIntake
+    from backend.aws.jobs import JobsTable, JobStore
+    from backend.aws.reporting import ReportWriter
+    from backend.aws.sessions import DynamoSessionStore
+    from backend.aws.starter import JobStarter
 
 
 def jobs_table() -> JobsTable:
+    from backend.aws.jobs import JobsTable
+
     return JobsTable(clients.client("dynamodb"), settings().jobs_table)
 
 
 def job_store() -> JobStore:
+    from backend.aws.jobs import JobStore
+
     return JobStore(clients.client("s3"), settings().data_bucket)
 
 
 @cache
 def session_store() -> DynamoSessionStore:
+    from backend.aws.sessions import DynamoSessionStore
+
     s = settings()
     return DynamoSessionStore(clients.client("dynamodb"), s.sessions_table, s.session_ttl_seconds)
 
 
 @cache
 def idempotency_store() -> DynamoDBPersistenceLayer:
+    from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
+
     return DynamoDBPersistenceLayer(
         table_name=settings().idempotency_table, boto3_client=clients.client("dynamodb")
     )
@@ -44,11 +55,15 @@ def idempotency_store() -> DynamoDBPersistenceLayer:
 
 @cache
 def completion() -> StepFunctionsCompletion:
+    from backend.aws.completion import StepFunctionsCompletion
+
     return StepFunctionsCompletion(clients.client("stepfunctions"))
 
 
 @cache
 def connect_dialer() -> ConnectDialer:
+    from backend.aws.connect import ConnectDialer
+
     s = settings()
     return ConnectDialer(
         clients.connect_client(), s.connect_instance_id, s.contact_flow_id, s.source_phone_number
@@ -57,6 +72,9 @@ def connect_dialer() -> ConnectDialer:
 
 @cache
 def upload_intake() -> UploadIntake:
+    from backend.aws.intake import UploadIntake
+    from backend.aws.submitter import SqsJobSubmitter
+
     return UploadIntake(
         clients.client("s3"), SqsJobSubmitter.from_settings(), settings().data_bucket
     )
@@ -64,6 +82,8 @@ def upload_intake() -> UploadIntake:
 
 @cache
 def job_starter() -> JobStarter:
+    from backend.aws.starter import JobStarter
+
     s = settings()
     return JobStarter(
         clients.client("s3"),
@@ -78,6 +98,9 @@ def job_starter() -> JobStarter:
 
 @cache
 def dialer() -> Dialer:
+    from backend.aws.completion import StepFunctionsCallbacks
+    from backend.aws.dialing import Dialer
+
     return Dialer(
         jobs_table(),
         job_store(),
@@ -89,11 +112,16 @@ def dialer() -> Dialer:
 
 @cache
 def disconnect_handler() -> DisconnectHandler:
+    from backend.aws.disconnect import DisconnectHandler
+
     return DisconnectHandler(session_store(), connect_dialer(), completion())
 
 
 @cache
 def report_writer() -> ReportWriter:
+    from backend.aws.reporting import ReportWriter
+    from backend.aws.results import ResultsTable
+
     s = settings()
     return ReportWriter(
         clients.client("s3"),
