@@ -234,3 +234,18 @@ def test_every_function_has_a_build_target() -> None:
     ]
     for name in functions:
         assert f"build-{name}:" in makefile, name
+
+
+def test_package_sizes_bench_lists_every_function(capsys: pytest.CaptureFixture[str]) -> None:
+    from bench import package_sizes
+
+    package_sizes.main()
+    out = capsys.readouterr().out
+    sizes = package_sizes.sizes()
+    assert set(sizes) >= {"DialerFunction", "CallFlowFunction", "SlackBotFunction"}
+    for function, (dependencies, code) in sizes.items():
+        assert function in out
+        assert 0 < code < dependencies < package_sizes.LAMBDA_LIMIT
+    makefile = (ROOT / "deploy" / "Makefile").read_text()
+    for pruned in package_sizes.PRUNED_DISTRIBUTIONS | set(package_sizes.PRUNED_DIRS):
+        assert pruned in makefile  # the bench and the build prune the same things
