@@ -27,6 +27,7 @@ typecheck: $(STAMP)
 	$(BIN)/mypy
 
 cfn: $(STAMP)
+	$(BIN)/python -m backend.deploy.render --check
 	$(BIN)/cfn-lint template.yaml
 
 unit: $(STAMP)
