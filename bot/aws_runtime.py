@@ -1,4 +1,5 @@
-"""The bot's AWS wiring: settings, the SQS job submitter and the DynamoDB/S3 bot state.
+"""The bot's AWS wiring: settings, the SQS job submitter, the DynamoDB/S3 bot state and the
+stream notifier's readers (job JSON in S3, results in DynamoDB, report in S3).
 
 Nothing here runs at import time: the Lambda entry points build these on first use.
 """
@@ -10,9 +11,13 @@ from typing import Any
 
 from slack_bolt import App
 
+from backend.domain.models import CallJob, CallResult
+from backend.domain.ports import ReportFiles
 from bot.app import build_app, lazy_client
 from bot.aws_state import DynamoBotState
+from bot.notifier import SlackNotifier
 from bot.settings import BotSettings
+from bot.stream import StreamNotifier
 
 
 @cache
@@ -47,3 +52,54 @@ def aws_app() -> App:
         bot_state(),
         process_before_response=True,
     )
+
+
+def load_job(job_id: str) -> CallJob | None:
+    """The job JSON the start-job Lambda stored (None when there is none; raises otherwise)."""
+    from backend.aws import clients
+    from backend.aws.jobs import JobStore
+    from backend.aws.settings import settings
+
+    try:
+        return JobStore(clients.client("s3"), settings().data_bucket).load(job_id)
+    except clients.ClientError as error:
+        if clients.error_code(error) in ("NoSuchKey", "404", "NotFound"):
+            return None
+        raise
+
+
+def all_results(job_id: str) -> list[CallResult]:
+    from backend.aws import clients
+    from backend.aws.results import ResultsTable
+    from backend.aws.settings import settings
+
+    return ResultsTable(clients.client("dynamodb"), settings().results_table).results(job_id)
+
+
+def read_s3_report(report: ReportFiles) -> bytes:
+    from backend.aws import clients
+    from backend.aws.settings import settings
+
+    body = clients.client("s3").get_object(Bucket=settings().data_bucket, Key=report.xlsx)["Body"]
+    content: bytes = body.read()
+    return content
+
+
+def decode_image(image: Any) -> CallResult:
+    from backend.aws.results import result_from_stream_image
+
+    return result_from_stream_image(image)
+
+
+@cache
+def stream_notifier() -> StreamNotifier:
+    """The notifier Lambda's adapter (one per container: it caches jobs)."""
+    settings = bot_settings()
+    slack = SlackNotifier(
+        lazy_client(settings),
+        bot_state(),
+        batch_size=settings.batch_size,
+        background=False,
+        read_report=read_s3_report,
+    )
+    return StreamNotifier(slack, load_job=load_job, all_results=all_results, decode=decode_image)

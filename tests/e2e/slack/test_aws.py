@@ -70,8 +70,7 @@ def _reset() -> None:
     aws_settings.cache_clear()
     aws_runtime.bot_settings.cache_clear()
     aws_runtime.bot_state.cache_clear()
-    notifier_handler._notifier = None
-    notifier_handler._jobs.clear()
+    aws_runtime.stream_notifier.cache_clear()
 
 
 def _job(origin: bool = True) -> CallJob:

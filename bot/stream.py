@@ -1,0 +1,133 @@
+"""The notifier on AWS: results-table stream batches and the job-completion event -> SlackNotifier.
+
+Each stream batch becomes one thread message and one card update per job (the event source's
+batching window paces them); the completion event posts the final card and the report file.
+Jobs that did not come from Slack (no origin) are ignored. Nothing here talks to AWS directly:
+`bot.aws_runtime.stream_notifier()` wires S3 and DynamoDB in through the callables below.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from backend.domain.models import CallJob, CallResult
+from backend.domain.ports import ReportFiles
+from bot.notifier import SlackNotifier
+
+log = logging.getLogger(__name__)
+
+FINISHED_SOURCE = "callouts"
+FINISHED_DETAIL_TYPE = "Callout Job Finished"
+
+JobLoader = Callable[[str], CallJob | None]  # None: no such job; raises: could not read it now
+ResultsReader = Callable[[str], list[CallResult]]  # every stored result of a job
+ImageDecoder = Callable[[Mapping[str, Any]], CallResult]  # a stream NEW_IMAGE -> CallResult
+
+
+class JobNotReadable(RuntimeError):
+    """The job could not be read now (the records are retried)."""
+
+
+class StreamNotifier:
+    def __init__(
+        self,
+        notifier: SlackNotifier,
+        *,
+        load_job: JobLoader,
+        all_results: ResultsReader,
+        decode: ImageDecoder,
+    ) -> None:
+        self.notifier = notifier
+        self._load_job = load_job
+        self._all_results = all_results
+        self._decode = decode
+        self._jobs: dict[str, CallJob | None] = {}  # per container; None = not a Slack job
+
+    def handle(self, event: Mapping[str, Any]) -> dict[str, Any]:
+        """The Lambda event: a stream batch, or the completion event (anything else: no-op)."""
+        if "Records" in event:
+            return self.handle_records(event["Records"])
+        if (
+            event.get("source") == FINISHED_SOURCE
+            and event.get("detail-type") == FINISHED_DETAIL_TYPE
+        ):
+            self.handle_finished(event.get("detail") or {})
+        return {}
+
+    def job(self, job_id: str) -> CallJob | None:
+        """The job of a result, cached; None when unknown or not from Slack. A job that could
+        not be read is not cached, and raises JobNotReadable."""
+        if job_id not in self._jobs:
+            try:
+                job = self._load_job(job_id)
+            except Exception as error:
+                raise JobNotReadable(f"job {job_id} could not be read: {error}") from error
+            if job is None:
+                log.warning("job %s not found: its results are not posted to Slack", job_id)
+            self._jobs[job_id] = job if job is not None and job.origin is not None else None
+        return self._jobs[job_id]
+
+    def handle_records(self, records: list[Mapping[str, Any]]) -> dict[str, Any]:
+        """Post a stream batch; the records of jobs whose results did not reach Slack are
+        returned as `batchItemFailures`, so Lambda delivers them again (never dropped)."""
+        by_job: dict[str, list[tuple[str, CallResult]]] = defaultdict(list)
+        for record in records:
+            change = record.get("dynamodb") or {}
+            image = change.get("NewImage")
+            if record.get("eventName") not in ("INSERT", "MODIFY") or not image:
+                continue
+            try:
+                result = self._decode(image)
+            except Exception:  # a record that can never be read must not block the stream
+                log.exception("unreadable results-table record %s", change.get("SequenceNumber"))
+                continue
+            by_job[result.job_id].append((str(change.get("SequenceNumber") or ""), result))
+        failures: list[dict[str, str]] = []
+        for job_id, items in by_job.items():
+            if not self._deliver(job_id, [result for _, result in items]):
+                failures.extend({"itemIdentifier": seq} for seq, _ in items if seq)
+        return {"batchItemFailures": failures}
+
+    def _deliver(self, job_id: str, results: list[CallResult]) -> bool:
+        slack = self.notifier
+        try:
+            job = self.job(job_id)
+        except JobNotReadable:
+            log.exception("job %s: results kept for a retry", job_id)
+            return False
+        if job is None:
+            return True
+        slack.forget(job_id)  # another container may have updated the card since
+        try:
+            for result in results:
+                slack.on_result(job, result)
+            slack.flush(job_id, force=True)
+            delivered = slack.undelivered(job_id) == 0
+        except Exception:
+            log.exception("job %s: results not delivered to Slack", job_id)
+            delivered = False
+        if not delivered:
+            slack.forget(job_id)
+        return delivered
+
+    def handle_finished(self, detail: Mapping[str, Any]) -> None:
+        """Final card and report; every stored result is re-read, so late stream records cannot
+        leave the card short. Raises when Slack could not be reached (the event is retried)."""
+        job_id = str(detail.get("job_id") or "")
+        if not job_id:
+            log.error("completion event without a job_id: %s", dict(detail))
+            return
+        job = self.job(job_id)
+        if job is None:
+            return
+        report = ReportFiles(
+            xlsx=str(detail.get("xlsx_key") or f"reports/{job_id}.xlsx"),
+            json=str(detail.get("json_key") or ""),
+            csv=str(detail.get("csv_key") or ""),
+            url=detail.get("url"),
+        )
+        self.notifier.forget(job_id)
+        self.notifier.on_job_finished(job, self._all_results(job_id), report)
