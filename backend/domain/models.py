@@ -7,7 +7,10 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic_core import PydanticCustomError
+
+from backend.domain import voices
 
 
 class QuestionType(StrEnum):
@@ -112,8 +115,31 @@ class JobSettings(_Frozen):
         default=(), description="ISO 3166 region codes such as HK, GB; empty allows every country."
     )
     calling_window: CallingWindow | None = None
-    voice: str = Field(default="Joanna", description="Amazon Polly voice used by the contact flow.")
-    language: str = Field(default="en-US", description="Lex V2 locale.")
+    voice: str = Field(
+        default=voices.DEFAULT_VOICE,
+        description="Amazon Polly voice the contact flow speaks with: an English voice with a "
+        "neural variant (backend/domain/voices.py).",
+    )
+    language: str = Field(
+        default=voices.DEFAULT_LANGUAGE,
+        description="Lex V2 locale of the answer bots; en-US is the only one they have.",
+    )
+
+    @field_validator("voice")
+    @classmethod
+    def _known_voice(cls, value: str) -> str:
+        voice = voices.canonical_voice(value)
+        if voice is None:
+            raise PydanticCustomError("voice", voices.VOICE_PROBLEM)
+        return voice
+
+    @field_validator("language")
+    @classmethod
+    def _known_language(cls, value: str) -> str:
+        language = voices.canonical_language(value)
+        if language is None:
+            raise PydanticCustomError("language", voices.LANGUAGE_PROBLEM)
+        return language
 
 
 class SlackOrigin(_Frozen):
