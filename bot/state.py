@@ -17,7 +17,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from backend.domain.models import CallJob, CallResult, CallStatus
+from backend.domain.answers import NO_ANSWER, answer_categories
+from backend.domain.models import CallJob, CallResult, CallStatus, QuestionType
+from backend.domain.summary import OTHER, TOP_VALUES, AnswerTally
 
 RUNNING = "running"
 CANCELLING = "cancelling"
@@ -47,7 +49,12 @@ class PendingJob:
 
 @dataclass
 class JobCard:
-    """The job card message and the running counts it shows (kept here, not recomputed)."""
+    """The job card message and the running counts it shows.
+
+    The counts are kept incrementally (on AWS each stream batch adds to the stored card; nobody
+    re-reads every result), in the shape of `backend.domain.summary`: `answer_tallies()` returns
+    the same `AnswerTally` values as `summary(job, results).questions` (a test checks it).
+    """
 
     job_id: str
     name: str
@@ -60,7 +67,9 @@ class JobCard:
     questions: list[str]
     state: str = RUNNING
     statuses: dict[str, str] = field(default_factory=dict)  # receiver id -> CallStatus value
-    tallies: list[dict[str, int]] = field(default_factory=list)  # per question: answer -> count
+    # per question: answer -> count; "" = no answer
+    tallies: list[dict[str, int]] = field(default_factory=list)
+    question_types: list[str] = field(default_factory=list)  # QuestionType values
     report_posted: bool = False
     retry_of: str | None = None
     created_at: float = field(default_factory=time.time)
@@ -81,6 +90,7 @@ class JobCard:
             total=len(job.receivers),
             questions=[q.template for q in job.questions],
             tallies=[{} for _ in job.questions],
+            question_types=[q.type.value for q in job.questions],
         )
 
     @property
@@ -95,12 +105,27 @@ class JobCard:
         if result.receiver_id in self.statuses:
             return False
         self.statuses[result.receiver_id] = result.status.value
-        while len(self.tallies) < len(result.answers):
+        while len(self.tallies) < len(self.questions):
             self.tallies.append({})
-        for index, answer in enumerate(result.answers):
-            key = answer if answer is not None else ""
-            self.tallies[index][key] = self.tallies[index].get(key, 0) + 1
+        # As in the report: every question of every finished call is counted, a missing answer
+        # (not reached, hung up early) as "No answer"; answers beyond the questions are not.
+        for index, tally in enumerate(self.tallies[: len(self.questions)]):
+            answer = result.answers[index] if index < len(result.answers) else None
+            key = answer or ""
+            tally[key] = tally.get(key, 0) + 1
         return True
+
+    def answer_tallies(self) -> tuple[AnswerTally, ...]:
+        """Per question, the answers in the report's order (see backend.domain.summary)."""
+        return tuple(
+            _ordered_tally(
+                number,
+                _question_type(self.question_types, number - 1),
+                template,
+                self.tallies[number - 1] if number <= len(self.tallies) else {},
+            )
+            for number, template in enumerate(self.questions, start=1)
+        )
 
     def unreached(self) -> list[str]:
         """Receivers a retry may reach: not reached, and their number is callable."""
@@ -113,6 +138,35 @@ class JobCard:
     @classmethod
     def from_json(cls, raw: str) -> JobCard:
         return cls(**json.loads(raw))
+
+
+def _question_type(types: list[str], index: int) -> QuestionType:
+    try:
+        return QuestionType(types[index])
+    except (IndexError, ValueError):  # a card stored before the types were: an open question
+        return QuestionType.NUMBER
+
+
+def _ordered_tally(
+    number: int, question_type: QuestionType, template: str, counts: dict[str, int]
+) -> AnswerTally:
+    """`summary._tally`'s display rule applied to counts instead of results: fixed categories
+    in order (zeros included), open answers top TOP_VALUES then OTHER, NO_ANSWER last."""
+    missing = counts.get("", 0)
+    given = {answer: n for answer, n in counts.items() if answer}
+    fixed = answer_categories(question_type)
+    ordered: list[tuple[str, int]]
+    if fixed is not None:
+        ordered = [(answer, given.get(answer, 0)) for answer in fixed]
+        ordered += sorted((a, n) for a, n in given.items() if a not in fixed)
+    else:
+        ranked = sorted(given.items(), key=lambda an: (-an[1], an[0]))
+        ordered = ranked[:TOP_VALUES]
+        rest = sum(n for _, n in ranked[TOP_VALUES:])
+        if rest:
+            ordered.append((OTHER, rest))
+    ordered.append((NO_ANSWER, missing))
+    return AnswerTally(number, question_type, template, tuple(ordered))
 
 
 class BotState(Protocol):

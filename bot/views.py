@@ -22,10 +22,10 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from backend.domain.answers import NO_ANSWER
 from backend.domain.models import CallJob, CallResult, CallStatus
 from backend.domain.phones import mask_phone
 from backend.domain.problems import Problem
+from backend.domain.summary import AnswerTally
 from bot.state import CANCELLING, FINISHED, JobCard
 
 SECTION_LIMIT = 2900  # under Slack's 3,000 characters per section text
@@ -190,14 +190,11 @@ def progress_bar(done: int, total: int, width: int = BAR_WIDTH) -> str:
     return "▓" * filled + "░" * (width - filled) + f" {done}/{total}"
 
 
-def tally_text(tally: dict[str, int]) -> str:
-    answered = sorted(((a, n) for a, n in tally.items() if a), key=lambda item: (-item[1], item[0]))
-    parts = [f"{escape(answer)} {count}" for answer, count in answered[:10]]
-    if len(answered) > 10:
-        parts.append(f"other {sum(n for _, n in answered[10:])}")
-    if tally.get(""):
-        parts.append(f"{NO_ANSWER.lower()} {tally['']}")
-    return " · ".join(parts) or "no results yet"
+def tally_text(tally: AnswerTally) -> str:
+    """One question's answers as the report counts them: `Yes 3 · No 1 · No answer 2`."""
+    if not sum(count for _, count in tally.counts):
+        return "no results yet"
+    return " · ".join(f"{escape(answer)} {count}" for answer, count in tally.counts)
 
 
 def card_blocks(card: JobCard) -> list[Block]:
@@ -225,9 +222,8 @@ def card_blocks(card: JobCard) -> list[Block]:
         blocks.append(SectionBlock(fields=fields))
     if card.questions:
         lines = [
-            f"*Q{n}* {escape(shorten(question, 80))}\n"
-            f"      {tally_text(card.tallies[n - 1] if n <= len(card.tallies) else {})}"
-            for n, question in enumerate(card.questions, start=1)
+            f"*Q{tally.number}* {escape(shorten(tally.template, 80))}\n      {tally_text(tally)}"
+            for tally in card.answer_tallies()
         ]
         blocks.extend(_section(chunk) for chunk in _chunk_lines(lines)[:5])
     buttons: list[ButtonElement] = []
