@@ -1,8 +1,10 @@
 """The contact flow's Lambda logic: one invocation at the start and one per bot turn.
 
 Input: a Connect flow event (`Details.ContactData.Attributes.call_id`,
-`Details.Parameters.event` = start | answer | silence, `intent`, `answer`).
-Output: the flat string map `{"action", "prompt", "question_type", "question_number"}`.
+`Details.Parameters.event` = start | answer | silence, `intent`, `answer`, and the `turn` and
+`question_number` of the previous response, echoed back by the flow).
+Output: the flat string map `{"action", "prompt", "question_type", "question_number", "turn",
+"voice"}`. A retried invocation (same turn) gets the same response and records nothing twice.
 It never raises: an unknown call id or a malformed event ends the call politely.
 """
 
@@ -10,16 +12,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 from backend.domain.session import (
     CallCompletion,
-    CallSession,
-    FlowAction,
     SessionStore,
     StaleSession,
 )
+from backend.domain.voices import DEFAULT_VOICE
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +31,8 @@ ERROR_RESPONSE: dict[str, str] = {
     "prompt": ERROR_PROMPT,
     "question_type": "",
     "question_number": "",
+    "turn": "",
+    "voice": DEFAULT_VOICE,
 }
 
 
@@ -36,8 +40,18 @@ class BadFlowEvent(ValueError):
     pass
 
 
-def parse_flow_event(event: Any) -> tuple[str, str, str | None, str | None]:
-    """(call_id, kind, intent, answer) from a Connect Lambda event."""
+@dataclass(frozen=True)
+class FlowEvent:
+    call_id: str
+    kind: Literal["start", "answer", "silence"]
+    intent: str | None = None
+    answer: str | None = None
+    turn: str | None = None
+    question_number: str | None = None
+
+
+def parse_flow_event(event: Any) -> FlowEvent:
+    """The call id and parameters of a Connect Lambda event; BadFlowEvent when unusable."""
     if not isinstance(event, Mapping):
         raise BadFlowEvent("event is not an object")
     details = event.get("Details")
@@ -55,25 +69,15 @@ def parse_flow_event(event: Any) -> tuple[str, str, str | None, str | None]:
         raise BadFlowEvent("contact attribute call_id missing")
     kind = params.get("event")
     if kind not in ("start", "answer", "silence"):
-        raise BadFlowEvent(f"unknown Parameters.event {kind!r}")
-    intent = params.get("intent")
-    answer = params.get("answer")
-    return (
-        call_id,
-        kind,
-        intent if isinstance(intent, str) and intent else None,
-        answer if isinstance(answer, str) and answer else None,
+        raise BadFlowEvent(f"unknown Parameters.event {str(kind)[:40]!r}")
+
+    def text(name: str) -> str | None:
+        value = params.get(name)
+        return value if isinstance(value, str) and value else None
+
+    return FlowEvent(
+        call_id, kind, text("intent"), text("answer"), text("turn"), text("question_number")
     )
-
-
-def _apply(
-    session: CallSession, kind: str, intent: str | None, answer: str | None, now: datetime
-) -> FlowAction:
-    if kind == "start":
-        return session.start(now)
-    if kind == "silence":
-        return session.record_silence(now)
-    return session.record_answer(intent, answer, now)
 
 
 def handle_flow_event(
@@ -84,10 +88,11 @@ def handle_flow_event(
 ) -> dict[str, str]:
     """Advance the call session by one flow step and say what the flow does next."""
     try:
-        call_id, kind, intent, answer = parse_flow_event(event)
+        flow_event = parse_flow_event(event)
     except BadFlowEvent as exc:
         log.warning("malformed flow event: %s", exc)
         return dict(ERROR_RESPONSE)
+    call_id = flow_event.call_id
     clock = now or (lambda: datetime.now(UTC))
     try:
         for _ in range(3):  # optimistic lock: re-read and re-apply on a concurrent write
@@ -95,9 +100,16 @@ def handle_flow_event(
             if session is None:
                 log.warning("flow event for unknown call %s", call_id)
                 return dict(ERROR_RESPONSE)
-            was_finished = session.finished
-            action = _apply(session, kind, intent, answer, clock())
-            if was_finished:
+            turn = session.turn
+            action = session.handle(
+                flow_event.kind,
+                flow_event.intent,
+                flow_event.answer,
+                turn=flow_event.turn,
+                question_number=flow_event.question_number,
+                now=clock(),
+            )
+            if session.turn == turn:  # a retry or an event after the end: nothing changed
                 return action.to_map()
             try:
                 store.save(session)

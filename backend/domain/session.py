@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Literal, Protocol
 
@@ -21,6 +21,7 @@ from pydantic import BaseModel, Field
 from backend.domain.answers import ANSWER_SLOT, normalise_answer
 from backend.domain.disconnects import status_for
 from backend.domain.models import CallJob, CallResult, CallStatus, QuestionType, Receiver
+from backend.domain.voices import DEFAULT_VOICE
 
 MAX_REASKS = 2  # Repeat/Fallback/silence re-ask a question at most twice, then move on
 
@@ -61,12 +62,19 @@ class PromptSet(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class FlowAction:
-    """What the contact flow does next: ask a question or say the ending and hang up."""
+    """What the contact flow does next: ask a question or say the ending and hang up.
+
+    `turn` counts the flow events the session has applied; the flow echoes it back with the next
+    event, so a retried invocation (same turn) is answered again without being applied twice.
+    `voice` is the job's Polly voice, set by the flow after the start event.
+    """
 
     action: Literal["ask", "end"]
     prompt: str
     question_type: str = ""
     question_number: str = ""
+    turn: str = ""
+    voice: str = ""
 
     def to_map(self) -> dict[str, str]:
         return {
@@ -74,6 +82,8 @@ class FlowAction:
             "prompt": self.prompt,
             "question_type": self.question_type,
             "question_number": self.question_number,
+            "turn": self.turn,
+            "voice": self.voice,
         }
 
 
@@ -90,6 +100,7 @@ class CallSession(BaseModel):
     greeting: str
     questions: list[SessionQuestion]
     ending: str
+    voice: str = DEFAULT_VOICE
     index: int = 0
     answers: list[str | None] = Field(default_factory=list)
     retries: int = 0
@@ -100,6 +111,8 @@ class CallSession(BaseModel):
     task_token: str | None = None
     transcript: list[str] = Field(default_factory=list)
     result: CallResult | None = None
+    turn: int = 0  # flow events applied (see FlowAction.turn)
+    last_response: dict[str, str] | None = None  # what the last applied event answered
     version: int = 0
 
     @classmethod
@@ -127,6 +140,7 @@ class CallSession(BaseModel):
                 for p, q in zip(prompts.questions, job.questions, strict=True)
             ],
             ending=prompts.ending,
+            voice=job.settings.voice,
             started_at=now or datetime.now(UTC),
             task_token=task_token,
         )
@@ -137,19 +151,48 @@ class CallSession(BaseModel):
     def finished(self) -> bool:
         return self.result is not None
 
+    def handle(
+        self,
+        kind: Literal["start", "answer", "silence"],
+        intent: str | None = None,
+        slot: str | None = None,
+        *,
+        turn: str | None = None,
+        question_number: str | None = None,
+        now: datetime | None = None,
+    ) -> FlowAction:
+        """One flow event, applied at most once.
+
+        An event whose echoed `turn` is not the session's current turn, or whose echoed
+        `question_number` is not the question being asked, is a retry of one already applied
+        (Connect re-invokes a Lambda that timed out): it gets the same response again and changes
+        nothing. Events without them (an older flow) are applied as they come.
+        """
+        if self.finished:
+            return self._end_action()
+        if self.status == "in_progress" and (
+            kind == "start" or self._is_replay(turn, question_number)
+        ):
+            return self._replay()
+        if kind == "start":
+            return self.start(now)
+        if kind == "silence":
+            return self.record_silence(now)
+        return self.record_answer(intent, slot, now)
+
     def start(self, now: datetime | None = None) -> FlowAction:
         """The person answered: greeting + first question (or the ending if there is none)."""
         if self.finished:
             return self._end_action()
-        if self.status == "in_progress":  # a repeated start: say the current question again
-            return self._ask(self.index)
+        if self.status == "in_progress":  # a repeated start: say the same again
+            return self._replay()
         self.status = "in_progress"
         self.connected_at = now or datetime.now(UTC)
         if not self.questions:
             self.finish(now)
-            return FlowAction("end", join_ssml(self.greeting, self.ending))
+            return self._respond(FlowAction("end", join_ssml(self.greeting, self.ending)))
         action = self._ask(0)
-        return FlowAction("ask", join_ssml(self.greeting, action.prompt), action.question_type, "1")
+        return self._respond(replace(action, prompt=join_ssml(self.greeting, action.prompt)))
 
     def record_answer(
         self, intent: str | None, slot: str | None, now: datetime | None = None
@@ -166,14 +209,14 @@ class CallSession(BaseModel):
             repeat = (intent or "").lower().startswith("repeat")
             action = self._ask(self.index)
             prompt = action.prompt if repeat else join_ssml(SORRY, action.prompt)
-            return FlowAction("ask", prompt, action.question_type, action.question_number)
+            return self._respond(replace(action, prompt=prompt))
         self.answers.append(answer)
         self.index += 1
         self.retries = 0
         if self.index >= len(self.questions):
             self.finish(now)
-            return self._end_action()
-        return self._ask(self.index)
+            return self._respond(self._end_action())
+        return self._respond(self._ask(self.index))
 
     def record_silence(self, now: datetime | None = None) -> FlowAction:
         return self.record_answer(None, None, now)
@@ -209,7 +252,26 @@ class CallSession(BaseModel):
         return FlowAction("ask", question.prompt, question.type.key, str(index + 1))
 
     def _end_action(self) -> FlowAction:
-        return FlowAction("end", join_ssml(self.ending))
+        return FlowAction("end", join_ssml(self.ending), turn=str(self.turn), voice=self.voice)
+
+    def _respond(self, action: FlowAction) -> FlowAction:
+        """Stamp an applied event's response with the next turn and remember it for retries."""
+        self.turn += 1
+        action = replace(action, turn=str(self.turn), voice=self.voice)
+        self.last_response = action.to_map()
+        return action
+
+    def _replay(self) -> FlowAction:
+        if self.last_response is None:  # a session stored before turns existed
+            return replace(self._ask(self.index), turn=str(self.turn), voice=self.voice)
+        return FlowAction(**self.last_response)  # type: ignore[arg-type]
+
+    def _is_replay(self, turn: str | None, question_number: str | None) -> bool:
+        if turn is not None and turn.isdigit():
+            return int(turn) != self.turn
+        if question_number is not None and question_number.isdigit():
+            return int(question_number) != self.index + 1
+        return False
 
     def _close(self, status: CallStatus, error: str | None, now: datetime | None) -> CallResult:
         self.ended_at = now or datetime.now(UTC)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -11,7 +12,15 @@ from typing import Any
 import pytest
 
 from backend.domain.call_flow import ERROR_RESPONSE, handle_flow_event
-from backend.domain.models import CallJob, CallResult, CallStatus, Question, QuestionType, Receiver
+from backend.domain.models import (
+    CallJob,
+    CallResult,
+    CallStatus,
+    JobSettings,
+    Question,
+    QuestionType,
+    Receiver,
+)
 from backend.domain.session import CallSession, StaleSession
 from backend.local.store import SqliteStore
 
@@ -92,6 +101,8 @@ def test_a_whole_call_one_invocation_per_question(store: SqliteStore) -> None:
         "prompt": "<speak>Hi. Q1</speak>",
         "question_type": "YesNo",
         "question_number": "1",
+        "turn": "1",
+        "voice": "Joanna",
     }
     answer = {"event": "answer", "intent": "YesIntent", "answer": ""}
     second = handle_flow_event(connect_event(call_id, answer), store, done)
@@ -229,3 +240,216 @@ def test_sqlite_session_store_checks_versions(store: SqliteStore) -> None:
         store.save(second)
     with pytest.raises(StaleSession):
         store.create(first)
+
+
+# ------------------------------------------------------------ retries, replays and odd events
+
+
+def answer_event(call_id: str, previous: dict[str, str], intent: str, slot: str = "") -> Any:
+    """An answer event as the flow sends it: it echoes the last response's turn and question."""
+    return connect_event(
+        call_id,
+        {
+            "event": "answer",
+            "intent": intent,
+            "answer": slot,
+            "turn": previous["turn"],
+            "question_number": previous["question_number"],
+        },
+    )
+
+
+def silence_event(call_id: str, previous: dict[str, str]) -> Any:
+    return connect_event(
+        call_id,
+        {
+            "event": "silence",
+            "turn": previous["turn"],
+            "question_number": previous["question_number"],
+        },
+    )
+
+
+def new_voiced_session(store: SqliteStore, voice: str, *types: QuestionType) -> str:
+    job = CallJob(
+        job_id="job-voiced",
+        questions=tuple(Question(template="q", type=t) for t in types),
+        receivers=(Receiver(id="r1", phone_number="+85291234567"),),
+        settings=JobSettings(voice=voice),
+    )
+    prompts = _Prompts(
+        "<speak>Hi.</speak>", tuple("<speak>Q</speak>" for _ in types), "<speak>Bye.</speak>"
+    )
+    session = CallSession.new(job, job.receivers[0], 1, prompts, now=T0)
+    store.create(session)
+    return session.call_id
+
+
+def test_the_start_response_carries_the_jobs_voice(store: SqliteStore) -> None:
+    call_id = new_voiced_session(store, "Amy", QuestionType.OK)
+    start = handle_flow_event(
+        connect_event(call_id, {"event": "start"}), store, RecordingCompletion()
+    )
+    assert start["voice"] == "Amy"
+    assert ERROR_RESPONSE["voice"] == "Joanna"  # the error path still names a voice Connect knows
+
+
+def test_a_retried_answer_is_recorded_once_and_gets_the_same_response(store: SqliteStore) -> None:
+    call_id = new_session(store, QuestionType.YES_NO, QuestionType.NUMBER, QuestionType.OK)
+    done = RecordingCompletion()
+    start = handle_flow_event(connect_event(call_id, {"event": "start"}), store, done)
+    yes = answer_event(call_id, start, "YesIntent")
+    first = handle_flow_event(yes, store, done)
+    again = handle_flow_event(copy.deepcopy(yes), store, done)  # Connect retried the Lambda
+    assert again == first
+    assert first["question_number"] == "2"
+    second = handle_flow_event(answer_event(call_id, again, "NumberIntent", "7"), store, done)
+    assert second["question_number"] == "3"
+    handle_flow_event(answer_event(call_id, second, "OkIntent"), store, done)
+    (completed,) = done.calls
+    assert completed[1].answers == ("Yes", "7", "OK")
+
+
+def test_a_retried_fallback_does_not_use_up_a_re_ask(store: SqliteStore) -> None:
+    call_id = new_session(store, QuestionType.NUMBER, QuestionType.OK)
+    done = RecordingCompletion()
+    start = handle_flow_event(connect_event(call_id, {"event": "start"}), store, done)
+    first = handle_flow_event(answer_event(call_id, start, "FallbackIntent"), store, done)
+    fallback = answer_event(call_id, first, "FallbackIntent")
+    second = handle_flow_event(fallback, store, done)
+    for _ in range(3):  # retries of the second fallback: still two re-asks, not a skip
+        assert handle_flow_event(copy.deepcopy(fallback), store, done) == second
+    assert second["question_number"] == "1"
+    third = handle_flow_event(answer_event(call_id, second, "NumberIntent", "12"), store, done)
+    assert third["question_number"] == "2"
+    handle_flow_event(answer_event(call_id, third, "OkIntent"), store, done)
+    assert done.calls[0][1].answers == ("12", "OK")
+
+
+def test_an_answer_naming_an_answered_question_is_ignored(store: SqliteStore) -> None:
+    """Without a turn (an older flow), the echoed question number still guards the answers."""
+    call_id = new_session(store, QuestionType.YES_NO, QuestionType.YES_NO)
+    done = RecordingCompletion()
+    handle_flow_event(connect_event(call_id, {"event": "start"}), store, done)
+    late = {"event": "answer", "intent": "NoIntent", "question_number": "1"}
+    assert handle_flow_event(connect_event(call_id, late), store, done)["question_number"] == "2"
+    replay = handle_flow_event(connect_event(call_id, late), store, done)
+    assert replay["question_number"] == "2"
+    assert replay["action"] == "ask"
+    end = handle_flow_event(
+        connect_event(call_id, {"event": "answer", "intent": "YesIntent", "question_number": "2"}),
+        store,
+        done,
+    )
+    assert end["action"] == "end"
+    assert done.calls[0][1].answers == ("No", "Yes")
+
+
+def test_a_retried_start_repeats_the_greeting_and_first_question(store: SqliteStore) -> None:
+    call_id = new_session(store, QuestionType.OK)
+    done = RecordingCompletion()
+    start = handle_flow_event(connect_event(call_id, {"event": "start"}), store, done)
+    assert handle_flow_event(connect_event(call_id, {"event": "start"}), store, done) == start
+
+
+def test_an_answer_after_the_end_changes_nothing(store: SqliteStore) -> None:
+    call_id = new_session(store, QuestionType.OK)
+    done = RecordingCompletion()
+    start = handle_flow_event(connect_event(call_id, {"event": "start"}), store, done)
+    end = handle_flow_event(answer_event(call_id, start, "OkIntent"), store, done)
+    for parameters in (
+        {"event": "answer", "intent": "OkIntent"},
+        {"event": "silence"},
+        {"event": "answer", "intent": "OkIntent", "turn": "99", "question_number": "1"},
+    ):
+        late = handle_flow_event(connect_event(call_id, parameters), store, done)
+        assert late["action"] == "end"
+        assert late["prompt"] == end["prompt"]
+    assert len(done.calls) == 1
+    stored = store.get(call_id)
+    assert stored is not None
+    assert stored.result is not None
+    assert stored.result.answers == ("OK",)
+
+
+def test_a_disconnect_after_completion_keeps_the_completed_result(store: SqliteStore) -> None:
+    call_id = new_session(store, QuestionType.OK)
+    done = RecordingCompletion()
+    start = handle_flow_event(connect_event(call_id, {"event": "start"}), store, done)
+    handle_flow_event(answer_event(call_id, start, "OkIntent"), store, done)
+    session = store.get(call_id)
+    assert session is not None
+    result = session.end_from_disconnect("CUSTOMER_DISCONNECT", connected=True, now=T0)
+    assert result.status is CallStatus.CALL_COMPLETED
+    assert result == done.calls[0][1]
+
+
+def test_silence_three_times_moves_on_and_the_call_completes(store: SqliteStore) -> None:
+    call_id = new_session(store, QuestionType.OK, QuestionType.YES_NO)
+    done = RecordingCompletion()
+    response = handle_flow_event(connect_event(call_id, {"event": "start"}), store, done)
+    numbers = []
+    for _ in range(6):
+        response = handle_flow_event(silence_event(call_id, response), store, done)
+        numbers.append(response["question_number"])
+    assert numbers == ["1", "1", "2", "2", "2", ""]
+    assert response["action"] == "end"
+    (completed,) = done.calls
+    assert completed[1].status is CallStatus.CALL_COMPLETED
+    assert completed[1].answers == (None, None)
+
+
+def test_asking_to_repeat_forever_still_ends_the_call(store: SqliteStore) -> None:
+    call_id = new_session(store, QuestionType.OK, QuestionType.OK)
+    done = RecordingCompletion()
+    response = handle_flow_event(connect_event(call_id, {"event": "start"}), store, done)
+    events = 0
+    while response["action"] == "ask":
+        response = handle_flow_event(answer_event(call_id, response, "RepeatIntent"), store, done)
+        events += 1
+        assert events <= 6
+    assert events == 6  # three hearings of each question
+    assert done.calls[0][1].answers == (None, None)
+
+
+def test_an_intent_of_another_bot_is_not_an_answer(store: SqliteStore) -> None:
+    call_id = new_session(store, QuestionType.NUMBER)
+    done = RecordingCompletion()
+    start = handle_flow_event(connect_event(call_id, {"event": "start"}), store, done)
+    wrong = handle_flow_event(answer_event(call_id, start, "YesIntent", "yes"), store, done)
+    assert wrong["question_number"] == "1"
+    assert wrong["prompt"].startswith("<speak>Sorry")
+    handle_flow_event(answer_event(call_id, wrong, "NumberIntent", "3"), store, done)
+    assert done.calls[0][1].answers == ("3",)
+
+
+@pytest.mark.parametrize("slot", ["9" * 100_000, "x" * 100_000, "<speak>" * 5_000])
+def test_a_huge_slot_value_is_no_answer_and_no_crash(store: SqliteStore, slot: str) -> None:
+    call_id = new_session(store, QuestionType.NUMBER)
+    done = RecordingCompletion()
+    start = handle_flow_event(connect_event(call_id, {"event": "start"}), store, done)
+    response = handle_flow_event(answer_event(call_id, start, "NumberIntent", slot), store, done)
+    assert response["action"] == "ask"
+    assert response["question_number"] == "1"
+    assert len(json.dumps(response)) < 2_000
+    stored = store.get(call_id)
+    assert stored is not None
+    assert len(stored.model_dump_json()) < 5_000
+
+
+@pytest.mark.parametrize(
+    "parameters",
+    [
+        {"event": "answer", "intent": "OkIntent", "turn": "not-a-number"},
+        {"event": "answer", "intent": "OkIntent", "question_number": "x"},
+        {"event": "answer", "intent": ["OkIntent"], "answer": {"a": 1}},
+        {"event": "answer"},
+    ],
+)
+def test_odd_parameter_values_never_raise(store: SqliteStore, parameters: dict[str, Any]) -> None:
+    call_id = new_session(store, QuestionType.OK, QuestionType.OK)
+    done = RecordingCompletion()
+    handle_flow_event(connect_event(call_id, {"event": "start"}), store, done)
+    response = handle_flow_event(connect_event(call_id, parameters), store, done)
+    assert response["action"] in {"ask", "end"}
+    assert all(isinstance(value, str) for value in response.values())

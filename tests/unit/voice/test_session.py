@@ -62,6 +62,8 @@ def test_start_greets_and_asks_the_first_question() -> None:
         "prompt": "<speak>Hello Ann. Question 1?</speak>",
         "question_type": "YesNo",
         "question_number": "1",
+        "turn": "1",
+        "voice": "Joanna",
     }
     assert session.status == "in_progress"
     assert session.connected_at == T0
