@@ -125,11 +125,19 @@ def modal_job(inp: ModalInput, view_values: Any) -> IntakeResult:
 
 def check_modal(ack: Callable[..., None], body: dict[str, Any]) -> None:
     """Validate on submit (synchronously: errors must be in the ack)."""
-    view = body["view"]
-    inp = read_modal(view)
-    result = modal_job(inp, view.get("state", {}).get("values", {}))
-    meta = ModalMeta.load(view.get("private_metadata"))
-    errors = {**modal_errors(result.problems, meta.rows), **inp.problems}
+    view = body.get("view") or {}
+    try:
+        inp = read_modal(view)
+        result = modal_job(inp, view.get("state", {}).get("values", {}))
+        meta = ModalMeta.load(view.get("private_metadata"))
+        errors = {**modal_errors(result.problems, meta.rows), **inp.problems}
+    except Exception:  # a bug must still answer the modal, never leave it spinning
+        log.exception("could not check the call job form")
+        ack(
+            response_action="errors",
+            errors={"greeting": "This form could not be checked: close it and try again."},
+        )
+        return
     if errors or result.job is None:
         ack(response_action="errors", errors=errors or {"greeting": "This job cannot be built."})
     else:

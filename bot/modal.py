@@ -67,10 +67,18 @@ class ModalMeta:
 
     @classmethod
     def load(cls, raw: str | None) -> ModalMeta:
-        data = json.loads(raw or "{}")
-        return cls(
-            channel_id=data.get("c", ""), rows=list(data.get("r") or [0]), thread_ts=data.get("t")
-        )
+        """What `dump` wrote; anything unreadable gives a meta without a channel."""
+        try:
+            data = json.loads(raw or "{}")
+            rows = [int(row) for row in data.get("r") or [0]]
+            thread = data.get("t")
+            return cls(
+                channel_id=str(data.get("c") or ""),
+                rows=rows,
+                thread_ts=str(thread) if thread else None,
+            )
+        except (ValueError, TypeError, AttributeError):
+            return cls(channel_id="")
 
     def added(self) -> ModalMeta:
         if len(self.rows) >= MAX_QUESTIONS:
@@ -228,6 +236,14 @@ def read_modal(view: Mapping[str, Any]) -> ModalInput:
         for position, row in enumerate(meta.rows, start=1)
     ]
     receivers, extra, problems = parse_receivers(_value(state, RECEIVERS))
+    if not config.get("greeting"):
+        problems[GREETING] = "Write the greeting: what each person hears first."
+    if len(meta.rows) > MAX_QUESTIONS:
+        problems[template_block(meta.rows[MAX_QUESTIONS])] = (
+            f"At most {MAX_QUESTIONS} questions: remove the ones after question {MAX_QUESTIONS}."
+        )
+    if not meta.channel_id:
+        problems[GREETING] = "This form is out of date: close it and type /callout again."
     return ModalInput(config, questions, receivers, extra, problems)
 
 
@@ -237,26 +253,45 @@ def parse_receivers(
     """Pasted lines `id, phone, name…` (comma, tab or semicolon) with an optional header line."""
     lines = [(n, line) for n, line in enumerate(text.splitlines(), start=1) if line.strip()]
     if not lines:
-        return [], [], {RECEIVERS: "Paste at least one line: id, phone, name"}
+        return [], ["name"], {RECEIVERS: "Paste at least one line: id, phone, name"}
     sample = lines[0][1]
     delimiter = "\t" if "\t" in sample else (";" if ";" in sample and "," not in sample else ",")
-    rows = [
-        (n, [cell.strip() for cell in next(csv.reader(io.StringIO(line), delimiter=delimiter))])
-        for n, line in lines
-    ]
-    extra: list[str] = []
-    first = rows[0][1]
-    if first and first[0].lower().replace(" ", "") in ID_HEADERS:
-        extra = [name or f"column{i}" for i, name in enumerate(first[2:], start=3)]
-        rows = rows[1:]
-    else:
-        width = max(len(cells) for _, cells in rows)
-        extra = ["name", *(f"column{i}" for i in range(4, width + 1))][: max(0, width - 2)]
-    receivers = []
     problems: list[str] = []
+    rows: list[tuple[int, list[str]]] = []
+    for n, line in lines:
+        try:
+            cells = next(csv.reader(io.StringIO(line), delimiter=delimiter))
+        except (csv.Error, StopIteration) as error:
+            problems.append(f"line {n}: could not be read ({error}): retype it")
+            continue
+        rows.append((n, [cell.strip() for cell in cells]))
+    header: list[str] | None = None
+    if rows and rows[0][1] and rows[0][1][0].lower().replace(" ", "") in ID_HEADERS:
+        header = rows[0][1]
+        rows = rows[1:]
+        extra = [name or f"column{i}" for i, name in enumerate(header[2:], start=3)]
+        seen: set[str] = set()
+        for name in [*header[:2], *extra]:
+            if name.lower() in seen:
+                problems.append(
+                    f"the header line names '{name}' twice: give every column its own name"
+                )
+            seen.add(name.lower())
+    else:
+        # The documented line is `id, phone, name`: the name column exists even when a line
+        # leaves it out, so `{{ name }}` in a template is never reported as unknown.
+        width = max((len(cells) for _, cells in rows), default=3)
+        extra = ["name", *(f"column{i}" for i in range(4, width + 1))]
+    receivers = []
     for line_number, cells in rows:
         if len(cells) < 2 or not cells[1]:
             problems.append(f"line {line_number}: needs at least an id and a phone number")
+            continue
+        if header is not None and len(cells) > len(header):
+            problems.append(
+                f"line {line_number}: {len(cells)} values but the header line names "
+                f"{len(header)} columns: add the column names or remove the extra values"
+            )
             continue
         fields = {
             name: (cells[i + 2] if i + 2 < len(cells) else "") for i, name in enumerate(extra)

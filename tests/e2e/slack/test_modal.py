@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
 from slack_sdk.models.views import View
 
 from bot.modal import ADD_QUESTION, REMOVE_QUESTION, ModalMeta, job_modal, parse_receivers
@@ -147,3 +148,94 @@ def test_receiver_lines_without_header_get_a_name_column() -> None:
     assert extra == ["name"]
     assert [r[0] for r in receivers] == ["1"]
     assert "line 3" in problems["receivers"]
+
+
+def _errors(harness: Harness, payload: dict[str, Any]) -> dict[str, str]:
+    response = harness.payload(payload)
+    assert response.status == 200
+    body = json.loads(response.body or "{}")
+    assert body.get("response_action") == "errors", body
+    assert harness.fake.calls_to("chat.postMessage") == []  # no preview, modal stays open
+    return dict(body["errors"])
+
+
+YES_NO = [("Is {{ name }} coming?", "YesNo")]
+
+
+@pytest.mark.parametrize(
+    ("receivers", "block", "words"),
+    [
+        ("", "receivers", "at least one line"),
+        ("id, phone, name", "receivers", "no receivers"),
+        ("S1", "receivers", "line 1"),
+        ("S1, 5123abcd, Chan", "receivers", "letters"),
+        ("id, phone, name, name\nS1, 51234567, Chan, Tai", "receivers", "'name' twice"),
+        ("id, phone, name\nS1, 51234567, Chan, 3A", "receivers", "line 2: 4 values"),
+        ("S1, 51234567, A\nS1, 61234567, B", "receivers", "duplicate id"),
+    ],
+)
+def test_bad_receiver_lines_are_inline_errors_on_the_receivers_input(
+    harness: Harness, receivers: str, block: str, words: str
+) -> None:
+    errors = _errors(harness, submission(receivers=receivers, questions=YES_NO))
+    assert words in errors[block]
+    # The receivers' problem is not echoed as a confusing template error elsewhere.
+    assert "greeting" not in errors
+
+
+@pytest.mark.parametrize(
+    ("template", "words"),
+    [
+        ("Is {{ nickname }} coming?", "nickname"),
+        ("<speak>Coming?</speak>", "<speak>"),
+        ("{{ ''.__class__.__mro__ }}", "not allowed"),
+        ("{{ name ", "template error"),
+        ("", "empty"),
+    ],
+)
+def test_bad_templates_are_inline_errors_on_their_question(
+    harness: Harness, template: str, words: str
+) -> None:
+    errors = _errors(harness, submission(receivers=RECEIVERS, questions=[(template, "YesNo")]))
+    assert words in errors["q0_template"]
+
+
+def test_blank_greeting_is_an_inline_error(harness: Harness) -> None:
+    errors = _errors(harness, submission(receivers=RECEIVERS, questions=YES_NO, greeting="   "))
+    assert "greeting" in errors
+
+
+def test_more_than_ten_questions_is_an_inline_error(harness: Harness) -> None:
+    errors = _errors(harness, submission(receivers=RECEIVERS, questions=YES_NO * 11))
+    assert "10" in errors["q10_template"]
+
+
+@pytest.mark.parametrize(
+    ("attempts", "timeout", "block"),
+    [
+        ("abc", "300", "max_attempts"),
+        ("0", "300", "max_attempts"),
+        ("99", "300", "max_attempts"),
+        ("2", "5", "call_timeout"),
+        ("2", "99999", "call_timeout"),
+        ("2", "1.5", "call_timeout"),
+    ],
+)
+def test_bad_settings_are_inline_errors_on_their_input(
+    harness: Harness, attempts: str, timeout: str, block: str
+) -> None:
+    payload = submission(receivers=RECEIVERS, questions=YES_NO)
+    payload["view"]["state"]["values"]["max_attempts"] = _number(attempts)
+    payload["view"]["state"]["values"]["call_timeout"] = _number(timeout)
+    assert list(_errors(harness, payload)) == [block]
+
+
+def test_unreadable_private_metadata_is_an_error_not_a_crash(harness: Harness) -> None:
+    payload = submission(receivers=RECEIVERS, questions=YES_NO)
+    payload["view"]["private_metadata"] = "{not json"
+    assert _errors(harness, payload)
+
+
+def test_control_characters_in_pasted_lines_do_not_crash(harness: Harness) -> None:
+    response = harness.payload(submission(receivers="S1, 51234567, Chan\x00\x1b", questions=YES_NO))
+    assert response.status == 200
