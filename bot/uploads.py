@@ -35,7 +35,15 @@ def download(url: str, token: str, max_bytes: int) -> bytes:
         raise DownloadError(str(error)) from error
     if len(content) > max_bytes:
         raise DownloadError(f"the file is larger than {max_bytes // 1_000_000} MB")
+    if looks_like_html(content):
+        # Slack answers with its sign-in page (200) when the token may not read the file.
+        raise DownloadError("Slack sent a web page instead of the file")
     return content
+
+
+def looks_like_html(content: bytes) -> bool:
+    head = content[:512].lstrip().lower()
+    return head.startswith((b"<!doctype html", b"<html", b"<head", b"<body"))
 
 
 def is_workbook(file: dict[str, Any]) -> bool:
@@ -71,12 +79,14 @@ def handle_file_share(deps: Deps, body: dict[str, Any]) -> None:
             token = deps.client.token or ""
             content = deps.downloader(str(url), token, limits.max_bytes)
         except DownloadError as error:
+            log.warning("download of %s failed: %s", name, error)
             reply(
                 deps,
                 channel,
                 thread_ts,
-                f"I could not download *{name}* ({error}). "
-                "Is the bot in this channel? Try uploading it again.",
+                f"The bot could not download *{name}* ({error}): check that the Slack app has "
+                "the `files:read` scope and that the bot is in the channel "
+                "(`/invite @Callouts`), then upload the workbook again.",
             )
             continue
         job_id = default_job_id(name, content)

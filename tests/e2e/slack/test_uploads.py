@@ -229,3 +229,67 @@ def test_a_workbook_over_the_size_limit_is_not_downloaded(harness: Harness) -> N
     (reply,) = harness.fake.calls_to("chat.postMessage")
     assert reply.args["thread_ts"] == "8.8"
     assert "10 MB" in reply.args["text"]
+
+
+def _share_url(harness: Harness, name: str, url: str, ts: str = "6.6") -> None:
+    harness.event(
+        {
+            "type": "message",
+            "subtype": "file_share",
+            "channel": CHANNEL,
+            "user": USER,
+            "ts": ts,
+            "files": [
+                {
+                    "id": "F3",
+                    "name": name,
+                    "filetype": "xlsx",
+                    "size": 1234,
+                    "url_private_download": url,
+                }
+            ],
+        }
+    )
+
+
+def test_an_html_page_instead_of_the_file_names_the_scope_and_channel(harness: Harness) -> None:
+    # Slack answers a token without files:read with its sign-in page (200, HTML).
+    url = harness.fake.add_download("class.xlsx", b"<!DOCTYPE html><html><body>Sign in")
+    _share_url(harness, "class.xlsx", url)
+    (reply,) = harness.fake.calls_to("chat.postMessage")
+    assert reply.args["thread_ts"] == "6.6"
+    text = reply.args["text"]
+    assert "could not download" in text
+    assert "files:read" in text
+    assert "in the channel" in text
+    assert harness.state.pending("class") is None
+
+
+def test_a_download_that_fails_says_so_in_the_thread(harness: Harness) -> None:
+    _share_url(harness, "gone.xlsx", f"{harness.fake.url}/files-pri/gone.xlsx")
+    (reply,) = harness.fake.calls_to("chat.postMessage")
+    assert "could not download" in reply.args["text"]
+    assert "files:read" in reply.args["text"]
+
+
+def test_a_file_without_a_download_url_gets_a_reply_not_a_crash(harness: Harness) -> None:
+    harness.event(
+        {
+            "type": "message",
+            "subtype": "file_share",
+            "channel": CHANNEL,
+            "user": USER,
+            "ts": "7.7",
+            "files": [{"id": "F4", "name": "x.xlsx", "filetype": "xlsx", "mode": "tombstone"}],
+        }
+    )
+    (reply,) = harness.fake.calls_to("chat.postMessage")
+    assert "could not download" in reply.args["text"]
+
+
+def test_a_corrupt_workbook_gets_a_clear_reply(harness: Harness) -> None:
+    harness.share_file("corrupt.xlsx", b"PK\x03\x04" + b"\x00garbage" * 50, ts="9.1")
+    (preview,) = harness.fake.calls_to("chat.postMessage")
+    assert preview.args["thread_ts"] == "9.1"
+    assert "problem" in preview.text().lower()
+    assert START_ACTION not in _buttons(_blocks(preview.args))
