@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from backend.domain.models import QuestionType
+from backend.domain.voices import VOICES
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 CONTACT_FLOWS_DIR = PROJECT_ROOT / "contact_flows"
@@ -316,12 +317,39 @@ def _check_parameters(
         bot = parameters.get("LexV2Bot")
         if not isinstance(bot, Mapping) or not isinstance(bot.get("AliasArn"), str):
             problems.append(f"{identifier}: LexV2Bot.AliasArn is missing")
+    if action_type == "UpdateContactTextToSpeechVoice":
+        problems.extend(_check_voice(identifier, parameters))
     if action_type in {"MessageParticipant", "ConnectParticipantWithLexBot"}:
         prompts = [name for name in ("Text", "SSML", "PromptId") if name in parameters]
         if len(prompts) > 1:
             problems.append(f"{identifier}: give only one of Text, SSML or PromptId")
         if action_type == "MessageParticipant" and not prompts:
             problems.append(f"{identifier}: MessageParticipant needs Text or SSML")
+    return problems
+
+
+TEXT_TO_SPEECH_ENGINES = ("Neural",)  # the voices of backend/domain/voices.py are neural ones
+
+
+def _check_voice(identifier: str, parameters: Mapping[str, Any]) -> list[str]:
+    """A static voice or engine must be one Connect accepts (`$.` values are checked at run)."""
+    problems = []
+    voice = parameters.get("TextToSpeechVoice")
+    if isinstance(voice, str) and not voice.startswith("$.") and voice not in VOICES:
+        problems.append(
+            f"{identifier}: TextToSpeechVoice {voice!r} is not an English Polly neural voice "
+            f"({', '.join(VOICES)})"
+        )
+    engine = parameters.get("TextToSpeechEngine")
+    if (
+        isinstance(engine, str)
+        and not engine.startswith("$.")
+        and engine not in TEXT_TO_SPEECH_ENGINES
+    ):
+        problems.append(
+            f"{identifier}: TextToSpeechEngine {engine!r} is not one of "
+            f"{', '.join(TEXT_TO_SPEECH_ENGINES)}"
+        )
     return problems
 
 

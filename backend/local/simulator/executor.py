@@ -17,8 +17,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
-from backend.flows import ACTION_RULES, check_flow, is_known_reference
-from backend.local.simulator.lex import BotLibrary, LexResult
+from backend.domain.voices import DEFAULT_VOICE, VOICES
+from backend.flows import ACTION_RULES, TEXT_TO_SPEECH_ENGINES, check_flow, is_known_reference
+from backend.local.simulator.lex import FALLBACK_INTENT, REPEAT_INTENT, BotLibrary, LexResult
 from backend.local.simulator.people import SimulatedPerson
 
 FlowFunction = Callable[[dict[str, Any], Any], Any]
@@ -66,6 +67,7 @@ class CallOutcome:
     transcript: list[TranscriptLine] = field(default_factory=list)
     duration_seconds: float = 0.0
     path: list[str] = field(default_factory=list)  # identifiers of the actions run, in order
+    voice: str = DEFAULT_VOICE  # the Polly voice the flow set (Connect's default: Joanna)
 
 
 @dataclass(frozen=True)
@@ -103,7 +105,8 @@ class _Call:
     transcript: list[TranscriptLine] = field(default_factory=list)
     duration: float = RING_SECONDS
     next_utterance: int = 0
-    turns_answered: int = 0
+    answers_given: int = 0  # bot turns with an answer intent (not silence, Repeat or Fallback)
+    voice: str = DEFAULT_VOICE
     loops: dict[str, int] = field(default_factory=dict)
     path: list[str] = field(default_factory=list)
 
@@ -114,7 +117,7 @@ class _Call:
 
     def hang_up_now(self) -> bool:
         limit = self.person.hang_up_after
-        return limit is not None and self.turns_answered >= limit
+        return limit is not None and self.answers_given >= limit
 
     def take_utterance(self) -> str:
         utterances = self.person.utterances
@@ -186,7 +189,9 @@ class PhoneSimulator:
         except _HungUp:
             call.transcript.append(TranscriptLine("person", "(hangs up)"))
             reason = CUSTOMER_DISCONNECT
-        return CallOutcome(True, reason, call.transcript, round(call.duration, 2), call.path)
+        return CallOutcome(
+            True, reason, call.transcript, round(call.duration, 2), call.path, call.voice
+        )
 
     # ------------------------------------------------------------------ the flow
 
@@ -255,6 +260,16 @@ class PhoneSimulator:
         return None
 
     def _plain(self, call: _Call, identifier: str, action: Mapping[str, Any]) -> str:
+        return self._next(identifier, action)
+
+    def _set_voice(self, call: _Call, identifier: str, action: Mapping[str, Any]) -> str:
+        """Connect refuses an unknown voice or engine: the NoMatchingError branch."""
+        parameters = action.get("Parameters", {})
+        voice = self._resolve(call, parameters.get("TextToSpeechVoice", ""))
+        engine = self._resolve(call, parameters.get("TextToSpeechEngine", "Neural"))
+        if voice not in VOICES or engine not in TEXT_TO_SPEECH_ENGINES:
+            return self._error(identifier, action, "NoMatchingError")
+        call.voice = voice
         return self._next(identifier, action)
 
     def _update_attributes(self, call: _Call, identifier: str, action: Mapping[str, Any]) -> str:
@@ -357,7 +372,8 @@ class PhoneSimulator:
         heard = utterance.strip().rstrip("#") if keypad else utterance
         result = matcher.match(heard)
         call.lex = result
-        call.turns_answered += 1
+        if result.intent not in (REPEAT_INTENT, FALLBACK_INTENT):
+            call.answers_given += 1
         call.duration += SECONDS_PER_ANSWER
         call.transcript.append(
             TranscriptLine(
@@ -374,7 +390,7 @@ class PhoneSimulator:
 
     _steps: ClassVar[dict[str, Callable[[PhoneSimulator, _Call, str, Mapping[str, Any]], str]]] = {
         "UpdateFlowLoggingBehavior": _plain,
-        "UpdateContactTextToSpeechVoice": _plain,
+        "UpdateContactTextToSpeechVoice": _set_voice,
         "UpdateContactAttributes": _update_attributes,
         "Compare": _compare,
         "Loop": _loop,

@@ -46,8 +46,9 @@ ANSWERS_SEPARATOR = "|"
 class SimulatedPerson:
     """One person on one attempt: whether they pick up, then one utterance per bot turn.
 
-    When the utterances run out the person stays silent. `hang_up_after=k` hangs up once k bot
-    turns have been answered (0: right after picking up, before answering anything).
+    When the utterances run out the person stays silent. `hang_up_after=k` hangs up once k
+    questions have been answered (0: right after picking up, before answering anything); asking to
+    repeat, silence and phrases the bot does not understand are not answers.
     """
 
     pickup: Pickup = "answer"

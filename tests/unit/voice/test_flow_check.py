@@ -63,6 +63,14 @@ def test_flow_shape_follows_the_voice_contract(flow: dict[str, Any]) -> None:
         "event": "answer",
         "intent": "$.Lex.IntentName",
         "answer": "$.Lex.Slots.answer",
+        "turn": "$.External.turn",
+        "question_number": "$.External.question_number",
+    }
+    silence = action(flow, "invoke-silence")["Parameters"]["LambdaInvocationAttributes"]
+    assert silence == {
+        "event": "silence",
+        "turn": "$.External.turn",
+        "question_number": "$.External.question_number",
     }
     bots = [a for a in flow["Actions"] if a["Type"] == "ConnectParticipantWithLexBot"]
     assert len(bots) == len(QuestionType)
@@ -221,3 +229,39 @@ def test_not_an_object() -> None:
     assert check_flow([1, 2]) == [
         "the flow must be a JSON object with Version, StartAction and Actions"
     ]
+
+
+def test_the_voice_is_the_one_the_start_response_names(flow: dict[str, Any]) -> None:
+    assert action(flow, "invoke-start")["Transitions"]["NextAction"] == "set-voice"
+    set_voice = action(flow, "set-voice")
+    assert set_voice["Type"] == "UpdateContactTextToSpeechVoice"
+    assert set_voice["Parameters"]["TextToSpeechVoice"] == "$.External.voice"
+    assert set_voice["Transitions"]["NextAction"] == "check-action"
+    # A voice Connect refuses falls back to the default rather than dropping the call.
+    (error,) = set_voice["Transitions"]["Errors"]
+    fallback = action(flow, error["NextAction"])
+    assert fallback["Type"] == "UpdateContactTextToSpeechVoice"
+    assert fallback["Parameters"]["TextToSpeechVoice"] == "Joanna"
+    assert fallback["Transitions"]["NextAction"] == "check-action"
+
+
+@pytest.mark.parametrize(
+    ("parameters", "expected"),
+    [
+        ({"TextToSpeechVoice": "Bob"}, "'Bob' is not an English Polly neural voice"),
+        (
+            {"TextToSpeechVoice": "Joanna", "TextToSpeechEngine": "Turbo"},
+            "TextToSpeechEngine 'Turbo' is not one of",
+        ),
+        ({"TextToSpeechVoice": "$.External.voice", "TextToSpeechEngine": "Neural"}, None),
+    ],
+)
+def test_static_voices_and_engines_are_checked(
+    flow: dict[str, Any], parameters: dict[str, str], expected: str | None
+) -> None:
+    action(flow, "set-default-voice")["Parameters"] = parameters
+    problems = check_flow(flow)
+    if expected is None:
+        assert problems == []
+    else:
+        assert any(expected in problem for problem in problems), problems

@@ -52,6 +52,8 @@ class ScriptedFlowFunction:
         self.events: list[dict[str, Any]] = []
         self.answers: dict[str, list[tuple[str, str] | None]] = {}
         self._state: dict[str, tuple[int, int]] = {}
+        self.turns: dict[str, int] = {}
+        self.voice = "Joanna"
 
     def prompt(self, index: int) -> str:
         return f"<speak>Question {index + 1}, a {self.types[index].value} question.</speak>"
@@ -60,12 +62,15 @@ class ScriptedFlowFunction:
         self, call_id: str, index: int, retries: int, greeting: bool = False
     ) -> dict[str, str]:
         self._state[call_id] = (index, retries)
+        self.turns[call_id] = self.turns.get(call_id, 0) + 1
+        turn = {"turn": str(self.turns[call_id]), "voice": self.voice}
         if index >= len(self.types):
             return {
                 "action": "end",
                 "prompt": "<speak>Thank you &amp; goodbye.</speak>",
                 "question_type": "",
                 "question_number": "",
+                **turn,
             }
         prompt = self.prompt(index)
         if greeting:
@@ -75,6 +80,7 @@ class ScriptedFlowFunction:
             "prompt": prompt,
             "question_type": self.types[index].key,
             "question_number": str(index + 1),
+            **turn,
         }
 
     def __call__(self, event: dict[str, Any], context: object) -> dict[str, str]:
@@ -153,7 +159,13 @@ def test_every_question_type_by_speech() -> None:
         ("TimeIntent", "03:30"),
     ]
     assert function.received[0] == {"event": "start"}
-    assert function.received[3] == {"event": "answer", "intent": "ChoiceIntent", "answer": "A"}
+    assert function.received[3] == {
+        "event": "answer",
+        "intent": "ChoiceIntent",
+        "answer": "A",
+        "turn": "3",  # echoed from the previous response
+        "question_number": "3",
+    }
     assert outcome.duration_seconds > 6 * 2
 
 
@@ -188,7 +200,13 @@ def test_repeat_re_asks_the_same_question(ask_again: str) -> None:
     assert prompts[0].endswith("Question 1, a Yes/No question.")
     assert prompts[1] == "Question 1, a Yes/No question."
     assert heard(outcome) == [("RepeatIntent", None), ("YesIntent", None)]
-    assert function.received[1] == {"event": "answer", "intent": "RepeatIntent", "answer": ""}
+    assert function.received[1] == {
+        "event": "answer",
+        "intent": "RepeatIntent",
+        "answer": "",
+        "turn": "1",
+        "question_number": "1",
+    }
     assert function.answers["call-1"] == [("YesIntent", "")]
 
 
@@ -219,7 +237,7 @@ def test_silence_takes_the_timeout_branch() -> None:
     function = ScriptedFlowFunction(QuestionType.DATE)
     outcome = simulate(function, SimulatedPerson(utterances=["", "tomorrow"]))
     assert said(outcome)[1] == ("person", "(silence)")
-    assert function.received[1] == {"event": "silence"}
+    assert function.received[1] == {"event": "silence", "turn": "1", "question_number": "1"}
     assert function.answers["call-1"] == [("DateIntent", "2026-11-29")]
 
 
@@ -383,16 +401,19 @@ def test_the_scenarios_cover_every_action_of_the_flow() -> None:
         raise RuntimeError("down")
 
     speech = SimulatedPerson(utterances=["", "ok", "yes", "B", "7", "tomorrow", "noon"])
+    unknown_voice = ScriptedFlowFunction(QuestionType.OK)
+    unknown_voice.voice = "Bob"
     outcomes = [
         simulate(ScriptedFlowFunction(*ALL_TYPES), speech),
         simulate(broken, SimulatedPerson()),
+        simulate(unknown_voice, SimulatedPerson(utterances=["ok"])),
     ]
     visited = {identifier for outcome in outcomes for identifier in outcome.path}
     assert visited == {action["Identifier"] for action in FLOW["Actions"]}
     assert outcomes[0].path[:5] == [
         "logging-on",
-        "set-voice",
         "invoke-start",
+        "set-voice",
         "check-action",
         "check-question-type",
     ]
@@ -541,3 +562,115 @@ def test_against_the_real_flow_handler() -> None:
 def simulate_with(function: Any, person: SimulatedPerson, call_id: str) -> CallOutcome:
     simulator = PhoneSimulator(FLOW, BOTS, {"CallFlowFunctionArn": function})
     return simulator.call("contact-9", {"call_id": call_id}, person)
+
+
+# ------------------------------------------------------------ voice, transcripts, hang-ups
+
+
+def test_the_voice_named_by_the_start_response_is_set() -> None:
+    function = ScriptedFlowFunction(QuestionType.OK)
+    function.voice = "Amy"
+    outcome = simulate(function, SimulatedPerson(utterances=["ok"]))
+    assert outcome.voice == "Amy"
+    assert "set-default-voice" not in outcome.path
+
+
+@pytest.mark.parametrize("voice", ["Bob", "", "amy"])
+def test_a_voice_connect_would_refuse_falls_back_to_the_default(voice: str) -> None:
+    function = ScriptedFlowFunction(QuestionType.OK)
+    function.voice = voice
+    outcome = simulate(function, SimulatedPerson(utterances=["ok"]))
+    assert outcome.voice == "Joanna"
+    assert outcome.path[2:5] == ["set-voice", "set-default-voice", "check-action"]
+    assert function.answers["call-1"] == [("OkIntent", "")]  # the call goes on
+    assert outcome.disconnect_reason == CONTACT_FLOW_DISCONNECT
+
+
+def test_the_transcript_holds_every_prompt_and_every_reply_in_order() -> None:
+    function = ScriptedFlowFunction(QuestionType.YES_NO, QuestionType.NUMBER)
+    person = SimulatedPerson(utterances=["?", "yes", "", "many", "12#"])
+    outcome = simulate(function, person)
+    assert said(outcome) == [
+        ("system", "Hello Chan Tai Man. Question 1, a Yes/No question."),
+        ("person", "repeat"),  # "?" is the answers file's shorthand for it
+        ("system", "Question 1, a Yes/No question."),
+        ("person", "yes"),
+        ("system", "Question 2, a Number question."),
+        ("person", "(silence)"),
+        ("system", "Question 2, a Number question."),
+        ("person", "many"),
+        ("system", "Question 2, a Number question."),
+        ("person", "[keypad] 12#"),
+        ("system", "Thank you & goodbye."),
+    ]
+    assert heard(outcome) == [
+        ("RepeatIntent", None),
+        ("YesIntent", None),
+        (None, None),
+        ("FallbackIntent", None),
+        ("NumberIntent", "12"),
+    ]
+
+
+def real_call(
+    types: tuple[QuestionType, ...], person: SimulatedPerson, voice: str = "Joanna"
+) -> tuple[CallOutcome, Any, _Completion]:
+    """One call through the real flow Lambda logic; returns the outcome, session and completion."""
+    from backend.domain.call_flow import handle_flow_event
+    from backend.domain.models import JobSettings
+    from backend.domain.session import CallSession
+
+    job = CallJob(
+        job_id="job-hang",
+        questions=tuple(Question(template=f"q{i}", type=t) for i, t in enumerate(types)),
+        receivers=(Receiver(id="r1", phone_number="+85291234567"),),
+        settings=JobSettings(voice=voice),
+    )
+    prompts = _Prompts(
+        "<speak>Hello.</speak>",
+        tuple(f"<speak>Question {i + 1}?</speak>" for i in range(len(types))),
+        "<speak>Bye.</speak>",
+    )
+    now = datetime(2026, 11, 28, 10, tzinfo=UTC)
+    session = CallSession.new(job, job.receivers[0], 1, prompts, now=now)
+    store, completion = _MemoryStore(), _Completion()
+    store.create(session)
+
+    def function(event: dict[str, Any], context: object) -> dict[str, str]:
+        return handle_flow_event(event, store, completion, now=lambda: now)
+
+    outcome = simulate_with(function, person, session.call_id)
+    return outcome, store.get(session.call_id), completion
+
+
+@pytest.mark.parametrize("k", [0, 1, 2])
+def test_hanging_up_after_k_answers_keeps_exactly_k_answers(k: int) -> None:
+    types = (QuestionType.OK, QuestionType.YES_NO, QuestionType.MULTIPLE_CHOICE)
+    # A repeat and a misunderstanding along the way are not answers.
+    person = SimulatedPerson(utterances=["?", "ok", "banana", "yes", "B"], hang_up_after=k)
+    outcome, session, completion = real_call(types, person)
+    assert outcome.disconnect_reason == CUSTOMER_DISCONNECT
+    assert completion.results == []  # the flow never reached the end
+    result = session.end_from_disconnect(outcome.disconnect_reason, outcome.connected)
+    assert result.status is CallStatus.DROP_CALL
+    expected = ("OK", "Yes", "B")[:k]
+    assert result.answers == expected + (None,) * (3 - k)
+    assert [line.text for line in outcome.transcript][-1] == "(hangs up)"
+
+
+def test_hanging_up_during_the_ending_keeps_the_completed_call() -> None:
+    types = (QuestionType.OK,)
+    outcome, session, completion = real_call(
+        types, SimulatedPerson(utterances=["ok"], hang_up_after=1)
+    )
+    (result,) = completion.results
+    assert result.status is CallStatus.CALL_COMPLETED
+    assert session.end_from_disconnect(outcome.disconnect_reason, True) == result
+
+
+def test_the_real_handler_sets_the_jobs_voice() -> None:
+    outcome, _, completion = real_call(
+        (QuestionType.OK,), SimulatedPerson(utterances=["ok"]), voice="Brian"
+    )
+    assert outcome.voice == "Brian"
+    assert completion.results[0].answers == ("OK",)
