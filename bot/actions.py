@@ -10,6 +10,7 @@ from slack_sdk.models.blocks import ContextBlock, MarkdownTextObject
 
 from backend.domain.models import CallJob, SlackOrigin
 from bot.commands import cancel as cancel_job
+from bot.commands import team_card
 from bot.modal import ModalMeta, job_modal
 from bot.state import JobCard
 from bot.views import card_blocks, card_text
@@ -49,8 +50,13 @@ def _load_job(deps: Deps, job_id: str) -> CallJob | None:
 
 def start(deps: Deps, body: dict[str, Any]) -> None:
     team, channel, user, job_id = _context(body)
-    pending = deps.state.pending(job_id)
-    job = _load_job(deps, job_id)
+    pending = deps.state.pending(job_id) if job_id else None
+    if pending is not None and (
+        pending.channel_id != channel or (pending.team_id and pending.team_id != team)
+    ):
+        log.warning("start of %s refused: previewed in %s", job_id, pending.channel_id)
+        pending = None  # a button of another channel or workspace: as if unknown
+    job = _load_job(deps, job_id) if pending is not None else None
     if pending is None or job is None:
         deps.ephemeral(channel, user, "I no longer have this job: upload the workbook again.")
         return
@@ -124,8 +130,8 @@ def discard(deps: Deps, body: dict[str, Any]) -> None:
 
 
 def cancel(deps: Deps, body: dict[str, Any]) -> None:
-    _, channel, user, job_id = _context(body)
-    cancel_job(deps, channel, user, job_id)
+    team, channel, user, job_id = _context(body)
+    cancel_job(deps, channel, user, job_id, team=team)
 
 
 def retry_job_id(job_id: str, receiver_ids: list[str]) -> str:
@@ -136,8 +142,10 @@ def retry_job_id(job_id: str, receiver_ids: list[str]) -> str:
 def retry(deps: Deps, body: dict[str, Any]) -> None:
     """A new job with only the receivers not reached; same unreached set -> same job id."""
     team, channel, user, job_id = _context(body)
-    card = deps.state.card(job_id)
-    job = _load_job(deps, job_id)
+    card = team_card(deps, job_id, team)
+    if card is not None and card.channel_id != channel:
+        card = None
+    job = _load_job(deps, job_id) if card is not None else None
     if card is None or job is None:
         deps.ephemeral(channel, user, f"I no longer have job `{job_id}`.")
         return

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.modal import ModalInput, ModalMeta, job_modal, modal_errors, read_modal
 from bot.preview import post_preview
-from bot.state import FINISHED
+from bot.state import FINISHED, JobCard
 from bot.views import USAGE, card_blocks, card_text, status_list_blocks
 
 if TYPE_CHECKING:
@@ -40,7 +40,7 @@ def acknowledge(ack: Callable[..., None], body: dict[str, Any]) -> None:
 def run(deps: Deps, body: dict[str, Any]) -> None:
     words = _words(body)
     sub = words[0].lower() if words else ""
-    channel, user = body["channel_id"], body["user_id"]
+    channel, user, team = body["channel_id"], body["user_id"], str(body.get("team_id") or "")
     if sub in ("", "new"):
         meta = ModalMeta(channel_id=channel)
         deps.client.views_open(trigger_id=body["trigger_id"], view=job_modal(meta))
@@ -58,25 +58,33 @@ def run(deps: Deps, body: dict[str, Any]) -> None:
             "anyone is called.",
         )
     elif sub == "status":
-        status(deps, channel, user, words[1] if len(words) > 1 else None)
+        status(deps, channel, user, words[1] if len(words) > 1 else None, team=team)
     elif sub == "cancel" and len(words) > 1:
-        cancel(deps, channel, user, words[1])
+        cancel(deps, channel, user, words[1], team=team)
 
 
-def status(deps: Deps, channel: str, user: str, job_id: str | None) -> None:
+def team_card(deps: Deps, job_id: str, team: str) -> JobCard | None:
+    """The card of a job started in this workspace (another team's jobs stay invisible)."""
+    card = deps.state.card(job_id)
+    if card is None or (team and card.team_id and card.team_id != team):
+        return None
+    return card
+
+
+def status(deps: Deps, channel: str, user: str, job_id: str | None, *, team: str = "") -> None:
     if job_id is None:
-        cards = deps.state.recent_cards(channel)
+        cards = [c for c in deps.state.recent_cards(channel) if not team or c.team_id in (team, "")]
         deps.ephemeral(channel, user, "Latest call jobs", blocks=status_list_blocks(cards))
         return
-    card = deps.state.card(job_id)
+    card = team_card(deps, job_id, team)
     if card is None:
         deps.ephemeral(channel, user, f"No call job `{job_id}` was started from Slack.")
         return
     deps.ephemeral(channel, user, card_text(card), blocks=card_blocks(card))
 
 
-def cancel(deps: Deps, channel: str, user: str, job_id: str) -> None:
-    card = deps.state.card(job_id)
+def cancel(deps: Deps, channel: str, user: str, job_id: str, *, team: str = "") -> None:
+    card = team_card(deps, job_id, team)
     if card is None:
         deps.ephemeral(channel, user, f"No call job `{job_id}` was started from Slack.")
     elif not deps.may_cancel(user, card.user_id):

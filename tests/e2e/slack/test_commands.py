@@ -107,3 +107,67 @@ def test_slack_timeout_retries_are_acknowledged_without_work(harness: Harness) -
     )
     assert response.status == 200
     assert harness.fake.calls == []
+
+
+def test_a_signed_body_replayed_with_altered_content_is_rejected(harness: Harness) -> None:
+    signed = slash_body("status")
+    altered = slash_body("cancel class-3a")
+    response = harness.dispatch(altered, form_headers(signed))
+    assert response.status == 401
+    assert harness.fake.calls == []
+
+
+def test_missing_timestamp_header_is_rejected(harness: Harness) -> None:
+    body = slash_body("new")
+    headers = form_headers(body)
+    del headers["x-slack-request-timestamp"]
+    assert harness.dispatch(body, headers).status == 401
+    assert harness.fake.calls == []
+
+
+def test_edited_and_bot_messages_are_acknowledged_and_ignored(harness: Harness) -> None:
+    edited = {
+        "type": "message",
+        "subtype": "message_changed",
+        "channel": CHANNEL,
+        "ts": "2.2",
+        "message": {"type": "message", "user": USER, "text": "fixed", "ts": "1.1"},
+        "previous_message": {"type": "message", "user": USER, "text": "fxied", "ts": "1.1"},
+    }
+    from_bot = {
+        "type": "message",
+        "subtype": "bot_message",
+        "channel": CHANNEL,
+        "bot_id": "B9",
+        "ts": "3.3",
+        "text": "beep",
+    }
+    for event in (edited, from_bot):
+        assert harness.event(event).status == 200
+    assert harness.fake.calls == []
+
+
+def test_http_error_retries_are_handled_once(harness: Harness) -> None:
+    response = harness.event(
+        {"type": "app_mention", "user": USER, "channel": CHANNEL, "ts": "99.2", "text": "hi"},
+        **{"x-slack-retry-num": "1", "x-slack-retry-reason": "http_error"},
+    )
+    assert response.status == 200
+    assert len(harness.fake.calls_to("chat.postMessage")) == 1
+
+
+def test_status_and_cancel_of_another_teams_job_are_refused(harness: Harness) -> None:
+    from backend.domain.models import SlackOrigin
+    from bot.state import JobCard
+    from tests.e2e.slack.test_notifier import slack_job
+
+    job = slack_job().model_copy(
+        update={"origin": SlackOrigin(team_id="T9OTHER", channel_id=CHANNEL, user_id=USER)}
+    )
+    harness.state.save_card(JobCard.for_job(job))
+    harness.command(f"status {job.job_id}")
+    harness.command(f"cancel {job.job_id}")
+    assert harness.submitter.cancels == []
+    for call in harness.fake.calls_to("chat.postEphemeral"):
+        assert "0/8" not in call.text()
+        assert "No call job" in call.text()

@@ -293,3 +293,52 @@ def test_a_corrupt_workbook_gets_a_clear_reply(harness: Harness) -> None:
     assert preview.args["thread_ts"] == "9.1"
     assert "problem" in preview.text().lower()
     assert START_ACTION not in _buttons(_blocks(preview.args))
+
+
+def test_start_with_an_unknown_or_empty_job_id_is_refused(harness: Harness) -> None:
+    for value in ("nope-123", ""):
+        response = harness.action(START_ACTION, value)
+        assert response.status == 200
+    assert harness.submitter.jobs == {}
+    refusals = harness.fake.calls_to("chat.postEphemeral")
+    assert len(refusals) == 2
+    assert all("no longer have" in r.text() for r in refusals)
+
+
+def test_start_from_another_team_or_channel_is_refused(harness: Harness) -> None:
+    harness.share_file("class_3a.xlsx", example_workbook())
+    job_id = _buttons(_blocks(_preview(harness)))[START_ACTION]["value"]
+
+    other_team = action_payload(START_ACTION, job_id)
+    other_team["team"] = {"id": "T9OTHER"}
+    other_team["user"]["team_id"] = "T9OTHER"
+    harness.payload(other_team)
+    harness.action(START_ACTION, job_id, channel="C9OTHER")
+
+    assert harness.submitter.jobs == {}
+    assert len(harness.fake.calls_to("chat.postEphemeral")) == 2
+    harness.action(START_ACTION, job_id)  # the right place still works
+    assert list(harness.submitter.jobs) == [job_id]
+
+
+def test_timeout_retry_of_a_file_share_does_not_preview_twice(harness: Harness) -> None:
+    url = harness.fake.add_download("class.xlsx", example_workbook())
+    event = {
+        "type": "message",
+        "subtype": "file_share",
+        "channel": CHANNEL,
+        "user": USER,
+        "ts": "4.4",
+        "files": [
+            {
+                "id": "F5",
+                "name": "class.xlsx",
+                "filetype": "xlsx",
+                "size": 10,
+                "url_private_download": url,
+            }
+        ],
+    }
+    harness.event(event)
+    harness.event(event, **{"x-slack-retry-num": "1", "x-slack-retry-reason": "http_timeout"})
+    assert len(harness.fake.calls_to("chat.postMessage")) == 1

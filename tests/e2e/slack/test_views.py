@@ -9,7 +9,7 @@ from backend.domain.models import SlackOrigin
 from backend.domain.problems import Problem
 from bot.state import JobCard
 from bot.views import START_ACTION, card_blocks, preview_blocks, progress_bar
-from tests.e2e.slack.conftest import Harness, example_workbook
+from tests.e2e.slack.conftest import TEAM, Harness, example_workbook
 
 
 def _check_limits(blocks: list[Block]) -> list[dict]:
@@ -60,7 +60,7 @@ def test_status_of_a_job_shows_its_card_privately(harness: Harness) -> None:
     assert job is not None
     card = JobCard.for_job(
         job.model_copy(
-            update={"origin": SlackOrigin(team_id="T", channel_id="C0001", user_id="U")}
+            update={"origin": SlackOrigin(team_id=TEAM, channel_id="C0001", user_id="U")}
         ),
         card_ts="5.5",
     )
