@@ -8,12 +8,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from backend.aws.clients import ClientError, error_code
 from backend.aws.connect import ConnectDialer
 from backend.aws.sessions import DynamoSessionStore
-from backend.domain.models import CallResult
+from backend.domain.models import CallResult, CallStatus
 from backend.domain.session import CallCompletion, StaleSession
 
 log = logging.getLogger(__name__)
+
+_NOT_FOUND = "Amazon Connect has no record of the contact (DescribeContact: ResourceNotFound)"
 
 
 @dataclass
@@ -33,12 +36,25 @@ class DisconnectHandler:
         if call_id is None:
             log.info("contact %s is not a Callouts call", contact_id)
             return None
-        reason, connected = self.connect.disconnect_details(contact_id)
+        # Throttling and other errors raise: the asynchronous invocation is retried (the
+        # idempotency record is released), and the task timeout stays the backstop.
+        found = True
+        try:
+            reason, connected = self.connect.disconnect_details(contact_id)
+        except ClientError as error:
+            if error_code(error) != "ResourceNotFoundException":
+                raise
+            found, reason, connected = False, None, False
         for _ in range(3):
             session = self.sessions.get(call_id)
             if session is None or session.finished:
                 return None
-            result = session.end_from_disconnect(reason, connected, self.clock())
+            if found:
+                result = session.end_from_disconnect(reason, connected, self.clock())
+            elif session.connected_at is not None:  # answered: keep the answers given
+                result = session.end_with(CallStatus.DROP_CALL, _NOT_FOUND, self.clock())
+            else:
+                result = session.end_with(CallStatus.FAILED, _NOT_FOUND, self.clock())
             try:
                 self.sessions.save(session)
             except StaleSession:

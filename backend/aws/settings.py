@@ -27,6 +27,7 @@ class AwsSettings(BaseSettings):
     max_running_jobs: int = 1
     max_concurrent_calls: int = 10
     completion_topic_arn: str = ""
+    event_bus_name: str = "default"
     report_url_expiry_seconds: int = 7 * 24 * 3600
     session_ttl_seconds: int = 2 * 24 * 3600
     slack_secret_arn: str = ""

@@ -19,9 +19,15 @@ class JobsBusy(Exception):
     """The configured number of jobs is running: the message stays in the queue for later."""
 
 
+def busy_delay_seconds(receives: int) -> int:
+    """How long a waiting job message stays hidden: 1 minute, doubling up to 15 minutes."""
+    return int(min(15 * 60, 60 * 2 ** max(0, min(receives, 10) - 1)))
+
+
 class BadJobMessage(ValueError):
-    def __init__(self, problems: list[Problem]) -> None:
+    def __init__(self, problems: list[Problem], job_id: str | None = None) -> None:
         self.problems = problems
+        self.job_id = job_id
         super().__init__("; ".join(str(p) for p in problems[:10]))
 
 
@@ -58,13 +64,45 @@ class JobStarter:
         except json.JSONDecodeError as error:
             raise BadJobMessage([Problem(f"the message is not JSON: {error.msg}")]) from error
         if isinstance(payload, Mapping) and "job_ref" in payload:
-            ref = payload["job_ref"]
-            raw = self.s3.get_object(Bucket=ref["bucket"], Key=ref["key"])["Body"].read()
-            return CallJob.model_validate_json(raw)
+            payload = self._referenced(payload["job_ref"])
         result = job_from_json(payload)
         if not result.ok or result.job is None:
-            raise BadJobMessage(result.problems or [Problem("the job could not be read")])
+            job_id = payload.get("job_id") if isinstance(payload, Mapping) else None
+            raise BadJobMessage(
+                result.problems or [Problem("the job could not be read")],
+                job_id if isinstance(job_id, str) else None,
+            )
         return result.job
+
+    def _referenced(self, ref: Any) -> Any:
+        """The job document a `job_ref` names (only in the stack's data bucket)."""
+        if not (
+            isinstance(ref, Mapping)
+            and isinstance(ref.get("bucket"), str)
+            and isinstance(ref.get("key"), str)
+        ):
+            problem = Problem("job_ref must be an object with bucket and key", field="job_ref")
+            raise BadJobMessage([problem])
+        if ref["bucket"] != self.store.bucket:
+            problem = Problem(
+                f"job_ref must name the stack's bucket {self.store.bucket}", field="job_ref.bucket"
+            )
+            raise BadJobMessage([problem])
+        try:
+            raw = self.s3.get_object(Bucket=ref["bucket"], Key=ref["key"])["Body"].read()
+        except ClientError as error:
+            if error_code(error) not in ("NoSuchKey", "AccessDenied", "404", "403"):
+                raise
+            problem = Problem(
+                f"the job document {ref['key']} cannot be read ({error_code(error)})",
+                field="job_ref.key",
+            )
+            raise BadJobMessage([problem]) from error
+        try:
+            return json.loads(raw)
+        except (json.JSONDecodeError, UnicodeDecodeError) as error:
+            problem = Problem(f"the job document {ref['key']} is not JSON", field="job_ref.key")
+            raise BadJobMessage([problem]) from error
 
     def running_jobs(self) -> int:
         paginator = self.sfn.get_paginator("list_executions")

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from backend.aws.disconnect import DisconnectHandler
     from backend.aws.intake import UploadIntake
     from backend.aws.jobs import JobsTable, JobStore
+    from backend.aws.rejections import RejectionNotifier
     from backend.aws.reporting import ReportWriter
     from backend.aws.sessions import DynamoSessionStore
     from backend.aws.starter import JobStarter
@@ -71,12 +72,25 @@ def connect_dialer() -> ConnectDialer:
 
 
 @cache
+def rejection_notifier() -> RejectionNotifier:
+    from backend.aws.rejections import RejectionNotifier
+
+    s = settings()
+    return RejectionNotifier(
+        clients.client("sns"), clients.client("events"), s.completion_topic_arn, s.event_bus_name
+    )
+
+
+@cache
 def upload_intake() -> UploadIntake:
     from backend.aws.intake import UploadIntake
     from backend.aws.submitter import SqsJobSubmitter
 
     return UploadIntake(
-        clients.client("s3"), SqsJobSubmitter.from_settings(), settings().data_bucket
+        clients.client("s3"),
+        SqsJobSubmitter.from_settings(),
+        settings().data_bucket,
+        notifier=rejection_notifier(),
     )
 
 
@@ -139,6 +153,7 @@ def reset() -> None:
         session_store,
         completion,
         connect_dialer,
+        rejection_notifier,
         upload_intake,
         job_starter,
         dialer,

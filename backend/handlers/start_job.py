@@ -7,28 +7,70 @@ from typing import Any
 from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
+from backend.aws import clients
 from backend.aws.observability import count, logger, metrics, tracer
-from backend.aws.starter import BadJobMessage
-from backend.aws.wiring import job_starter
+from backend.aws.rejections import Rejection
+from backend.aws.settings import settings
+from backend.aws.starter import BadJobMessage, JobsBusy, busy_delay_seconds
+from backend.aws.wiring import job_starter, rejection_notifier
+from backend.domain.problems import Problem
 
 processor = SqsFifoPartialProcessor()
 # A busy or failed batch is reported per message rather than as a failed invocation.
 processor.raise_on_entire_batch_failure = False
 
+# An unexpected error gets this many deliveries, then the sender is told and the queue moves on
+# (one FIFO group: a message failing for days would hold back every job behind it).
+MAX_FAILED_DELIVERIES = 5
+
+
+def _receives(record: SQSRecord) -> int:
+    return int(record.attributes.approximate_receive_count or 1)
+
+
+def _postpone(record: SQSRecord) -> None:
+    """Busy: come back later, less often the longer the job has waited."""
+    clients.client("sqs").change_message_visibility(
+        QueueUrl=settings().job_queue_url,
+        ReceiptHandle=record.receipt_handle,
+        VisibilityTimeout=busy_delay_seconds(_receives(record)),
+    )
+
+
+def _reject(record: SQSRecord, problems: list[Problem], job_id: str | None) -> None:
+    logger.error(
+        "job message rejected",
+        message_id=record.message_id,
+        job_id=job_id,
+        problems=[str(p) for p in problems],
+    )
+    rejection = Rejection("queue", problems, job_id=job_id, message_id=record.message_id)
+    rejection_notifier().publish(rejection)
+    count("JobsRejected")
+
 
 def record_handler(record: SQSRecord) -> None:
     try:
         job = job_starter().parse(record.body)
-    except BadJobMessage as error:  # bad input is consumed, never retried
-        logger.error(
-            "job message rejected",
-            message_id=record.message_id,
-            problems=[str(p) for p in error.problems],
-        )
-        count("JobsRejected")
+    except BadJobMessage as error:  # bad input is consumed, never retried: the sender is told
+        _reject(record, error.problems, error.job_id)
         return
     logger.append_keys(job_id=job.job_id)
-    outcome = job_starter().start(job)  # JobsBusy raises: the message waits in the queue
+    try:
+        outcome = job_starter().start(job)
+    except JobsBusy:  # the message waits in the queue
+        _postpone(record)
+        raise
+    except Exception as error:
+        if _receives(record) < MAX_FAILED_DELIVERIES:
+            raise
+        logger.exception("job could not be started", message_id=record.message_id)
+        problem = Problem(
+            f"the job could not be started after {_receives(record)} deliveries "
+            f"({type(error).__name__}): send it again later"
+        )
+        _reject(record, [problem], job.job_id)
+        return
     logger.info("job start", started=outcome.started, reason=outcome.reason)
     count("JobsStarted", int(outcome.started))
 

@@ -131,6 +131,7 @@ class Stack:
     job_queue_url: str = ""
     calls_queue_url: str = ""
     notifications_url: str = ""
+    events_url: str = ""  # what the "callouts" EventBridge events deliver to (a rule -> SQS)
     topic_arn: str = ""
     state_machine_arn: str = ""
     jobs_table: str = "callouts-jobs"
@@ -162,6 +163,18 @@ class Stack:
             QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=wait, AttributeNames=["All"]
         )
         return list(response.get("Messages", []))
+
+    def notifications(self) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+        """(SNS message JSON, message attributes) of everything published on the topic."""
+        found = []
+        for message in self.queue_messages(self.notifications_url):
+            envelope = json.loads(message["Body"])
+            found.append((json.loads(envelope["Message"]), envelope.get("MessageAttributes", {})))
+        return found
+
+    def events(self) -> list[dict[str, Any]]:
+        """The "callouts" events put on the default bus (detail-type and detail)."""
+        return [json.loads(m["Body"]) for m in self.queue_messages(self.events_url)]
 
     def results(self, job_id: str) -> dict[str, dict[str, Any]]:
         items = self.ddb.query(
@@ -228,6 +241,13 @@ def build_stack(execute: bool) -> Stack:
         QueueUrl=stack.notifications_url, AttributeNames=["QueueArn"]
     )["Attributes"]["QueueArn"]
     stack.sns.subscribe(TopicArn=stack.topic_arn, Protocol="sqs", Endpoint=queue_arn)
+    stack.events_url = stack.sqs.create_queue(QueueName="events")["QueueUrl"]
+    events_arn = stack.sqs.get_queue_attributes(
+        QueueUrl=stack.events_url, AttributeNames=["QueueArn"]
+    )["Attributes"]["QueueArn"]
+    events = session.client("events")
+    events.put_rule(Name="callouts-events", EventPattern=json.dumps({"source": ["callouts"]}))
+    events.put_targets(Rule="callouts-events", Targets=[{"Id": "q", "Arn": events_arn}])
     iam = session.client("iam")
     role = iam.create_role(RoleName="callouts-sfn", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
     report_arn = "arn:aws:lambda:us-east-1:123456789012:function:callouts-report"

@@ -67,11 +67,77 @@ def test_broken_workbook_is_rejected_with_a_readable_reason(
     assert stack.queue_messages(stack.job_queue_url) == []
 
 
-def test_other_files_are_ignored(stack: Stack, ctx: LambdaContext) -> None:
+def _rejections(stack: Stack) -> list[dict[str, Any]]:
+    """Rejections as SNS messages, checked against the EventBridge events carrying the same."""
+    published = stack.notifications()
+    events = stack.events()
+    assert [e["detail-type"] for e in events] == ["Callout Job Rejected"] * len(events)
+    assert [e["detail"] for e in events] == [message for message, _ in published]
+    for message, attributes in published:
+        assert message["rejected"] is True
+        assert attributes["event"]["Value"] == "job_rejected"
+    return [message for message, _ in published]
+
+
+def test_other_files_are_rejected_with_a_notification(stack: Stack, ctx: LambdaContext) -> None:
     _upload(stack, "notes.txt", b"hello")
     response = intake_upload.handler(s3_put_event(stack.intake_bucket, "notes.txt", 5), ctx)
     assert response["uploads"][0]["queued"] is False
     assert stack.queue_messages(stack.job_queue_url) == []
+    [rejection] = _rejections(stack)
+    assert rejection["key"] == "notes.txt"
+    assert ".xlsx" in rejection["problems"][0]["message"]
+
+
+def test_a_folder_marker_is_ignored_quietly(stack: Stack, ctx: LambdaContext) -> None:
+    _upload(stack, "uploads/", b"")
+    response = intake_upload.handler(s3_put_event(stack.intake_bucket, "uploads/", 0), ctx)
+    assert response["uploads"][0]["problems"] == []
+    assert stack.notifications() == []
+
+
+def test_broken_workbook_publishes_a_rejection_and_starts_nothing(
+    stack: Stack, ctx: LambdaContext
+) -> None:
+    _upload(stack, "in/bad.xlsx", b"PK\x03\x04 not really a zip")
+    response = intake_upload.handler(s3_put_event(stack.intake_bucket, "in/bad.xlsx", 30), ctx)
+    assert response["uploads"][0]["queued"] is False
+    [rejection] = _rejections(stack)
+    assert (rejection["origin"], rejection["bucket"]) == ("upload", stack.intake_bucket)
+    assert rejection["key"] == "in/bad.xlsx"
+    assert rejection["details_key"] == "rejected/bad.xlsx.txt"
+    assert rejection["problem_count"] >= 1
+    assert stack.queue_messages(stack.job_queue_url) == []
+
+
+def test_row_problems_are_published_with_sheet_row_and_column(
+    stack: Stack, ctx: LambdaContext
+) -> None:
+    import io
+
+    import openpyxl
+
+    book = openpyxl.load_workbook(io.BytesIO(example_workbook()))
+    receivers = book["Receivers"]
+    receivers.cell(row=3, column=2, value="not a number")  # the second person's phone_number
+    out = io.BytesIO()
+    book.save(out)
+    # EventBridge may leave the key URL-encoded: the object is found either way.
+    _upload(stack, "class 3A.xlsx", out.getvalue())
+    event = eventbridge_s3_event(stack.intake_bucket, "class+3A.xlsx", len(out.getvalue()))
+
+    response = intake_upload.handler(event, ctx)
+
+    assert response["uploads"][0]["queued"] is False
+    [rejection] = _rejections(stack)
+    assert rejection["key"] == "class 3A.xlsx"
+    assert rejection["job_id"]
+    [problem] = [p for p in rejection["problems"] if p["row"] == 3]
+    assert problem["sheet"] == "Receivers"
+    assert problem["column"] == "phone_number"
+    assert problem["message"]
+    assert stack.queue_messages(stack.job_queue_url) == []
+    assert stack.sfn.list_executions(stateMachineArn=stack.state_machine_arn)["executions"] == []
 
 
 def test_start_job_writes_tasks_and_starts_one_execution(stack: Stack, ctx: LambdaContext) -> None:
@@ -99,15 +165,46 @@ def test_start_job_writes_tasks_and_starts_one_execution(stack: Stack, ctx: Lamb
     assert all("phone" not in json.dumps(t) for t in tasks)
 
 
+def _execution_arn(stack: Stack, job_id: str) -> str:
+    executions = stack.sfn.list_executions(stateMachineArn=stack.state_machine_arn)["executions"]
+    [arn] = [e["executionArn"] for e in executions if e["name"] == job_id]
+    return str(arn)
+
+
 def test_start_job_leaves_the_message_when_jobs_are_running(
-    stack: Stack, ctx: LambdaContext
+    stack: Stack, ctx: LambdaContext, monkeypatch: Any
 ) -> None:
     first = example_job()
     second = example_job(retry_delay_seconds=0)  # different content -> different job id
     assert first.job_id != second.job_id
     start_job.handler(_fifo([{"Body": json.dumps(job_to_json(first))}]), ctx)
 
-    event = _fifo([{"Body": json.dumps(job_to_json(second)), "MessageId": "waiting"}])
+    # A real queue message: its visibility is pushed back while the job waits.
+    stack.sqs.send_message(
+        QueueUrl=stack.job_queue_url,
+        MessageBody=json.dumps(job_to_json(second)),
+        MessageGroupId="jobs",
+    )
+    [message] = stack.queue_messages(stack.job_queue_url)
+    event = _fifo(
+        [
+            {
+                "Body": message["Body"],
+                "MessageId": "waiting",
+                "ReceiptHandle": message["ReceiptHandle"],
+            }
+        ]
+    )
+    event["Records"][0]["attributes"]["ApproximateReceiveCount"] = "3"
+    calls: list[dict[str, Any]] = []
+    real = stack.sqs.change_message_visibility
+    from backend.aws import clients
+
+    sqs = clients.client("sqs")
+    monkeypatch.setattr(
+        sqs, "change_message_visibility", lambda **kw: (calls.append(kw), real(**kw))[1]
+    )
+
     response = start_job.handler(event, ctx)
 
     assert response == {"batchItemFailures": [{"itemIdentifier": "waiting"}]}
@@ -116,14 +213,89 @@ def test_start_job_leaves_the_message_when_jobs_are_running(
         for e in stack.sfn.list_executions(stateMachineArn=stack.state_machine_arn)["executions"]
     ]
     assert names == [first.job_id]
+    assert [(c["ReceiptHandle"], c["VisibilityTimeout"]) for c in calls] == [
+        (message["ReceiptHandle"], 240)
+    ]
+    assert stack.notifications() == []  # waiting is not a rejection
+
+    # When the running job is over, the same message starts the second job.
+    stack.sfn.stop_execution(executionArn=_execution_arn(stack, first.job_id))
+    assert start_job.handler(event, ctx) == {"batchItemFailures": []}
+    assert _execution_arn(stack, second.job_id)
 
 
 def test_bad_job_message_is_consumed_not_retried(stack: Stack, ctx: LambdaContext) -> None:
     response = start_job.handler(
-        _fifo([{"Body": '{"job_id": "x", "receivers": 5}'}, {"Body": "not json"}]), ctx
+        _fifo(
+            [
+                {"Body": '{"job_id": "x", "receivers": 5}', "MessageId": "schema"},
+                {"Body": "not json", "MessageId": "text"},
+            ]
+        ),
+        ctx,
     )
     assert response == {"batchItemFailures": []}
     assert stack.sfn.list_executions(stateMachineArn=stack.state_machine_arn)["executions"] == []
+    schema, text = _rejections(stack)
+    assert (schema["origin"], schema["message_id"], schema["job_id"]) == ("queue", "schema", "x")
+    assert "receivers" in {p["field"] for p in schema["problems"]}
+    assert text["message_id"] == "text"
+    assert "not JSON" in text["problems"][0]["message"]
+
+
+def test_receiver_problems_in_a_job_message_name_the_fields(
+    stack: Stack, ctx: LambdaContext
+) -> None:
+    payload = job_to_json(example_job())
+    payload["receivers"][2]["phone_number"] = "12"
+    response = start_job.handler(_fifo([{"Body": json.dumps(payload)}]), ctx)
+
+    assert response == {"batchItemFailures": []}  # consumed: never retried, never DLQ'd
+    [rejection] = _rejections(stack)
+    assert rejection["job_id"] == payload["job_id"]
+    assert "receivers[2].phone_number" in {p["field"] for p in rejection["problems"]}
+    assert stack.sfn.list_executions(stateMachineArn=stack.state_machine_arn)["executions"] == []
+
+
+def test_bad_job_references_are_rejected(stack: Stack, ctx: LambdaContext) -> None:
+    stack.s3.put_object(Bucket=stack.data_bucket, Key="jobs/broken.json", Body=b"{not json")
+    bodies = [
+        {"job_ref": "jobs/x.json"},
+        {"job_ref": {"bucket": stack.data_bucket, "key": "jobs/missing.json"}},
+        {"job_ref": {"bucket": "someone-elses-bucket", "key": "jobs/x.json"}},
+        {"job_ref": {"bucket": stack.data_bucket, "key": "jobs/broken.json"}},
+    ]
+    response = start_job.handler(_fifo([{"Body": json.dumps(b)} for b in bodies]), ctx)
+
+    assert response == {"batchItemFailures": []}
+    rejections = _rejections(stack)
+    assert len(rejections) == 4
+    for rejection in rejections:
+        assert rejection["problems"][0]["field"].startswith("job_ref")
+    assert stack.sfn.list_executions(stateMachineArn=stack.state_machine_arn)["executions"] == []
+
+
+def test_a_job_that_keeps_failing_to_start_is_rejected_after_a_few_deliveries(
+    stack: Stack, ctx: LambdaContext, monkeypatch: Any
+) -> None:
+    from backend.aws import wiring
+
+    def broken(job: Any) -> Any:
+        raise RuntimeError("state machine deleted")
+
+    monkeypatch.setattr(wiring.job_starter(), "start", broken)
+    body = json.dumps(job_to_json(example_job()))
+    early = _fifo([{"Body": body, "MessageId": "m"}])
+    assert start_job.handler(early, ctx) == {"batchItemFailures": [{"itemIdentifier": "m"}]}
+    assert stack.notifications() == []
+
+    late = _fifo([{"Body": body, "MessageId": "m"}])
+    late["Records"][0]["attributes"]["ApproximateReceiveCount"] = str(
+        start_job.MAX_FAILED_DELIVERIES
+    )
+    assert start_job.handler(late, ctx) == {"batchItemFailures": []}
+    [rejection] = _rejections(stack)
+    assert "could not be started" in rejection["problems"][0]["message"]
 
 
 def test_submitter_queues_once_and_cancels(stack: Stack) -> None:

@@ -171,6 +171,8 @@ def test_no_wildcard_actions_and_wildcard_resources_only_where_aws_requires(
     for node in _walk(template["Resources"]):
         if not (isinstance(node, dict) and "Effect" in node and "Action" in node):
             continue
+        if node["Effect"] == "Deny":  # e.g. the TLS-only bucket policies deny s3:*
+            continue
         actions = [node["Action"]] if isinstance(node["Action"], str) else node["Action"]
         for action in actions:
             assert "*" not in action, action
@@ -249,3 +251,49 @@ def test_package_sizes_bench_lists_every_function(capsys: pytest.CaptureFixture[
     makefile = (ROOT / "deploy" / "Makefile").read_text()
     for pruned in package_sizes.PRUNED_DISTRIBUTIONS | set(package_sizes.PRUNED_DIRS):
         assert pruned in makefile  # the bench and the build prune the same things
+
+
+def test_buckets_queues_and_topic_are_encrypted_and_buckets_refuse_plain_http(
+    template: dict[str, Any],
+) -> None:
+    resources = template["Resources"]
+    policies = {
+        r["Properties"]["Bucket"]["Ref"]: r["Properties"]["PolicyDocument"]["Statement"]
+        for r in resources.values()
+        if r["Type"] == "AWS::S3::BucketPolicy"
+    }
+    for name, resource in resources.items():
+        props = resource.get("Properties", {})
+        if resource["Type"] == "AWS::S3::Bucket":
+            assert props["BucketEncryption"], name
+            assert all(props["PublicAccessBlockConfiguration"].values()), name
+            [deny] = [s for s in policies[name] if s["Effect"] == "Deny"]
+            assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}, name
+        if resource["Type"] == "AWS::SQS::Queue":
+            assert props.get("SqsManagedSseEnabled") is True, name
+    assert resources["CompletionTopic"]["Properties"]["KmsMasterKeyId"] == "alias/aws/sns"
+
+
+def test_task_callbacks_are_scoped_to_the_state_machine_and_its_map_children(
+    template: dict[str, Any],
+) -> None:
+    found = 0
+    for node in _walk(template["Resources"]):
+        if isinstance(node, dict) and node.get("Action") == [
+            "states:SendTaskSuccess",
+            "states:SendTaskFailure",
+        ]:
+            found += 1
+            arns = [r["Fn::Sub"] for r in node["Resource"]]
+            assert all(":stateMachine:${AWS::StackName}-callouts" in arn for arn in arns), arns
+    assert found == 3  # dialer, flow Lambda, contact events
+
+
+def test_job_queue_lets_a_waiting_job_wait_for_days(template: dict[str, Any]) -> None:
+    from backend.aws.starter import busy_delay_seconds
+
+    queue = template["Resources"]["JobQueue"]["Properties"]
+    receives = queue["RedrivePolicy"]["maxReceiveCount"]
+    waited = sum(busy_delay_seconds(n) for n in range(1, receives + 1))
+    assert waited >= 7 * 24 * 3600
+    assert queue["MessageRetentionPeriod"] >= waited
