@@ -23,6 +23,12 @@ from jinja2.utils import concat
 from backend.domain.models import CallJob, Receiver
 
 _MAX_REPEAT = 1_000  # largest `'x' * n` / `[..] * n` a template may build
+_MAX_WIDTH = 1_000  # largest padding width (`center`, `indent`, `%10s`, `{:>10}`)
+_MAX_TEXT = 100_000  # largest string a `replace` may build
+_MAX_INT_BITS = 4_000  # ints beyond ~10**1200 are never spoken; powers of them are bombs
+_PERCENT_SPEC = re.compile(r"%[^a-zA-Z%]*")
+_BRACE_SPEC = re.compile(r"\{[^{}]*:([^{}]*)(\{)?")
+_LONG_NUMBER = re.compile(r"\d{4,}")
 _SPEAK = re.compile(r"<\s*/?\s*speak\b", re.IGNORECASE)
 _UNDEFINED_NAME = re.compile(r"^'([^']+)' is undefined")
 _NO_ATTRIBUTE = re.compile(r"has no attribute '([^']+)'")
@@ -56,13 +62,19 @@ class Prompts:
 class _SpeechEnvironment(SandboxedEnvironment):
     """Sandbox that also refuses huge string/list repetition and powers (memory bombs)."""
 
-    intercepted_binops = frozenset({"*", "**"})
+    intercepted_binops = frozenset({"*", "**", "%"})
 
     def call_binop(self, context: Any, operator_: str, left: Any, right: Any) -> Any:
         if operator_ == "**":
             if isinstance(right, int | float) and abs(right) > 100:
                 raise SecurityError("exponent too large in a template")
+            if isinstance(left, int) and left.bit_length() > _MAX_INT_BITS:
+                raise SecurityError("number too large in a template")
             return operator.pow(left, right)
+        if operator_ == "%":
+            if isinstance(left, str):
+                _check_percent_format(left)
+            return operator.mod(left, right)
         for seq, count in ((left, right), (right, left)):
             if (
                 isinstance(seq, str | list | tuple)
@@ -71,6 +83,68 @@ class _SpeechEnvironment(SandboxedEnvironment):
             ):
                 raise SecurityError("repetition too large in a template")
         return operator.mul(left, right)
+
+    def wrap_str_format(self, value: Any) -> Any:
+        wrapped = super().wrap_str_format(value)
+        if wrapped is not None:
+            _check_brace_format(str(value.__self__))
+        return wrapped
+
+
+def _check_percent_format(text: str) -> None:
+    for spec in _PERCENT_SPEC.findall(text):
+        if "*" in spec or _LONG_NUMBER.search(spec):
+            raise SecurityError("formatting width too large in a template")
+
+
+def _check_brace_format(text: str) -> None:
+    for spec, nested in _BRACE_SPEC.findall(text):
+        if nested or _LONG_NUMBER.search(spec):
+            raise SecurityError("formatting width too large in a template")
+
+
+def _width(value: Any) -> Any:
+    if isinstance(value, int) and abs(value) > _MAX_WIDTH:
+        raise SecurityError("width too large in a template")
+    return value
+
+
+def _center(value: Any, width: Any = 80) -> str:
+    return str(value).center(_width(width))
+
+
+def _indent(value: Any, width: Any = 4, first: bool = False, blank: bool = False) -> str:
+    text = str(value)
+    if isinstance(width, str):
+        if len(width) > _MAX_WIDTH:
+            raise SecurityError("width too large in a template")
+        pad = width
+    else:
+        pad = " " * _width(width)
+    lines = text.splitlines()
+    if not lines:
+        return text
+    out = [lines[0] if not first else pad + lines[0]]
+    out.extend(pad + line if (line or blank) else line for line in lines[1:])
+    return "\n".join(out)
+
+
+def _replace(value: Any, old: Any, new: Any, count: int | None = None) -> str:
+    text, old_text, new_text = str(value), str(old), str(new)
+    hits = len(text) + 1 if not old_text else text.count(old_text)
+    if count is not None:
+        hits = min(hits, max(count, 0))
+    if len(text) + hits * max(len(new_text) - len(old_text), 0) > _MAX_TEXT:
+        raise SecurityError("replacement too large in a template")
+    return text.replace(old_text, new_text, -1 if count is None else count)
+
+
+def _format(value: Any, *args: Any, **kwargs: Any) -> str:
+    text = str(value)
+    _check_percent_format(text)
+    if args and kwargs:
+        raise SecurityError("format takes either positional or keyword arguments")
+    return text % (kwargs or args)
 
 
 def _ssml_escape(value: Any) -> str:
@@ -84,6 +158,8 @@ _ENV = _SpeechEnvironment(
     keep_trailing_newline=False,
 )
 _ENV.globals.clear()  # no range/dict/cycler/...: templates see the receiver's fields only
+# Filters that can build huge strings from a short template get bounded versions.
+_ENV.filters.update(center=_center, indent=_indent, replace=_replace, format=_format)
 
 
 class SpeechTemplate:
@@ -171,10 +247,12 @@ def _refuse_unsafe(tree: nodes.Template, name: str) -> None:
                 f"the {name} uses '{key}': names starting with _ are not allowed in templates",
                 template_name=name,
             )
-    if any(True for _ in tree.find_all((nodes.For, nodes.Macro, nodes.CallBlock))):
+    blocks: tuple[type[nodes.Node], ...] = (nodes.For, nodes.Macro, nodes.CallBlock)
+    blocks += (nodes.Include, nodes.Import, nodes.FromImport, nodes.Extends, nodes.Block)
+    if any(True for _ in tree.find_all(blocks)):
         raise SpeechError(
-            f"the {name} uses a loop or macro: speech templates may use variables, filters "
-            "and {% if %} only",
+            f"the {name} uses a loop, macro, block or include: speech templates may use "
+            "variables, filters and {% if %} only",
             template_name=name,
         )
 

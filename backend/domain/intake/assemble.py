@@ -7,6 +7,7 @@ result carries every problem found, and a result with problems is never submitte
 
 from __future__ import annotations
 
+import html
 import re
 import zoneinfo
 from collections import Counter
@@ -55,10 +56,12 @@ CONFIG_KEYS = (*JOB_KEYS, *SETTING_KEYS)
 QUESTION_TYPES_TEXT = ", ".join(t.value for t in QuestionType)
 TEMPLATE_VARIABLES = ("id", "receiver_id")
 MAX_ID_LENGTH = 100
+MAX_SPOKEN_CHARS = 3_000  # Amazon Polly's limit on the text of one prompt (SSML tags excluded)
 
 _JOB_ID = re.compile(r"^[A-Za-z0-9_.-]{1,80}$")
 _WINDOW = re.compile(r"^\s*(\d{1,2})[:.](\d{2})\s*(?:-|–|to)\s*(\d{1,2})[:.](\d{2})\s*$")
-_QUOTED = re.compile(r"'[^']*'|\d+")
+_QUOTED = re.compile(r"'[^']*'|[\d,]+")
+_TAG = re.compile(r"<[^>]*>")
 
 
 @dataclass(frozen=True)
@@ -233,6 +236,11 @@ def assemble_job(
 
     if settings is None:
         settings = _parse_settings(config, where, problems)
+    elif settings.calling_window is not None:
+        why = window_problem(settings.calling_window.start, settings.calling_window.end)
+        if why:
+            shown = f"{settings.calling_window.start}-{settings.calling_window.end}"
+            problems.add(where.config("calling_window", f"calling_window '{shown}' {why}"))
 
     limit = min(limits.max_receivers, settings.max_receivers)
     if truncated or len(receivers) > limit:
@@ -297,7 +305,7 @@ def assemble_job(
             )
         )
 
-    valid = _render_all(valid, [t for t, _ in renderable], where, problems)
+    valid = _render_all(valid, renderable, where, problems)
     if valid:
         _check_ssml(valid[0][0], renderable, where, problems)
 
@@ -474,22 +482,45 @@ def _check_receivers(
 
 def _render_all(
     valid: list[tuple[Receiver, int]],
-    renderable: list[SpeechTemplate],
+    renderable: list[tuple[SpeechTemplate, str | int]],
     where: _Where,
     problems: ProblemLog,
 ) -> list[tuple[Receiver, int]]:
-    """Render every prompt of every receiver: the only way to find every undefined variable."""
+    """Render every prompt of every receiver: the only way to find every undefined variable.
+
+    A template the sandbox refuses is refused for everyone: reported once, at the template.
+    """
     kept: list[tuple[Receiver, int]] = []
+    templates = list(renderable)
     for receiver, row in valid:
         context = receiver_context(receiver)
         good = True
-        for template in renderable:
+        for template, location in list(templates):
             try:
-                template.render(context, receiver.id)
+                prompt = template.render(context, receiver.id)
             except SpeechError as error:
-                column = error.variable or template.name
-                problems.add(where.receiver(row, column, error.message), job_level=False)
+                if error.variable is None and error.receiver_id is None:
+                    problems.add(_at_template(location, where, error.message))
+                    templates.remove((template, location))
+                else:
+                    column = error.variable or template.name
+                    problems.add(where.receiver(row, column, error.message), job_level=False)
                 good = False
+                continue
+            if good and len(prompt) > MAX_SPOKEN_CHARS:
+                spoken = len(html.unescape(_TAG.sub("", prompt)))
+                if spoken > MAX_SPOKEN_CHARS:
+                    problems.add(
+                        where.receiver(
+                            row,
+                            template.name,
+                            f"the {template.name} for this receiver is {spoken:,} characters "
+                            f"long: a call can speak at most {MAX_SPOKEN_CHARS:,} at a time; "
+                            "shorten the template or this receiver's values",
+                        ),
+                        job_level=False,
+                    )
+                    good = False
         if good:
             kept.append((receiver, row))
     return kept
@@ -546,12 +577,7 @@ def _parse_settings(config: Mapping[str, str], where: _Where, problems: ProblemL
     text = config.get("calling_window", "").strip()
     if text:
         match = _WINDOW.match(text)
-        bad = match is None
-        if match:
-            h1, m1, h2, m2 = (int(part) for part in match.groups())
-            bad = h1 > 23 or h2 > 24 or m1 > 59 or m2 > 59 or (h1, m1) >= (h2, m2)
-            window.update(start=f"{h1:02d}:{m1:02d}", end=f"{h2:02d}:{m2:02d}")
-        if bad:
+        if match is None:
             problems.add(
                 where.config(
                     "calling_window",
@@ -559,7 +585,14 @@ def _parse_settings(config: Mapping[str, str], where: _Where, problems: ProblemL
                     "the first before the second",
                 )
             )
-            window.clear()
+        else:
+            h1, m1, h2, m2 = (int(part) for part in match.groups())
+            start, end = f"{h1:02d}:{m1:02d}", f"{h2:02d}:{m2:02d}"
+            why = window_problem(start, end)
+            if why:
+                problems.add(where.config("calling_window", f"calling_window '{text}' {why}"))
+            else:
+                window.update(start=start, end=end)
     zone = config.get("timezone", "").strip()
     if zone:
         if _known_zone(zone):
@@ -583,14 +616,53 @@ def _parse_settings(config: Mapping[str, str], where: _Where, problems: ProblemL
         bad_keys: set[str] = set()
         for item in error.errors():
             key = str(item["loc"][0]) if item["loc"] else "settings"
+            if key in bad_keys:
+                continue
             bad_keys.add(key)
             shown = config.get(key, "")
-            problems.add(where.config(key, f"{key} '{shown}': {item['msg']}"))
+            if key in INT_SETTINGS:
+                message = _int_setting_message(key, shown)
+            else:
+                message = f"{key} '{shown}': {item['msg']}"
+            problems.add(where.config(key, message))
         values = {k: v for k, v in values.items() if k not in bad_keys}
         try:
             return JobSettings.model_validate(values)
         except ValidationError:
             return JobSettings()
+
+
+def window_problem(start: str, end: str) -> str | None:
+    """Why `start`-`end` ("HH:MM") cannot be a calling window, or None.
+
+    Overnight windows (`20:00-08:00`) are refused on purpose: a reversed window is far more
+    often a typo than a wish to phone people at 3 a.m. `24:00` is allowed as an end.
+    """
+    try:
+        (h1, m1), (h2, m2) = ((int(p) for p in t.split(":")) for t in (start, end))
+    except ValueError:
+        return "should be two times like 09:00-20:00"
+    if h1 > 23 or m1 > 59 or m2 > 59 or h2 > 24 or (h2 == 24 and m2 > 0):
+        return "is not a time of day: use hours 00-23 (an end of 24:00 is allowed), minutes 00-59"
+    if (h1, m1) == (h2, m2):
+        return "starts and ends at the same time: give a later end, such as 09:00-20:00"
+    if (h1, m1) > (h2, m2):
+        return (
+            "runs overnight (its end is before its start): calls start only within one day, "
+            "so write the first time before the second, such as 09:00-20:00"
+        )
+    return None
+
+
+def _int_setting_message(key: str, shown: object) -> str:
+    bounds = JobSettings.model_fields[key].metadata
+    low = next((getattr(b, "ge", None) for b in bounds if getattr(b, "ge", None) is not None), None)
+    high = next(
+        (getattr(b, "le", None) for b in bounds if getattr(b, "le", None) is not None), None
+    )
+    if low is not None and high is not None:
+        return f"{key} '{shown}' must be a whole number from {low:,} to {high:,}"
+    return f"{key} '{shown}' must be a whole number"
 
 
 def _known_zone(name: str) -> bool:

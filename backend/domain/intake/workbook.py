@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import itertools
 import re
 import warnings
 import zipfile
@@ -50,6 +51,7 @@ RECEIVER_COLUMNS = {
     "phone": "phone_number",
 }
 MAX_CONFIG_ROWS = 100
+HEADER_SEARCH_ROWS = 10  # title rows above the header that are skipped
 NOT_XLSX = (
     "this is not an Excel .xlsx workbook: open it in Excel (or Google Sheets, Numbers) and "
     "save it as .xlsx"
@@ -275,10 +277,37 @@ def _order(sheets: SheetNames) -> Any:
 
 
 def _rows(sheet: Any) -> Iterator[tuple[int, tuple[Any, ...]]]:
-    """Non-empty rows with their 1-based sheet row number."""
+    """Non-empty rows with their 1-based sheet row number (whitespace-only cells are empty)."""
     for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
-        if any(value is not None and value != "" for value in row):
+        if any(_filled(value) for value in row):
             yield number, row
+
+
+def _filled(value: Any) -> bool:
+    return value is not None and not (isinstance(value, str) and not value.strip())
+
+
+def _find_header(
+    rows: Iterator[tuple[int, tuple[Any, ...]]],
+    aliases: dict[str, str],
+    required: tuple[str, ...],
+) -> tuple[tuple[int, tuple[Any, ...]] | None, Iterator[tuple[int, tuple[Any, ...]]]]:
+    """The header row: the first of the first few rows naming every required column.
+
+    Rows above it (a title, a date) are skipped. When no row qualifies, the first row is taken
+    as the header so that the missing columns are reported against it.
+    """
+    head: list[tuple[int, tuple[Any, ...]]] = []
+    for item in rows:
+        head.append(item)
+        keys = {aliases.get(k, k) for k in (header_key(v) for v in item[1]) if k}
+        if set(required) <= keys:
+            return item, itertools.chain(head[len(head) :], rows)
+        if len(head) >= HEADER_SEARCH_ROWS:
+            break
+    if not head:
+        return None, rows
+    return head[0], itertools.chain(head[1:], rows)
 
 
 def _text(
@@ -391,8 +420,9 @@ def _missing_columns(
 def _read_questions(
     sheet: Any, title: str, max_questions: int, problems: ProblemLog
 ) -> list[QuestionRow]:
-    rows = _rows(sheet)
-    first = next(rows, None)
+    first, rows = _find_header(
+        _rows(sheet), QUESTION_COLUMNS, ("question_template", "question_type")
+    )
     if first is None:
         _missing_columns((), ("question_template", "question_type"), title, None, problems)
         return []
@@ -426,8 +456,7 @@ def _read_receivers(
     sheet: Any, title: str, max_receivers: int, problems: ProblemLog
 ) -> tuple[list[ReceiverRow], list[str], bool, bool]:
     """Receiver rows, extra column names, whether the limit cut the rows, whether readable."""
-    rows = _rows(sheet)
-    first = next(rows, None)
+    first, rows = _find_header(_rows(sheet), RECEIVER_COLUMNS, ("id", "phone_number"))
     if first is None:
         problems.add(
             Problem(

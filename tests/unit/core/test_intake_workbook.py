@@ -399,7 +399,7 @@ def test_unknown_configures_key_names_row_and_key(workbook: Builder) -> None:
         ("max_attempts", "lots", "max_attempts 'lots'"),
         ("max_attempts", 99, "max_attempts '99'"),
         ("calling_window", "9 to 5", "calling_window '9 to 5'"),
-        ("calling_window", "20:00-09:00", "the first before the second"),
+        ("calling_window", "20:00-09:00", "runs overnight"),
         ("timezone", "Mars/Olympus", "timezone 'Mars/Olympus'"),
         ("allowed_countries", "HK, XX", "XX is not a two-letter country code"),
         ("phone_prefix", "+99999", "phone_prefix"),

@@ -121,3 +121,20 @@ def test_conditionals_are_allowed() -> None:
 def test_bare_ampersand_in_template_text_is_not_valid_ssml() -> None:
     prompt = SpeechTemplate("Q&A time", "greeting").render({}, "1")
     assert ssml_error(prompt) is not None
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        '{{ "%0999999999d" % 1 }}',
+        '{{ "%.999999999f" % 1.5 }}',
+        '{{ ("x" * 999)|replace("x", "y" * 999)|replace("y", "z" * 999) }}',
+        "{{ ((9 ** 100) ** 100) ** 100 }}",
+        "{{ name|center(999999999) }}",
+    ],
+)
+def test_memory_bombs_through_formatting_and_filters_are_refused(source: str) -> None:
+    template = SpeechTemplate(source, "greeting")
+    with pytest.raises(SpeechError) as caught:
+        template.render({"name": "Ann"}, "1")
+    assert caught.value.template_name == "greeting"

@@ -1,0 +1,161 @@
+"""Second-pass intake cases: odd layouts, calling windows, template bombs, unsupported settings."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from backend.domain.intake import job_from_json, job_to_json, read_workbook
+from backend.domain.problems import Problem
+
+Builder = Callable[..., bytes]
+HK_MOBILE, HK_MOBILE_2 = "51234567", "51234568"
+CONFIG = (("Key", "Value"), ("greeting", "Hello {{ name }}."), ("ending", "Bye."))
+QUESTIONS = (("question_template", "question_type"), ("Coming?", "Yes/No"))
+RECEIVERS = (("id", "phone_number", "name"), (1, HK_MOBILE, "Ann"), (2, HK_MOBILE_2, "Bob"))
+
+
+def only(problems: list[Problem]) -> Problem:
+    assert len(problems) == 1, problems
+    return problems[0]
+
+
+def with_setting(key: str, value: object) -> tuple[tuple[object, ...], ...]:
+    return (*CONFIG, ("phone_prefix", "+852"), (key, value))
+
+
+def test_row_of_whitespace_only_cells_is_skipped_like_an_empty_row(workbook: Builder) -> None:
+    data = workbook(receivers=(*RECEIVERS, ("  ", " ", "\t")))
+    result = read_workbook(data)
+    assert result.ok, result.problems
+    assert result.job is not None
+    assert len(result.job.receivers) == 2
+
+
+def test_title_rows_above_the_header_are_skipped(workbook: Builder) -> None:
+    data = workbook(
+        questions=(("Questions for the picnic",), (), *QUESTIONS),
+        receivers=(("Class 3A parents", None, None), ("updated 1 May",), *RECEIVERS),
+    )
+    result = read_workbook(data)
+    assert result.ok, result.problems
+    assert result.job is not None
+    assert [r.id for r in result.job.receivers] == ["1", "2"]
+    assert len(result.job.questions) == 1
+
+
+def test_missing_header_names_the_columns_to_add(workbook: Builder) -> None:
+    data = workbook(receivers=(("Class list",), ("name", "tel"), ("Ann", HK_MOBILE)))
+    problems = read_workbook(data).problems
+    assert {p.column for p in problems} == {"id", "phone_number"}
+    assert all(p.sheet == "Receivers" for p in problems)
+
+
+@pytest.mark.parametrize("window", ["09:00-24:30", "25:00-26:00", "09:60-10:00"])
+def test_impossible_calling_window_is_a_problem(window: str, workbook: Builder) -> None:
+    result = read_workbook(workbook(config=with_setting("calling_window", window)))
+    problem = only(result.problems)
+    assert (problem.sheet, problem.row, problem.column) == ("Configures", 5, "Value")
+    assert f"calling_window '{window}'" in problem.message
+
+
+def test_window_may_end_at_midnight(workbook: Builder) -> None:
+    result = read_workbook(workbook(config=with_setting("calling_window", "18:00-24:00")))
+    assert result.ok, result.problems
+    assert result.job is not None
+    assert result.job.settings.calling_window is not None
+    assert result.job.settings.calling_window.end == "24:00"
+
+
+def test_overnight_window_is_refused_with_the_reason(workbook: Builder) -> None:
+    problem = only(
+        read_workbook(workbook(config=with_setting("calling_window", "20:00-08:00"))).problems
+    )
+    assert "overnight" in problem.message
+    assert problem.row == 5
+
+
+def _json_job(workbook: Builder) -> dict[str, object]:
+    job = read_workbook(workbook()).job
+    assert job is not None
+    return job_to_json(job)
+
+
+@pytest.mark.parametrize(
+    ("start", "end"), [("25:00", "26:00"), ("20:00", "08:00"), ("09:00", "24:30")]
+)
+def test_json_calling_window_is_checked_like_the_workbook(
+    start: str, end: str, workbook: Builder
+) -> None:
+    payload = _json_job(workbook)
+    payload["settings"] = {"calling_window": {"start": start, "end": end}}
+    result = job_from_json(payload)
+    assert result.job is None or result.problems
+    problem = only(result.problems)
+    assert problem.field == "settings.calling_window"
+
+
+@pytest.mark.parametrize(
+    ("value", "fragment"),
+    [
+        ("two", "max_attempts 'two' must be a whole number from 1 to 10"),
+        (0, "max_attempts '0' must be a whole number from 1 to 10"),
+        (2.5, "max_attempts '2.5' must be a whole number from 1 to 10"),
+    ],
+)
+def test_number_settings_say_what_is_allowed(
+    value: object, fragment: str, workbook: Builder
+) -> None:
+    problem = only(read_workbook(workbook(config=with_setting("max_attempts", value))).problems)
+    assert fragment in problem.message
+    assert "Input should" not in problem.message
+
+
+@pytest.mark.parametrize(
+    "greeting",
+    ["{% include 'x' %}", "{% import 'x' as y %}", "{% extends 'x' %}", "{% from 'x' import y %}"],
+)
+def test_include_and_import_are_refused_at_the_template(greeting: str, workbook: Builder) -> None:
+    data = workbook(
+        config=(
+            ("Key", "Value"),
+            ("greeting", greeting),
+            ("ending", "Bye."),
+            ("phone_prefix", "+852"),
+        )
+    )
+    problem = only(read_workbook(data).problems)
+    assert (problem.sheet, problem.row, problem.column) == ("Configures", 2, "Value")
+
+
+def test_sandbox_refusal_is_reported_once_at_the_template_not_per_receiver(
+    workbook: Builder,
+) -> None:
+    greeting = '{{ "{0.__class__}".format(name) }}'
+    data = workbook(
+        config=(
+            ("Key", "Value"),
+            ("greeting", greeting),
+            ("ending", "Bye."),
+            ("phone_prefix", "+852"),
+        )
+    )
+    result = read_workbook(data)
+    problem = only(result.problems)
+    assert (problem.sheet, problem.row, problem.column) == ("Configures", 2, "Value")
+    assert "sandbox" in problem.message
+    assert result.job is None
+
+
+def test_prompt_too_long_for_text_to_speech_names_the_receiver_row(workbook: Builder) -> None:
+    data = workbook(
+        receivers=(
+            ("id", "phone_number", "name"),
+            (1, HK_MOBILE, "Ann"),
+            (2, HK_MOBILE_2, "B" * 3200),
+        )
+    )
+    problem = only(read_workbook(data).problems)
+    assert (problem.sheet, problem.row) == ("Receivers", 3)
+    assert "3,000" in problem.message
