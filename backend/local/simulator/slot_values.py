@@ -98,6 +98,9 @@ _WEEKDAYS = {
         ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
     )
 }
+# Lex V2 takes at most 1,024 DTMF digits per utterance; nothing longer is a slot value (and Python
+# refuses to turn more than 4,300 digits into an int).
+MAX_SLOT_TEXT = 1024
 _DECIMAL = re.compile(r"^-?\d{1,3}(,\d{3})+(\.\d+)?$|^-?\d+(\.\d+)?$")
 
 
@@ -146,6 +149,8 @@ def _word_integer(words: list[str]) -> int | None:
 def parse_number(text: str) -> str | None:
     """AMAZON.Number: "12", "twelve", "three point five", "minus two", "1,000", "a hundred"."""
     cleaned = text.strip().lower().rstrip(".")
+    if len(cleaned) > MAX_SLOT_TEXT:
+        return None
     if _DECIMAL.match(cleaned):
         try:
             return _format_decimal(Decimal(cleaned.replace(",", "")))
@@ -207,6 +212,8 @@ def parse_date(text: str, reference: date) -> str | None:
     """AMAZON.Date: ISO dates, "today", "tomorrow", "next monday", "30 November", "November 30th",
     "the 30th of November 2026", US "11/30/2026", and keypad "20261130"."""
     cleaned = text.strip().lower().rstrip(".")
+    if len(cleaned) > MAX_SLOT_TEXT:
+        return None
     iso = re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})", cleaned)
     if iso:
         found = _safe_date(int(iso.group(1)), int(iso.group(2)), int(iso.group(3)))
@@ -273,6 +280,8 @@ def _day_month(words: list[str], reference: date) -> str | None:
 def parse_time(text: str) -> str | None:
     """AMAZON.Time: "15:30", "3:30 pm", "3 pm", "noon", "midnight", "half past three",
     "quarter to four", "three thirty", "ten o'clock", and keypad "1530"."""
+    if len(text) > MAX_SLOT_TEXT:
+        return None
     cleaned = (
         text.strip().lower().rstrip(".").replace("o'clock", "oclock").replace("o clock", "oclock")
     )

@@ -254,3 +254,20 @@ def test_bots_are_valid_cloudformation() -> None:
     template = {"AWSTemplateFormatVersion": "2010-09-09", "Resources": resources}
     matches = cfnlint_api.lint(json.dumps(template), regions=["us-east-1"])
     assert [str(match) for match in matches] == []
+
+
+@pytest.mark.parametrize("question_type", list(QuestionType))
+@pytest.mark.parametrize(
+    "utterance",
+    ["9" * 5_000, "it is " + "nine " * 2_000, "a" * 20_000, "the answer is " + "x y " * 5_000],
+    ids=["digits", "words", "letters", "phrase"],
+)
+def test_absurdly_long_utterances_are_not_understood_and_never_raise(
+    question_type: QuestionType, utterance: str
+) -> None:
+    assert LIBRARY.match(question_type, utterance).intent == "FallbackIntent"
+
+
+def test_a_keypad_number_up_to_lex_dtmf_max_length_is_a_number() -> None:
+    assert parse_number("7" * 1024) == "7" * 1024
+    assert parse_number("7" * 1025) is None
