@@ -72,6 +72,7 @@ class FakeConnect:
         self.refuse: dict[str, str] = {}  # phone number -> error code
         self.disconnects: dict[str, tuple[str, bool]] = {}
         self.describes = 0
+        self.describe_errors: list[str] = []  # error codes DescribeContact raises first, in order
 
     @property
     def dialled(self) -> list[str]:
@@ -95,6 +96,9 @@ class FakeConnect:
 
     def describe_contact(self, InstanceId: str, ContactId: str) -> dict[str, Any]:
         self.describes += 1
+        if self.describe_errors:
+            code = self.describe_errors.pop(0)
+            raise ClientError({"Error": {"Code": code, "Message": code}}, "DescribeContact")
         reason, connected = self.disconnects[ContactId]
         contact: dict[str, Any] = {"Id": ContactId, "DisconnectReason": reason}
         if connected:

@@ -178,9 +178,17 @@ def test_outside_the_calling_window_waits_without_dialling(
 def test_unreadable_message_with_a_token_fails_its_task(
     stack: Stack, recording_sfn: RecordingSfn, ctx: LambdaContext
 ) -> None:
-    event = sqs_event([{"Body": json.dumps({"task_token": "t", "attempt": "x"})}, {"Body": "{"}])
-    assert dialer.handler(event, ctx) == {"batchItemFailures": []}
+    event = sqs_event(
+        [
+            {"Body": json.dumps({"task_token": "t", "attempt": "x"})},
+            {"Body": "{"},
+            {"Body": json.dumps({"job_id": "j", "receiver_id": "1"})},  # no token: nobody waits
+            {"Body": "[]"},
+        ]
+    )
+    assert dialer.handler(event, ctx) == {"batchItemFailures": []}  # consumed, not retried
     assert [f[:2] for f in recording_sfn.failures] == [("t", "Callouts.BadCallTask")]
+    assert recording_sfn.successes == []
     assert stack.connect.requests == []
 
 
@@ -228,6 +236,100 @@ def test_flow_event_for_an_unknown_call_ends_politely(stack: Stack, ctx: LambdaC
     reply = connect_flow.handler(flow_event("nobody:1:1", {"event": "start"}), ctx)
     assert reply["action"] == "end"
     assert reply["prompt"].startswith("<speak>")
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        {"Name": "ContactFlowEvent"},  # no Details block
+        {"Name": "ContactFlowEvent", "Details": {"ContactData": {}, "Parameters": {}}},
+        {"Details": {"ContactData": {"Attributes": {"call_id": "x:1:1"}}, "Parameters": None}},
+        {"Details": "nonsense"},
+    ],
+)
+def test_malformed_flow_events_end_the_call_politely(
+    stack: Stack, recording_sfn: RecordingSfn, ctx: LambdaContext, event: dict[str, Any]
+) -> None:
+    reply = connect_flow.handler(event, ctx)
+    assert reply["action"] == "end"
+    assert all(isinstance(v, str) for v in reply.values())  # Connect's STRING_MAP
+    assert recording_sfn.successes == recording_sfn.failures == []
+
+
+def test_disconnect_before_the_flows_last_lambda_call_sends_one_result(
+    stack: Stack, recording_sfn: RecordingSfn, ctx: LambdaContext
+) -> None:
+    job = _saved_job(stack)
+    dialer.handler(sqs_event([_task(job, "1")]), ctx)
+    call_id = f"{job.job_id}:1:1"
+    connect_flow.handler(flow_event(call_id, {"event": "start"}), ctx)
+    connect_flow.handler(flow_event(call_id, {"event": "answer", "intent": "OkIntent"}), ctx)
+    [contact] = stack.connect.dialled
+    stack.connect.disconnects[contact] = ("CUSTOMER_DISCONNECT", True)
+
+    # The event overtakes the flow's Lambda call for the answer being given at hang-up.
+    assert contact_events.handler(disconnected_event(contact), ctx) == {
+        "completed": True,
+        "status": "DropCall",
+    }
+    late = connect_flow.handler(
+        flow_event(call_id, {"event": "answer", "intent": "YesIntent"}), ctx
+    )
+
+    assert late["action"] == "end"
+    [(_, output)] = recording_sfn.successes  # one result, the partial answers kept
+    assert output["result"]["status"] == "DropCall"
+    assert output["result"]["answers"] == ["OK", None, None, None, None, None]
+    session = session_store().get(call_id)
+    assert session is not None
+    assert session.result is not None
+    assert session.result.status == "DropCall"
+
+
+def test_throttled_describe_contact_is_retried_and_ends_the_call_once(
+    stack: Stack, recording_sfn: RecordingSfn, ctx: LambdaContext
+) -> None:
+    from botocore.exceptions import ClientError
+
+    job = _saved_job(stack)
+    dialer.handler(sqs_event([_task(job, "1")]), ctx)
+    [contact] = stack.connect.dialled
+    stack.connect.disconnects[contact] = ("TELECOM_UNANSWERED", False)
+    stack.connect.describe_errors = ["ThrottlingException"]
+    event = disconnected_event(contact)
+
+    # Lambda retries a failed asynchronous invocation: the idempotency record must not block it.
+    with pytest.raises(ClientError):
+        contact_events.handler(event, ctx)
+    assert recording_sfn.successes == []
+    assert contact_events.handler(event, LambdaContext()) == {
+        "completed": True,
+        "status": "NoAnswer",
+    }
+    assert len(recording_sfn.successes) == 1
+
+
+@pytest.mark.parametrize(("answered", "status"), [(False, "Failed"), (True, "DropCall")])
+def test_a_contact_connect_does_not_know_ends_the_call_with_a_reason(
+    stack: Stack, recording_sfn: RecordingSfn, ctx: LambdaContext, answered: bool, status: str
+) -> None:
+    job = _saved_job(stack)
+    dialer.handler(sqs_event([_task(job, "1")]), ctx)
+    call_id = f"{job.job_id}:1:1"
+    if answered:
+        connect_flow.handler(flow_event(call_id, {"event": "start"}), ctx)
+        connect_flow.handler(flow_event(call_id, {"event": "answer", "intent": "OkIntent"}), ctx)
+    [contact] = stack.connect.dialled
+    stack.connect.describe_errors = ["ResourceNotFoundException"]
+
+    assert contact_events.handler(disconnected_event(contact), ctx) == {
+        "completed": True,
+        "status": status,
+    }
+    [(_, output)] = recording_sfn.successes
+    assert "ResourceNotFound" in output["result"]["error"]
+    if answered:
+        assert output["result"]["answers"][0] == "OK"
 
 
 @pytest.mark.parametrize(
