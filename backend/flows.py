@@ -319,6 +319,10 @@ def _check_parameters(
             problems.append(f"{identifier}: LexV2Bot.AliasArn is missing")
     if action_type == "UpdateContactTextToSpeechVoice":
         problems.extend(_check_voice(identifier, parameters))
+    if action_type == "Loop":
+        count = parameters.get("LoopCount")
+        if isinstance(count, str) and not count.startswith("$.") and not count.isdigit():
+            problems.append(f"{identifier}: LoopCount must be a whole number, found {count!r}")
     if action_type in {"MessageParticipant", "ConnectParticipantWithLexBot"}:
         prompts = [name for name in ("Text", "SSML", "PromptId") if name in parameters]
         if len(prompts) > 1:

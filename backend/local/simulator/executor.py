@@ -286,7 +286,10 @@ class PhoneSimulator:
         )
 
     def _loop(self, call: _Call, identifier: str, action: Mapping[str, Any]) -> str:
-        count = int(self._resolve(call, action.get("Parameters", {}).get("LoopCount", "0")))
+        text = self._resolve(call, action.get("Parameters", {}).get("LoopCount", "0"))
+        if not text.strip().isdigit():
+            raise FlowExecutionError(f"{identifier}: LoopCount {text!r} is not a whole number")
+        count = int(text)
         done = call.loops.get(identifier, 0) >= count
         call.loops[identifier] = 0 if done else call.loops.get(identifier, 0) + 1
         target = self._condition(action, "DoneLooping" if done else "ContinueLooping")

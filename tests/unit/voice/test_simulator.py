@@ -674,3 +674,19 @@ def test_the_real_handler_sets_the_jobs_voice() -> None:
     )
     assert outcome.voice == "Brian"
     assert completion.results[0].answers == ("OK",)
+
+
+@pytest.mark.parametrize("count", ["three", "", "$.External.missing"])
+def test_a_loop_count_that_is_not_a_number_is_a_flow_error(count: str) -> None:
+    flow = copy.deepcopy(LOOP_FLOW)
+    flow["Actions"][1]["Parameters"]["LoopCount"] = count
+    simulator = PhoneSimulator(flow, BOTS, {}, check=False)
+    with pytest.raises(FlowExecutionError, match="three-times: LoopCount"):
+        simulator.call("c", {}, SimulatedPerson())
+
+
+def test_the_checker_refuses_a_static_loop_count_that_is_not_a_number() -> None:
+    flow = copy.deepcopy(LOOP_FLOW)
+    flow["Actions"][1]["Parameters"]["LoopCount"] = "three"
+    with pytest.raises(FlowExecutionError, match="LoopCount must be a whole number"):
+        PhoneSimulator(flow, BOTS, {})
