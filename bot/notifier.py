@@ -32,6 +32,7 @@ from bot.views import batch_blocks, card_blocks, card_text, summary_line
 log = logging.getLogger(__name__)
 
 MAX_SEND_FAILURES = 3
+CARD_GONE = frozenset({"message_not_found"})  # chat.update errors answered by a new card
 
 
 class SlackDeliveryError(RuntimeError):
@@ -297,6 +298,14 @@ class SlackNotifier:
                 text=card_text(card),
                 blocks=card_blocks(card),
             )
+        except SlackApiError as error:
+            if error.response.get("error") in CARD_GONE:
+                # Someone deleted the card: post it again; the thread follows the new card.
+                self._repost_card(live, card)
+            else:
+                log.exception("could not update the card of job %s", card.job_id)
+                with self._lock:
+                    live.dirty = True
         except SlackClientError:
             log.exception("could not update the card of job %s", card.job_id)
             with self._lock:
@@ -306,6 +315,25 @@ class SlackNotifier:
         # counted: the stream redelivers them and they are counted and posted then.
         if self._background or not live.pending:
             self.state.save_card(card)
+
+    def _repost_card(self, live: _Live, card: JobCard) -> None:
+        log.warning("card of job %s was deleted: posting it again", card.job_id)
+        self._pace(card.channel_id)
+        try:
+            response = self.client.chat_postMessage(
+                channel=card.channel_id, text=card_text(card), blocks=card_blocks(card)
+            )
+        except SlackClientError:
+            log.exception("could not post the card of job %s again", card.job_id)
+            with self._lock:
+                live.dirty = True
+            return
+        with self._lock:
+            live.card.card_ts = card.card_ts = str(response["ts"])
+        # Saved now, whatever else is pending: every later post must go to the new card.
+        stored = self.state.card(card.job_id) or card
+        stored.card_ts = card.card_ts
+        self.state.save_card(stored)
 
     def _post_report(self, live: _Live, report: ReportFiles) -> None:
         card = live.card

@@ -246,3 +246,93 @@ def test_background_flush_delivers_without_more_results(
     finally:
         notifier.close()
     assert posts[0].args["thread_ts"] == CARD_TS
+
+
+def _run_ticks(
+    fake: FakeSlack,
+    notifier: SlackNotifier,
+    clock: FakeClock,
+    arrivals: list[tuple[float, CallJob, CallResult]],
+    *,
+    tick: float = 0.5,
+) -> tuple[dict[str, float], list[float], list[float]]:
+    """Drive the notifier like its background loop (a flush per tick) on a fake clock; return
+    when each receiver reached a thread, the moments of thread posts and of card updates."""
+    seen_at: dict[str, float] = {}
+    posts: list[float] = []
+    updates: list[float] = []
+    pending = sorted(arrivals, key=lambda a: a[0])
+    counted = {"chat.postMessage": 0, "chat.update": 0}
+    end = pending[-1][0] + 30
+    while clock.now <= end:
+        while pending and pending[0][0] <= clock.now:
+            _, job, res = pending.pop(0)
+            notifier.on_result(job, res)
+        notifier.flush()
+        for call in fake.calls_to("chat.postMessage")[counted["chat.postMessage"] :]:
+            posts.append(clock.now)
+            for rid in re.findall(r"`(R\d{4})`", json.dumps(call.args.get("blocks"))):
+                seen_at.setdefault(f"{call.args.get('thread_ts')}/{rid}", clock.now)
+        counted["chat.postMessage"] = len(fake.calls_to("chat.postMessage"))
+        updates.extend(clock.now for _ in fake.calls_to("chat.update")[counted["chat.update"] :])
+        counted["chat.update"] = len(fake.calls_to("chat.update"))
+        clock.now += tick
+    return seen_at, posts, updates
+
+
+def test_with_the_real_timings_every_result_reaches_the_thread_within_15_s(
+    fake_slack: FakeSlack, state: SqliteBotState, clock: FakeClock
+) -> None:
+    # Defaults of BotSettings/SlackNotifier: batch 40, flush after 5 s, pacing 1.1 s / 1.2 s.
+    notifier = SlackNotifier(
+        lazy_client(make_settings(fake_slack)),
+        state,
+        background=False,
+        clock=clock,
+        sleep=clock.sleep,
+    )
+    # Three jobs in one channel: a steady 10 results/s, a trickle, and a lone straggler.
+    jobs = []
+    for k, n in enumerate((300, 20, 1)):
+        job = slack_job(receivers=n)
+        origin = job.origin.model_copy(update={"card_ts": f"1700.{k}"})  # type: ignore[union-attr]
+        jobs.append(job.model_copy(update={"job_id": f"job-{k}", "origin": origin}))
+    start = clock.now
+    arrivals = [(start + i * 0.1, jobs[0], result(jobs[0], i)) for i in range(300)]
+    arrivals += [(start + i * 1.7, jobs[1], result(jobs[1], i)) for i in range(20)]
+    arrivals += [(start + 12.3, jobs[2], result(jobs[2], 0))]
+    seen_at, posts, updates = _run_ticks(fake_slack, notifier, clock, arrivals)
+
+    delays = []
+    for when, job, res in arrivals:
+        key = f"{job.origin.card_ts}/{res.receiver_id}"  # type: ignore[union-attr]
+        assert key in seen_at, f"{key} never reached the thread"
+        delays.append(seen_at[key] - when)
+    assert len(seen_at) == len(arrivals)
+    assert max(delays) <= 15.0
+    # At most one post per second in the channel, and ≤ 50 card updates a minute per card.
+    assert all(b - a >= 1.0 for a, b in itertools.pairwise(posts))
+    assert all(sum(1 for t in updates if s <= t < s + 60) <= 50 * len(jobs) for s in updates)
+
+
+def test_a_deleted_card_is_posted_again_and_the_thread_follows_it(
+    fake_slack: FakeSlack, state: SqliteBotState, clock: FakeClock, tmp_path: Path
+) -> None:
+    job = slack_job(receivers=3)
+    state.save_card(JobCard.for_job(job))
+    notifier = make_notifier(fake_slack, state, clock, batch_size=1)
+    fake_slack.error_next("chat.update", "message_not_found")
+    notifier.on_result(job, result(job, 0))
+    notifier.flush()
+    reposted = [c for c in fake_slack.calls_to("chat.postMessage") if not c.args.get("thread_ts")]
+    assert len(reposted) == 1
+    assert "1/3" in reposted[0].text()
+    new_ts = state.card(job.job_id).card_ts
+    assert new_ts not in (None, CARD_TS)
+
+    clock.now += 2
+    notifier.on_result(job, result(job, 1))
+    notifier.flush()
+    last = fake_slack.calls_to("chat.postMessage")[-1]
+    assert last.args["thread_ts"] == new_ts
+    assert fake_slack.calls_to("chat.update")[-1].args["ts"] == new_ts
