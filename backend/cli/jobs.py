@@ -6,6 +6,7 @@ Every failure ends with a clear message and exit code 1, never a traceback.
 from __future__ import annotations
 
 import html
+import io
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -145,8 +146,15 @@ def report(
         job, results = load_results_json(data)
     except ReportInputError as error:
         _fail(f"{results_file} is not a callouts results file: {error}")
+    if out_file.is_dir():
+        _fail(f"cannot write {out_file}: it is a directory; give a file name such as report.xlsx")
+    if not out_file.parent.is_dir():
+        _fail(f"cannot write {out_file}: the folder {out_file.parent} does not exist")
+    # Built in memory first: a half-written workbook never replaces a good file.
+    buffer = io.BytesIO()
+    write_xlsx(job, results, buffer)
     try:
-        write_xlsx(job, results, out_file)
+        out_file.write_bytes(buffer.getvalue())
     except OSError as error:
         _fail(f"cannot write {out_file}: {error.strerror or error}")
     done = summary(job, results)

@@ -7,6 +7,8 @@ the report; the job state lives in a SQLite file, so running the same workbook a
 
 from __future__ import annotations
 
+import re
+import tempfile
 from collections.abc import Sequence
 from enum import StrEnum
 from pathlib import Path
@@ -39,6 +41,10 @@ STATUS_STYLES = {
 }
 
 
+MAX_CONCURRENCY = 1000
+JOB_ID = re.compile(r"^[A-Za-z0-9_.-]{1,80}$")
+
+
 class Simulation(StrEnum):
     random = "random"
 
@@ -57,6 +63,34 @@ def _open_store(db: Path | None) -> SqliteStore:
         return SqliteStore(path)
     except Exception as error:
         raise _fail(f"cannot open the job database {path}: {error}") from error
+
+
+def _existing_store(db: Path | None) -> tuple[SqliteStore | None, Path]:
+    """The store for reading, or None when its file does not exist (never creates one)."""
+    from backend.settings import Settings
+
+    path = db or Settings().db_path
+    if not path.is_file():
+        return None, path
+    return _open_store(path), path
+
+
+def _check_report_dir(report_dir: Path) -> None:
+    """Refuse, before anyone is called, a report directory that cannot be written."""
+    if report_dir.exists() and not report_dir.is_dir():
+        raise _fail(
+            f"--out {report_dir} is a file, not a directory: give a directory for the report"
+        )
+    try:
+        report_dir.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=report_dir):
+            pass
+    except OSError as error:
+        reason = error.strerror or str(error)
+        raise _fail(
+            f"cannot write the report to {report_dir} ({reason}): give a directory you can write "
+            "to with --out"
+        ) from None
 
 
 def result_line(job: CallJob, result: CallResult) -> Text:
@@ -135,7 +169,9 @@ def run(
     seed: Annotated[int, typer.Option("--seed", help="Seed of --simulate random.")] = 1,
     concurrency: Annotated[
         int | None,
-        typer.Option("--concurrency", min=1, max=1000, help="Calls at once (default: the job's)."),
+        typer.Option(
+            "--concurrency", metavar="K", help="Calls at once, 1 to 1000 (default: the job's)."
+        ),
     ] = None,
     out_dir: Annotated[
         Path | None, typer.Option("--out", metavar="DIR", help="Report directory (default: out).")
@@ -155,14 +191,18 @@ def run(
     from backend.settings import Settings
 
     settings = Settings()
+    if concurrency is not None and not 1 <= concurrency <= MAX_CONCURRENCY:
+        raise _fail(f"--concurrency {concurrency}: give a number of calls at once from 1 to 1000")
+    if job_id is not None and not JOB_ID.match(job_id):
+        raise _fail(
+            f"--job-id {job_id!r} is not a valid job id: use 1-80 letters, digits, '.', '_' or '-'"
+        )
     job = read_job_or_exit(job_file)
     if job_id:
-        try:
-            job = job.model_copy(update={"job_id": job_id})
-            job = type(job).model_validate(job.model_dump())
-        except ValueError as error:
-            raise _fail(f"--job-id {job_id!r} is not a valid job id: {error}") from error
+        job = job.model_copy(update={"job_id": job_id})
     people = _people(job, answers, simulate, seed)
+    report_dir = out_dir or settings.out
+    _check_report_dir(report_dir)
     store = _open_store(db)
     known = store.job_row(job.job_id)
     if known is not None:
@@ -177,7 +217,6 @@ def run(
                 style="dim",
             )
         )
-    report_dir = out_dir or settings.out
     cap = concurrency or settings.concurrency or job.settings.concurrency
     if known is not None and known.status != "running":
         out.print(Text(f"Stored results of job {job.job_id}:", style="bold"))
@@ -237,11 +276,11 @@ def status(
     ] = None,
 ) -> None:
     """List the jobs run on this machine, or show one job's counts per status."""
-    store = _open_store(db)
+    store, path = _existing_store(db)
     if job_id is None:
-        rows = store.jobs()
-        if not rows:
-            out.print(f"No jobs in {store.path} yet: start one with `callouts run JOB.xlsx`.")
+        rows = store.jobs() if store is not None else []
+        if store is None or not rows:
+            out.print(f"No jobs in {path} yet: start one with `callouts run JOB.xlsx`.")
             return
         table = Table(title=f"Jobs in {store.path}", title_justify="left")
         for column in ("Job", "Status", "Done", "Started"):
@@ -253,9 +292,9 @@ def status(
             )
         out.print(table)
         return
-    row = store.job_row(job_id)
-    if row is None:
-        raise _fail(f"no job {job_id!r} in {store.path}: `callouts status` lists the jobs")
+    row = store.job_row(job_id) if store is not None else None
+    if store is None or row is None:
+        raise _fail(f"no job {job_id!r} in {path}: `callouts status` lists the jobs")
     counts = store.counts(job_id)
     done = sum(counts.values())
     out.print(Text(f"Job {job_id}: {row.status}, {done} of {row.receivers} done", style="bold"))
@@ -279,12 +318,14 @@ def transcript(
     ] = None,
 ) -> None:
     """Print what was said and heard on each call attempt to one receiver."""
-    store = _open_store(db)
-    job = store.get_job(job_id)
-    if job is None:
-        raise _fail(f"no job {job_id!r} in {store.path}: `callouts status` lists the jobs")
+    store, path = _existing_store(db)
+    job = store.get_job(job_id) if store is not None else None
+    if store is None or job is None:
+        raise _fail(f"no job {job_id!r} in {path}: `callouts status` lists the jobs")
     if receiver_id not in {r.id for r in job.receivers}:
-        raise _fail(f"job {job_id} has no receiver {receiver_id!r}")
+        known = ", ".join(r.id for r in job.receivers[:10])
+        more = ", ..." if len(job.receivers) > 10 else ""
+        raise _fail(f"job {job_id} has no receiver {receiver_id!r}; ids are: {known}{more}")
     attempts = {a.attempt: a for a in store.attempts(job_id) if a.receiver_id == receiver_id}
     transcripts = {t.attempt: t for t in store.transcripts(job_id, receiver_id)}
     if not attempts:

@@ -149,9 +149,20 @@ def load_results_json(source: bytes | str | Mapping[str, Any]) -> tuple[CallJob,
     results = []
     for index, item in enumerate(data["results"]):
         try:
-            results.append(CallResult.model_validate(item))
+            result = CallResult.model_validate(item)
         except ValidationError as error:
             raise ReportInputError(_validation_message(f"results[{index}]", error)) from None
+        if result.job_id != job.job_id:
+            raise ReportInputError(
+                f"results[{index}].job_id '{result.job_id}' is not this file's job "
+                f"'{job.job_id}': the results come from another job"
+            )
+        if len(result.answers) > len(job.questions):
+            raise ReportInputError(
+                f"results[{index}].answers has {len(result.answers)} answers but the job has "
+                f"{len(job.questions)} question(s)"
+            )
+        results.append(result)
     return job, results
 
 

@@ -118,3 +118,74 @@ def test_unknown_job_and_receiver(tmp_path: Path) -> None:
     db = str(tmp_path / "x.db")
     assert runner.invoke(app, ["status", "nope", "--db", db]).exit_code == 1
     assert runner.invoke(app, ["transcript", "nope", "1", "--db", db]).exit_code == 1
+
+
+def _run(tmp_path: Path, *extra: str) -> tuple[int, str, Path]:
+    db = tmp_path / "guard.db"
+    args = ["run", str(EXAMPLE), "--answers", str(ANSWERS), "--db", str(db), *extra]
+    result = runner.invoke(app, args)
+    assert "Traceback" not in result.output
+    return result.exit_code, result.output, db
+
+
+def _dialled(db: Path) -> int:
+    from backend.local.store import SqliteStore
+
+    if not db.exists():
+        return 0
+    store = SqliteStore(db)
+    return sum(len(store.attempts(job.job_id)) for job in store.jobs())
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "1001"])
+def test_concurrency_out_of_range_exits_1_and_dials_nobody(tmp_path: Path, value: str) -> None:
+    code, output, db = _run(tmp_path, "--concurrency", value, "--out", str(tmp_path / "o"))
+    assert code == 1
+    assert "--concurrency" in output
+    assert "1 to 1000" in output
+    assert _dialled(db) == 0
+
+
+def test_out_pointing_at_a_file_is_refused_before_anyone_is_called(tmp_path: Path) -> None:
+    target = tmp_path / "report.txt"
+    target.write_text("not a directory")
+    code, output, db = _run(tmp_path, "--out", str(target))
+    assert code == 1
+    assert "report.txt" in output
+    assert "directory" in output
+    assert _dialled(db) == 0
+
+
+def test_out_inside_a_file_is_refused_before_anyone_is_called(tmp_path: Path) -> None:
+    target = tmp_path / "report.txt"
+    target.write_text("not a directory")
+    code, output, db = _run(tmp_path, "--out", str(target / "sub"))
+    assert code == 1
+    assert "cannot write the report" in output
+    assert _dialled(db) == 0
+
+
+def test_bad_job_id_message_is_plain(tmp_path: Path) -> None:
+    code, output, db = _run(tmp_path, "--job-id", "bad id!")
+    assert code == 1
+    assert "letters, digits" in output
+    assert "pydantic" not in output
+    assert _dialled(db) == 0
+
+
+def test_status_and_transcript_of_a_missing_database_create_nothing(tmp_path: Path) -> None:
+    db = tmp_path / "missing" / "x.db"
+    listing = runner.invoke(app, ["status", "--db", str(db)])
+    assert listing.exit_code == 0
+    assert "No jobs" in listing.output
+    assert runner.invoke(app, ["transcript", "j", "1", "--db", str(db)]).exit_code == 1
+    assert not db.parent.exists()
+
+
+def test_transcript_of_an_unknown_receiver_lists_the_ids(ran: tuple[Path, Path, str]) -> None:
+    out, db, _ = ran
+    job_id = next(out.glob("*.json")).stem
+    result = runner.invoke(app, ["transcript", job_id, "nobody", "--db", str(db)])
+    assert result.exit_code == 1
+    assert "no receiver 'nobody'" in result.output
+    assert "S07" in result.output

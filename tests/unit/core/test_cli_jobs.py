@@ -185,3 +185,57 @@ def test_report_missing_file(tmp_path: Path) -> None:
     result = runner.invoke(app, ["report", str(tmp_path / "none.json"), str(tmp_path / "o.xlsx")])
     assert result.exit_code == 1
     assert "cannot read" in result.output
+
+
+@pytest.mark.parametrize("where", ["a_file/out.xlsx", "a_dir", "missing/out.xlsx"])
+def test_report_to_an_unwritable_place_exits_1_without_traceback(
+    tmp_path: Path, where: str
+) -> None:
+    (tmp_path / "a_file").write_text("x")
+    (tmp_path / "a_dir").mkdir()
+    result = runner.invoke(app, ["report", str(_results_file(tmp_path)), str(tmp_path / where)])
+    assert result.exit_code == 1
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert "cannot write" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_report_refuses_results_of_another_job(tmp_path: Path) -> None:
+    source = _results_file(tmp_path)
+    data = json.loads(source.read_text())
+    data["results"][0]["job_id"] = "another-job"
+    source.write_text(json.dumps(data))
+    result = runner.invoke(app, ["report", str(source), str(tmp_path / "o.xlsx")])
+    assert result.exit_code == 1
+    assert "results[0].job_id" in result.output
+    assert "another-job" in result.output
+    assert not (tmp_path / "o.xlsx").exists()
+
+
+def test_report_refuses_results_with_more_answers_than_questions(tmp_path: Path) -> None:
+    source = _results_file(tmp_path)
+    data = json.loads(source.read_text())
+    data["results"][0]["answers"] = ["Yes", "No", "A"]
+    source.write_text(json.dumps(data))
+    result = runner.invoke(app, ["report", str(source), str(tmp_path / "o.xlsx")])
+    assert result.exit_code == 1
+    assert "results[0].answers" in result.output
+
+
+def test_report_into_a_directory_prints_no_traceback_at_exit(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    (tmp_path / "a_dir").mkdir()
+    source = _results_file(tmp_path)
+    code = "from backend.cli import main; main()"
+    done = subprocess.run(
+        [sys.executable, "-c", code, "report", str(source), str(tmp_path / "a_dir")],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=Path(__file__).resolve().parents[3],
+    )
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr + done.stdout
+    assert "is a directory" in done.stderr
