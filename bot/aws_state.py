@@ -3,7 +3,8 @@
 - `pk=<job_id>, sk="slack#pending"`: a previewed job (metadata); the job JSON itself is in the data
   bucket at `jobs/slack-pending/<job_id>.json` (a job can exceed DynamoDB's 400 KB item limit);
 - `pk=<job_id>, sk="slack#start"`: the start claim (conditional put: first click wins);
-- `pk=<job_id>, sk="slack#card"`: the job card and its running counts;
+- `pk=<job_id>, sk="slack#card"`: the job card and its running counts, zlib-compressed JSON in
+  the binary attribute `z` (a 10,000-person card is over DynamoDB's 400 KB item limit as text);
 - `pk="slack-channel#<channel>", sk="slack#recent"`: the latest job ids of a channel.
 Job ids never contain `#`, so these keys cannot collide with a job's.
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import json
 import time
+import zlib
 from typing import Any
 
 from bot.state import JobCard, PendingJob
@@ -81,17 +83,33 @@ class DynamoBotState:
         self.db.delete_item(TableName=self.table, Key=self._key(job_id, "slack#start"))
 
     def save_card(self, card: JobCard) -> None:
-        new = self._get(card.job_id, "slack#card") is None
-        self._put(card.job_id, "slack#card", card.to_json())
+        new = self._card_item(card.job_id) is None
+        self.db.put_item(
+            TableName=self.table,
+            Item={
+                **self._key(card.job_id, "slack#card"),
+                "z": {"B": zlib.compress(card.to_json().encode(), 6)},
+            },
+        )
         if new:
             channel_key = f"slack-channel#{card.channel_id}"
             recent = json.loads(self._get(channel_key, "slack#recent") or "[]")
             recent = [card.job_id, *(j for j in recent if j != card.job_id)][:RECENT]
             self._put(channel_key, "slack#recent", json.dumps(recent))
 
+    def _card_item(self, job_id: str) -> dict[str, Any] | None:
+        item: dict[str, Any] | None = self.db.get_item(
+            TableName=self.table, Key=self._key(job_id, "slack#card"), ConsistentRead=True
+        ).get("Item")
+        return item
+
     def card(self, job_id: str) -> JobCard | None:
-        raw = self._get(job_id, "slack#card")
-        return JobCard.from_json(raw) if raw else None
+        item = self._card_item(job_id)
+        if item is None:
+            return None
+        if "z" in item:
+            return JobCard.from_json(zlib.decompress(item["z"]["B"]).decode())
+        return JobCard.from_json(str(item["value"]["S"]))  # stored before compression
 
     def recent_cards(self, channel_id: str, limit: int = 5) -> list[JobCard]:
         recent = json.loads(self._get(f"slack-channel#{channel_id}", "slack#recent") or "[]")

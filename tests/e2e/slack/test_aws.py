@@ -189,3 +189,15 @@ def test_undelivered_results_are_retried_by_the_stream(aws: None, fake_slack: Fa
     assert "3/8" in fake_slack.calls_to("chat.update")[-1].text()
     posted = [c for c in fake_slack.calls_to("chat.postMessage") if c.args.get("thread_ts")]
     assert "`1`" in json.dumps(posted[-1].args["blocks"])
+
+
+def test_the_card_of_a_10000_person_job_fits_a_dynamodb_item(aws: None) -> None:
+    state = _state()
+    card = JobCard.for_job(_job())
+    card.total = 10_000
+    card.statuses = {f"parent-{i:05d}@school.example": "CallCompleted" for i in range(10_000)}
+    assert len(card.to_json()) > 400_000  # over DynamoDB's item limit as plain JSON
+    state.save_card(card)
+    loaded = state.card(card.job_id)
+    assert loaded is not None
+    assert loaded.statuses == card.statuses
