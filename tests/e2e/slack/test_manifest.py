@@ -8,6 +8,8 @@ from typing import Any
 import pytest
 import yaml
 
+from tests.e2e.slack.conftest import CHANNEL, USER, Harness
+
 ROOT = Path(__file__).resolve().parents[3]
 SCOPES = {
     "commands",
@@ -37,7 +39,6 @@ def test_manifest_declares_the_command_events_and_minimal_scopes(name: str) -> N
         "message.channels",
         "message.groups",
         "message.im",
-        "file_shared",
         "app_mention",
     }
     assert manifest["settings"]["interactivity"]["is_enabled"] is True
@@ -52,3 +53,21 @@ def test_production_uses_request_urls_and_dev_uses_socket_mode() -> None:
     assert prod["features"]["slash_commands"][0]["url"].startswith("https://")
     assert dev["settings"]["socket_mode_enabled"] is True
     assert "request_url" not in dev["settings"]["event_subscriptions"]
+
+
+EVENT_SAMPLES: dict[str, dict[str, Any]] = {
+    "message.channels": {"type": "message", "channel_type": "channel", "text": "hi"},
+    "message.groups": {"type": "message", "channel_type": "group", "text": "hi"},
+    "message.im": {"type": "message", "channel_type": "im", "text": "hi"},
+    "app_mention": {"type": "app_mention", "text": "<@UBOT> help"},
+    "file_shared": {"type": "file_shared", "file_id": "F1", "channel_id": CHANNEL},
+}
+
+
+@pytest.mark.parametrize("name", ["slack_app.yaml", "slack_app.dev.yaml"])
+def test_every_subscribed_event_has_a_listener(harness: Harness, name: str) -> None:
+    # An event without a listener gets a 404 from Bolt, and Slack retries it three times.
+    for event in _load(name)["settings"]["event_subscriptions"]["bot_events"]:
+        sample = {"channel": CHANNEL, "user": USER, "ts": "5.5", **EVENT_SAMPLES[event]}
+        assert harness.event(sample).status == 200, event
+    assert harness.event(EVENT_SAMPLES["file_shared"]).status == 200  # old manifests
