@@ -189,3 +189,89 @@ def test_transcript_of_an_unknown_receiver_lists_the_ids(ran: tuple[Path, Path, 
     assert result.exit_code == 1
     assert "no receiver 'nobody'" in result.output
     assert "S07" in result.output
+
+
+def _big_workbook(path: Path, receivers: int) -> None:
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    config = book.active
+    assert config is not None
+    config.title = "Configures"
+    for row in (
+        ("Key", "Value"),
+        ("greeting", "Hi {{ name }}"),
+        ("ending", "Bye"),
+        ("phone_prefix", "+852"),
+        ("max_attempts", 3),
+    ):
+        config.append(row)
+    questions = book.create_sheet("Questions")
+    questions.append(("question_template", "question_type"))
+    questions.append(("Coming?", "Yes/No"))
+    people = book.create_sheet("Receivers")
+    people.append(("id", "phone_number", "name"))
+    for index in range(receivers):
+        people.append((f"R{index}", 51000000 + index, f"Person {index}"))
+    book.save(path)
+
+
+def test_a_killed_run_resumes_calling_nobody_twice(tmp_path: Path) -> None:
+    """A real `callouts run` process killed mid-job, then run again: one result per receiver."""
+    import signal
+    import sqlite3
+    import subprocess
+    import sys
+    import time
+
+    job_file, db, out = tmp_path / "big.xlsx", tmp_path / "k.db", tmp_path / "out"
+    _big_workbook(job_file, 1500)
+    args = ["run", str(job_file), "--simulate", "random", "--concurrency", "5"]
+    args += ["--db", str(db), "--out", str(out)]
+    code = "from backend.cli import main; main()"
+    process = subprocess.Popen(
+        [sys.executable, "-c", code, *args],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        for _ in range(600):  # until some results are stored (at most ~60 s)
+            if process.poll() is not None:
+                break
+            if db.exists():
+                try:
+                    with sqlite3.connect(db) as conn:
+                        (stored,) = conn.execute("SELECT COUNT(*) FROM results").fetchone()
+                except sqlite3.OperationalError:
+                    stored = 0
+                if stored >= 50:
+                    break
+            time.sleep(0.1)
+        killed_mid_job = process.poll() is None
+        process.send_signal(signal.SIGKILL)
+    finally:
+        process.wait(timeout=30)
+    assert killed_mid_job, "the run finished before it could be killed: make the job bigger"
+    with sqlite3.connect(db) as conn:
+        (before,) = conn.execute("SELECT COUNT(*) FROM results").fetchone()
+    assert 0 < before < 1500
+
+    again = runner.invoke(app, args)
+    assert again.exit_code == 0, again.output
+    with sqlite3.connect(db) as conn:
+        rows = conn.execute("SELECT receiver_id FROM results").fetchall()
+        duplicated = conn.execute(
+            "SELECT COUNT(*) FROM (SELECT receiver_id, attempt FROM attempts"
+            " GROUP BY receiver_id, attempt HAVING COUNT(*) > 1)"
+        ).fetchone()[0]
+        unfinished = conn.execute("SELECT COUNT(*) FROM attempts WHERE outcome IS NULL").fetchone()
+        most = conn.execute(
+            "SELECT MAX(n) FROM (SELECT COUNT(*) AS n FROM attempts GROUP BY receiver_id)"
+        ).fetchone()[0]
+    assert sorted(r[0] for r in rows) == sorted(f"R{i}" for i in range(1500))
+    assert duplicated == 0
+    assert unfinished == (0,)
+    assert most <= 3
+    report = json.loads(next(out.glob("*.json")).read_text())
+    assert len(report["results"]) == 1500
