@@ -1,15 +1,69 @@
-"""Powertools Logger, Tracer and Metrics shared by every handler (POWERTOOLS_* env vars)."""
+"""Powertools Logger, Tracer and Metrics shared by every handler (POWERTOOLS_* env vars).
+
+Every log line is scrubbed before it is written: phone numbers are masked (`+852****5678`) and
+task tokens replaced, whatever object was logged (a receiver, an event with
+POWERTOOLS_LOGGER_LOG_EVENT on, an error message).
+"""
 
 from __future__ import annotations
 
+import logging
+import os
+import re
+from typing import Any
+
 from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
 from aws_lambda_powertools.metrics import MetricUnit
 
-logger = Logger()
+from backend.domain.phones import mask_phone
+
+__all__ = ["MetricUnit", "count", "logger", "metrics", "scrub", "tracer"]
+
+_PHONE = re.compile(r"\+\d{7,15}\b")
+_TOKEN_TEXT = re.compile(r"(?i)(task_?token\\?[\"']?\s*[:=]\s*\\?[\"']?)([^\"'\s,}\\]+)")
+_TOKEN_KEYS = {"task_token", "tasktoken"}
+REDACTED = "***"
+
+
+def scrub(value: Any) -> Any:
+    """The value with phone numbers masked and task tokens redacted, at any depth."""
+    if isinstance(value, str):
+        return _PHONE.sub(
+            lambda m: mask_phone(m.group(0)), _TOKEN_TEXT.sub(rf"\1{REDACTED}", value)
+        )
+    if isinstance(value, dict):
+        return {
+            key: REDACTED if str(key).lower() in _TOKEN_KEYS else scrub(item)
+            for key, item in value.items()
+        }
+    if isinstance(value, list | tuple | set):
+        return [scrub(item) for item in value]
+    return value
+
+
+class ScrubbingFormatter(LambdaPowertoolsFormatter):
+    def serialize(self, log: dict[str, Any]) -> str:
+        # Scrub the text too: objects (a Receiver) are only turned into text by the serializer.
+        return str(scrub(super().serialize(scrub(log))))
+
+
+class ScrubbingFilter(logging.Filter):
+    """For plain `logging` records (backend.* modules) written by the Lambda runtime's handler."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = scrub(record.getMessage())
+        record.args = None
+        return True
+
+
+logger = Logger(logger_formatter=ScrubbingFormatter())
 tracer = Tracer()
 metrics = Metrics()
 
-__all__ = ["MetricUnit", "count", "logger", "metrics", "tracer"]
+if os.environ.get("AWS_LAMBDA_FUNCTION_NAME"):  # on Lambda only: tests keep their own handlers
+    for _handler in logging.getLogger().handlers:
+        _handler.addFilter(ScrubbingFilter())
 
 
 def count(name: str, value: int = 1) -> None:

@@ -7,9 +7,15 @@ calling the flow Lambda -> disconnect events -> results in DynamoDB -> report La
 
 from __future__ import annotations
 
+import io
 import json
+import logging
+import re
 import time
+from collections.abc import Callable, Iterator
 from typing import Any
+
+import pytest
 
 from backend.aws.jobs import JobStore
 from backend.aws.wiring import jobs_table
@@ -43,12 +49,14 @@ class Phones:
             load_flow(), BotLibrary.load(), {"CallFlowFunctionArn": connect_flow.handler}
         )
         self.simulated: set[str] = set()
+        self.tokens: set[str] = set()
         self.ctx = LambdaContext()
 
     def pump_calls_queue(self, redeliver: bool) -> None:
         messages = self.stack.queue_messages(self.stack.calls_queue_url)
         if not messages:
             return
+        self.tokens.update(json.loads(m["Body"])["task_token"] for m in messages)
         event = sqs_event([{"Body": m["Body"], "MessageId": m["MessageId"]} for m in messages])
         response = dialer.handler(event, self.ctx)
         if redeliver:  # at-least-once delivery and a Lambda retry: the same batch again
@@ -100,7 +108,27 @@ def _fifo_event(body: str) -> dict[str, Any]:
     return event
 
 
-def test_upload_to_report_end_to_end(running_stack: Stack, ctx: LambdaContext) -> None:
+@pytest.fixture
+def all_logs(caplog: pytest.LogCaptureFixture) -> Iterator[Callable[[], str]]:
+    """Every log line of the handlers at DEBUG: Powertools JSON lines and backend.* records."""
+    from backend.aws.observability import logger
+
+    lines = io.StringIO()
+    handler = logging.StreamHandler(lines)
+    handler.setFormatter(logger.registered_formatter)
+    powertools = logging.getLogger(logger.name)
+    level = powertools.level
+    powertools.addHandler(handler)
+    powertools.setLevel(logging.DEBUG)
+    caplog.set_level(logging.DEBUG, logger="backend")
+    yield lambda: lines.getvalue() + "\n".join(caplog.messages)
+    powertools.removeHandler(handler)
+    powertools.setLevel(level)
+
+
+def test_upload_to_report_end_to_end(
+    running_stack: Stack, ctx: LambdaContext, all_logs: Callable[[], str]
+) -> None:
     stack = running_stack
     workbook = example_workbook(retry_delay_seconds=0)
     stack.s3.put_object(Bucket=stack.intake_bucket, Key="class-3A.xlsx", Body=workbook)
@@ -121,7 +149,8 @@ def test_upload_to_report_end_to_end(running_stack: Stack, ctx: LambdaContext) -
         "4": [SimulatedPerson(pickup="invalid")],
         "5": [SimulatedPerson(utterances=ANSWERS, hang_up_after=2)],
     }
-    status = Phones(stack, people).run(execution["executionArn"], redeliver=True)
+    phones = Phones(stack, people)
+    status = phones.run(execution["executionArn"], redeliver=True)
 
     assert status == "SUCCEEDED"
     results = stack.results(job_id)
@@ -164,6 +193,17 @@ def test_upload_to_report_end_to_end(running_stack: Stack, ctx: LambdaContext) -
     )
     assert stack.queue_messages(stack.calls_queue_url) == []
     assert len(stack.connect.requests) == 10
+
+    # The logs of the whole run hold no phone number and no task token.
+    logged = all_logs()
+    assert "call task" in logged  # the dialer's line per message: the capture works
+    assert job_id in logged
+    assert phones.tokens
+    for token in phones.tokens:
+        assert token not in logged
+    for receiver in job.receivers:
+        assert receiver.phone_number not in logged
+    assert not re.search(r"\+\d{8,15}", logged), re.findall(r"\+\d{8,15}", logged)
 
 
 def test_timeout_and_task_failure_become_failed_results(

@@ -297,3 +297,8 @@ def test_job_queue_lets_a_waiting_job_wait_for_days(template: dict[str, Any]) ->
     waited = sum(busy_delay_seconds(n) for n in range(1, receives + 1))
     assert waited >= 7 * 24 * 3600
     assert queue["MessageRetentionPeriod"] >= waited
+
+
+def test_traces_do_not_record_handler_responses(template: dict[str, Any]) -> None:
+    variables = template["Globals"]["Function"]["Environment"]["Variables"]
+    assert variables["POWERTOOLS_TRACER_CAPTURE_RESPONSE"] == "false"
