@@ -14,6 +14,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
+from aws_lambda_powertools.logging.types import LogRecord
 from aws_lambda_powertools.metrics import MetricUnit
 
 from backend.domain.phones import mask_phone
@@ -43,9 +44,9 @@ def scrub(value: Any) -> Any:
 
 
 class ScrubbingFormatter(LambdaPowertoolsFormatter):
-    def serialize(self, log: dict[str, Any]) -> str:
+    def serialize(self, log: LogRecord) -> str:
         # Scrub the text too: objects (a Receiver) are only turned into text by the serializer.
-        return str(scrub(super().serialize(scrub(log))))
+        return str(scrub(super().serialize(scrub(dict(log)))))
 
 
 class ScrubbingFilter(logging.Filter):
