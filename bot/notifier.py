@@ -27,7 +27,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from backend.domain.models import CallJob, CallResult
 from backend.domain.ports import ReportFiles
 from bot.state import FINISHED, BotState, JobCard
-from bot.views import batch_blocks, card_blocks, card_text, summary_line
+from bot.views import batch_blocks, card_blocks, card_text, fitting_results, summary_line
 
 log = logging.getLogger(__name__)
 
@@ -248,6 +248,12 @@ class SlackNotifier:
 
     def _post_batch(self, live: _Live, batch: list[CallResult]) -> bool:
         card = live.card
+        fits = fitting_results(live.job, batch)
+        if fits < len(batch):  # too long for one message: the rest goes out next
+            with self._lock:
+                live.pending[:0] = batch[fits:]
+                live.first_pending_at = live.first_pending_at or self._clock()
+            batch = batch[:fits]
         text, blocks = batch_blocks(live.job, batch)
         self._pace(card.channel_id)
         try:

@@ -279,10 +279,24 @@ def result_line(job: CallJob, result: CallResult) -> str:
 
 
 def batch_blocks(job: CallJob, results: Sequence[CallResult]) -> tuple[str, list[Block]]:
-    """One thread message for a batch of results: (fallback text, blocks)."""
+    """One thread message for a batch of results: (fallback text, blocks). The batch must fit
+    (see `fitting_results`): nothing is cut here."""
     lines = [result_line(job, result) for result in results]
     blocks: list[Block] = [_section(chunk) for chunk in _chunk_lines(lines)]
-    return f"{len(results)} results", blocks[:MAX_BLOCKS]
+    return f"{len(results)} results", blocks
+
+
+def fitting_results(job: CallJob, results: Sequence[CallResult]) -> int:
+    """How many of `results` (from the first) fit one message of at most MAX_BLOCKS sections."""
+    sections, size = 1, 0
+    for count, result in enumerate(results):
+        line = len(shorten(result_line(job, result), SECTION_LIMIT))
+        if size and size + line + 1 > SECTION_LIMIT:
+            sections, size = sections + 1, 0
+            if sections > MAX_BLOCKS:
+                return max(1, count)
+        size += line + 1
+    return len(results)
 
 
 def summary_line(card: JobCard) -> str:

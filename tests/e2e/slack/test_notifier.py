@@ -336,3 +336,27 @@ def test_a_deleted_card_is_posted_again_and_the_thread_follows_it(
     last = fake_slack.calls_to("chat.postMessage")[-1]
     assert last.args["thread_ts"] == new_ts
     assert fake_slack.calls_to("chat.update")[-1].args["ts"] == new_ts
+
+
+def test_a_batch_too_big_for_one_message_is_split_never_cut(
+    fake_slack: FakeSlack, state: SqliteBotState, clock: FakeClock, tmp_path: Path
+) -> None:
+    job = slack_job(receivers=60)
+    notifier = make_notifier(fake_slack, state, clock, batch_size=60)
+    long = tuple("x" * 3000 for _ in job.questions)  # one 2,900-character section per person
+    results = [
+        CallResult(
+            job_id=job.job_id, receiver_id=r.id, status=CallStatus.CALL_COMPLETED, answers=long
+        )
+        for r in job.receivers
+    ]
+    notifier.on_job_finished(job, results, report_files(tmp_path))
+    posts = thread_posts(fake_slack)
+    assert len(posts) >= 2
+    assert all(
+        len(json.loads(p["blocks"]) if isinstance(p["blocks"], str) else p["blocks"]) <= 50
+        for p in posts
+    )
+    listed = "".join(json.dumps(p["blocks"]) for p in posts)
+    for r in job.receivers:
+        assert listed.count(f"`{r.id}`") == 1
