@@ -16,7 +16,7 @@ import os
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import suppress
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import IO, Any
@@ -42,7 +42,7 @@ _CHART_ROWS = 16  # a 7.5 cm chart covers about 15 default rows: blocks are spac
 _BOLD = Font(bold=True)
 _WIDTHS = {"task_id": 24, "call_at": 20, "error": 30, "phone_number": 16, "duration_seconds": 17}
 
-Cell = str | int | float | datetime | date | None
+Cell = str | int | float | datetime | date | time | None
 
 
 class ReportInputError(ValueError):
@@ -220,6 +220,7 @@ def _write_results(
 ) -> None:
     sheet.freeze_panes = "C2"
     columns = result_columns(job)
+    sheet.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{len(rows) + 1}"
     for index, name in enumerate(columns, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = _WIDTHS.get(name, 14)
     sheet.append([_bold(sheet, name) for name in columns])
@@ -243,6 +244,9 @@ def _typed_answer(question_type: QuestionType, answer: str | None) -> Cell:
     if question_type is QuestionType.DATE:
         with suppress(ValueError):
             return date.fromisoformat(answer)
+    if question_type is QuestionType.TIME:
+        with suppress(ValueError):
+            return time.fromisoformat(answer)
     return answer
 
 
@@ -253,6 +257,10 @@ def _xlsx_value(sheet: WriteOnlyWorksheet, value: Any) -> Any:
             value = value.astimezone(UTC).replace(tzinfo=None)
         cell = WriteOnlyCell(sheet, value)
         cell.number_format = "yyyy-mm-dd hh:mm:ss"
+        return cell
+    if isinstance(value, time):
+        cell = WriteOnlyCell(sheet, value)
+        cell.number_format = "hh:mm"
         return cell
     if isinstance(value, str):
         value = ILLEGAL_CHARACTERS_RE.sub("", value)

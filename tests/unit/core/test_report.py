@@ -277,3 +277,24 @@ def test_empty_job_still_writes_a_report(tmp_path: Path) -> None:
     target = tmp_path / "empty.xlsx"
     write_xlsx(job, [], target)
     assert sheet_rows(target, "Results")[0][:3] == ("task_id", "receiver_id", "call_at")
+
+
+def test_time_answers_are_excel_times_and_results_can_be_filtered(tmp_path: Path) -> None:
+    from datetime import time
+
+    job = CallJob(
+        job_id="t-1",
+        questions=(Question(template="When?", type=QuestionType.TIME),),
+        receivers=(Receiver(id="1", phone_number="+85251234567"),),
+    )
+    done = CallResult(
+        job_id="t-1", receiver_id="1", status=CallStatus.CALL_COMPLETED, answers=("15:30",)
+    )
+    target = tmp_path / "report.xlsx"
+    write_xlsx(job, [done], target)
+    sheet = openpyxl.load_workbook(target)["Results"]
+    header = [cell.value for cell in sheet[1]]
+    answer = sheet.cell(2, header.index("Question 1") + 1)
+    assert answer.value == time(15, 30)
+    assert answer.number_format == "hh:mm"
+    assert sheet.auto_filter.ref == f"A1:{openpyxl.utils.get_column_letter(len(header))}2"
