@@ -8,6 +8,8 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from slack_sdk.errors import SlackApiError
+
 from bot.modal import ModalInput, ModalMeta, job_modal, modal_errors, read_modal
 from bot.preview import post_preview
 from bot.state import FINISHED, JobCard
@@ -37,7 +39,27 @@ def acknowledge(ack: Callable[..., None], body: dict[str, Any]) -> None:
         ack()
 
 
+NOT_IN_CHANNEL = frozenset({"not_in_channel", "channel_not_found", "is_archived"})
+NOT_IN_CHANNEL_TEXT = (
+    "I am not in this channel, so I cannot answer here: invite me with `/invite @Callouts` "
+    "(or use `/callout` in a direct message with me)."
+)
+
+
 def run(deps: Deps, body: dict[str, Any]) -> None:
+    """The lazy part of `/callout`; a channel the bot is not in is answered via response_url."""
+    try:
+        _run(deps, body)
+    except SlackApiError as error:
+        response_url = body.get("response_url")
+        if error.response.get("error") not in NOT_IN_CHANNEL or not response_url:
+            raise
+        from slack_sdk.webhook import WebhookClient
+
+        WebhookClient(str(response_url)).send(text=NOT_IN_CHANNEL_TEXT, response_type="ephemeral")
+
+
+def _run(deps: Deps, body: dict[str, Any]) -> None:
     words = _words(body)
     sub = words[0].lower() if words else ""
     channel, user, team = body["channel_id"], body["user_id"], str(body.get("team_id") or "")

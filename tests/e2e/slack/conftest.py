@@ -73,7 +73,13 @@ def json_headers(body: str, **kw: Any) -> dict[str, str]:
     return {"content-type": "application/json", **sign(body, **kw)}
 
 
-def slash_body(text: str, *, user: str = USER, channel: str = CHANNEL) -> str:
+def slash_body(
+    text: str,
+    *,
+    user: str = USER,
+    channel: str = CHANNEL,
+    response_url: str = "https://hooks.slack.com/commands/T0001/1/abc",
+) -> str:
     return urlencode(
         {
             "token": "legacy",
@@ -86,7 +92,7 @@ def slash_body(text: str, *, user: str = USER, channel: str = CHANNEL) -> str:
             "command": "/callout",
             "text": text,
             "api_app_id": "A0001",
-            "response_url": "https://hooks.slack.com/commands/T0001/1/abc",
+            "response_url": response_url,
             "trigger_id": "1337.42.abcd",
         }
     )
@@ -161,6 +167,7 @@ class Harness:
         return self.app.dispatch(BoltRequest(body=body, headers=headers))
 
     def command(self, text: str, **kw: Any) -> BoltResponse:
+        kw.setdefault("response_url", f"{self.fake.url}/commands/T0001/1/respond")
         body = slash_body(text, **kw)
         return self.dispatch(body, form_headers(body))
 

@@ -171,3 +171,17 @@ def test_status_and_cancel_of_another_teams_job_are_refused(harness: Harness) ->
     for call in harness.fake.calls_to("chat.postEphemeral"):
         assert "0/8" not in call.text()
         assert "No call job" in call.text()
+
+
+def test_a_command_in_a_channel_without_the_bot_answers_through_response_url(
+    harness: Harness,
+) -> None:
+    harness.fake.error_next("chat.postEphemeral", "channel_not_found")
+    harness.command("status")
+    (answer,) = harness.fake.calls_to("respond")
+    assert "/invite" in answer.text()
+    assert answer.args["response_type"] == "ephemeral"
+
+    harness.fake.error_next("files.completeUploadExternal", "not_in_channel")
+    harness.command("template")
+    assert "/invite" in harness.fake.calls_to("respond")[-1].text()
