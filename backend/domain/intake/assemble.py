@@ -536,9 +536,20 @@ def _check_ssml(
     context = receiver_context(receiver)
     for template, location in located:
         try:
-            error = ssml_error(template.render(context, receiver.id))
+            prompt = template.render(context, receiver.id)
         except SpeechError:
             continue
+        if "{{" in prompt or "{%" in prompt:
+            problems.add(
+                _at_template(
+                    location,
+                    where,
+                    f"the {template.name} would read out template markup ('{{{{' or '{{%') "
+                    "word for word: remove {% raw %} or the stray braces",
+                )
+            )
+            continue
+        error = ssml_error(prompt)
         if error:
             problems.add(
                 _at_template(

@@ -159,3 +159,22 @@ def test_prompt_too_long_for_text_to_speech_names_the_receiver_row(workbook: Bui
     problem = only(read_workbook(data).problems)
     assert (problem.sheet, problem.row) == ("Receivers", 3)
     assert "3,000" in problem.message
+
+
+@pytest.mark.parametrize(
+    "greeting", ["{% raw %}Hello {{ name }}{% endraw %}", "Hello {{ '{{' }} name }}"]
+)
+def test_template_markup_that_would_be_read_out_is_a_problem(
+    greeting: str, workbook: Builder
+) -> None:
+    data = workbook(
+        config=(
+            ("Key", "Value"),
+            ("greeting", greeting),
+            ("ending", "Bye."),
+            ("phone_prefix", "+852"),
+        )
+    )
+    problem = only(read_workbook(data).problems)
+    assert (problem.sheet, problem.row, problem.column) == ("Configures", 2, "Value")
+    assert "read out" in problem.message
