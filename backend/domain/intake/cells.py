@@ -6,7 +6,7 @@ import re
 from datetime import date, datetime, time
 from typing import Any
 
-_NON_WORD = re.compile(r"[\s\-]+")
+_NON_WORD = re.compile(r"[\W_]+")
 
 
 class FormulaCell(ValueError):

@@ -178,3 +178,23 @@ def test_template_markup_that_would_be_read_out_is_a_problem(
     problem = only(read_workbook(data).problems)
     assert (problem.sheet, problem.row, problem.column) == ("Configures", 2, "Value")
     assert "read out" in problem.message
+
+
+def test_headers_with_punctuation_become_template_variables(workbook: Builder) -> None:
+    data = workbook(
+        config=(
+            ("Key", "Value"),
+            ("greeting", "Hello {{ parent_s_name }} of {{ class_2026 }}."),
+            ("ending", "Bye."),
+            ("phone_prefix", "+852"),
+        ),
+        questions=QUESTIONS,
+        receivers=(
+            ("ID", "Phone Number", "Parent's name", "Class (2026)"),
+            (1, HK_MOBILE, "Ann", "3A"),
+        ),
+    )
+    result = read_workbook(data)
+    assert result.ok, result.problems
+    assert result.job is not None
+    assert result.job.extra_columns == ("parent_s_name", "class_2026")
