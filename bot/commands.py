@@ -12,7 +12,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.modal import ModalInput, ModalMeta, job_modal, modal_errors, read_modal
 from bot.preview import post_preview
-from bot.state import FINISHED, JobCard
+from bot.state import CANCELLING, FINISHED, JobCard
 from bot.views import USAGE, card_blocks, card_text, status_list_blocks
 
 if TYPE_CHECKING:
@@ -117,7 +117,21 @@ def cancel(deps: Deps, channel: str, user: str, job_id: str, *, team: str = "") 
         )
     elif card.state == FINISHED:
         deps.ephemeral(channel, user, f"`{job_id}` has already finished.")
+    elif card.state == CANCELLING:
+        deps.ephemeral(channel, user, f"`{job_id}` is already being cancelled.")
     elif deps.submitter.cancel(job_id, requested_by=user):
+        card.state = CANCELLING
+        deps.state.save_card(card)
+        if card.card_ts:
+            try:  # the Cancel button goes away now; the notifier keeps the state
+                deps.client.chat_update(
+                    channel=card.channel_id,
+                    ts=card.card_ts,
+                    text=card_text(card),
+                    blocks=card_blocks(card),
+                )
+            except SlackApiError:
+                log.exception("could not update the card of %s", job_id)
         # Said in the card's thread, for everyone following the job; the card itself shows the
         # remaining people as Cancelled as their results arrive.
         deps.client.chat_postMessage(

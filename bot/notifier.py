@@ -26,7 +26,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 
 from backend.domain.models import CallJob, CallResult
 from backend.domain.ports import ReportFiles
-from bot.state import FINISHED, BotState, JobCard
+from bot.state import CANCELLING, FINISHED, RUNNING, BotState, JobCard
 from bot.views import batch_blocks, card_blocks, card_text, fitting_results, summary_line
 
 log = logging.getLogger(__name__)
@@ -291,6 +291,10 @@ class SlackNotifier:
                 wait = live.last_update_at + self.min_update_interval - now
             else:
                 wait = 0.0
+            if live.card.state == RUNNING:  # the bot's Cancel button may have been pressed
+                stored = self.state.card(live.card.job_id)
+                if stored is not None and stored.state == CANCELLING:
+                    live.card.state = CANCELLING
             card = JobCard.from_json(live.card.to_json())  # snapshot: results keep arriving
             live.dirty = False
         if card.card_ts is None:

@@ -26,7 +26,7 @@ from backend.domain.models import CallJob, CallResult, CallStatus
 from backend.domain.phones import mask_phone
 from backend.domain.problems import Problem
 from backend.domain.summary import AnswerTally
-from bot.state import CANCELLING, FINISHED, JobCard
+from bot.state import CANCELLING, FINISHED, RUNNING, JobCard
 
 SECTION_LIMIT = 2900  # under Slack's 3,000 characters per section text
 MAX_BLOCKS = 50
@@ -227,7 +227,7 @@ def card_blocks(card: JobCard) -> list[Block]:
         ]
         blocks.extend(_section(chunk) for chunk in _chunk_lines(lines)[:5])
     buttons: list[ButtonElement] = []
-    if card.state != FINISHED:
+    if card.state == RUNNING:
         buttons.append(
             ButtonElement(
                 text="Cancel job",

@@ -360,3 +360,22 @@ def test_a_batch_too_big_for_one_message_is_split_never_cut(
     listed = "".join(json.dumps(p["blocks"]) for p in posts)
     for r in job.receivers:
         assert listed.count(f"`{r.id}`") == 1
+
+
+def test_the_notifier_keeps_a_cancelling_card_cancelling(
+    fake_slack: FakeSlack, state: SqliteBotState, clock: FakeClock
+) -> None:
+    job = slack_job(receivers=3)
+    state.save_card(JobCard.for_job(job))
+    notifier = make_notifier(fake_slack, state, clock, batch_size=1)
+    notifier.on_result(job, result(job, 0))
+    clock.now += 2
+    notifier.flush()
+    card = state.card(job.job_id)
+    card.state = "cancelling"  # the bot's Cancel button, meanwhile
+    state.save_card(card)
+    notifier.on_result(job, result(job, 1, CallStatus.CANCELLED))
+    clock.now += 2
+    notifier.flush()
+    assert "Cancelling" in fake_slack.calls_to("chat.update")[-1].text()
+    assert state.card(job.job_id).state == "cancelling"

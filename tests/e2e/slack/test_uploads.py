@@ -342,3 +342,21 @@ def test_timeout_retry_of_a_file_share_does_not_preview_twice(harness: Harness) 
     harness.event(event)
     harness.event(event, **{"x-slack-retry-num": "1", "x-slack-retry-reason": "http_timeout"})
     assert len(harness.fake.calls_to("chat.postMessage")) == 1
+
+
+def test_cancel_marks_the_card_cancelling_once(harness: Harness) -> None:
+    harness.share_file("class_3a.xlsx", example_workbook())
+    job_id = _buttons(_blocks(_preview(harness)))[START_ACTION]["value"]
+    harness.action(START_ACTION, job_id)
+    card_ts = harness.state.card(job_id).card_ts
+    harness.fake.clear()
+
+    harness.action("callout_cancel", job_id)
+    assert harness.state.card(job_id).state == "cancelling"
+    (update,) = [c for c in harness.fake.calls_to("chat.update") if c.args["ts"] == card_ts]
+    assert "Cancelling" in update.text()
+    assert "callout_cancel" not in _buttons(_blocks(update.args))
+
+    harness.action("callout_cancel", job_id)  # a second click
+    assert harness.submitter.cancels == [(job_id, USER)]
+    assert "already" in harness.fake.calls_to("chat.postEphemeral")[-1].text()
