@@ -93,6 +93,15 @@ def _check_report_dir(report_dir: Path) -> None:
         ) from None
 
 
+def _uses_semicolons(path: Path) -> bool:
+    try:
+        with path.open(encoding="utf-8-sig", errors="replace") as handle:
+            first = handle.readline()
+    except OSError:
+        return False
+    return ";" in first and "," not in first
+
+
 def result_line(job: CallJob, result: CallResult) -> Text:
     """One person's result, phone number masked."""
     from backend.domain.answers import NO_ANSWER
@@ -139,17 +148,37 @@ def _people(job: CallJob, answers: Path | None, simulate: Simulation | None, see
     if answers is not None:
         if simulate is not None:
             raise _fail("use either --answers or --simulate, not both")
+        if not answers.is_file():
+            what = "a directory" if answers.is_dir() else "missing"
+            raise _fail(f"--answers {answers} is not a file ({what}): give the answers CSV")
         try:
             people = load_answers_csv(answers)
         except AnswersFileError as error:
             err.print(Text(f"Problems in {answers.name}:", style="bold red"))
             for problem in error.problems:
                 err.print(f"  {problem}")
+            if _uses_semicolons(answers):
+                err.print(
+                    "  hint: the file separates values with ';': save it as comma-separated "
+                    "CSV (UTF-8)"
+                )
             raise typer.Exit(1) from error
-        unknown = sorted(set(people) - {r.id for r in job.receivers})
+        except OSError as error:
+            raise _fail(f"cannot read {answers}: {error.strerror or error}") from None
+        ids = [r.id for r in job.receivers]
+        unknown = sorted(set(people) - set(ids))
         if unknown:
             err.print(
                 Text(f"note: {answers.name} scripts unknown receiver id(s): {', '.join(unknown)}")
+            )
+        missing = [i for i in ids if i not in people]
+        if missing:
+            shown = ", ".join(missing[:10]) + (", ..." if len(missing) > 10 else "")
+            err.print(
+                Text(
+                    f"note: {len(missing)} receiver(s) are not in {answers.name} and will not "
+                    f"answer: {shown}"
+                )
             )
         return people
     return random_people(job, seed)

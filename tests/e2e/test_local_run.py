@@ -275,3 +275,32 @@ def test_a_killed_run_resumes_calling_nobody_twice(tmp_path: Path) -> None:
     assert most <= 3
     report = json.loads(next(out.glob("*.json")).read_text())
     assert len(report["results"]) == 1500
+
+
+def test_answers_option_pointing_at_a_directory_exits_1(tmp_path: Path) -> None:
+    db = tmp_path / "d.db"
+    result = runner.invoke(app, ["run", str(EXAMPLE), "--answers", str(tmp_path), "--db", str(db)])
+    assert result.exit_code == 1
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert "not a file" in result.output
+    assert not db.exists()
+
+
+def test_semicolon_answers_file_gets_a_separator_hint(tmp_path: Path) -> None:
+    answers = tmp_path / "answers.csv"
+    answers.write_text("receiver_id;attempt;pickup;hang_up_after;answers\n1;1;answer;;ok\n")
+    db = tmp_path / "s.db"
+    result = runner.invoke(app, ["run", str(EXAMPLE), "--answers", str(answers), "--db", str(db)])
+    assert result.exit_code == 1
+    assert "';'" in result.output
+    assert "comma" in result.output
+    assert not db.exists()
+
+
+def test_receivers_missing_from_the_answers_file_are_named(tmp_path: Path) -> None:
+    answers = tmp_path / "answers.csv"
+    answers.write_text("receiver_id,attempt,pickup,hang_up_after,answers\n1,1,answer,,ok|yes\n")
+    args = ["run", str(EXAMPLE), "--answers", str(answers), "--db", str(tmp_path / "m.db")]
+    result = runner.invoke(app, [*args, "--out", str(tmp_path / "o")])
+    assert result.exit_code == 0, result.output
+    assert "7 receiver(s) are not in answers.csv" in result.output
