@@ -433,3 +433,51 @@ def test_stream_image_reads_back_as_a_result() -> None:
         job_id="j", receiver_id="r", status=CallStatus.DROP_CALL, answers=("Yes", None)
     )
     assert result_from_stream_image(result_item(result)) == result
+
+
+def test_report_of_10000_results_reads_every_page_of_the_results_table(
+    stack: Stack, ctx: LambdaContext
+) -> None:
+    from backend.aws.results import result_item
+    from backend.domain.models import CallResult, CallStatus
+
+    base = example_job()
+    receivers = tuple(
+        base.receivers[0].model_copy(update={"id": f"{n:05d}", "phone_number": f"+8525{n:07d}"})
+        for n in range(10_000)
+    )
+    job = base.model_copy(update={"receivers": receivers})
+    JobStore(stack.s3, stack.data_bucket).save(job)
+    jobs_table().create(job)
+    statuses = [CallStatus.CALL_COMPLETED, CallStatus.NO_ANSWER, CallStatus.BUSY]
+    results = [
+        CallResult(
+            job_id=job.job_id,
+            receiver_id=receiver.id,
+            status=statuses[n % 3],
+            answers=("OK", "Yes", "B", "3", "2026-12-01", "09:00") if n % 3 == 0 else (),
+            attempts=1,
+        )
+        for n, receiver in enumerate(receivers)
+    ]
+    for start in range(0, len(results), 25):
+        stack.ddb.batch_write_item(
+            RequestItems={
+                stack.results_table: [
+                    {"PutRequest": {"Item": result_item(r)}} for r in results[start : start + 25]
+                ]
+            }
+        )
+    first_page = stack.ddb.query(
+        TableName=stack.results_table,
+        KeyConditionExpression="job_id = :j",
+        ExpressionAttributeValues={":j": {"S": job.job_id}},
+    )
+    assert "LastEvaluatedKey" in first_page  # over 1 MB: DynamoDB (and moto) pages the query
+
+    report = report_handler.handler({"job_id": job.job_id}, ctx)
+
+    assert report["results"] == report["receivers"] == 10_000
+    assert report["counts"] == {"Busy": 3333, "CallCompleted": 3334, "NoAnswer": 3333}
+    body = stack.s3.get_object(Bucket=stack.data_bucket, Key=report["json_key"])["Body"].read()
+    assert len(json.loads(body)["results"]) == 10_000

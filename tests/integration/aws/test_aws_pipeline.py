@@ -267,3 +267,92 @@ def test_timeout_and_task_failure_become_failed_results(
 def test_start_job_message_shape_matches_the_schema_form(stack: Stack) -> None:
     job = example_job()
     assert json.loads(json.dumps(job_to_json(job)))["job_id"] == job.job_id
+
+
+def _start(stack: Stack, ctx: LambdaContext, job: Any) -> str:
+    """Queue the job as the Slack bot does and run start-job: the execution's ARN."""
+    from backend.aws.submitter import SqsJobSubmitter
+
+    assert SqsJobSubmitter.from_settings().submit(job)
+    [message] = stack.queue_messages(stack.job_queue_url)
+    assert start_job.handler(_fifo_event(message["Body"]), ctx) == {"batchItemFailures": []}
+    [execution] = stack.sfn.list_executions(stateMachineArn=stack.state_machine_arn)["executions"]
+    return str(execution["executionArn"])
+
+
+def test_cancel_mid_job_ends_every_remaining_receiver_once_as_cancelled(
+    running_stack: Stack, ctx: LambdaContext
+) -> None:
+    from backend.aws.submitter import SqsJobSubmitter
+
+    stack = running_stack
+    job = example_job(retry_delay_seconds=0)
+    execution_arn = _start(stack, ctx, job)
+    phones = Phones(stack, {})
+    deadline = time.monotonic() + 30
+    while not stack.connect.dialled and time.monotonic() < deadline:
+        phones.pump_calls_queue(redeliver=False)
+        time.sleep(0.05)
+    phones.answer_new_calls()  # the first calls (at most MaxConcurrency) are answered
+
+    assert SqsJobSubmitter.from_settings().cancel(job.job_id, "U42")
+    dialled_before_cancel = len(stack.connect.requests)
+    status = phones.run(execution_arn, redeliver=True)
+
+    assert status == "SUCCEEDED"
+    assert len(stack.connect.requests) == dialled_before_cancel  # nobody dialled after it
+    results = stack.results(job.job_id)
+    assert sorted(results) == sorted(r.id for r in job.receivers)  # one result per receiver
+    statuses = [v["status"] for v in results.values()]
+    assert statuses.count("CallCompleted") == dialled_before_cancel
+    assert statuses.count("Cancelled") == len(job.receivers) - dialled_before_cancel > 0
+    assert all("U42" in v["error"] for v in results.values() if v["status"] == "Cancelled")
+    [(notification, _)] = stack.notifications()
+    assert notification["cancelled"] is True
+    assert sum(notification["counts"].values()) == len(job.receivers)
+    assert jobs_table().state(job.job_id) == "CANCELLED"
+
+
+def test_a_receiver_outside_the_calling_window_waits_and_is_then_called(
+    running_stack: Stack, ctx: LambdaContext
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from backend.aws import wiring
+    from backend.domain.models import CallingWindow
+
+    stack = running_stack
+    base = example_job(retry_delay_seconds=0)
+    window = CallingWindow(start="09:00", end="17:00", timezone="UTC")
+    job = base.model_copy(
+        update={"settings": base.settings.model_copy(update={"calling_window": window})}
+    )
+    opening = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
+    closed = {"now": True}
+    # One second before the window opens: the state machine waits 2 s, then sends the call again.
+    wiring.dialer().clock = lambda: opening - timedelta(seconds=1) if closed["now"] else opening
+    execution_arn = _start(stack, ctx, job)
+    phones = Phones(stack, {})
+    deadline = time.monotonic() + 30
+    waited: list[str] = []
+    while not waited and time.monotonic() < deadline:
+        messages = stack.queue_messages(stack.calls_queue_url)
+        for message in messages:
+            assert wiring.dialer().handle(message["Body"]) == "waiting"
+            waited.append(json.loads(message["Body"])["receiver_id"])
+            stack.sqs.delete_message(
+                QueueUrl=stack.calls_queue_url, ReceiptHandle=message["ReceiptHandle"]
+            )
+        time.sleep(0.05)
+    assert waited
+    assert stack.connect.requests == []
+    closed["now"] = False
+
+    assert phones.run(execution_arn) == "SUCCEEDED"
+
+    results = stack.results(job.job_id)
+    assert {
+        r: (v["status"], v["attempts"]) for r, v in results.items() if r in waited
+    } == dict.fromkeys(waited, ("CallCompleted", 1))
+    tokens = [request["ClientToken"] for request in stack.connect.requests]
+    assert sorted(tokens) == sorted(f"{job.job_id}:{r.id}:1" for r in job.receivers)
