@@ -93,11 +93,26 @@ def _chunk_lines(lines: Sequence[str], limit: int = SECTION_LIMIT) -> list[str]:
     return chunks
 
 
+_QUOTED_PHONE = re.compile(r"(phone(?: number)? ')([^']*)(')", re.IGNORECASE)
+_LONG_NUMBER = re.compile(r"(?<![\w.])\+?\d{8,15}(?![\w.])")
+
+
+def _mask(raw: str) -> str:
+    digits = re.sub(r"\D", "", raw)
+    return "****" + digits[-4:] if len(digits) > 4 else "****"
+
+
+def mask_numbers(text: str) -> str:
+    """Phone numbers inside a message (intake problems quote them): only the last 4 digits."""
+    text = _QUOTED_PHONE.sub(lambda m: m.group(1) + _mask(m.group(2)) + m.group(3), text)
+    return _LONG_NUMBER.sub(lambda m: _mask(m.group(0)), text)
+
+
 def problem_blocks(
     problems: Sequence[Problem], max_sections: int = MAX_PROBLEM_SECTIONS
 ) -> list[Block]:
     """Every problem, one line each, in at most `max_sections` sections, then "and N more"."""
-    lines = [f"• {escape(str(problem))}" for problem in problems]
+    lines = [f"• {escape(mask_numbers(str(problem)))}" for problem in problems]
     blocks: list[Block] = []
     shown = 0
     for chunk in _chunk_lines(lines):

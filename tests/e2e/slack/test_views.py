@@ -70,3 +70,26 @@ def test_status_of_a_job_shows_its_card_privately(harness: Harness) -> None:
     assert "0/8" in call.text()
     harness.command("status")
     assert "class-3a" in harness.fake.calls_to("chat.postEphemeral")[-1].text()
+
+
+def test_phone_numbers_in_problems_are_masked() -> None:
+    problems = [
+        Problem(
+            "phone number '+44 909 8790000': premium-rate numbers are not allowed",
+            "Receivers",
+            3,
+            "phone_number",
+        ),
+        Problem(
+            "phone number '+8529123456789' has the wrong length: check the digits",
+            "Receivers",
+            4,
+            "phone_number",
+        ),
+        Problem("duplicate phone 85291234567 on row 2", "Receivers", 5, "phone_number"),
+    ]
+    text = str(_check_limits(preview_blocks(job=None, problems=problems, title="x.xlsx")))
+    for secret in ("909 8790000", "9123456789", "85291234567"):
+        assert secret not in text
+    assert "****0000" in text  # the last digits still say which one
+    assert "row 3" in text
