@@ -93,6 +93,10 @@ def _check_report_dir(report_dir: Path) -> None:
         ) from None
 
 
+def _comparable(job: CallJob) -> dict[str, Any]:
+    return job.model_dump(mode="json", exclude={"origin", "created_by"})
+
+
 def _uses_semicolons(path: Path) -> bool:
     try:
         with path.open(encoding="utf-8-sig", errors="replace") as handle:
@@ -234,6 +238,13 @@ def run(
     _check_report_dir(report_dir)
     store = _open_store(db)
     known = store.job_row(job.job_id)
+    stored = store.get_job(job.job_id) if known is not None else None
+    if stored is not None and _comparable(stored) != _comparable(job):
+        raise _fail(
+            f"job {job.job_id} in {store.path} was run from a different workbook (receivers, "
+            "questions or settings changed): its results would be mixed with this one. "
+            "Give this run its own --job-id"
+        )
     if known is not None:
         counts = store.counts(job.job_id)
         done = sum(counts.values())

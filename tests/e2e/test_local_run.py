@@ -304,3 +304,29 @@ def test_receivers_missing_from_the_answers_file_are_named(tmp_path: Path) -> No
     result = runner.invoke(app, [*args, "--out", str(tmp_path / "o")])
     assert result.exit_code == 0, result.output
     assert "7 receiver(s) are not in answers.csv" in result.output
+
+
+def test_reusing_a_job_id_for_another_workbook_is_refused(
+    ran: tuple[Path, Path, str], tmp_path: Path
+) -> None:
+    import openpyxl
+
+    out, db, _ = ran
+    job_id = next(out.glob("*.json")).stem
+    changed = tmp_path / "changed.xlsx"
+    book = openpyxl.load_workbook(EXAMPLE)
+    book["Receivers"]["B2"] = "+852 5999 0000"  # receiver 1 gets another phone number
+    book.save(changed)
+    before = _attempt_count(db, job_id)
+    args = ["run", str(changed), "--answers", str(ANSWERS), "--db", str(db), "--job-id", job_id]
+    result = runner.invoke(app, [*args, "--out", str(tmp_path / "o")])
+    assert result.exit_code == 1
+    assert "different" in result.output
+    assert "--job-id" in result.output
+    assert _attempt_count(db, job_id) == before
+
+
+def _attempt_count(db: Path, job_id: str) -> int:
+    from backend.local.store import SqliteStore
+
+    return len(SqliteStore(db).attempts(job_id))
