@@ -133,8 +133,8 @@ def load_results_json(source: bytes | str | Mapping[str, Any]) -> tuple[CallJob,
     if isinstance(source, bytes | str):
         try:
             data = json.loads(source)
-        except (json.JSONDecodeError, UnicodeDecodeError) as error:
-            raise ReportInputError(f"not valid JSON: {error}") from None
+        except (ValueError, RecursionError) as error:  # JSONDecodeError is a ValueError
+            raise ReportInputError(f"not valid JSON: {str(error)[:200]}") from None
     if not isinstance(data, Mapping):
         raise ReportInputError("expected a JSON object with `job` and `results`")
     for key in ("job", "results"):

@@ -42,8 +42,8 @@ def job_from_json(
             return _fail(f"the job message is over the {limits.max_bytes:,} byte limit", "")
         try:
             payload = json.loads(payload)
-        except (json.JSONDecodeError, UnicodeDecodeError) as error:
-            return _fail(f"the job is not valid JSON: {error}", "")
+        except (ValueError, RecursionError) as error:  # JSONDecodeError is a ValueError
+            return _fail(f"the job is not valid JSON: {str(error)[:200]}", "")
     if not isinstance(payload, Mapping):
         return _fail("the job must be a JSON object with job_id, questions and receivers", "")
 

@@ -198,3 +198,16 @@ def test_headers_with_punctuation_become_template_variables(workbook: Builder) -
     assert result.ok, result.problems
     assert result.job is not None
     assert result.job.extra_columns == ("parent_s_name", "class_2026")
+
+
+@pytest.mark.parametrize(
+    "payload", ["[" * 100_000 + "]" * 100_000, '{"job_id": ' + "9" * 5000 + "}"]
+)
+def test_hostile_json_is_a_problem_not_a_crash(payload: str) -> None:
+    from backend.domain.report import ReportInputError, load_results_json
+
+    result = job_from_json(payload)
+    assert result.job is None
+    assert "not valid JSON" in only(result.problems).message
+    with pytest.raises(ReportInputError, match="not valid JSON"):
+        load_results_json(payload)
