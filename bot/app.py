@@ -17,6 +17,7 @@ from typing import Any
 from slack_bolt import App, BoltResponse
 from slack_bolt.authorization import AuthorizeResult
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
 from backend.domain.ports import JobSubmitter
@@ -97,8 +98,15 @@ class Deps:
             return None
         if user_id in settings.allowed_users:
             return None
-        if any(user_id in self.usergroup_members(g) for g in settings.allowed_usergroups):
-            return None
+        try:
+            if any(user_id in self.usergroup_members(g) for g in settings.allowed_usergroups):
+                return None
+        except SlackApiError as error:
+            log.error("user groups not readable: %s", error.response.get("error"))
+            return (
+                "I could not check the user groups allowed to start call jobs (the app needs "
+                "the `usergroups:read` scope). Ask an admin."
+            )
         return "You are not on the list of people who may start call jobs. Ask an admin."
 
     def may_cancel(self, user_id: str, creator: str) -> bool:

@@ -360,3 +360,14 @@ def test_cancel_marks_the_card_cancelling_once(harness: Harness) -> None:
     harness.action("callout_cancel", job_id)  # a second click
     assert harness.submitter.cancels == [(job_id, USER)]
     assert "already" in harness.fake.calls_to("chat.postEphemeral")[-1].text()
+
+
+def test_start_with_unreadable_user_groups_refuses_and_says_why(make_harness) -> None:
+    harness = make_harness(CALLOUTS_ALLOWED_USERGROUPS="S0TEACHERS")
+    harness.share_file("class_3a.xlsx", example_workbook())
+    job_id = _buttons(_blocks(_preview(harness)))[START_ACTION]["value"]
+    harness.fake.error_next("usergroups.users.list", "missing_scope")
+    harness.action(START_ACTION, job_id, user="UTEACHER")
+    assert harness.submitter.jobs == {}
+    (refusal,) = harness.fake.calls_to("chat.postEphemeral")
+    assert "usergroups:read" in refusal.text()
