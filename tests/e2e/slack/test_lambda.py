@@ -173,3 +173,23 @@ def test_plain_messages_and_other_files_cost_no_self_invocation(
         response = lambda_handler.handler(url_event(body, json_headers(body)), LambdaContext())
         assert response["statusCode"] == 200
     assert lambda_client.invocations == []
+
+
+def test_form_problems_come_back_in_the_lambda_response(
+    lambda_env: tuple[FakeLambdaClient, RecordingSubmitter], fake_slack: FakeSlack
+) -> None:
+    from tests.e2e.slack.conftest import payload_body
+    from tests.e2e.slack.test_modal import submission
+
+    lambda_client, _ = lambda_env
+    body = payload_body(
+        submission(receivers="S1, 12ab, Chan", questions=[("Is {{ nick }} coming?", "YesNo")])
+    )
+    response = lambda_handler.handler(url_event(body, form_headers(body)), LambdaContext())
+    assert response["statusCode"] == 200
+    answer = json.loads(response["body"])
+    assert answer["response_action"] == "errors"
+    assert {"receivers", "q0_template"} <= set(answer["errors"])
+    for invocation in lambda_client.invocations:  # the lazy part posts nothing for a bad form
+        lambda_handler.handler(json.loads(invocation["Payload"]), LambdaContext())
+    assert fake_slack.calls_to("chat.postMessage") == []
