@@ -222,8 +222,14 @@ def test_timeout_and_task_failure_become_failed_results(
             "retry_delay_seconds": 0,
             "call_timeout_seconds": timeout,
         }
-        for receiver, timeout in (("1", 1), ("2", 60))
+        for receiver, timeout in (("1", 1), ("2", 60), ("3", 60))
     ]
+    # Receiver 3's result was saved before (a redriven map run): the conditional put keeps it.
+    from backend.aws.results import result_item
+    from backend.domain.models import CallResult, CallStatus
+
+    saved = CallResult(job_id=job.job_id, receiver_id="3", status=CallStatus.BUSY, attempts=1)
+    stack.ddb.put_item(TableName=stack.results_table, Item=result_item(saved))
     stack.s3.put_object(Bucket=stack.data_bucket, Key="tasks/t.json", Body=json.dumps(tasks))
     execution_arn = stack.sfn.start_execution(
         stateMachineArn=stack.state_machine_arn,
@@ -232,7 +238,7 @@ def test_timeout_and_task_failure_become_failed_results(
             {
                 "job_id": job.job_id,
                 "tasks": {"bucket": stack.data_bucket, "key": "tasks/t.json"},
-                "max_concurrency": 2,
+                "max_concurrency": 3,
             }
         ),
     )["executionArn"]
@@ -249,6 +255,11 @@ def test_timeout_and_task_failure_become_failed_results(
                     cause="Amazon Connect refused the call",
                 )
                 failed = True
+            if body["receiver_id"] == "3":
+                result = saved.model_copy(update={"status": CallStatus.CALL_COMPLETED})
+                stack.sfn.send_task_success(
+                    taskToken=body["task_token"], output=json.dumps({"result": result.to_json()})
+                )
         if stack.sfn.describe_execution(executionArn=execution_arn)["status"] != "RUNNING":
             break
         time.sleep(0.05)
@@ -260,8 +271,11 @@ def test_timeout_and_task_failure_become_failed_results(
     assert results["2"]["status"] == "Failed"
     # moto 5.2.5 drops SendTaskFailure's cause; AWS passes it into "<error>: <cause>".
     assert results["2"]["error"].startswith("Callouts.DeploymentFault: ")
+    history = stack.sfn.get_execution_history(executionArn=execution_arn)["events"]
+    assert "MapRunSucceeded" in [e["type"] for e in history]  # no child failed: caught in-map
+    assert results["3"]["status"] == "Busy"  # AlreadySaved: written once, never overwritten
     [notification] = _sns_messages(stack)
-    assert notification["counts"] == {"Failed": 2}
+    assert notification["counts"] == {"Busy": 1, "Failed": 2}
 
 
 def test_start_job_message_shape_matches_the_schema_form(stack: Stack) -> None:
