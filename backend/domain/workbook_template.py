@@ -91,7 +91,8 @@ CONFIG_KEYS: tuple[ConfigKey, ...] = (
     ConfigKey(
         "calling_window",
         "",
-        "Optional. Local hours in which calls may start, e.g. 09:00-20:00 (default: no limit).",
+        "Optional. Local hours in which calls may start, e.g. 09:00-20:00, the start before "
+        "the end (overnight windows are refused; default: no limit).",
     ),
     ConfigKey(
         "timezone",
