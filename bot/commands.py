@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from slack_sdk.errors import SlackApiError
 
 from bot.modal import ModalInput, ModalMeta, job_modal, modal_errors, read_modal
-from bot.preview import post_preview
+from bot.preview import NOT_IN_CHANNEL, post_preview
 from bot.state import CANCELLING, FINISHED, JobCard
 from bot.views import USAGE, card_blocks, card_text, status_list_blocks
 
@@ -39,7 +39,6 @@ def acknowledge(ack: Callable[..., None], body: dict[str, Any]) -> None:
         ack()
 
 
-NOT_IN_CHANNEL = frozenset({"not_in_channel", "channel_not_found", "is_archived"})
 NOT_IN_CHANNEL_TEXT = (
     "I am not in this channel, so I cannot answer here: invite me with `/invite @Callouts` "
     "(or use `/callout` in a direct message with me)."

@@ -6,6 +6,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from slack_sdk.errors import SlackApiError
+from slack_sdk.models.blocks import MarkdownTextObject, SectionBlock
 
 from backend.domain.problems import Problem
 from bot.state import PendingJob
@@ -16,6 +17,8 @@ if TYPE_CHECKING:
     from bot.app import Deps
 
 log = logging.getLogger(__name__)
+
+NOT_IN_CHANNEL = frozenset({"not_in_channel", "channel_not_found", "is_archived"})
 
 
 def first_hears(result: IntakeResult) -> tuple[list[str], list[Problem]]:
@@ -60,9 +63,25 @@ def post_preview(
         response = deps.client.chat_postMessage(
             channel=channel_id, thread_ts=thread_ts, text=summary, blocks=blocks
         )
-    except SlackApiError:
-        log.exception("could not post the preview of %s", title)
-        return None
+    except SlackApiError as error:
+        if error.response.get("error") not in NOT_IN_CHANNEL or thread_ts is not None:
+            log.exception("could not post the preview of %s", title)
+            return None
+        # A form sent from a channel the bot is not in: preview (and start) it in a DM instead.
+        note = SectionBlock(
+            text=MarkdownTextObject(
+                text=f"I am not in <#{channel_id}>, so here is your preview. To run jobs "
+                "there, invite me with `/invite @Callouts`."
+            )
+        )
+        try:
+            response = deps.client.chat_postMessage(
+                channel=user_id, text=summary, blocks=[note, *blocks]
+            )
+        except SlackApiError:
+            log.exception("could not post the preview of %s", title)
+            return None
+        channel_id = str(response.get("channel") or user_id)
     preview_ts = str(response.get("ts"))
     if job is not None and not problems and started is None:
         from backend.domain.intake import job_to_json

@@ -239,3 +239,21 @@ def test_unreadable_private_metadata_is_an_error_not_a_crash(harness: Harness) -
 def test_control_characters_in_pasted_lines_do_not_crash(harness: Harness) -> None:
     response = harness.payload(submission(receivers="S1, 51234567, Chan\x00\x1b", questions=YES_NO))
     assert response.status == 200
+
+
+def test_a_form_for_a_channel_without_the_bot_is_previewed_in_a_dm(harness: Harness) -> None:
+    harness.fake.error_next("chat.postMessage", "not_in_channel")
+    harness.payload(submission(receivers=RECEIVERS, questions=YES_NO))
+    failed, dm = harness.fake.calls_to("chat.postMessage")
+    assert failed.args["channel"] == CHANNEL
+    assert dm.args["channel"] == USER
+    assert "/invite" in dm.text()
+    start = [
+        e
+        for b in dm.blocks()
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e["action_id"] == START_ACTION
+    ]
+    harness.action(START_ACTION, start[0]["value"], channel=USER)
+    assert list(harness.submitter.jobs) == [start[0]["value"]]
