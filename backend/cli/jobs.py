@@ -180,6 +180,8 @@ def read_job_or_exit(job_file: Path) -> CallJob:
     """The job in a workbook, or exit 1 after printing why it cannot be used."""
     from backend.domain.intake import read_workbook
 
+    if job_file.is_dir():
+        _fail(f"cannot read {job_file}: it is a directory; give the workbook file (.xlsx)")
     if not job_file.is_file():
         _fail(f"cannot read {job_file}: no such file")
     try:

@@ -239,3 +239,9 @@ def test_report_into_a_directory_prints_no_traceback_at_exit(tmp_path: Path) -> 
     assert done.returncode == 1
     assert "Traceback" not in done.stderr + done.stdout
     assert "is a directory" in done.stderr
+
+
+def test_validate_a_directory_says_so(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["validate", str(tmp_path)])
+    assert result.exit_code == 1
+    assert "is a directory" in result.output
