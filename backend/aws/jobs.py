@@ -98,6 +98,20 @@ class JobsTable:
             raise
         return True
 
+    def forget(self, job_id: str) -> None:
+        """Delete a job record that never reached the queue (only while still QUEUED)."""
+        try:
+            self.db.delete_item(
+                TableName=self.table,
+                Key={"job_id": {"S": job_id}, "sk": {"S": JOB_SK}},
+                ConditionExpression="#s = :q",
+                ExpressionAttributeNames={"#s": "status"},
+                ExpressionAttributeValues={":q": {"S": JobState.QUEUED.value}},
+            )
+        except ClientError as error:
+            if error_code(error) != "ConditionalCheckFailedException":
+                raise
+
     def get(self, job_id: str) -> dict[str, Any] | None:
         found = self.db.get_item(
             TableName=self.table,

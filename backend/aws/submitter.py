@@ -41,12 +41,17 @@ class SqsJobSubmitter:
         if len(body.encode()) > MAX_INLINE_BYTES:
             key = self.store.save(job)
             body = json.dumps({"job_ref": {"bucket": self.store.bucket, "key": key}})
-        self.sqs.send_message(
-            QueueUrl=self.queue_url,
-            MessageBody=body,
-            MessageGroupId=MESSAGE_GROUP,
-            MessageDeduplicationId=job.job_id,
-        )
+        try:
+            self.sqs.send_message(
+                QueueUrl=self.queue_url,
+                MessageBody=body,
+                MessageGroupId=MESSAGE_GROUP,
+                MessageDeduplicationId=job.job_id,
+            )
+        except Exception:
+            # Not queued: forget the record, or every later submit would see "already known".
+            self.jobs.forget(job.job_id)
+            raise
         return True
 
     def cancel(self, job_id: str, requested_by: str | None = None) -> bool:

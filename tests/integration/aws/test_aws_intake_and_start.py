@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
+
 from backend.domain.intake import job_to_json
 from backend.handlers import intake_upload, start_job
 
@@ -327,3 +329,24 @@ def test_large_job_travels_as_a_reference(
         for e in stack.sfn.list_executions(stateMachineArn=stack.state_machine_arn)["executions"]
     ]
     assert names == [job.job_id]
+
+
+def test_a_job_that_could_not_be_queued_can_be_submitted_again(
+    stack: Stack, monkeypatch: Any
+) -> None:
+    from backend.aws.submitter import SqsJobSubmitter
+
+    submitter = SqsJobSubmitter.from_settings()
+    job = example_job()
+
+    def refused(**kwargs: Any) -> None:
+        raise RuntimeError("SQS unavailable")
+
+    send = submitter.sqs.send_message
+    monkeypatch.setattr(submitter.sqs, "send_message", refused)
+    with pytest.raises(RuntimeError):
+        submitter.submit(job)
+    monkeypatch.setattr(submitter.sqs, "send_message", send)
+
+    assert SqsJobSubmitter.from_settings().submit(job) is True
+    assert len(stack.queue_messages(stack.job_queue_url)) == 1
