@@ -165,7 +165,7 @@ _ENV.filters.update(center=_center, indent=_indent, replace=_replace, format=_fo
 class SpeechTemplate:
     """One compiled template: greeting, ending or question N."""
 
-    __slots__ = ("_template", "name", "source", "variables")
+    __slots__ = ("_template", "name", "source", "spoken", "variables")
 
     def __init__(self, source: str, name: str) -> None:
         self.name = name
@@ -186,6 +186,7 @@ class SpeechTemplate:
             ) from None
         _refuse_unsafe(tree, name)
         self.variables: frozenset[str] = frozenset(meta.find_undeclared_variables(tree))
+        self.spoken: frozenset[str] = _spoken_variables(tree)
         self._template: Template = _ENV.from_string(tree)
 
     def render(self, context: dict[str, str], receiver_id: str | None = None) -> str:
@@ -255,6 +256,35 @@ def _refuse_unsafe(tree: nodes.Template, name: str) -> None:
             "variables, filters and {% if %} only",
             template_name=name,
         )
+
+
+_DEFAULT_FILTERS = frozenset({"default", "d"})
+
+
+def _spoken_variables(tree: nodes.Template) -> frozenset[str]:
+    """Variables always said as they are: `{{ name }}`, `{{ name|upper }}`, `{{ a ~ b }}`.
+
+    Not those under `{% if %}`, after `or`, or through `default`: the template handles an
+    empty value there, so an empty cell is not a problem.
+    """
+    found: set[str] = set()
+
+    def visit(node: nodes.Node) -> None:
+        while isinstance(node, nodes.Filter) and node.node is not None:
+            if node.name in _DEFAULT_FILTERS:
+                return
+            node = node.node
+        if isinstance(node, nodes.Name):
+            found.add(node.name)
+        elif isinstance(node, nodes.Concat):
+            for part in node.nodes:
+                visit(part)
+
+    for statement in tree.body:
+        if isinstance(statement, nodes.Output):
+            for expression in statement.nodes:
+                visit(expression)
+    return frozenset(found)
 
 
 def receiver_context(receiver: Receiver) -> dict[str, str]:

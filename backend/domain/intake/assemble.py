@@ -495,7 +495,24 @@ def _render_all(
     for receiver, row in valid:
         context = receiver_context(receiver)
         good = True
+        empty_said: set[str] = set()
         for template, location in list(templates):
+            for variable in sorted(template.spoken - empty_said):
+                value = receiver.fields.get(variable)
+                if value is not None and not value.strip():
+                    empty_said.add(variable)
+                    problems.add(
+                        where.receiver(
+                            row,
+                            variable,
+                            f"'{variable}' is empty but the {template.name} says "
+                            f"{{{{ {variable} }}}}: fill it in (merged cells read as empty: "
+                            f"unmerge them), or write {{{{ {variable} or 'friend' }}}} in the "
+                            "template",
+                        ),
+                        job_level=False,
+                    )
+                    good = False
             try:
                 prompt = template.render(context, receiver.id)
             except SpeechError as error:

@@ -211,3 +211,40 @@ def test_hostile_json_is_a_problem_not_a_crash(payload: str) -> None:
     assert "not valid JSON" in only(result.problems).message
     with pytest.raises(ReportInputError, match="not valid JSON"):
         load_results_json(payload)
+
+
+def test_empty_value_spoken_by_a_template_is_a_problem_on_its_cell(workbook: Builder) -> None:
+    data = workbook(
+        questions=QUESTIONS,
+        receivers=(("id", "phone_number", "name"), (1, HK_MOBILE, "Ann"), (2, HK_MOBILE_2, "  ")),
+    )
+    result = read_workbook(data)
+    problem = only(result.problems)
+    assert (problem.sheet, problem.row, problem.column) == ("Receivers", 3, "name")
+    assert "empty" in problem.message
+    assert result.job is not None
+    assert [r.id for r in result.job.receivers] == ["1"]
+
+
+@pytest.mark.parametrize(
+    "greeting",
+    [
+        "Hello{% if name %} {{ name }}{% endif %}.",
+        "Hello {{ name or 'there' }}.",
+        "Hello {{ name|default('there', true) }}.",
+        "Hello.",
+    ],
+)
+def test_empty_value_is_fine_when_the_template_handles_it(greeting: str, workbook: Builder) -> None:
+    data = workbook(
+        config=(
+            ("Key", "Value"),
+            ("greeting", greeting),
+            ("ending", "Bye."),
+            ("phone_prefix", "+852"),
+        ),
+        questions=QUESTIONS,
+        receivers=(("id", "phone_number", "name"), (1, HK_MOBILE, "Ann"), (2, HK_MOBILE_2, None)),
+    )
+    result = read_workbook(data)
+    assert result.ok, result.problems
