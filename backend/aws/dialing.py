@@ -12,6 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError
 
+from backend.aws.clients import ClientError, error_code
 from backend.aws.completion import DEPLOYMENT_FAULT, StepFunctionsCallbacks
 from backend.aws.connect import ConnectDialer, DialError, DialFault
 from backend.aws.jobs import ClaimState, JobsTable, JobStore
@@ -22,6 +23,8 @@ from backend.domain.session import CallSession, StaleSession
 from backend.domain.speech import Speech, SpeechError
 
 log = logging.getLogger(__name__)
+
+BAD_TASK = "Callouts.BadCallTask"
 
 
 class CallTask(BaseModel):
@@ -72,7 +75,7 @@ class Dialer:
         except ValidationError as error:
             token = _token_of(body)
             if token:
-                self.callbacks.fail(token, "Callouts.BadCallTask", f"unreadable call task: {error}")
+                self.callbacks.fail(token, BAD_TASK, f"unreadable call task: {error}")
                 return DialOutcome.FAILED
             log.error("calls-queue message without a task token dropped: %s", error)
             return DialOutcome.DROPPED
@@ -96,7 +99,13 @@ class Dialer:
                 task.task_token, self._result(task, CallStatus.CANCELLED, f"cancelled by {by}")
             )
             return DialOutcome.CANCELLED
-        job, speech = self._job(task.job_id)
+        try:
+            job, speech = self._job(task.job_id)
+        except ClientError as missing:
+            if error_code(missing) not in ("NoSuchKey", "404"):
+                raise
+            self.callbacks.fail(task.task_token, BAD_TASK, f"job {task.job_id} is not known")
+            return DialOutcome.FAILED
         try:
             receiver = job.receiver(task.receiver_id)
         except KeyError:

@@ -192,6 +192,17 @@ def test_unreadable_message_with_a_token_fails_its_task(
     assert stack.connect.requests == []
 
 
+def test_a_call_task_for_an_unknown_job_fails_its_task_without_dialling(
+    stack: Stack, recording_sfn: RecordingSfn, ctx: LambdaContext
+) -> None:
+    body = {"task_token": "t", "job_id": "no-such-job", "receiver_id": "1", "attempt": 1}
+    assert dialer.handler(sqs_event([{"Body": json.dumps(body)}]), ctx) == {"batchItemFailures": []}
+    [(token, error, cause)] = recording_sfn.failures
+    assert (token, error) == ("t", "Callouts.BadCallTask")
+    assert "no-such-job" in cause
+    assert stack.connect.requests == []
+
+
 def test_flow_events_walk_the_questions_and_complete_the_task(
     stack: Stack, recording_sfn: RecordingSfn, ctx: LambdaContext
 ) -> None:
