@@ -365,8 +365,10 @@ class SlackNotifier:
                     title=f"Report – {card.name}",
                     initial_comment=summary_line(card),
                 )
-            except (SlackApiError, SlackClientError):
+            except (SlackApiError, SlackClientError) as error:
                 log.exception("could not upload the report of job %s", card.job_id)
+                if not self._background:  # AWS: the completion event is delivered again
+                    raise SlackDeliveryError(f"job {card.job_id}: report not posted") from error
                 return
             card.report_posted = True
             self.state.save_card(card)

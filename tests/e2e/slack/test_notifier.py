@@ -379,3 +379,24 @@ def test_the_notifier_keeps_a_cancelling_card_cancelling(
     notifier.flush()
     assert "Cancelling" in fake_slack.calls_to("chat.update")[-1].text()
     assert state.card(job.job_id).state == "cancelling"
+
+
+def test_a_failed_report_upload_on_aws_is_raised_so_the_event_is_retried(
+    fake_slack: FakeSlack, state: SqliteBotState, clock: FakeClock, tmp_path: Path
+) -> None:
+    from bot.notifier import SlackDeliveryError
+
+    job = slack_job(receivers=2)
+    state.save_card(JobCard.for_job(job))
+    results = [result(job, 0), result(job, 1)]
+    fake_slack.error_next("files.getUploadURLExternal", "internal_error")
+    with pytest.raises(SlackDeliveryError):
+        make_notifier(fake_slack, state, clock).on_job_finished(
+            job, results, report_files(tmp_path)
+        )
+    # EventBridge delivers the completion event again (a new container, say).
+    make_notifier(fake_slack, state, clock).on_job_finished(job, results, report_files(tmp_path))
+    assert len([u for u in fake_slack.uploads.values() if u.completed]) == 1
+    listed = "".join(json.dumps(p["blocks"]) for p in thread_posts(fake_slack))
+    assert listed.count("`R0000`") == 1
+    assert state.card(job.job_id).report_posted
