@@ -147,8 +147,12 @@ def _format(value: Any, *args: Any, **kwargs: Any) -> str:
     return text % (kwargs or args)
 
 
+_NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
 def _ssml_escape(value: Any) -> str:
-    return html.escape(str(value), quote=True)
+    # Control characters (possible in JSON jobs) are not allowed in XML: SSML would be refused.
+    return html.escape(_NOT_XML.sub("", str(value)), quote=True)
 
 
 _ENV = _SpeechEnvironment(

@@ -138,3 +138,10 @@ def test_memory_bombs_through_formatting_and_filters_are_refused(source: str) ->
     with pytest.raises(SpeechError) as caught:
         template.render({"name": "Ann"}, "1")
     assert caught.value.template_name == "greeting"
+
+
+def test_control_characters_in_values_never_break_the_ssml() -> None:
+    template = SpeechTemplate("Hello {{ name }}.", "greeting")
+    prompt = template.render({"name": "A\x00n\x0bn\x1b[31m"}, "1")
+    assert ssml_error(prompt) is None
+    assert "Ann" in prompt
