@@ -50,7 +50,13 @@ def build_local_bot(
 
     out_dir.mkdir(parents=True, exist_ok=True)
     client = lazy_client(settings)
-    state = SqliteBotState(settings.state_db)
+    # CALLOUTS_BOT_DB when set, else next to the engine's files under --out.
+    db = (
+        settings.state_db
+        if "state_db" in settings.model_fields_set
+        else out_dir / "slack_bot.sqlite3"
+    )
+    state = SqliteBotState(db)
     notifier = SlackNotifier(
         client, state, batch_size=settings.batch_size, flush_seconds=settings.flush_seconds
     )

@@ -36,3 +36,9 @@ def test_local_bot_wires_the_engine_behind_the_app(fake_slack: FakeSlack, tmp_pa
         assert "/callout" in response.body
     finally:
         local.notifier.close()
+
+
+def test_the_bot_state_goes_under_out_unless_set(fake_slack: FakeSlack, tmp_path: Path) -> None:
+    local = build_local_bot(make_settings(fake_slack), tmp_path / "out", socket=False)
+    local.notifier.close()
+    assert (tmp_path / "out" / "slack_bot.sqlite3").is_file()
