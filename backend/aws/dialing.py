@@ -102,9 +102,11 @@ class Dialer:
         try:
             job, speech = self._job(task.job_id)
         except ClientError as missing:
-            if error_code(missing) not in ("NoSuchKey", "404"):
+            # Without s3:ListBucket a missing object reads as AccessDenied.
+            if error_code(missing) not in ("NoSuchKey", "404", "AccessDenied", "403"):
                 raise
-            self.callbacks.fail(task.task_token, BAD_TASK, f"job {task.job_id} is not known")
+            cause = f"job {task.job_id} is not known (its document cannot be read)"
+            self.callbacks.fail(task.task_token, BAD_TASK, cause)
             return DialOutcome.FAILED
         try:
             receiver = job.receiver(task.receiver_id)
