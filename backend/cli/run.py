@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from backend.domain.models import CallJob, CallResult
     from backend.domain.ports import ReportFiles
     from backend.local.store import SqliteStore
+    from backend.settings import Settings
 
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
@@ -54,11 +55,27 @@ def _fail(message: str) -> typer.Exit:
     return typer.Exit(1)
 
 
-def _open_store(db: Path | None) -> SqliteStore:
-    from backend.local.store import SqliteStore
+def load_settings() -> Settings:
+    """The CALLOUTS_* settings, or exit 1 naming the environment variable at fault."""
+    from pydantic import ValidationError
+
     from backend.settings import Settings
 
-    path = db or Settings().db_path
+    try:
+        return Settings()
+    except ValidationError as error:
+        lines = [
+            f"environment variable CALLOUTS_{'_'.join(map(str, item['loc'])).upper()}"
+            f"={item.get('input')!r}: {item['msg']}"
+            for item in error.errors()
+        ]
+        raise _fail("; ".join(lines) + ": fix or unset it") from None
+
+
+def _open_store(db: Path | None) -> SqliteStore:
+    from backend.local.store import SqliteStore
+
+    path = db or load_settings().db_path
     try:
         return SqliteStore(path)
     except Exception as error:
@@ -67,9 +84,7 @@ def _open_store(db: Path | None) -> SqliteStore:
 
 def _existing_store(db: Path | None) -> tuple[SqliteStore | None, Path]:
     """The store for reading, or None when its file does not exist (never creates one)."""
-    from backend.settings import Settings
-
-    path = db or Settings().db_path
+    path = db or load_settings().db_path
     if not path.is_file():
         return None, path
     return _open_store(path), path
@@ -221,9 +236,8 @@ def run(
     """Run a call job on this machine with simulated phones and write its report."""
     from backend.cli.jobs import read_job_or_exit
     from backend.local.engine import LocalEngine
-    from backend.settings import Settings
 
-    settings = Settings()
+    settings = load_settings()
     if concurrency is not None and not 1 <= concurrency <= MAX_CONCURRENCY:
         raise _fail(f"--concurrency {concurrency}: give a number of calls at once from 1 to 1000")
     if job_id is not None and not JOB_ID.match(job_id):

@@ -330,3 +330,16 @@ def _attempt_count(db: Path, job_id: str) -> int:
     from backend.local.store import SqliteStore
 
     return len(SqliteStore(db).attempts(job_id))
+
+
+@pytest.mark.parametrize("command", [["status"], ["run", str(EXAMPLE)]])
+def test_a_bad_environment_setting_is_named_without_a_traceback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: list[str]
+) -> None:
+    monkeypatch.setenv("CALLOUTS_CONCURRENCY", "abc")
+    monkeypatch.setenv("CALLOUTS_DB", str(tmp_path / "e.db"))
+    result = runner.invoke(app, command)
+    assert result.exit_code == 1
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert "CALLOUTS_CONCURRENCY" in result.output
+    assert not (tmp_path / "e.db").exists()
