@@ -177,9 +177,12 @@ def build_app(
         ack()  # no lazy work: on Lambda this costs no self-invocation
 
     def shares_workbook(body: dict[str, Any]) -> bool:
+        # Uploads come as `message` with subtype file_share, or (older clients) with no subtype.
         event = body.get("event") or {}
-        return not event.get("bot_id") and any(
-            uploads.is_workbook(f) for f in event.get("files") or []
+        return (
+            event.get("subtype") in (None, "file_share")
+            and not event.get("bot_id")
+            and any(uploads.is_workbook(f) for f in event.get("files") or [])
         )
 
     def run_command(body: dict[str, Any]) -> None:
@@ -220,9 +223,7 @@ def build_app(
     app.action(DISCARD_ACTION)(ack=ack_only, lazy=[discard_job])
     app.action(CANCEL_ACTION)(ack=ack_only, lazy=[cancel_job])
     app.action(RETRY_ACTION)(ack=ack_only, lazy=[retry_unreached])
-    app.event({"type": "message", "subtype": "file_share"}, matchers=[shares_workbook])(
-        ack=ack_only, lazy=[handle_upload]
-    )
+    app.event("message", matchers=[shares_workbook])(ack=ack_only, lazy=[handle_upload])
     # Every subscribed event needs a listener, or Slack answers 404 and retries it.
     app.event("message")(ignore)  # other messages and files: not ours
     app.event("file_shared")(ignore)  # handled through its message event (it has the ts)

@@ -371,3 +371,29 @@ def test_start_with_unreadable_user_groups_refuses_and_says_why(make_harness) ->
     assert harness.submitter.jobs == {}
     (refusal,) = harness.fake.calls_to("chat.postEphemeral")
     assert "usergroups:read" in refusal.text()
+
+
+def test_a_file_message_without_the_file_share_subtype_is_previewed(harness: Harness) -> None:
+    # Slack has sent uploads as plain `message` events with `files` (no subtype) too.
+    url = harness.fake.add_download("class.xlsx", example_workbook())
+    harness.event(
+        {
+            "type": "message",
+            "channel": CHANNEL,
+            "user": USER,
+            "ts": "3.3",
+            "upload": True,
+            "files": [
+                {
+                    "id": "F6",
+                    "name": "class.xlsx",
+                    "filetype": "xlsx",
+                    "size": 10,
+                    "url_private_download": url,
+                }
+            ],
+        }
+    )
+    (preview,) = harness.fake.calls_to("chat.postMessage")
+    assert preview.args["thread_ts"] == "3.3"
+    assert START_ACTION in _buttons(_blocks(preview.args))
