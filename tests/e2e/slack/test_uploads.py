@@ -397,3 +397,14 @@ def test_a_file_message_without_the_file_share_subtype_is_previewed(harness: Har
     (preview,) = harness.fake.calls_to("chat.postMessage")
     assert preview.args["thread_ts"] == "3.3"
     assert START_ACTION in _buttons(_blocks(preview.args))
+
+
+def test_start_by_a_user_not_on_the_allow_list_is_refused_admins_may(make_harness) -> None:
+    harness = make_harness(CALLOUTS_ALLOWED_USERS="UTEACHER", CALLOUTS_ALLOWED_CHANNELS="C0001")
+    harness.share_file("class_3a.xlsx", example_workbook())
+    job_id = _buttons(_blocks(_preview(harness)))[START_ACTION]["value"]
+    harness.action(START_ACTION, job_id, user="USTRANGER")
+    assert harness.submitter.jobs == {}
+    assert "not on the list" in harness.fake.calls_to("chat.postEphemeral")[-1].text()
+    harness.action(START_ACTION, job_id, user="UADMIN")
+    assert list(harness.submitter.jobs) == [job_id]
