@@ -201,3 +201,18 @@ def test_the_card_of_a_10000_person_job_fits_a_dynamodb_item(aws: None) -> None:
     loaded = state.card(card.job_id)
     assert loaded is not None
     assert loaded.statuses == card.statuses
+
+
+def test_a_card_stored_as_text_by_an_older_version_is_still_read(aws: None) -> None:
+    card = JobCard.for_job(_job())
+    boto3.client("dynamodb").put_item(
+        TableName=JOBS,
+        Item={
+            "job_id": {"S": card.job_id},
+            "sk": {"S": "slack#card"},
+            "value": {"S": card.to_json()},
+        },
+    )
+    loaded = _state().card(card.job_id)
+    assert loaded is not None
+    assert loaded.total == card.total
