@@ -79,3 +79,16 @@ class ConnectDialer:
         ]
         reason = contact.get("DisconnectReason")
         return (str(reason) if reason else None, bool(contact.get("ConnectedToSystemTimestamp")))
+
+    def call_id_of(self, contact_id: str) -> str | None:
+        """The call id in a contact's attributes (GetContactAttributes); None if not ours."""
+        try:
+            attributes = self.client.get_contact_attributes(
+                InstanceId=self.instance_id, InitialContactId=contact_id
+            ).get("Attributes", {})
+        except ClientError as error:
+            if error_code(error) == "ResourceNotFoundException":
+                return None
+            raise
+        call_id = attributes.get("call_id")
+        return str(call_id) if call_id else None

@@ -34,8 +34,13 @@ class DisconnectHandler:
         contact_id = str(detail["contactId"])
         call_id = self.sessions.call_for_contact(contact_id)
         if call_id is None:
-            log.info("contact %s is not a Callouts call", contact_id)
-            return None
+            # The event can overtake the dialer's link (a number that fails within a second):
+            # the contact's own attributes say whether it is one of our calls.
+            call_id = self.connect.call_id_of(contact_id)
+            if call_id is None:
+                log.info("contact %s is not a Callouts call", contact_id)
+                return None
+            self.sessions.link_contact(contact_id, call_id)
         # Throttling and other errors raise: the asynchronous invocation is retried (the
         # idempotency record is released), and the task timeout stays the backstop.
         found = True

@@ -72,6 +72,7 @@ class FakeConnect:
         self.refuse: dict[str, str] = {}  # phone number -> error code
         self.disconnects: dict[str, tuple[str, bool]] = {}
         self.describes = 0
+        self.attribute_reads = 0
         self.describe_errors: list[str] = []  # error codes DescribeContact raises first, in order
 
     @property
@@ -93,6 +94,15 @@ class FakeConnect:
             self.contacts[token] = contact_id
             self.attributes[contact_id] = dict(params.get("Attributes", {}))
         return {"ContactId": self.contacts[token]}
+
+    def get_contact_attributes(self, InstanceId: str, InitialContactId: str) -> dict[str, Any]:
+        self.attribute_reads += 1
+        if InitialContactId not in self.attributes:
+            raise ClientError(
+                {"Error": {"Code": "ResourceNotFoundException", "Message": "no such contact"}},
+                "GetContactAttributes",
+            )
+        return {"Attributes": dict(self.attributes[InitialContactId])}
 
     def describe_contact(self, InstanceId: str, ContactId: str) -> dict[str, Any]:
         self.describes += 1

@@ -400,12 +400,38 @@ def test_a_redelivered_contact_event_is_answered_from_the_idempotency_table(
 
 
 def test_disconnect_of_a_contact_that_is_not_ours_is_ignored(
-    stack: Stack, ctx: LambdaContext
+    stack: Stack, recording_sfn: RecordingSfn, ctx: LambdaContext
 ) -> None:
     assert contact_events.handler(disconnected_event("someone-else"), ctx) == {"completed": False}
+    # Another flow's contact on the same instance: its attributes hold no call id.
+    stack.connect.attributes["inbound-1"] = {"customer": "42"}
+    stack.connect.disconnects["inbound-1"] = ("CUSTOMER_DISCONNECT", True)
+    assert contact_events.handler(disconnected_event("inbound-1"), ctx) == {"completed": False}
     other = disconnected_event("x")
     other["detail"]["eventType"] = "CONNECTED_TO_SYSTEM"
     assert contact_events.handler(other, ctx) == {"completed": False}
+    assert stack.connect.describes == 0
+    assert recording_sfn.successes == recording_sfn.failures == []
+
+
+def test_a_disconnect_that_overtakes_the_dialers_link_still_ends_the_call(
+    stack: Stack, recording_sfn: RecordingSfn, ctx: LambdaContext
+) -> None:
+    job = _saved_job(stack)
+    dialer.handler(sqs_event([_task(job, "4")]), ctx)
+    [contact] = stack.connect.dialled
+    # As if the event arrived between StartOutboundVoiceContact and the dialer's link_contact.
+    stack.ddb.delete_item(
+        TableName=stack.sessions_table, Key={"call_id": {"S": f"contact#{contact}"}}
+    )
+    stack.connect.disconnects[contact] = ("TELECOM_NUMBER_INVALID", False)
+
+    assert contact_events.handler(disconnected_event(contact), ctx) == {
+        "completed": True,
+        "status": "NotCallable",
+    }
+    [(_, output)] = recording_sfn.successes
+    assert output["result"]["receiver_id"] == "4"
 
 
 def test_report_handler_writes_report_and_presigned_url(stack: Stack, ctx: LambdaContext) -> None:
