@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Collection
 from functools import lru_cache
 
@@ -38,9 +39,15 @@ class PhoneError(ValueError):
     """A number that cannot be called; the message tells the person what to fix."""
 
 
+def _ascii_digits(text: str) -> str:
+    """Full-width (CJK input) and other-script digits as ASCII: `５１２３` -> `5123`."""
+    text = unicodedata.normalize("NFKC", text)
+    return "".join(str(unicodedata.decimal(ch)) if ch.isdecimal() else ch for ch in text)
+
+
 def normalise_prefix(prefix: str) -> str:
     """`852`, `+852`, ` +852 ` -> `+852`; empty stays empty. PhoneError if not a country code."""
-    text = prefix.strip().replace(" ", "")
+    text = _ascii_digits(prefix).strip().replace(" ", "")
     if not text:
         return ""
     match = _PREFIX.match(text)
@@ -70,7 +77,7 @@ def to_e164(raw: str, prefix: str = "", allowed_countries: Collection[str] = ())
     text = raw.strip()
     if not text:
         raise PhoneError("the phone number is empty: type the number to call")
-    compact = _PUNCTUATION.sub("", text)
+    compact = _PUNCTUATION.sub("", _ascii_digits(text))
     if compact.startswith("00"):
         compact = "+" + compact[2:]
     body = compact[1:] if compact.startswith("+") else compact

@@ -90,3 +90,15 @@ def test_any_text_is_a_number_or_a_phone_error(raw: str, prefix: str) -> None:
         e164 = to_e164(raw, prefix)
     assert not e164 or (e164.startswith("+") and e164[1:].isdigit())
     assert mask_phone(raw)  # never raises
+
+
+@pytest.mark.parametrize(
+    "raw", ["５１２３ ４５６７", "+８５２ ５１２３ ４５６７", "٥١٢٣٤٥٦٧", "５１２３－４５６７"]
+)
+def test_full_width_and_other_script_digits_are_read(raw: str) -> None:
+    assert to_e164(raw, "+852") == "+85251234567"
+
+
+@pytest.mark.parametrize("prefix", ["８５２", "＋８５２"])
+def test_full_width_prefix_is_read(prefix: str) -> None:
+    assert normalise_prefix(prefix) == "+852"
