@@ -14,6 +14,7 @@ import re
 import warnings
 import zipfile
 from collections.abc import Iterable, Iterator
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 
@@ -335,6 +336,31 @@ def _text(
         return None
 
 
+def _identity(value: Any, sheet: str, row: int, column: str, problems: ProblemLog) -> str | None:
+    """An id or phone number cell: a date, time or TRUE/FALSE there is Excel's conversion of
+    what was typed (`1-2` becomes 2 January), never a real id or number."""
+    kind = None
+    if isinstance(value, bool):
+        kind = "TRUE/FALSE"
+    elif isinstance(value, datetime | date):
+        kind = "a date"
+    elif isinstance(value, time):
+        kind = "a time"
+    if kind is None:
+        return _text(value, sheet, row, column, problems, job_level=False)
+    problems.add(
+        Problem(
+            f"this cell holds {kind} ({cell_text(value)}), not what was typed: Excel converts "
+            "entries such as 1-2 or 9:30; format the column as Text and type it again",
+            sheet,
+            row,
+            column,
+        ),
+        job_level=False,
+    )
+    return None
+
+
 def _read_config(
     sheet: Any, title: str, problems: ProblemLog
 ) -> tuple[dict[str, str], dict[str, int]]:
@@ -490,8 +516,8 @@ def _read_receivers(
     for number, row in rows:
         if len(receivers) >= max_receivers:
             return receivers, extra_columns, True, True
-        receiver_id = _text(_at(row, id_at), title, number, "id", problems, job_level=False)
-        phone = _text(_at(row, phone_at), title, number, "phone_number", problems, job_level=False)
+        receiver_id = _identity(_at(row, id_at), title, number, "id", problems)
+        phone = _identity(_at(row, phone_at), title, number, "phone_number", problems)
         fields: dict[str, str] = {}
         good = receiver_id is not None and phone is not None
         for index, key in extras:

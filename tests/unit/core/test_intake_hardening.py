@@ -248,3 +248,32 @@ def test_empty_value_is_fine_when_the_template_handles_it(greeting: str, workboo
     )
     result = read_workbook(data)
     assert result.ok, result.problems
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "kind"),
+    [
+        ("id", "DATE", "a date"),
+        ("phone_number", "DATE", "a date"),
+        ("id", True, "TRUE/FALSE"),
+        ("phone_number", False, "TRUE/FALSE"),
+        ("id", "TIME", "a time"),
+    ],
+)
+def test_dates_and_booleans_in_id_or_phone_cells_are_explained(
+    column: str, value: object, kind: str, workbook: Builder
+) -> None:
+    from datetime import datetime, time
+
+    cell = {"DATE": datetime(2026, 1, 2), "TIME": time(9, 30)}.get(str(value), value)
+    row = [1, HK_MOBILE, "Ann"]
+    row[0 if column == "id" else 1] = cell
+    data = workbook(
+        questions=QUESTIONS,
+        receivers=(("id", "phone_number", "name"), tuple(row), (2, HK_MOBILE_2, "Bob")),
+    )
+    result = read_workbook(data)
+    problem = only(result.problems)
+    assert (problem.sheet, problem.row, problem.column) == ("Receivers", 2, column)
+    assert kind in problem.message
+    assert "Text" in problem.message
