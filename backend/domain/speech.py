@@ -19,6 +19,7 @@ from jinja2.environment import Template
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
 from jinja2.utils import concat
+from markupsafe import Markup
 
 from backend.domain.models import CallJob, Receiver
 
@@ -152,6 +153,8 @@ _NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 def _ssml_escape(value: Any) -> str:
     # Control characters (possible in JSON jobs) are not allowed in XML: SSML would be refused.
+    if isinstance(value, Markup):  # from |e or |safe: escaped once here, like any value
+        value = value.unescape()
     return html.escape(_NOT_XML.sub("", str(value)), quote=True)
 
 

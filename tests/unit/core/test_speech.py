@@ -145,3 +145,14 @@ def test_control_characters_in_values_never_break_the_ssml() -> None:
     prompt = template.render({"name": "A\x00n\x0bn\x1b[31m"}, "1")
     assert ssml_error(prompt) is None
     assert "Ann" in prompt
+
+
+@pytest.mark.parametrize(
+    "source", ["{{ name|e }}", "{{ name|escape }}", "{{ name|forceescape }}", "{{ name|safe }}"]
+)
+def test_escape_and_safe_filters_neither_double_escape_nor_let_values_inject_ssml(
+    source: str,
+) -> None:
+    template = SpeechTemplate(f"Hello {source}.", "greeting")
+    prompt = template.render({"name": 'Lam & Ho <break time="100s"/>'}, "1")
+    assert prompt == "<speak>Hello Lam &amp; Ho &lt;break time=&quot;100s&quot;/&gt;.</speak>"
