@@ -252,6 +252,21 @@ def assemble_job(
         )
         receivers = receivers[:limit]
 
+    if sheet_names is not None:  # the workbook format: both are required (see the template)
+        for key, example in (
+            ("greeting", "Hello {{ name }}, ..."),
+            ("ending", "Thank you, goodbye"),
+        ):
+            unreadable = key in sheet_names.config_rows and key not in config  # a formula
+            if not unreadable and not config.get(key, "").strip():
+                problems.add(
+                    where.config(
+                        key,
+                        f"the {key} is empty: add a '{key}' row to Configures with what is said "
+                        f"{'first' if key == 'greeting' else 'last'}, e.g. {example}",
+                    )
+                )
+
     size = limits.max_template_chars
     greeting = _compile(config.get("greeting", ""), "greeting", where, problems, "greeting", size)
     ending = _compile(config.get("ending", ""), "ending", where, problems, "ending", size)

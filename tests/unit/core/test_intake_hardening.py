@@ -277,3 +277,25 @@ def test_dates_and_booleans_in_id_or_phone_cells_are_explained(
     assert (problem.sheet, problem.row, problem.column) == ("Receivers", 2, column)
     assert kind in problem.message
     assert "Text" in problem.message
+
+
+@pytest.mark.parametrize(
+    ("config", "key", "row"),
+    [
+        ((("Key", "Value"), ("ending", "Bye."), ("phone_prefix", "+852")), "greeting", None),
+        (
+            (("Key", "Value"), ("greeting", "  "), ("ending", "Bye."), ("phone_prefix", "+852")),
+            "greeting",
+            2,
+        ),
+        ((("Key", "Value"), ("greeting", "Hi."), ("phone_prefix", "+852")), "ending", None),
+    ],
+)
+def test_workbook_greeting_and_ending_are_required(
+    config: tuple[tuple[object, ...], ...], key: str, row: int | None, workbook: Builder
+) -> None:
+    result = read_workbook(workbook(config=config, questions=QUESTIONS))
+    problem = only(result.problems)
+    assert (problem.sheet, problem.row) == ("Configures", row)
+    assert f"the {key} is empty" in problem.message
+    assert result.job is None

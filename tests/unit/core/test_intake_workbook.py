@@ -93,6 +93,7 @@ def test_extra_columns_kept_in_order_and_are_template_variables(workbook: Builde
         config=(
             *CONFIG[:1],
             ("greeting", "{{ class_name }} {{ first_name }} {{ id }}"),
+            ("ending", "Bye."),
             ("phone_prefix", "852"),
         ),
         questions=QUESTIONS,
@@ -268,7 +269,14 @@ def test_template_syntax_error_names_the_question_row(workbook: Builder) -> None
 
 
 def test_template_syntax_error_in_greeting_names_the_configures_row(workbook: Builder) -> None:
-    data = workbook(config=(("Key", "Value"), ("phone_prefix", 852), ("greeting", "Hi {% if %}")))
+    data = workbook(
+        config=(
+            ("Key", "Value"),
+            ("phone_prefix", 852),
+            ("greeting", "Hi {% if %}"),
+            ("ending", "Bye."),
+        )
+    )
     problem = only(read_workbook(data).problems)
     assert (problem.sheet, problem.row, problem.column) == ("Configures", 3, "Value")
     assert "the greeting has a template error" in problem.message
@@ -303,7 +311,12 @@ def test_sandbox_escape_is_a_problem_not_a_crash(workbook: Builder) -> None:
 
 def test_speak_tag_in_template_is_a_problem(workbook: Builder) -> None:
     data = workbook(
-        config=(("Key", "Value"), ("phone_prefix", 852), ("ending", "<speak>Bye</speak>"))
+        config=(
+            ("Key", "Value"),
+            ("phone_prefix", 852),
+            ("ending", "<speak>Bye</speak>"),
+            ("greeting", "Hi."),
+        )
     )
     problem = only(read_workbook(data).problems)
     assert (problem.sheet, problem.row) == ("Configures", 3)
@@ -329,7 +342,9 @@ def test_formula_cell_is_a_problem_for_that_cell(workbook: Builder) -> None:
 
 
 def test_formula_in_configures_means_no_job(workbook: Builder) -> None:
-    data = workbook(config=(("Key", "Value"), ("greeting", "=B9"), ("phone_prefix", 852)))
+    data = workbook(
+        config=(("Key", "Value"), ("greeting", "=B9"), ("ending", "Bye."), ("phone_prefix", 852))
+    )
     result = read_workbook(data)
     problem = only(result.problems)
     assert (problem.sheet, problem.row, problem.column) == ("Configures", 2, "Value")
