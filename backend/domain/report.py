@@ -13,6 +13,7 @@ import csv
 import io
 import json
 import os
+import re
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import suppress
@@ -189,11 +190,17 @@ def results_csv(job: CallJob, results: Iterable[CallResult]) -> str:
     return buffer.getvalue()
 
 
+_SIGNED_NUMBER = re.compile(r"^[+-][\d ().]*$")
+
+
 def _csv_safe(value: str | int | float | None) -> str | int | float:
     if value is None:
         return ""
-    # A cell starting with = or @ would run as a formula when the CSV is opened in a spreadsheet.
-    if isinstance(value, str) and value[:1] in ("=", "@", "\t", "\r"):
+    # A cell starting with = + - @ would run as a formula when the CSV is opened in a
+    # spreadsheet; a plain signed number or phone number (+852 5123 4567) is left alone.
+    if isinstance(value, str) and value[:1] in ("=", "@", "\t", "\r", "+", "-"):
+        if value[:1] in "+-" and _SIGNED_NUMBER.match(value):
+            return value
         return "'" + value
     return value
 

@@ -298,3 +298,28 @@ def test_time_answers_are_excel_times_and_results_can_be_filtered(tmp_path: Path
     assert answer.value == time(15, 30)
     assert answer.number_format == "hh:mm"
     assert sheet.auto_filter.ref == f"A1:{openpyxl.utils.get_column_letter(len(header))}2"
+
+
+@pytest.mark.parametrize(
+    ("name", "written"),
+    [
+        ("+cmd|' /C calc'!A0", "'+cmd|' /C calc'!A0"),
+        ("-2+3+cmd|' /C calc'!A0", "'-2+3+cmd|' /C calc'!A0"),
+        ("-2", "-2"),
+        ("+852 5123", "+852 5123"),
+        ("Ann", "Ann"),
+    ],
+)
+def test_csv_neutralises_plus_and_minus_formulas_but_keeps_numbers(name: str, written: str) -> None:
+    job = make_job(1).model_copy(
+        update={
+            "receivers": (
+                Receiver(
+                    id="r0", phone_number="+85251230000", fields={"name": name, "class": "1A"}
+                ),
+            )
+        }
+    )
+    rows = list(csv.reader(io.StringIO(results_csv(job, []))))
+    assert rows[1][rows[0].index("name")] == written
+    assert rows[1][rows[0].index("phone_number")] == "+85251230000"
