@@ -366,7 +366,11 @@ def _read_config(
 ) -> tuple[dict[str, str], dict[str, int]]:
     config: dict[str, str] = {}
     rows: dict[str, int] = {}
-    for number, row in _rows(sheet):
+    first, rest = _find_header(_rows(sheet), {}, ("key", "value"))
+    # Rows above a Key/Value header (a title) are skipped; without a header every row is read.
+    is_header = first is not None and {header_key(v) for v in first[1][:2]} == {"key", "value"}
+    listed = rest if is_header or first is None else itertools.chain([first], rest)
+    for number, row in listed:
         if len(rows) > MAX_CONFIG_ROWS:
             problems.add(Problem("too many rows: Configures has one row per key", title, number))
             break

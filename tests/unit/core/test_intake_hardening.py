@@ -299,3 +299,20 @@ def test_workbook_greeting_and_ending_are_required(
     assert (problem.sheet, problem.row) == ("Configures", row)
     assert f"the {key} is empty" in problem.message
     assert result.job is None
+
+
+def test_title_rows_above_the_configures_header_are_skipped(workbook: Builder) -> None:
+    config = (
+        ("Picnic call settings",),
+        ("written by Ms Lee", None),
+        *CONFIG,
+        ("phone_prefix", "+852"),
+    )
+    result = read_workbook(workbook(config=config, questions=QUESTIONS))
+    assert result.ok, result.problems
+
+
+def test_configures_without_a_header_row_still_reads_its_first_row(workbook: Builder) -> None:
+    config = (("greeting", "Hello {{ name }}."), ("ending", "Bye."), ("phone_prefix", "+852"))
+    result = read_workbook(workbook(config=config, questions=QUESTIONS))
+    assert result.ok, result.problems
