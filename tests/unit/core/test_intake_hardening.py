@@ -316,3 +316,13 @@ def test_configures_without_a_header_row_still_reads_its_first_row(workbook: Bui
     config = (("greeting", "Hello {{ name }}."), ("ending", "Bye."), ("phone_prefix", "+852"))
     result = read_workbook(workbook(config=config, questions=QUESTIONS))
     assert result.ok, result.problems
+
+
+def test_timezone_alone_turns_on_the_default_window(workbook: Builder) -> None:
+    result = read_workbook(
+        workbook(config=with_setting("timezone", "Asia/Tokyo"), questions=QUESTIONS)
+    )
+    assert result.job is not None
+    window = result.job.settings.calling_window
+    assert window is not None
+    assert (window.start, window.end, window.timezone) == ("08:00", "21:00", "Asia/Tokyo")
