@@ -17,9 +17,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from backend.domain.answers import NO_ANSWER, answer_categories
 from backend.domain.models import CallJob, CallResult, CallStatus, QuestionType
-from backend.domain.summary import OTHER, TOP_VALUES, AnswerTally
+from backend.domain.summary import AnswerTally, tally_from_counts
 
 RUNNING = "running"
 CANCELLING = "cancelling"
@@ -118,7 +117,7 @@ class JobCard:
     def answer_tallies(self) -> tuple[AnswerTally, ...]:
         """Per question, the answers in the report's order (see backend.domain.summary)."""
         return tuple(
-            _ordered_tally(
+            tally_from_counts(
                 number,
                 _question_type(self.question_types, number - 1),
                 template,
@@ -145,28 +144,6 @@ def _question_type(types: list[str], index: int) -> QuestionType:
         return QuestionType(types[index])
     except (IndexError, ValueError):  # a card stored before the types were: an open question
         return QuestionType.NUMBER
-
-
-def _ordered_tally(
-    number: int, question_type: QuestionType, template: str, counts: dict[str, int]
-) -> AnswerTally:
-    """`summary._tally`'s display rule applied to counts instead of results: fixed categories
-    in order (zeros included), open answers top TOP_VALUES then OTHER, NO_ANSWER last."""
-    missing = counts.get("", 0)
-    given = {answer: n for answer, n in counts.items() if answer}
-    fixed = answer_categories(question_type)
-    ordered: list[tuple[str, int]]
-    if fixed is not None:
-        ordered = [(answer, given.get(answer, 0)) for answer in fixed]
-        ordered += sorted((a, n) for a, n in given.items() if a not in fixed)
-    else:
-        ranked = sorted(given.items(), key=lambda an: (-an[1], an[0]))
-        ordered = ranked[:TOP_VALUES]
-        rest = sum(n for _, n in ranked[TOP_VALUES:])
-        if rest:
-            ordered.append((OTHER, rest))
-    ordered.append((NO_ANSWER, missing))
-    return AnswerTally(number, question_type, template, tuple(ordered))
 
 
 class BotState(Protocol):

@@ -100,20 +100,33 @@ def _tally(
     answers = Counter(
         result.answers[index] if index < len(result.answers) else None for result in results
     )
-    missing = answers.pop(None, 0)
+    return tally_from_counts(number, question_type, template, answers)
+
+
+def tally_from_counts(
+    number: int,
+    question_type: QuestionType,
+    template: str,
+    counts: Mapping[str | None, int] | Mapping[str, int],
+) -> AnswerTally:
+    """The display rule for one question's answers: fixed categories in order (zeros included),
+    open answers' top TOP_VALUES then OTHER, NO_ANSWER (key None or "") last.
+
+    Takes counts, not results, so a running tally (the Slack job card) shows exactly what the
+    report's Summary sheet shows."""
+    missing = sum(n for answer, n in counts.items() if not answer)
+    given = {answer: n for answer, n in counts.items() if answer}
     fixed = answer_categories(question_type)
-    counts: list[tuple[str, int]]
+    ordered: list[tuple[str, int]]
     if fixed is not None:
-        counts = [(answer, answers.get(answer, 0)) for answer in fixed]
+        ordered = [(answer, given.get(answer, 0)) for answer in fixed]
         # A stray value (should not happen) is still counted, never dropped.
-        counts += sorted((a, c) for a, c in answers.items() if a is not None and a not in fixed)
+        ordered += sorted((a, n) for a, n in given.items() if a not in fixed)
     else:
-        ranked = sorted(
-            ((a, c) for a, c in answers.items() if a is not None), key=lambda ac: (-ac[1], ac[0])
-        )
-        counts = ranked[:TOP_VALUES]
-        rest = sum(count for _, count in ranked[TOP_VALUES:])
+        ranked = sorted(given.items(), key=lambda an: (-an[1], an[0]))
+        ordered = ranked[:TOP_VALUES]
+        rest = sum(n for _, n in ranked[TOP_VALUES:])
         if rest:
-            counts.append((OTHER, rest))
-    counts.append((NO_ANSWER, missing))
-    return AnswerTally(number, question_type, template, tuple(counts))
+            ordered.append((OTHER, rest))
+    ordered.append((NO_ANSWER, missing))
+    return AnswerTally(number, question_type, template, tuple(ordered))
