@@ -1,142 +1,25 @@
-"""Contact flows and Lex V2 bots as data: loading, deploy-time placeholders and the flow checker.
-
-`contact_flows/*.json` are Amazon Connect flow-language documents with `${Name}` placeholders for
-the ARNs known only at deploy time; `lex_bots/*.json` hold one Lex V2 bot per question type in
-`AWS::Lex::Bot` property names (`Name`, `Description`, `BotLocales`), plus a `Callouts` block that
-CloudFormation never sees (keypad hint, built-in utterances used by the phone simulator).
-"""
+"""The flow checker: problems that would make a contact flow fail to deploy or to run."""
 
 from __future__ import annotations
 
 import json
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
-from functools import cache
-from pathlib import Path
 from typing import Any
 
-from backend.domain.models import QuestionType
 from backend.domain.voices import VOICES
-
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-CONTACT_FLOWS_DIR = PROJECT_ROOT / "contact_flows"
-LEX_BOTS_DIR = PROJECT_ROOT / "lex_bots"
-OUTBOUND_CALL_FLOW = CONTACT_FLOWS_DIR / "outbound_call.json"
-
-FLOW_VERSION = "2019-10-30"
-CALL_FLOW_FUNCTION = "CallFlowFunctionArn"
-
-
-def bot_alias_placeholder(question_type: QuestionType) -> str:
-    """`YesNoBotAliasArn` for Yes/No: the placeholder naming that bot's alias ARN in flows."""
-    return f"{question_type.key}BotAliasArn"
-
-
-FLOW_PLACEHOLDERS: tuple[str, ...] = (
-    CALL_FLOW_FUNCTION,
-    *(bot_alias_placeholder(question_type) for question_type in QuestionType),
+from backend.flows.files import FLOW_PLACEHOLDERS, flow_placeholders
+from backend.flows.language import (
+    ACTION_RULES,
+    CONDITION_OPERATORS,
+    FLOW_VERSION,
+    TEXT_TO_SPEECH_ENGINES,
+    is_known_reference,
+    transition_targets,
 )
 
-BOT_FILES: dict[QuestionType, str] = {
-    QuestionType.OK: "ok.json",
-    QuestionType.YES_NO: "yes_no.json",
-    QuestionType.MULTIPLE_CHOICE: "multiple_choice.json",
-    QuestionType.NUMBER: "number.json",
-    QuestionType.DATE: "date.json",
-    QuestionType.TIME: "time.json",
-}
-
-_PLACEHOLDER = re.compile(r"\$\{([^}]*)\}")
 _IDENTIFIER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 MAX_IDENTIFIER_LENGTH = 50
-
-
-class FlowFileError(ValueError):
-    """A flow or bot file that cannot be used; the message names the file and what to fix."""
-
-
-# --------------------------------------------------------------------------- flows
-
-
-def load_flow(path: Path | str = OUTBOUND_CALL_FLOW) -> dict[str, Any]:
-    """Read a flow-language JSON file (placeholders left as they are)."""
-    return _read_json(Path(path))
-
-
-def flow_placeholders(text: str) -> set[str]:
-    """Names of every `${Name}` placeholder in a flow or template text."""
-    return set(_PLACEHOLDER.findall(text))
-
-
-def render_flow(substitutions: Mapping[str, str], path: Path | str = OUTBOUND_CALL_FLOW) -> str:
-    """The flow as the JSON string for `AWS::Connect::ContactFlow.Content`, placeholders replaced.
-
-    Every placeholder in the file must be given, else FlowFileError names the missing ones.
-    """
-    text = Path(path).read_text(encoding="utf-8")
-    missing = sorted(flow_placeholders(text) - set(substitutions))
-    if missing:
-        raise FlowFileError(f"{Path(path).name}: no value given for placeholder(s) {missing}")
-    rendered = _PLACEHOLDER.sub(lambda match: _json_escape(substitutions[match.group(1)]), text)
-    return json.dumps(json.loads(rendered), separators=(",", ":"))
-
-
-def _json_escape(value: str) -> str:
-    return json.dumps(value)[1:-1]
-
-
-@dataclass(frozen=True)
-class ActionRule:
-    """What the checker (and the simulator) know about one flow-language action type."""
-
-    errors: tuple[str, ...] = ()  # error branches the action must declare
-    terminal: bool = False
-    conditions: bool = False  # whether Conditions are meaningful
-    required_parameters: tuple[str, ...] = ()
-
-
-ACTION_RULES: dict[str, ActionRule] = {
-    "UpdateFlowLoggingBehavior": ActionRule(required_parameters=("FlowLoggingBehavior",)),
-    "UpdateContactTextToSpeechVoice": ActionRule(
-        errors=("NoMatchingError",), required_parameters=("TextToSpeechVoice",)
-    ),
-    "InvokeLambdaFunction": ActionRule(
-        errors=("NoMatchingError",),
-        required_parameters=("LambdaFunctionARN", "InvocationTimeLimitSeconds"),
-    ),
-    "Compare": ActionRule(
-        errors=("NoMatchingCondition",), conditions=True, required_parameters=("ComparisonValue",)
-    ),
-    "ConnectParticipantWithLexBot": ActionRule(
-        errors=("NoMatchingCondition", "InputTimeLimitExceeded", "NoMatchingError"),
-        conditions=True,
-        required_parameters=("LexV2Bot",),
-    ),
-    "MessageParticipant": ActionRule(errors=("NoMatchingError",)),
-    "UpdateContactAttributes": ActionRule(
-        errors=("NoMatchingError",), required_parameters=("Attributes",)
-    ),
-    "Loop": ActionRule(conditions=True, required_parameters=("LoopCount",)),
-    "DisconnectParticipant": ActionRule(terminal=True),
-}
-
-CONDITION_OPERATORS = frozenset(
-    {
-        "Equals",
-        "StartsWith",
-        "Contains",
-        "NumberGreaterThan",
-        "NumberLessThan",
-        "NumberGreaterOrEqualTo",
-        "NumberLessOrEqualTo",
-    }
-)
-# Dynamic values the simulator can evaluate.
-_REFERENCE = re.compile(
-    r"^\$\.(?:External\.\w+|Attributes\.\w+|Lex\.IntentName|Lex\.Slots\.\w+"
-    r"|ContactId|Channel|InitiationMethod)$"
-)
 
 
 def check_flow(flow: Any) -> list[str]:
@@ -332,9 +215,6 @@ def _check_parameters(
     return problems
 
 
-TEXT_TO_SPEECH_ENGINES = ("Neural",)  # the voices of backend/domain/voices.py are neural ones
-
-
 def _check_voice(identifier: str, parameters: Mapping[str, Any]) -> list[str]:
     """A static voice or engine must be one Connect accepts (`$.` values are checked at run)."""
     problems = []
@@ -357,11 +237,6 @@ def _check_voice(identifier: str, parameters: Mapping[str, Any]) -> list[str]:
     return problems
 
 
-def is_known_reference(value: str) -> bool:
-    """Whether `$.…` is a value the flow (and the simulator) can read."""
-    return bool(_REFERENCE.match(value))
-
-
 def _strings(value: Any) -> Iterator[str]:
     if isinstance(value, str):
         yield value
@@ -371,22 +246,6 @@ def _strings(value: Any) -> Iterator[str]:
     elif isinstance(value, list):
         for item in value:
             yield from _strings(item)
-
-
-def transition_targets(action: Mapping[str, Any]) -> list[str]:
-    """Every action an action may go to (NextAction, Conditions, Errors)."""
-    transitions = action.get("Transitions", {})
-    if not isinstance(transitions, Mapping):
-        return []
-    targets: list[str] = []
-    if isinstance(transitions.get("NextAction"), str):
-        targets.append(transitions["NextAction"])
-    for key in ("Conditions", "Errors"):
-        branches = transitions.get(key, [])
-        for branch in branches if isinstance(branches, list) else []:
-            if isinstance(branch, Mapping) and isinstance(branch.get("NextAction"), str):
-                targets.append(branch["NextAction"])
-    return targets
 
 
 def _reachable(start: str, by_id: Mapping[str, Mapping[str, Any]]) -> set[str]:
@@ -399,127 +258,3 @@ def _reachable(start: str, by_id: Mapping[str, Mapping[str, Any]]) -> set[str]:
         seen.add(identifier)
         stack.extend(transition_targets(by_id[identifier]))
     return seen
-
-
-# --------------------------------------------------------------------------- bots
-
-
-@dataclass(frozen=True)
-class IntentDefinition:
-    name: str
-    parent_signature: str | None
-    utterances: tuple[str, ...]
-    slots: dict[str, str] = field(default_factory=dict)  # slot name -> slot type name
-
-
-@dataclass(frozen=True)
-class BotDefinition:
-    """One Lex V2 bot (one locale) as read from `lex_bots/`."""
-
-    question_type: QuestionType
-    name: str
-    description: str
-    locale: dict[str, Any]  # the AWS::Lex::Bot BotLocale, CloudFormation property names
-    keypad_hint: str
-    built_in_utterances: dict[str, tuple[str, ...]]
-    path: Path
-
-    @property
-    def alias_placeholder(self) -> str:
-        return bot_alias_placeholder(self.question_type)
-
-    @property
-    def intents(self) -> tuple[IntentDefinition, ...]:
-        intents = []
-        for intent in self.locale.get("Intents", []):
-            slots = {slot["Name"]: slot["SlotTypeName"] for slot in intent.get("Slots", [])}
-            utterances = tuple(item["Utterance"] for item in intent.get("SampleUtterances", []))
-            intents.append(
-                IntentDefinition(
-                    name=intent["Name"],
-                    parent_signature=intent.get("ParentIntentSignature"),
-                    utterances=utterances + self.built_in_utterances.get(intent["Name"], ()),
-                    slots=slots,
-                )
-            )
-        return tuple(intents)
-
-    @property
-    def slot_types(self) -> dict[str, dict[str, tuple[str, ...]]]:
-        """Custom slot types: name -> {value: synonyms}."""
-        return {
-            slot_type["Name"]: {
-                entry["SampleValue"]["Value"]: tuple(
-                    synonym["Value"] for synonym in entry.get("Synonyms", [])
-                )
-                for entry in slot_type.get("SlotTypeValues", [])
-            }
-            for slot_type in self.locale.get("SlotTypes", [])
-        }
-
-    def cfn_properties(self) -> dict[str, Any]:
-        """The bot-specific part of `AWS::Lex::Bot` Properties (the template adds role, TTL...)."""
-        return {"Name": self.name, "Description": self.description, "BotLocales": [self.locale]}
-
-
-def load_bot(path: Path | str) -> BotDefinition:
-    """Read one bot file; FlowFileError names the file and the missing field."""
-    file = Path(path)
-    data = _read_json(file)
-    try:
-        callouts = data["Callouts"]
-        question_type = QuestionType.parse(callouts["QuestionType"])
-        if question_type is None:
-            raise FlowFileError(f"{file.name}: unknown Callouts.QuestionType")
-        (locale,) = data["BotLocales"]
-        return BotDefinition(
-            question_type=question_type,
-            name=data["Name"],
-            description=data.get("Description", ""),
-            locale=locale,
-            keypad_hint=callouts.get("KeypadHint", ""),
-            built_in_utterances={
-                name: tuple(items) for name, items in callouts.get("BuiltInUtterances", {}).items()
-            },
-            path=file,
-        )
-    except (KeyError, TypeError, ValueError) as error:
-        if isinstance(error, FlowFileError):
-            raise
-        raise FlowFileError(
-            f"{file.name}: not a bot definition ({error!r}); it needs Name, one BotLocales entry "
-            "and Callouts.QuestionType"
-        ) from error
-
-
-def bot_definitions(directory: Path | str = LEX_BOTS_DIR) -> dict[QuestionType, BotDefinition]:
-    """Every question type's bot, read from `lex_bots/` (cached per directory)."""
-    return dict(_bot_definitions(str(Path(directory).resolve())))
-
-
-@cache
-def _bot_definitions(directory: str) -> tuple[tuple[QuestionType, BotDefinition], ...]:
-    bots: dict[QuestionType, BotDefinition] = {}
-    for question_type, filename in BOT_FILES.items():
-        bot = load_bot(Path(directory) / filename)
-        if bot.question_type is not question_type:
-            raise FlowFileError(
-                f"{filename}: Callouts.QuestionType is {bot.question_type.value!r}, "
-                f"expected {question_type.value!r}"
-            )
-        bots[question_type] = bot
-    return tuple(bots.items())
-
-
-def _read_json(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as error:
-        raise FlowFileError(f"{path}: file not found") from error
-    except json.JSONDecodeError as error:
-        raise FlowFileError(
-            f"{path.name}: invalid JSON at line {error.lineno} column {error.colno}: {error.msg}"
-        ) from error
-    if not isinstance(data, dict):
-        raise FlowFileError(f"{path.name}: expected a JSON object")
-    return data
