@@ -1,18 +1,17 @@
 """Phone simulator: runs `contact_flows/` against simulated people answering through `lex_bots/`."""
 
-from backend.local.simulator.executor import (
+from backend.local.simulator.executor import FlowExecutionError, PhoneSimulator
+from backend.local.simulator.lex import BotLibrary, BotMatcher, LexResult
+from backend.local.simulator.outcome import (
     CONTACT_FLOW_DISCONNECT,
     CUSTOMER_DISCONNECT,
     TELECOM_BUSY,
     TELECOM_NUMBER_INVALID,
     TELECOM_UNANSWERED,
     CallOutcome,
-    FlowExecutionError,
-    PhoneSimulator,
     TranscriptLine,
     spoken_text,
 )
-from backend.local.simulator.lex import BotLibrary, BotMatcher, LexResult
 from backend.local.simulator.people import (
     NOBODY,
     AnswersFileError,

@@ -10,26 +10,28 @@ an error, never a skip.
 
 from __future__ import annotations
 
-import html
 import re
-import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar
 
 from backend.domain.voices import DEFAULT_VOICE, VOICES
 from backend.flows import ACTION_RULES, TEXT_TO_SPEECH_ENGINES, check_flow, is_known_reference
+from backend.local.simulator.connect_event import SimulatedLambdaContext, contact_flow_event
 from backend.local.simulator.lex import FALLBACK_INTENT, REPEAT_INTENT, BotLibrary, LexResult
+from backend.local.simulator.outcome import (
+    CONTACT_FLOW_DISCONNECT,
+    CUSTOMER_DISCONNECT,
+    TELECOM_BUSY,
+    TELECOM_NUMBER_INVALID,
+    TELECOM_UNANSWERED,
+    CallOutcome,
+    TranscriptLine,
+    spoken_text,
+)
 from backend.local.simulator.people import SimulatedPerson
 
 FlowFunction = Callable[[dict[str, Any], Any], Any]
-
-# Connect's DisconnectReason values the simulator produces.
-CONTACT_FLOW_DISCONNECT = "CONTACT_FLOW_DISCONNECT"
-CUSTOMER_DISCONNECT = "CUSTOMER_DISCONNECT"
-TELECOM_UNANSWERED = "TELECOM_UNANSWERED"
-TELECOM_BUSY = "TELECOM_BUSY"
-TELECOM_NUMBER_INVALID = "TELECOM_NUMBER_INVALID"
 
 # Simulated time (never slept).
 SECONDS_PER_WORD = 0.4
@@ -42,52 +44,11 @@ INVALID_SECONDS = 1.0
 LAMBDA_SECONDS = 0.05
 
 _KEYPAD = re.compile(r"^[0-9*#]+$")
-_TAG = re.compile(r"<[^>]+>")
 _PLACEHOLDER = re.compile(r"^\$\{([^}]+)\}$")
 
 
 class FlowExecutionError(RuntimeError):
     """The flow cannot be run as written (unknown action, missing branch or function)."""
-
-
-@dataclass(frozen=True)
-class TranscriptLine:
-    """One thing said on the call: by the system (a prompt) or the person (what Lex heard)."""
-
-    speaker: Literal["system", "person"]
-    text: str
-    intent: str | None = None
-    answer: str | None = None
-
-
-@dataclass
-class CallOutcome:
-    connected: bool
-    disconnect_reason: str
-    transcript: list[TranscriptLine] = field(default_factory=list)
-    duration_seconds: float = 0.0
-    path: list[str] = field(default_factory=list)  # identifiers of the actions run, in order
-    voice: str = DEFAULT_VOICE  # the Polly voice the flow set (Connect's default: Joanna)
-
-
-@dataclass(frozen=True)
-class SimulatedLambdaContext:
-    """The few Lambda context attributes handlers read (Powertools logs some of them)."""
-
-    function_name: str = "CallFlowFunction"
-    invoked_function_arn: str = "arn:aws:lambda:local:000000000000:function:CallFlowFunction"
-    memory_limit_in_mb: int = 256
-    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
-    log_group_name: str = "/aws/lambda/CallFlowFunction"
-    log_stream_name: str = "simulator"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 8_000
-
-
-def spoken_text(prompt: str) -> str:
-    """What a listener hears from an SSML prompt: tags dropped, entities decoded."""
-    return " ".join(html.unescape(_TAG.sub(" ", prompt)).split())
 
 
 class _HungUp(Exception):
@@ -315,7 +276,10 @@ class PhoneSimulator:
         }
         call.duration += LAMBDA_SECONDS
         try:
-            response = function(self._event(call, invocation), SimulatedLambdaContext())
+            event = contact_flow_event(
+                call.contact_id, call.attributes, call.phone_number, invocation
+            )
+            response = function(event, SimulatedLambdaContext())
         except Exception:  # Connect sees a failed invocation: the error branch
             return self._error(identifier, action, "NoMatchingError")
         response_type = parameters.get("ResponseValidation", {}).get("ResponseType", "STRING_MAP")
@@ -326,32 +290,6 @@ class PhoneSimulator:
             return self._error(identifier, action, "NoMatchingError")
         call.external = {str(key): str(value) for key, value in response.items()}
         return self._next(identifier, action)
-
-    def _event(self, call: _Call, parameters: dict[str, str]) -> dict[str, Any]:
-        customer = (
-            {"Address": call.phone_number, "Type": "TELEPHONE_NUMBER"}
-            if call.phone_number
-            else None
-        )
-        return {
-            "Details": {
-                "ContactData": {
-                    "Attributes": dict(call.attributes),
-                    "Channel": "VOICE",
-                    "ContactId": call.contact_id,
-                    "InitialContactId": call.contact_id,
-                    "PreviousContactId": call.contact_id,
-                    "InitiationMethod": "OUTBOUND",
-                    "InstanceARN": "arn:aws:connect:local:000000000000:instance/simulator",
-                    "CustomerEndpoint": customer,
-                    "SystemEndpoint": None,
-                    "Queue": None,
-                    "MediaStreams": {"Customer": {"Audio": None}},
-                },
-                "Parameters": parameters,
-            },
-            "Name": "ContactFlowEvent",
-        }
 
     def _lex(self, call: _Call, identifier: str, action: Mapping[str, Any]) -> str:
         parameters = action.get("Parameters", {})
