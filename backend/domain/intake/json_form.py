@@ -12,11 +12,10 @@ from backend.domain.intake.assemble import (
     DEFAULT_LIMITS,
     IntakeLimits,
     IntakeResult,
-    QuestionRow,
-    ReceiverRow,
     assemble_job,
 )
 from backend.domain.intake.cells import cell_text
+from backend.domain.intake.rows import QuestionRow, ReceiverRow
 from backend.domain.models import CallJob, JobSettings, SlackOrigin
 from backend.domain.problems import Problem
 

@@ -11,7 +11,7 @@ import openpyxl
 import pytest
 
 from backend.domain.intake import read_workbook
-from backend.domain.intake.assemble import CONFIG_KEYS
+from backend.domain.intake.config_keys import CONFIG_KEYS
 from backend.domain.models import QuestionType
 from backend.domain.speech import Speech
 from backend.domain.workbook_template import CONFIG_KEYS as TEMPLATE_KEYS

@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from backend.domain.intake import IntakeLimits, read_workbook
-from backend.domain.intake.workbook import NOT_XLSX
+from backend.domain.intake.files import NOT_XLSX
 from backend.domain.problems import Problem
 
 Builder = Callable[..., bytes]

@@ -1,0 +1,21 @@
+"""The Configures keys: what a workbook's Configures sheet (or a JSON job) may set."""
+
+from __future__ import annotations
+
+JOB_KEYS = ("greeting", "ending", "phone_prefix", "name")
+INT_SETTINGS = (
+    "max_attempts",
+    "retry_delay_seconds",
+    "call_timeout_seconds",
+    "concurrency",
+    "max_receivers",
+)
+SETTING_KEYS = (
+    *INT_SETTINGS,
+    "allowed_countries",
+    "calling_window",
+    "timezone",
+    "voice",
+    "language",
+)
+CONFIG_KEYS = (*JOB_KEYS, *SETTING_KEYS)

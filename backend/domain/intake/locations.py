@@ -1,0 +1,58 @@
+"""Where a problem points: a workbook cell (sheet, row, column) or a JSON field path."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from backend.domain.intake.config_keys import SETTING_KEYS
+from backend.domain.problems import Problem
+
+
+@dataclass(frozen=True)
+class SheetNames:
+    """Where problems point in a workbook: the sheet titles as the author wrote them."""
+
+    configures: str = "Configures"
+    questions: str = "Questions"
+    receivers: str = "Receivers"
+    config_rows: Mapping[str, int] = field(default_factory=dict)
+
+
+class Where:
+    """Builds problems pointing at workbook cells, or at JSON field paths when sheets is None."""
+
+    def __init__(self, sheets: SheetNames | None) -> None:
+        self.sheets = sheets
+
+    def config(self, key: str, message: str) -> Problem:
+        if self.sheets is None:
+            return Problem(message, field=f"settings.{key}" if key in SETTING_KEYS else key)
+        row = self.sheets.config_rows.get(key)
+        return Problem(message, self.sheets.configures, row, "Value" if row else key)
+
+    def question(self, row: int, column: str, message: str) -> Problem:
+        if self.sheets is None:
+            name = "template" if column == "question_template" else "type"
+            return Problem(message, field=f"questions[{row}].{name}")
+        return Problem(message, self.sheets.questions, row, column)
+
+    def template(self, location: str | int, message: str) -> Problem:
+        """A problem with a template: a Configures key (greeting, ending) or a question row."""
+        if isinstance(location, str):
+            return self.config(location, message)
+        return self.question(location, "question_template", message)
+
+    def receiver(self, row: int, column: str, message: str) -> Problem:
+        if self.sheets is None:
+            name = column if column in ("id", "phone_number") else f"fields.{column}"
+            return Problem(message, field=f"receivers[{row}].{name}")
+        return Problem(message, self.sheets.receivers, row, column)
+
+    def receivers(self, message: str) -> Problem:
+        if self.sheets is None:
+            return Problem(message, field="receivers")
+        return Problem(message, self.sheets.receivers)
+
+    def ref(self, row: int) -> str:
+        return f"receivers[{row}]" if self.sheets is None else f"row {row}"

@@ -1,0 +1,20 @@
+"""The rows every intake (workbook, JSON, Slack modal) hands to assemble_job."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class QuestionRow:
+    template: str
+    type_text: str
+    row: int  # sheet row (workbook), index (JSON), position (modal)
+
+
+@dataclass(frozen=True, slots=True)
+class ReceiverRow:
+    id: str
+    phone: str
+    fields: dict[str, str]
+    row: int

@@ -1,0 +1,164 @@
+"""The spoken templates of a job: compiled, checked against the receivers' columns, rendered
+for every receiver, and checked as SSML."""
+
+from __future__ import annotations
+
+import html
+import re
+
+from backend.domain.intake.locations import Where
+from backend.domain.intake.problem_log import ProblemLog
+from backend.domain.models import Receiver
+from backend.domain.speech import SpeechError, SpeechTemplate, receiver_context, ssml_error
+
+TEMPLATE_VARIABLES = ("id", "receiver_id")
+MAX_SPOKEN_CHARS = 3_000  # Amazon Polly's limit on the text of one prompt (SSML tags excluded)
+
+_TAG = re.compile(r"<[^>]*>")
+
+# A template with where it was written: a Configures key (greeting, ending) or a question row.
+Located = tuple[SpeechTemplate, str | int]
+
+
+def compile_template(
+    source: str,
+    name: str,
+    where: Where,
+    problems: ProblemLog,
+    location: str | int,
+    limit: int,
+) -> SpeechTemplate | None:
+    if len(source) > limit:
+        problems.add(
+            where.template(
+                location,
+                f"the {name} is {len(source):,} characters long: keep it under {limit:,}",
+            )
+        )
+        return None
+    try:
+        return SpeechTemplate(source, name)
+    except SpeechError as error:
+        problems.add(where.template(location, error.message))
+        return None
+
+
+def missing_variables(
+    template: SpeechTemplate,
+    location: str | int,
+    names: set[str],
+    where: Where,
+    problems: ProblemLog,
+) -> bool:
+    """Report each variable of `template` that is not one of `names`; True if any is missing."""
+    missing = sorted(template.variables - names)
+    for variable in missing:
+        if variable in ("phone_number", "phone"):
+            message = (
+                f"the {template.name} uses {{{{ {variable} }}}}: the phone number is never "
+                "read out, remove it"
+            )
+        else:
+            columns = ", ".join(sorted(names))
+            message = (
+                f"the {template.name} uses {{{{ {variable} }}}} but the receivers have no "
+                f"'{variable}' column (variables: {columns}): add the column or fix the spelling"
+            )
+        problems.add(where.template(location, message))
+    return bool(missing)
+
+
+def render_all(
+    valid: list[tuple[Receiver, int]],
+    renderable: list[Located],
+    where: Where,
+    problems: ProblemLog,
+) -> list[tuple[Receiver, int]]:
+    """Render every prompt of every receiver: the only way to find every undefined variable.
+
+    A template the sandbox refuses is refused for everyone: reported once, at the template.
+    """
+    kept: list[tuple[Receiver, int]] = []
+    templates = list(renderable)
+    for receiver, row in valid:
+        context = receiver_context(receiver)
+        good = True
+        empty_said: set[str] = set()
+        for template, location in list(templates):
+            for variable in sorted(template.spoken - empty_said):
+                value = receiver.fields.get(variable)
+                if value is not None and not value.strip():
+                    empty_said.add(variable)
+                    problems.add(
+                        where.receiver(
+                            row,
+                            variable,
+                            f"'{variable}' is empty but the {template.name} says "
+                            f"{{{{ {variable} }}}}: fill it in (merged cells read as empty: "
+                            f"unmerge them), or write {{{{ {variable} or 'friend' }}}} in the "
+                            "template",
+                        ),
+                        job_level=False,
+                    )
+                    good = False
+            try:
+                prompt = template.render(context, receiver.id)
+            except SpeechError as error:
+                if error.variable is None and error.receiver_id is None:
+                    problems.add(where.template(location, error.message))
+                    templates.remove((template, location))
+                else:
+                    column = error.variable or template.name
+                    problems.add(where.receiver(row, column, error.message), job_level=False)
+                good = False
+                continue
+            if good and len(prompt) > MAX_SPOKEN_CHARS:
+                spoken = len(html.unescape(_TAG.sub("", prompt)))
+                if spoken > MAX_SPOKEN_CHARS:
+                    problems.add(
+                        where.receiver(
+                            row,
+                            template.name,
+                            f"the {template.name} for this receiver is {spoken:,} characters "
+                            f"long: a call can speak at most {MAX_SPOKEN_CHARS:,} at a time; "
+                            "shorten the template or this receiver's values",
+                        ),
+                        job_level=False,
+                    )
+                    good = False
+        if good:
+            kept.append((receiver, row))
+    return kept
+
+
+def check_ssml(
+    receiver: Receiver,
+    located: list[Located],
+    where: Where,
+    problems: ProblemLog,
+) -> None:
+    """The template text itself must make well-formed SSML (values are escaped already)."""
+    context = receiver_context(receiver)
+    for template, location in located:
+        try:
+            prompt = template.render(context, receiver.id)
+        except SpeechError:
+            continue
+        if "{{" in prompt or "{%" in prompt:
+            problems.add(
+                where.template(
+                    location,
+                    f"the {template.name} would read out template markup ('{{{{' or '{{%') "
+                    "word for word: remove {% raw %} or the stray braces",
+                )
+            )
+            continue
+        error = ssml_error(prompt)
+        if error:
+            problems.add(
+                where.template(
+                    location,
+                    f"the {template.name} is not valid SSML ({error}): write '&' as 'and' "
+                    'and use only SSML tags such as <break time="1s"/>',
+                )
+            )
