@@ -26,8 +26,18 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 
 from backend.domain.models import CallJob, CallResult
 from backend.domain.ports import ReportFiles
+from backend.domain.problems import Problem
 from bot.state import CANCELLING, FINISHED, RUNNING, BotState, JobCard
-from bot.views import batch_blocks, card_blocks, card_text, fitting_results, summary_line
+from bot.views import (
+    REJECTED,
+    STOPPED,
+    batch_blocks,
+    card_blocks,
+    card_text,
+    fitting_results,
+    stopped_blocks,
+    summary_line,
+)
 
 log = logging.getLogger(__name__)
 
@@ -138,6 +148,69 @@ class SlackNotifier:
         self._post_report(live, report)
         with self._lock:
             self._live.pop(job.job_id, None)
+
+    def on_job_stopped(
+        self, job_id: str, state: str, reason: str, problems: Sequence[Problem] = ()
+    ) -> bool:
+        """A job that ends without a report: `REJECTED` (the start-job Lambda refused it) or
+        `STOPPED` (its execution failed). The card shows the final state and the reason, and the
+        reason (every problem of a rejection) goes into its thread.
+
+        False when the job has no card (it did not come from Slack). A card that already ended
+        is left as it is (events are delivered at least once); so is a rejection of a job that
+        has results (it did start). Raises SlackDeliveryError when Slack could not be reached
+        and nobody retries (AWS: the event is delivered again)."""
+        if state not in (REJECTED, STOPPED):
+            raise ValueError(f"not a stop state: {state}")
+        self.forget(job_id)  # the stored card is the truth (another container may have moved on)
+        card = self.state.card(job_id)
+        if card is None:
+            return False
+        if card.state not in (RUNNING, CANCELLING) or (state == REJECTED and card.done):
+            log.warning("job %s is %s: %s event not shown", job_id, card.state, state)
+            return True
+        card.state = state
+        text, blocks = stopped_blocks(card, reason, problems)
+        with self._io:
+            try:
+                self._show_stopped_card(card, reason)
+                self._pace(card.channel_id)
+                self.client.chat_postMessage(
+                    channel=card.channel_id, thread_ts=card.card_ts, text=text, blocks=blocks
+                )
+            except SlackClientError as error:
+                log.exception("could not show that job %s is %s", job_id, state)
+                if not self._background:
+                    raise SlackDeliveryError(f"job {job_id}: {state} not shown") from error
+                return True
+            # Saved last: a redelivered event finds the card still running and shows it again.
+            self.state.save_card(card)
+        return True
+
+    def _show_stopped_card(self, card: JobCard, reason: str) -> None:
+        """Update the card in place; post it anew when it is gone (or was never posted)."""
+        if card.card_ts is not None:
+            try:
+                self.client.chat_update(
+                    channel=card.channel_id,
+                    ts=card.card_ts,
+                    text=card_text(card),
+                    blocks=card_blocks(card, reason),
+                )
+                return
+            except SlackApiError as error:
+                if error.response.get("error") not in CARD_GONE:
+                    raise
+                log.warning("card of job %s was deleted: posting it again", card.job_id)
+        self._pace(card.channel_id)
+        response = self.client.chat_postMessage(
+            channel=card.channel_id, text=card_text(card), blocks=card_blocks(card, reason)
+        )
+        card.card_ts = str(response["ts"])
+        stored = self.state.card(card.job_id)  # a retry must update this card, not post another
+        if stored is not None:
+            stored.card_ts = card.card_ts
+            self.state.save_card(stored)
 
     # -- flushing --------------------------------------------------------------------------------
 

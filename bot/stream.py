@@ -1,13 +1,17 @@
-"""The notifier on AWS: results-table stream batches and the job-completion event -> SlackNotifier.
+"""The notifier on AWS: results-table stream batches and the job events -> SlackNotifier.
 
 Each stream batch becomes one thread message and one card update per job (the event source's
 batching window paces them); the completion event posts the final card and the report file.
-Jobs that did not come from Slack (no origin) are ignored. Nothing here talks to AWS directly:
-`bot.aws_runtime.stream_notifier()` wires S3 and DynamoDB in through the callables below.
+A job the start-job Lambda rejected ("Callout Job Rejected") or whose execution failed before its
+report ("Callout Job Failed") gets a final card ("Could not start" / "Stopped") and the reason in
+its thread, so no card stays "Calling…" forever. Jobs that did not come from Slack (no origin,
+no card) are ignored. Nothing here talks to AWS directly: `bot.aws_runtime.stream_notifier()`
+wires S3 and DynamoDB in through the callables below.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from collections import defaultdict
 from collections.abc import Callable, Mapping
@@ -15,12 +19,16 @@ from typing import Any
 
 from backend.domain.models import CallJob, CallResult
 from backend.domain.ports import ReportFiles
+from backend.domain.problems import Problem
 from bot.notifier import SlackNotifier
+from bot.views import REJECTED, STOPPED
 
 log = logging.getLogger(__name__)
 
 FINISHED_SOURCE = "callouts"
 FINISHED_DETAIL_TYPE = "Callout Job Finished"
+REJECTED_DETAIL_TYPE = "Callout Job Rejected"  # backend.aws.rejections
+FAILED_DETAIL_TYPE = "Callout Job Failed"  # the state machine's AnnounceFailure state
 
 JobLoader = Callable[[str], CallJob | None]  # None: no such job; raises: could not read it now
 ResultsReader = Callable[[str], list[CallResult]]  # every stored result of a job
@@ -47,14 +55,21 @@ class StreamNotifier:
         self._jobs: dict[str, CallJob | None] = {}  # per container; None = not a Slack job
 
     def handle(self, event: Mapping[str, Any]) -> dict[str, Any]:
-        """The Lambda event: a stream batch, or the completion event (anything else: no-op)."""
+        """The Lambda event: a stream batch, or a finished/rejected/failed job event (anything
+        else: no-op)."""
         if "Records" in event:
             return self.handle_records(event["Records"])
-        if (
-            event.get("source") == FINISHED_SOURCE
-            and event.get("detail-type") == FINISHED_DETAIL_TYPE
-        ):
-            self.handle_finished(event.get("detail") or {})
+        if event.get("source") != FINISHED_SOURCE:
+            return {}
+        detail = event.get("detail")
+        detail = detail if isinstance(detail, Mapping) else {}
+        kind = event.get("detail-type")
+        if kind == FINISHED_DETAIL_TYPE:
+            self.handle_finished(detail)
+        elif kind == REJECTED_DETAIL_TYPE:
+            self.handle_rejected(detail)
+        elif kind == FAILED_DETAIL_TYPE:
+            self.handle_failed(detail)
         return {}
 
     def job(self, job_id: str) -> CallJob | None:
@@ -131,3 +146,71 @@ class StreamNotifier:
         )
         self.notifier.forget(job_id)
         self.notifier.on_job_finished(job, self._all_results(job_id), report)
+
+    def handle_rejected(self, detail: Mapping[str, Any]) -> None:
+        """The start-job Lambda refused the job: "Could not start" and every problem listed.
+        A rejected job may never have been stored: its Slack card is what marks it as ours."""
+        job_id = detail.get("job_id")
+        if not isinstance(job_id, str) or not job_id:
+            return  # an upload or message that named no job: not one the bot started
+        problems = [_problem(item) for item in detail.get("problems") or [] if item]
+        total = detail.get("problem_count")
+        total = total if isinstance(total, int) and total > len(problems) else len(problems)
+        if problems:
+            reason = str(problems[0])
+            if total > 1:
+                reason += f" (and {total - 1} more problem{'s' if total > 2 else ''})"
+        else:
+            reason = "the job was refused"
+        self.notifier.on_job_stopped(job_id, REJECTED, reason, problems)
+
+    def handle_failed(self, detail: Mapping[str, Any]) -> None:
+        """The execution failed after the calls: "Stopped" with the error. When the report was
+        written (only its notice failed) the job is finished as usual, report and all."""
+        job_id = detail.get("job_id")
+        if not isinstance(job_id, str) or not job_id:
+            log.error("failure event without a job_id: %s", dict(detail))
+            return
+        if detail.get("xlsx_key"):
+            self.handle_finished(detail)
+            return
+        failure = detail.get("failure")
+        failure = failure if isinstance(failure, Mapping) else {}
+        reason = "the report could not be written"
+        error = _error_text(failure)
+        if error:
+            reason += f" ({error})"
+        self.notifier.on_job_stopped(job_id, STOPPED, reason)
+
+
+def _problem(item: Any) -> Problem:
+    """A problem of a rejection event (backend.aws.rejections.problem_json)."""
+    if not isinstance(item, Mapping):
+        return Problem(str(item))
+    row = item.get("row")
+    return Problem(
+        message=str(item.get("message") or "unreadable problem"),
+        sheet=_text(item.get("sheet")),
+        row=row if isinstance(row, int) else None,
+        column=_text(item.get("column")),
+        field=_text(item.get("field")),
+    )
+
+
+def _text(value: Any) -> str | None:
+    return str(value) if value not in (None, "") else None
+
+
+def _error_text(failure: Mapping[str, Any]) -> str:
+    """`Error: message` of a Catch's error output; a Lambda's Cause is its error JSON."""
+    error = str(failure.get("Error") or "")
+    cause: Any = failure.get("Cause") or ""
+    if isinstance(cause, str):
+        try:
+            parsed = json.loads(cause)
+        except ValueError:
+            parsed = None
+        if isinstance(parsed, Mapping):
+            cause = parsed.get("errorMessage") or parsed.get("Message") or cause
+    cause = str(cause)
+    return ": ".join(part for part in (error, cause) if part)

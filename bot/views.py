@@ -38,6 +38,17 @@ DISCARD_ACTION = "callout_discard"
 CANCEL_ACTION = "callout_cancel"
 RETRY_ACTION = "callout_retry"
 
+# Final card states of a job that ends without a report (next to bot.state's RUNNING, CANCELLING
+# and FINISHED): the start-job Lambda refused it, or its execution failed before the report.
+REJECTED = "rejected"
+STOPPED = "stopped"
+REASON_LIMIT = 500
+REJECTED_ADVICE = "Nobody was called. Fix what is listed in this thread and start the job again."
+STOPPED_ADVICE = (
+    "The calls already made are listed in this thread and kept; no report was posted. "
+    "Ask your Callouts admin to write the report again (job `{job_id}`)."
+)
+
 STATUS_EMOJI = {
     CallStatus.CALL_COMPLETED: ":white_check_mark:",
     CallStatus.DROP_CALL: ":telephone_receiver:",
@@ -212,12 +223,34 @@ def tally_text(tally: AnswerTally) -> str:
     return " · ".join(f"{escape(answer)} {count}" for answer, count in tally.counts)
 
 
-def card_blocks(card: JobCard) -> list[Block]:
-    """The job card: title, state, progress bar, counts per status, tallies, buttons."""
-    state = {
+def reason_text(reason: str) -> str:
+    """Why a job stopped, safe for mrkdwn: numbers masked, escaped, one paragraph, shortened."""
+    return escape(shorten(" ".join(mask_numbers(reason).split()), REASON_LIMIT))
+
+
+def _card_state(card: JobCard, reason: str | None) -> str:
+    if card.state in (REJECTED, STOPPED):
+        label = "Could not start" if card.state == REJECTED else "Stopped"
+        # The reason is given when the job stops; a later redraw points at the thread.
+        return f"{label}: {reason_text(reason)}" if reason else f"{label} – why is in this thread"
+    return {
         FINISHED: "Finished",
         CANCELLING: "Cancelling – calls not yet dialled will end as Cancelled",
     }.get(card.state, "Calling…")
+
+
+def stop_advice(card: JobCard) -> str:
+    """What to do about a job that could not start or stopped."""
+    if card.state == REJECTED:
+        return REJECTED_ADVICE
+    return STOPPED_ADVICE.format(job_id=card.job_id)
+
+
+def card_blocks(card: JobCard, reason: str | None = None) -> list[Block]:
+    """The job card: title, state, progress bar, counts per status, tallies, buttons.
+
+    `reason`: why a rejected or stopped job ended (shown in the state line)."""
+    state = _card_state(card, reason)
     blocks: list[Block] = [
         HeaderBlock(text=shorten(f":telephone_receiver: {card.name}", 150)),
         _section(
@@ -267,15 +300,41 @@ def card_blocks(card: JobCard) -> list[Block]:
         )
     if buttons:
         blocks.append(ActionsBlock(block_id="card_actions", elements=buttons))
-    blocks.append(
-        ContextBlock(elements=[MarkdownTextObject(text="Results arrive in this thread.")])
+    footer = (
+        stop_advice(card) if card.state in (REJECTED, STOPPED) else "Results arrive in this thread."
     )
+    blocks.append(ContextBlock(elements=[MarkdownTextObject(text=footer)]))
     return blocks[:MAX_BLOCKS]
 
 
 def card_text(card: JobCard) -> str:
     """Notification/fallback text of the card."""
+    if card.state == REJECTED:
+        return f"{card.name}: could not start"
+    if card.state == STOPPED:
+        return f"{card.name}: stopped after {card.done}/{card.total} calls"
     return f"{card.name}: {card.done}/{card.total} calls done"
+
+
+def stopped_blocks(
+    card: JobCard, reason: str, problems: Sequence[Problem] = ()
+) -> tuple[str, list[Block]]:
+    """The thread message of a job that could not start or stopped: (fallback text, blocks).
+    A rejection lists every problem (where and what); a stop gives the error."""
+    if card.state == REJECTED:
+        headline = f":no_entry: *Could not start* `{card.job_id}`"
+        text = f"{card.name} could not start"
+    else:
+        headline = f":warning: *Stopped* `{card.job_id}` after {card.done}/{card.total} calls"
+        text = f"{card.name} stopped"
+    blocks: list[Block] = []
+    if problems:
+        blocks.append(_section(f"{headline}: {len(problems)} problem(s)"))
+        blocks.extend(problem_blocks(problems))
+    else:
+        blocks.append(_section(f"{headline}: {reason_text(reason)}"))
+    blocks.append(ContextBlock(elements=[MarkdownTextObject(text=stop_advice(card))]))
+    return f"{text}: {shorten(mask_numbers(reason), 200)}", blocks[:MAX_BLOCKS]
 
 
 def result_line(job: CallJob, result: CallResult) -> str:
