@@ -15,6 +15,7 @@ from backend.domain.problems import Problem
 from bot.notifier import SlackDeliveryError
 from bot.state import FINISHED, JobCard, SqliteBotState
 from bot.views import REJECTED, STOPPED, card_blocks
+from tests.e2e.slack.test_aws import _job, _state, aws  # noqa: F401 - aws is a fixture
 from tests.e2e.slack.test_notifier import CARD_TS, result, slack_job
 from tests.e2e.slack.test_stream import Readers, make_stream, record, thread_posts
 from tests.fakes.slack_api import FakeSlack
@@ -205,3 +206,58 @@ def test_a_long_reason_is_shortened_and_escaped() -> None:
     blocks = json.dumps([b.to_dict() for b in card_blocks(card, "<b>" + "x" * 2000)])
     assert "&lt;b&gt;" in blocks
     assert "x" * 600 not in blocks
+
+
+class _Events:
+    """Records what RejectionNotifier puts on the bus, delivered as EventBridge delivers it."""
+
+    def __init__(self) -> None:
+        self.entries: list[dict[str, Any]] = []
+
+    def put_events(self, Entries: list[dict[str, Any]]) -> dict[str, Any]:
+        self.entries.extend(Entries)
+        return {"FailedEntryCount": 0, "Entries": [{"EventId": "e"} for _ in Entries]}
+
+    def delivered(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "source": e["Source"],
+                "detail-type": e["DetailType"],
+                "detail": json.loads(e["Detail"]),
+            }
+            for e in self.entries
+        ]
+
+
+@pytest.mark.usefixtures("aws")
+def test_the_notifier_lambda_shows_a_job_message_the_start_job_lambda_rejected(
+    fake_slack: FakeSlack,
+) -> None:
+    """The real parts end to end: the bot's job message, the starter's parse, the rejection it
+    publishes, the notifier Lambda with the DynamoDB card."""
+    import bot.notifier_handler as notifier_handler
+    from backend.aws.rejections import RejectionNotifier
+    from backend.aws.starter import BadJobMessage, JobStarter
+    from backend.domain.intake import job_to_json
+
+    job = _job()
+    _state().save_card(JobCard.for_job(job))
+    message = job_to_json(job)
+    message["receivers"][0]["phone_number"] = "12"
+    starter = JobStarter(None, None, None, None, "", 1, 1)  # type: ignore[arg-type]
+    with pytest.raises(BadJobMessage) as refused:
+        starter.parse(json.dumps(message))
+    events = _Events()
+    rejection = Rejection("queue", refused.value.problems, job_id=refused.value.job_id)
+    RejectionNotifier(None, events, topic_arn="").publish(rejection)
+
+    for event in events.delivered():
+        assert notifier_handler.handler(event, None) == {}
+
+    (update,) = fake_slack.calls_to("chat.update")
+    assert update.args["ts"] == "77.7"
+    assert "Could not start" in update.text()
+    (post,) = fake_slack.calls_to("chat.postMessage")
+    assert post.args["thread_ts"] == "77.7"
+    assert "receivers" in post.text()
+    assert _state().card(job.job_id).state == REJECTED
