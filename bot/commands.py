@@ -12,7 +12,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.modal import ModalInput, ModalMeta, job_modal, modal_errors, read_modal
 from bot.preview import NOT_IN_CHANNEL, post_preview
-from bot.state import CANCELLING, FINISHED, JobCard
+from bot.state import CANCELLING, ENDED, JobCard
 from bot.views import USAGE, card_blocks, card_text, status_list_blocks
 
 if TYPE_CHECKING:
@@ -114,8 +114,8 @@ def cancel(deps: Deps, channel: str, user: str, job_id: str, *, team: str = "") 
             user,
             f"Only <@{card.user_id}> (who started it) or an admin can cancel `{job_id}`.",
         )
-    elif card.state == FINISHED:
-        deps.ephemeral(channel, user, f"`{job_id}` has already finished.")
+    elif card.state in ENDED:
+        deps.ephemeral(channel, user, f"`{job_id}` has already ended: there is nothing to cancel.")
     elif card.state == CANCELLING:
         deps.ephemeral(channel, user, f"`{job_id}` is already being cancelled.")
     elif deps.submitter.cancel(job_id, requested_by=user):

@@ -27,10 +27,8 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from backend.domain.models import CallJob, CallResult
 from backend.domain.ports import ReportFiles
 from backend.domain.problems import Problem
-from bot.state import CANCELLING, FINISHED, RUNNING, BotState, JobCard
+from bot.state import CANCELLING, FINISHED, REJECTED, RUNNING, STOPPED, BotState, JobCard
 from bot.views import (
-    REJECTED,
-    STOPPED,
     batch_blocks,
     card_blocks,
     card_text,
@@ -170,6 +168,7 @@ class SlackNotifier:
             log.warning("job %s is %s: %s event not shown", job_id, card.state, state)
             return True
         card.state = state
+        card.reason = reason
         text, blocks = stopped_blocks(card, reason, problems)
         with self._io:
             try:

@@ -23,6 +23,10 @@ from backend.domain.summary import AnswerTally, tally_from_counts
 RUNNING = "running"
 CANCELLING = "cancelling"
 FINISHED = "finished"
+# A job that ended without a report: the start-job Lambda refused it, or its execution failed.
+REJECTED = "rejected"
+STOPPED = "stopped"
+ENDED = frozenset({FINISHED, REJECTED, STOPPED})
 
 
 @dataclass
@@ -65,6 +69,7 @@ class JobCard:
     total: int
     questions: list[str]
     state: str = RUNNING
+    reason: str | None = None  # why a REJECTED or STOPPED job ended
     statuses: dict[str, str] = field(default_factory=dict)  # receiver id -> CallStatus value
     # per question: answer -> count; "" = no answer
     tallies: list[dict[str, int]] = field(default_factory=list)

@@ -21,7 +21,7 @@ from backend.domain.models import CallJob, CallResult
 from backend.domain.ports import ReportFiles
 from backend.domain.problems import Problem
 from bot.notifier import SlackNotifier
-from bot.views import REJECTED, STOPPED
+from bot.state import REJECTED, STOPPED
 
 log = logging.getLogger(__name__)
 

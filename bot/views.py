@@ -26,7 +26,7 @@ from backend.domain.models import CallJob, CallResult, CallStatus
 from backend.domain.phones import mask_phone
 from backend.domain.problems import Problem
 from backend.domain.summary import AnswerTally
-from bot.state import CANCELLING, FINISHED, RUNNING, JobCard
+from bot.state import CANCELLING, FINISHED, REJECTED, RUNNING, STOPPED, JobCard
 
 SECTION_LIMIT = 2900  # under Slack's 3,000 characters per section text
 MAX_BLOCKS = 50
@@ -38,10 +38,6 @@ DISCARD_ACTION = "callout_discard"
 CANCEL_ACTION = "callout_cancel"
 RETRY_ACTION = "callout_retry"
 
-# Final card states of a job that ends without a report (next to bot.state's RUNNING, CANCELLING
-# and FINISHED): the start-job Lambda refused it, or its execution failed before the report.
-REJECTED = "rejected"
-STOPPED = "stopped"
 REASON_LIMIT = 500
 REJECTED_ADVICE = "Nobody was called. Fix what is listed in this thread and start the job again."
 STOPPED_ADVICE = (
@@ -250,7 +246,7 @@ def card_blocks(card: JobCard, reason: str | None = None) -> list[Block]:
     """The job card: title, state, progress bar, counts per status, tallies, buttons.
 
     `reason`: why a rejected or stopped job ended (shown in the state line)."""
-    state = _card_state(card, reason)
+    state = _card_state(card, reason or card.reason)
     blocks: list[Block] = [
         HeaderBlock(text=shorten(f":telephone_receiver: {card.name}", 150)),
         _section(

@@ -6,9 +6,11 @@ import io
 import json
 import time
 
+import pytest
 from openpyxl import load_workbook
 from slack_sdk.models.views import View
 
+from bot.state import FINISHED, REJECTED, STOPPED
 from tests.e2e.slack.conftest import CHANNEL, USER, Harness, form_headers, slash_body
 
 
@@ -185,3 +187,18 @@ def test_a_command_in_a_channel_without_the_bot_answers_through_response_url(
     harness.fake.error_next("files.completeUploadExternal", "not_in_channel")
     harness.command("template")
     assert "/invite" in harness.fake.calls_to("respond")[-1].text()
+
+
+@pytest.mark.parametrize("ended", [FINISHED, REJECTED, STOPPED])
+def test_cancel_of_a_job_that_ended_is_refused(harness: Harness, ended: str) -> None:
+    from bot.state import JobCard
+    from tests.e2e.slack.test_notifier import slack_job
+
+    card = JobCard.for_job(slack_job())
+    card.state = ended
+    harness.state.save_card(card)
+    harness.command(f"cancel {card.job_id}")
+    assert harness.submitter.cancels == []
+    (call,) = harness.fake.calls_to("chat.postEphemeral")
+    assert "already ended" in call.text()
+    assert harness.state.card(card.job_id).state == ended

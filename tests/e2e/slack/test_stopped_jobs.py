@@ -13,8 +13,8 @@ from backend.aws.rejections import Rejection
 from backend.domain.models import CallStatus
 from backend.domain.problems import Problem
 from bot.notifier import SlackDeliveryError
-from bot.state import FINISHED, JobCard, SqliteBotState
-from bot.views import REJECTED, STOPPED, card_blocks
+from bot.state import FINISHED, REJECTED, STOPPED, JobCard, SqliteBotState
+from bot.views import card_blocks
 from tests.e2e.slack.test_aws import _job, _state, aws  # noqa: F401 - aws is a fixture
 from tests.e2e.slack.test_notifier import CARD_TS, result, slack_job
 from tests.e2e.slack.test_stream import Readers, make_stream, record, thread_posts
@@ -195,7 +195,7 @@ def test_late_results_keep_a_stopped_card_stopped(fake_slack: FakeSlack) -> None
     assert stream.handle({"Records": [record(result(job, 0), "1")]}) == {"batchItemFailures": []}
 
     shown = fake_slack.calls_to("chat.update")[-1].text()
-    assert "Stopped – why is in this thread" in shown
+    assert "Stopped: the report could not be written" in shown
     assert "1/8" in shown
     assert state.card(job.job_id).state == STOPPED
 
@@ -261,3 +261,14 @@ def test_the_notifier_lambda_shows_a_job_message_the_start_job_lambda_rejected(
     assert post.args["thread_ts"] == "77.7"
     assert "receivers" in post.text()
     assert _state().card(job.job_id).state == REJECTED
+
+
+def test_a_redrawn_card_still_says_why_the_job_stopped(fake_slack: FakeSlack) -> None:
+    job = slack_job()
+    state = saved_state(JobCard.for_job(job))
+    make_stream(fake_slack, Readers(job), state).handle(failed_event(job.job_id))
+
+    stored = state.card(job.job_id)
+    assert stored.state == STOPPED
+    redrawn = json.dumps([block.to_dict() for block in card_blocks(stored)])
+    assert "the job document is gone" in redrawn
