@@ -4,7 +4,14 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck unit cfn bench clean format
+.PHONY: help venv demo test lint typecheck unit cfn bench clean format
+.DEFAULT_GOAL := help
+
+help:
+	@echo "make demo    set up .venv, then run the example call job on simulated phones"
+	@echo "make test    set up .venv, then ruff, mypy, cfn-lint and every test"
+	@echo "make bench   speed, memory and Slack-call figures"
+	@echo "make format  ruff format + fixes;  make clean  remove .venv and outputs"
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
