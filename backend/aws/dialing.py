@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field, ValidationError
 from backend.aws.clients import ClientError, error_code
 from backend.aws.completion import DEPLOYMENT_FAULT, StepFunctionsCallbacks
 from backend.aws.connect import ConnectDialer, DialError, DialFault
-from backend.aws.jobs import ClaimState, JobsTable, JobStore
+from backend.aws.jobs import ENDED, ClaimState, JobsTable, JobStore
 from backend.aws.sessions import DynamoSessionStore
 from backend.domain.calling_rules import is_allowed, next_allowed
 from backend.domain.models import CallJob, CallResult, CallStatus
@@ -98,6 +98,11 @@ class Dialer:
             self.callbacks.result(
                 task.task_token, self._result(task, CallStatus.CANCELLED, f"cancelled by {by}")
             )
+            return DialOutcome.CANCELLED
+        status = record.get("status", {}).get("S") if record else None
+        if status in ENDED:  # e.g. its execution was stopped: a late task must not ring anyone
+            error = f"the job is over ({str(status).lower()})"
+            self.callbacks.result(task.task_token, self._result(task, CallStatus.CANCELLED, error))
             return DialOutcome.CANCELLED
         try:
             job, speech = self._job(task.job_id)

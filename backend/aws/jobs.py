@@ -17,8 +17,14 @@ JOB_SK = "job"
 class JobState(StrEnum):
     QUEUED = "QUEUED"
     RUNNING = "RUNNING"
-    FINISHED = "FINISHED"
-    CANCELLED = "CANCELLED"
+    FINISHED = "FINISHED"  # the report was written
+    CANCELLED = "CANCELLED"  # the report was written after a cancel
+    FAILED = "FAILED"  # the execution failed or timed out before its report
+    STOPPED = "STOPPED"  # the execution was stopped (StopExecution) before its report
+
+
+# A job in one of these states is over: it is never started, dialled or ended again.
+ENDED = frozenset({JobState.FINISHED, JobState.CANCELLED, JobState.FAILED, JobState.STOPPED})
 
 
 def job_key(job_id: str) -> str:
@@ -138,6 +144,33 @@ class JobsTable:
             ExpressionAttributeNames=names,
             ExpressionAttributeValues=values,
         )
+
+    def end(self, job_id: str, state: JobState, error: str, cause: str) -> bool:
+        """End a queued or running job without a report (FAILED / STOPPED) and keep why;
+        False when the job is unknown or already over (its report was written, say)."""
+        try:
+            self.db.update_item(
+                TableName=self.table,
+                Key={"job_id": {"S": job_id}, "sk": {"S": JOB_SK}},
+                UpdateExpression=(
+                    "SET #s = :s, failure_error = :e, failure_cause = :c, ended_at = :t"
+                ),
+                ConditionExpression="attribute_exists(job_id) AND #s IN (:q, :r)",
+                ExpressionAttributeNames={"#s": "status"},
+                ExpressionAttributeValues={
+                    ":s": {"S": state.value},
+                    ":e": {"S": error},
+                    ":c": {"S": cause},
+                    ":t": {"N": str(int(time.time()))},
+                    ":q": {"S": JobState.QUEUED.value},
+                    ":r": {"S": JobState.RUNNING.value},
+                },
+            )
+        except ClientError as error_:
+            if error_code(error_) == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
 
     def request_cancel(self, job_id: str, requested_by: str | None) -> bool:
         """Set the cancel flag the dialer checks; False if the job is unknown or already over."""

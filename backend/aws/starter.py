@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from backend.aws.clients import ClientError, error_code
-from backend.aws.jobs import JobsTable, JobState, JobStore
+from backend.aws.jobs import ENDED, JobsTable, JobState, JobStore
 from backend.aws.tasks import write_tasks
 from backend.domain.intake import job_from_json
 from backend.domain.models import CallJob
@@ -118,7 +118,8 @@ class JobStarter:
     def start(self, job: CallJob) -> StartOutcome:
         self.jobs.create(job)
         state = self.jobs.state(job.job_id)
-        if state in (JobState.RUNNING, JobState.FINISHED, JobState.CANCELLED):
+        # An ended job is never started again (nor could it be: its execution name is taken).
+        if state is JobState.RUNNING or state in ENDED:
             return StartOutcome(job.job_id, False, f"already {state.value.lower()}")
         if self.jobs.cancel_requested(job.job_id):
             self.jobs.set_state(job.job_id, JobState.CANCELLED)

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from backend.aws.connect import ConnectDialer
     from backend.aws.dialing import Dialer
     from backend.aws.disconnect import DisconnectHandler
+    from backend.aws.execution_events import ExecutionEndHandler
     from backend.aws.intake import UploadIntake
     from backend.aws.jobs import JobsTable, JobStore
     from backend.aws.rejections import RejectionNotifier
@@ -146,6 +147,20 @@ def report_writer() -> ReportWriter:
     )
 
 
+@cache
+def execution_end_handler() -> ExecutionEndHandler:
+    from backend.aws.execution_events import ExecutionEndHandler
+
+    s = settings()
+    return ExecutionEndHandler(
+        jobs_table(),
+        clients.client("stepfunctions"),
+        clients.client("events"),
+        s.state_machine_arn,
+        s.event_bus_name,
+    )
+
+
 def reset() -> None:
     """Forget settings, clients and services (tests: after changing env vars or mocks)."""
     for builder in (
@@ -159,6 +174,7 @@ def reset() -> None:
         dialer,
         disconnect_handler,
         report_writer,
+        execution_end_handler,
         clients.client,
         clients.connect_client,
     ):
