@@ -2,11 +2,11 @@
 
 Each stream batch becomes one thread message and one card update per job (the event source's
 batching window paces them); the completion event posts the final card and the report file.
-A job the start-job Lambda rejected ("Callout Job Rejected") or whose execution failed before its
-report ("Callout Job Failed") gets a final card ("Could not start" / "Stopped") and the reason in
-its thread, so no card stays "Calling…" forever. Jobs that did not come from Slack (no origin,
-no card) are ignored. Nothing here talks to AWS directly: `bot.aws_runtime.stream_notifier()`
-wires S3 and DynamoDB in through the callables below.
+A job the start-job Lambda rejected ("Callout Job Rejected") or whose execution failed, timed
+out or was stopped before its report ("Callout Job Failed") gets a final card ("Could not
+start" / "Stopped") and the reason in its thread, so no card stays "Calling…" forever. Jobs that
+did not come from Slack (no origin, no card) are ignored. Nothing here talks to AWS directly:
+`bot.aws_runtime.stream_notifier()` wires S3 and DynamoDB in through the callables below.
 """
 
 from __future__ import annotations
@@ -28,7 +28,14 @@ log = logging.getLogger(__name__)
 FINISHED_SOURCE = "callouts"
 FINISHED_DETAIL_TYPE = "Callout Job Finished"
 REJECTED_DETAIL_TYPE = "Callout Job Rejected"  # backend.aws.rejections
-FAILED_DETAIL_TYPE = "Callout Job Failed"  # the state machine's AnnounceFailure state
+# The state machine's AnnounceFailure state, and backend.aws.execution_events for an execution
+# that timed out, was stopped or failed outside a Catch (its detail has the execution's status).
+FAILED_DETAIL_TYPE = "Callout Job Failed"
+ENDED_REASONS = {
+    "TIMED_OUT": "the job timed out",
+    "ABORTED": "the job was stopped",
+    "FAILED": "the job failed",
+}
 
 JobLoader = Callable[[str], CallJob | None]  # None: no such job; raises: could not read it now
 ResultsReader = Callable[[str], list[CallResult]]  # every stored result of a job
@@ -165,7 +172,8 @@ class StreamNotifier:
         self.notifier.on_job_stopped(job_id, REJECTED, reason, problems)
 
     def handle_failed(self, detail: Mapping[str, Any]) -> None:
-        """The execution failed after the calls: "Stopped" with the error. When the report was
+        """The execution ended without a report: "Stopped" with why (the report failed, or
+        `status` says the execution timed out, was stopped or failed). When the report was
         written (only its notice failed) the job is finished as usual, report and all."""
         job_id = detail.get("job_id")
         if not isinstance(job_id, str) or not job_id:
@@ -176,9 +184,12 @@ class StreamNotifier:
             return
         failure = detail.get("failure")
         failure = failure if isinstance(failure, Mapping) else {}
-        reason = "the report could not be written"
+        status = str(detail.get("status") or "")  # the execution itself ended (not the report)
+        reason = ENDED_REASONS.get(status, "the report could not be written")
         error = _error_text(failure)
-        if error:
+        # The status alone (or a plain timeout) says it all: no "(ABORTED: ...)" after it.
+        plain = status in ENDED_REASONS and failure.get("Error") in (status, "States.Timeout")
+        if error and not plain:
             reason += f" ({error})"
         self.notifier.on_job_stopped(job_id, STOPPED, reason)
 
