@@ -305,3 +305,30 @@ def test_the_rule_sends_only_this_state_machines_ends_and_the_function_may_do_on
     state_machine_arn = function["Environment"]["Variables"]["CALLOUTS_STATE_MACHINE_ARN"]
     assert state_machine_arn["Fn::Sub"].endswith(":stateMachine:${AWS::StackName}-callouts")
     assert resources["ExecutionEventsFunctionLogs"]["Type"] == "AWS::Logs::LogGroup"
+
+
+def test_a_refused_announcement_leaves_the_job_running_for_the_retry(
+    stack: Stack, ctx: LambdaContext
+) -> None:
+    from backend.aws.execution_events import ExecutionEndHandler
+
+    class RefusingBus:
+        def put_events(self, Entries: list[dict[str, Any]]) -> dict[str, Any]:
+            return {"FailedEntryCount": 1, "Entries": [{"ErrorCode": "InternalFailure"}]}
+
+    job, execution_arn = _started(stack)
+    stack.sfn.stop_execution(executionArn=execution_arn)
+    event = status_change(stack, execution_arn)
+    refusing = ExecutionEndHandler(
+        jobs_table(), stack.sfn, RefusingBus(), stack.state_machine_arn, "default"
+    )
+
+    with pytest.raises(RuntimeError, match="refused"):
+        refusing.handle(event)
+    assert jobs_table().state(job.job_id) is JobState.RUNNING  # Lambda's retry announces it
+
+    retried = execution_events.handler(event, ctx)
+
+    assert retried["outcome"] == "announced"
+    assert jobs_table().state(job.job_id) is JobState.STOPPED
+    assert len(_failed_events(stack)) == 1
