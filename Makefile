@@ -10,8 +10,9 @@ STAMP := $(VENV)/.installed
 help:
 	@echo "make demo    set up .venv, then run the example call job on simulated phones"
 	@echo "make test    set up .venv, then ruff, mypy, cfn-lint and every test"
-	@echo "make bench   speed, memory and Slack-call figures"
-	@echo "make format  ruff format + fixes;  make clean  remove .venv and outputs"
+	@echo "make bench   speed, memory, Slack-call and Lambda package-size figures"
+	@echo "make lint | typecheck | cfn | unit   the parts of make test"
+	@echo "make format  ruff format + fixes;  make clean  remove .venv, outputs and the local job db"
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -50,4 +51,4 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 
 clean:
-	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache .aws-sam
+	rm -rf $(VENV) out .callouts .pytest_cache .mypy_cache .ruff_cache .aws-sam

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from backend.domain.intake import IntakeResult
     from backend.domain.models import CallJob
 
-out = Console(highlight=False)
+out = Console(highlight=False, soft_wrap=True)  # piped output: one line per line
 err = Console(stderr=True, highlight=False)
 
 _BREAK = re.compile(r"<break\b([^>]*)>", re.IGNORECASE)

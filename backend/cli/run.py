@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from backend.local.store import SqliteStore
     from backend.settings import Settings
 
-out = Console(highlight=False)
+out = Console(highlight=False, soft_wrap=True)  # piped output: one line per line
 err = Console(stderr=True, highlight=False)
 
 STATUS_STYLES = {

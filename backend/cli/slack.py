@@ -41,10 +41,10 @@ def bot(
     if missing:
         err.print("[bold red]Missing environment variables:[/] " + ", ".join(missing))
         err.print("See docs/slack.md: create the app from manifests/slack_app.dev.yaml first.")
-        raise typer.Exit(2)
+        raise typer.Exit(1)
     if answers is not None and not answers.is_file():
         err.print(f"[bold red]No such answers file:[/] {answers}")
-        raise typer.Exit(2)
+        raise typer.Exit(1)
     local = build_local_bot(settings, out, answers=answers, seed=seed, socket=socket)
     mode = "Socket Mode" if socket else f"HTTP on port {port} (POST /slack/events)"
     err.print(f"Callouts bot running in {mode}. Ctrl-C stops it.")

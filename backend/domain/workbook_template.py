@@ -237,7 +237,11 @@ def _write_help(sheet: Worksheet) -> None:
     lines: list[tuple[str, str]] = [
         ("How to fill in this call job", ""),
         ("", ""),
-        (CONFIGURES, "One Key/Value per row. greeting, ending and phone_prefix are needed."),
+        (
+            CONFIGURES,
+            "One Key/Value per row. greeting and ending are needed; "
+            "phone_prefix when numbers lack a country code.",
+        ),
         (
             QUESTIONS,
             "One question per row, asked in order. Leave only the header for no questions.",

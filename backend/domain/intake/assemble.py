@@ -131,6 +131,18 @@ def assemble_job(
     else:
         check_window(settings, where, problems)
 
+    if (
+        "max_receivers" in settings.model_fields_set
+        and settings.max_receivers > limits.max_receivers
+    ):
+        problems.add(
+            where.config(
+                "max_receivers",
+                f"max_receivers {settings.max_receivers:,} is above the limit of "
+                f"{limits.max_receivers:,} receivers per job: use at most "
+                f"{limits.max_receivers:,} and split longer lists into several jobs",
+            )
+        )
     limit = min(limits.max_receivers, settings.max_receivers)
     if truncated or len(receivers) > limit:
         problems.add(

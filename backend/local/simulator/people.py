@@ -284,8 +284,8 @@ def random_people(
 ) -> dict[str, list[SimulatedPerson]]:
     """A realistic, deterministic mix of people for every receiver and attempt of a job.
 
-    About 80% pick up and answer with valid speech or keypad input for each question type (a few
-    ask to repeat, stay silent once, or are not understood once), about 12% do not answer, 7% are
+    About 81% pick up and answer with valid speech or keypad input for each question type (a few
+    ask to repeat, stay silent once, or are not understood once), about 11% do not answer, 7% are
     busy, 1% have an invalid number, and 4% of those who pick up hang up midway. The same seed gives
     the same people; each receiver draws from its own stream, so adding receivers does not change
     the others.

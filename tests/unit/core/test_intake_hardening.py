@@ -326,3 +326,13 @@ def test_timezone_alone_turns_on_the_default_window(workbook: Builder) -> None:
     window = result.job.settings.calling_window
     assert window is not None
     assert (window.start, window.end, window.timezone) == ("08:00", "21:00", "Asia/Tokyo")
+
+
+def test_max_receivers_above_the_limit_is_refused_up_front(workbook: Builder) -> None:
+    problem = only(read_workbook(workbook(config=with_setting("max_receivers", 20000))).problems)
+    assert (problem.sheet, problem.column) == ("Configures", "Value")
+    assert "above the limit of 10,000" in problem.message
+
+
+def test_max_receivers_below_the_limit_lowers_it(workbook: Builder) -> None:
+    assert read_workbook(workbook(config=with_setting("max_receivers", 500))).problems == []
