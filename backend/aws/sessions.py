@@ -19,6 +19,14 @@ class DynamoSessionStore:
         self.table = table
         self.ttl_seconds = ttl_seconds
 
+    def _item(self, session: CallSession) -> dict[str, dict[str, str]]:
+        return {
+            "call_id": {"S": session.call_id},
+            "version": {"N": str(session.version)},
+            "session": {"S": session.model_dump_json()},
+            "expires_at": self._expires(),
+        }
+
     def _expires(self) -> dict[str, str]:
         return {"N": str(int(time.time()) + self.ttl_seconds)}
 
@@ -26,12 +34,7 @@ class DynamoSessionStore:
         try:
             self.db.put_item(
                 TableName=self.table,
-                Item={
-                    "call_id": {"S": session.call_id},
-                    "version": {"N": str(session.version)},
-                    "session": {"S": session.model_dump_json()},
-                    "expires_at": self._expires(),
-                },
+                Item=self._item(session),
                 ConditionExpression="attribute_not_exists(call_id)",
             )
         except ClientError as error:
@@ -55,12 +58,7 @@ class DynamoSessionStore:
         try:
             self.db.put_item(
                 TableName=self.table,
-                Item={
-                    "call_id": {"S": session.call_id},
-                    "version": {"N": str(session.version)},
-                    "session": {"S": session.model_dump_json()},
-                    "expires_at": self._expires(),
-                },
+                Item=self._item(session),
                 ConditionExpression="version = :v",
                 ExpressionAttributeValues={":v": {"N": str(expected)}},
             )
