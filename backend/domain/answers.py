@@ -7,7 +7,7 @@ Number -> "12" / "3.5" / "-2"; Date -> "2026-11-30"; Time -> "15:30". Anything e
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
@@ -86,14 +86,8 @@ def normalise_answer(
                 if from_value:
                     return from_value
             return "Yes" if name == "yesintent" else "No"
-        case QuestionType.MULTIPLE_CHOICE:
-            return _choice(value)
-        case QuestionType.NUMBER:
-            return _number(value)
-        case QuestionType.DATE:
-            return _date(value)
-        case QuestionType.TIME:
-            return _time(value)
+        case _:
+            return _SLOT_PARSERS[question_type](value)
 
 
 def answer_hint(question_type: QuestionType) -> str:
@@ -138,14 +132,8 @@ def _from_keys(question_type: QuestionType, digits: str) -> str | None:
             return "OK" if digits == "1" else None
         case QuestionType.YES_NO:
             return _YES_NO_KEYS.get(digits)
-        case QuestionType.MULTIPLE_CHOICE:
-            return _choice(digits)
-        case QuestionType.NUMBER:
-            return _number(digits)
-        case QuestionType.DATE:
-            return _date(digits)
-        case QuestionType.TIME:
-            return _time(digits)
+        case _:
+            return _SLOT_PARSERS[question_type](digits)
 
 
 def _choice(value: str | None) -> str | None:
@@ -204,3 +192,12 @@ def _time(value: str | None) -> str | None:
     if hours > 23 or minutes > 59:
         return None
     return f"{hours:02d}:{minutes:02d}"
+
+
+# The slot-value parser of each type whose answer is read from a value (speech or keypad).
+_SLOT_PARSERS: dict[QuestionType, Callable[[str | None], str | None]] = {
+    QuestionType.MULTIPLE_CHOICE: _choice,
+    QuestionType.NUMBER: _number,
+    QuestionType.DATE: _date,
+    QuestionType.TIME: _time,
+}

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import json
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -22,16 +21,10 @@ from backend.domain.models import (
     Receiver,
 )
 from backend.domain.session import CallSession, StaleSession
+from backend.domain.speech import Prompts
 from backend.local.store import SqliteStore
 
 T0 = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)
-
-
-@dataclass(frozen=True)
-class _Prompts:
-    greeting: str
-    questions: tuple[str, ...]
-    ending: str
 
 
 class RecordingCompletion:
@@ -81,7 +74,7 @@ def new_session(store: SqliteStore, *types: QuestionType) -> str:
         questions=tuple(Question(template="q", type=t) for t in types),
         receivers=(Receiver(id="r1", phone_number="+85291234567"),),
     )
-    prompts = _Prompts(
+    prompts = Prompts(
         "<speak>Hi.</speak>",
         tuple(f"<speak>Q{i + 1}</speak>" for i in range(len(types))),
         "<speak>Bye.</speak>",
@@ -277,7 +270,7 @@ def new_voiced_session(store: SqliteStore, voice: str, *types: QuestionType) -> 
         receivers=(Receiver(id="r1", phone_number="+85291234567"),),
         settings=JobSettings(voice=voice),
     )
-    prompts = _Prompts(
+    prompts = Prompts(
         "<speak>Hi.</speak>", tuple("<speak>Q</speak>" for _ in types), "<speak>Bye.</speak>"
     )
     session = CallSession.new(job, job.receivers[0], 1, prompts, now=T0)

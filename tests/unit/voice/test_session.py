@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -18,15 +17,9 @@ from backend.domain.models import (
     Receiver,
 )
 from backend.domain.session import CallSession, join_ssml
+from backend.domain.speech import Prompts
 
 T0 = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)
-
-
-@dataclass(frozen=True)
-class _Prompts:
-    greeting: str
-    questions: tuple[str, ...]
-    ending: str
 
 
 def make_job(*types: QuestionType) -> CallJob:
@@ -41,7 +34,7 @@ def make_job(*types: QuestionType) -> CallJob:
 
 def make_session(*types: QuestionType, attempt: int = 1) -> CallSession:
     job = make_job(*types)
-    prompts = _Prompts(
+    prompts = Prompts(
         "<speak>Hello Ann.</speak>",
         tuple(f"<speak>Question {i + 1}?</speak>" for i in range(len(types))),
         "<speak>Goodbye.</speak>",

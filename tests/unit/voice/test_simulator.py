@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -17,6 +16,7 @@ from backend.domain.models import (
     QuestionType,
     Receiver,
 )
+from backend.domain.speech import Prompts
 from backend.flows import load_flow
 from backend.local.simulator import (
     CONTACT_FLOW_DISCONNECT,
@@ -491,13 +491,6 @@ def test_spoken_text_strips_ssml() -> None:
 # ------------------------------------------------------------ against the real flow Lambda logic
 
 
-@dataclass(frozen=True)
-class _Prompts:
-    greeting: str
-    questions: tuple[str, ...]
-    ending: str
-
-
 class _MemoryStore:
     def __init__(self) -> None:
         self.sessions: dict[str, str] = {}
@@ -532,7 +525,7 @@ def test_against_the_real_flow_handler() -> None:
         questions=tuple(Question(template=f"q{i}", type=t) for i, t in enumerate(types)),
         receivers=(Receiver(id="r1", phone_number="+85291234567"),),
     )
-    prompts = _Prompts(
+    prompts = Prompts(
         "<speak>Hello.</speak>",
         ("<speak>Coming?</speak>", "<speak>Which?</speak>", "<speak>When?</speak>"),
         "<speak>Bye.</speak>",
@@ -626,7 +619,7 @@ def real_call(
         receivers=(Receiver(id="r1", phone_number="+85291234567"),),
         settings=JobSettings(voice=voice),
     )
-    prompts = _Prompts(
+    prompts = Prompts(
         "<speak>Hello.</speak>",
         tuple(f"<speak>Question {i + 1}?</speak>" for i in range(len(types))),
         "<speak>Bye.</speak>",
