@@ -52,25 +52,31 @@ _QUESTION_TYPE_ALIASES = {
 
 
 class CallStatus(StrEnum):
-    """The one status enum used by engine, report, Slack and metrics."""
+    """The one status enum used by engines, report, chat cards and metrics.
 
-    CALL_COMPLETED = "CallCompleted"
+    Each status means one thing (docs/statuses.md is the one place that says what):
+    """
+
+    CALL_COMPLETED = "CallCompleted"  # reached the end of the call and answered a question
     DROP_CALL = "DropCall"  # answered but did not finish: partial answers are kept
     NO_ANSWER = "NoAnswer"
     BUSY = "Busy"
+    NO_HUMAN = "NoHuman"  # voicemail or silence: nothing recognised for the first question
     NOT_CALLABLE = "NotCallable"
+    OPTED_OUT = "OptedOut"  # said "stop" during the call: on the do-not-call list from then on
+    EXPIRED = "Expired"  # still unreached when the job's deadline passed
     FAILED = "Failed"
     CANCELLED = "Cancelled"
 
     @property
     def retryable(self) -> bool:
         """Whether another attempt may reach the person later."""
-        return self in (CallStatus.NO_ANSWER, CallStatus.BUSY)
+        return self in (CallStatus.NO_ANSWER, CallStatus.BUSY, CallStatus.NO_HUMAN)
 
     @property
     def reached(self) -> bool:
-        """Whether the person picked up."""
-        return self in (CallStatus.CALL_COMPLETED, CallStatus.DROP_CALL)
+        """Whether a person picked up and spoke with the call."""
+        return self in (CallStatus.CALL_COMPLETED, CallStatus.DROP_CALL, CallStatus.OPTED_OUT)
 
 
 class _Frozen(BaseModel):
