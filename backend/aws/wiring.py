@@ -115,6 +115,7 @@ def job_starter() -> JobStarter:
 def dialer() -> Dialer:
     from backend.aws.completion import StepFunctionsCallbacks
     from backend.aws.dialing import Dialer
+    from backend.aws.dials import DialLog
 
     return Dialer(
         jobs_table(),
@@ -122,6 +123,7 @@ def dialer() -> Dialer:
         session_store(),
         StepFunctionsCallbacks(clients.client("stepfunctions")),
         connect_dialer(),
+        DialLog(clients.client("dynamodb"), settings().jobs_table),
     )
 
 

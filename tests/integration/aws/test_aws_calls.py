@@ -518,3 +518,23 @@ def test_report_of_10000_results_reads_every_page_of_the_results_table(
     assert report["counts"] == {"Busy": 3333, "CallCompleted": 3334, "NoAnswer": 3333}
     body = stack.s3.get_object(Bucket=stack.data_bucket, Key=report["json_key"])["Body"].read()
     assert len(json.loads(body)["results"]) == 10_000
+
+
+def test_a_dial_is_recorded_apart_from_its_claim(
+    stack: Stack, recording_sfn: RecordingSfn, ctx: LambdaContext
+) -> None:
+    from backend.aws.dials import DialLog
+
+    job = _saved_job(stack)
+    log = DialLog(stack.ddb, stack.jobs_table)
+    # Claimed, then the dialer died before dialling: a claim and no dial.
+    jobs_table().claim(job.job_id, "2", 1, "token-2")
+    dialer.handler(sqs_event([_task(job, "1")]), ctx)
+    stack.connect.refuse[job.receiver("3").phone_number] = "ThrottlingException"
+    dialer.handler(sqs_event([_task(job, "3", token="token-3")]), ctx)  # sent, refused: a dial
+    del stack.connect.refuse[job.receiver("3").phone_number]
+    dialer.handler(sqs_event([_task(job, "3", token="token-3")]), ctx)  # same attempt again
+
+    assert log.dials(job.job_id) == {"1": 1, "3": 1}
+    tokens = {r["ClientToken"].rsplit(":", 2)[1] for r in stack.connect.requests}
+    assert tokens == {"1", "3"}  # the independent record agrees: receiver 2 was never rung
