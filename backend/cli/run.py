@@ -25,6 +25,7 @@ from rich.table import Table
 from rich.text import Text
 
 from backend.cli import app
+from backend.cli.job_files import JOB_FILE_HELP
 
 if TYPE_CHECKING:
     from backend.domain.models import CallJob, CallResult
@@ -62,13 +63,15 @@ AnswersOption = Annotated[
 ]
 SimulateOption = Annotated[
     Simulation | None,
-    typer.Option("--simulate", help="Simulated people: `random` (the default)."),
+    typer.Option("--simulate", metavar="random", help="Simulated people: random (the default)."),
 ]
-SeedOption = Annotated[int, typer.Option("--seed", help="Seed of --simulate random.")]
+SeedOption = Annotated[
+    int, typer.Option("--seed", metavar="NUMBER", help="Seed of --simulate random.")
+]
 ConcurrencyOption = Annotated[
     int | None,
     typer.Option(
-        "--concurrency", metavar="K", help="Calls at once, 1 to 1000 (default: the job's)."
+        "--concurrency", metavar="NUMBER", help="Calls at once, 1 to 1000 (default: the job's)."
     ),
 ]
 OutOption = Annotated[
@@ -136,6 +139,20 @@ def _check_report_dir(report_dir: Path) -> None:
             f"cannot write the report to {report_dir} ({reason}): give a directory you can write "
             "to with --out"
         ) from None
+
+
+def _check_call_files() -> None:
+    """Refuse, before anyone is called or anything is written, flow or bot files that would fail
+    every call."""
+    from backend.flows.preflight import REINSTALL_HINT, call_files_problems
+
+    problems = call_files_problems()
+    if problems:
+        listed = "".join(f"\n  {problem}" for problem in problems)
+        raise _fail(
+            f"cannot start: the contact flow or Lex bot files are missing or invalid:{listed}\n"
+            f"Nobody was called. To fix it, {REINSTALL_HINT}."
+        )
 
 
 def _comparable(job: CallJob) -> dict[str, Any]:
@@ -285,7 +302,7 @@ def _refuse_if_running(row: JobRow) -> None:
 
 @app.command()
 def run(
-    job_file: Annotated[Path, typer.Argument(metavar="JOB.xlsx", help="The call-job workbook.")],
+    job_file: Annotated[Path, typer.Argument(metavar="JOB_FILE", help=JOB_FILE_HELP)],
     answers: AnswersOption = None,
     simulate: SimulateOption = None,
     seed: SeedOption = 1,
@@ -294,18 +311,28 @@ def run(
     db: DbOption = None,
     job_id: Annotated[
         str | None,
-        typer.Option("--job-id", help="Job id (default: derived from the file: reruns resume)."),
+        typer.Option(
+            "--job-id",
+            metavar="TEXT",
+            help="Job id (default: derived from the file: reruns resume).",
+        ),
     ] = None,
 ) -> None:
-    """Run a call job on this machine with simulated phones and write its report."""
-    from backend.cli.jobs import read_job_or_exit
+    """Run a call job on this machine with simulated phones and write its report.
+
+    \b
+    Example:
+      callouts run examples/call_job.xlsx --answers examples/answers.csv --out out/demo
+      callouts run job.json --simulate random --seed 3
+    """
+    from backend.cli.job_files import load_job
 
     _check_concurrency(concurrency)
     if job_id is not None and not JOB_ID.match(job_id):
         raise _fail(
             f"--job-id {job_id!r} is not a valid job id: use 1-80 letters, digits, '.', '_' or '-'"
         )
-    job = read_job_or_exit(job_file)
+    job = load_job(job_file)
     if job_id:
         job = job.model_copy(update={"job_id": job_id})
     with _plain_store_errors():
@@ -330,6 +357,7 @@ def _run_job(
     from backend.local.engine import LocalEngine
 
     settings = load_settings()
+    _check_call_files()
     people = _people(job, answers, simulate, seed)
     report_dir = out_dir or settings.out
     _check_report_dir(report_dir)
@@ -426,12 +454,19 @@ def _state_text(row: JobRow) -> str:
 @app.command()
 def status(
     job_id: Annotated[
-        str | None, typer.Argument(help="A job id (default: list every job).")
+        str | None,
+        typer.Argument(metavar="JOB_ID", help="A job id (default: list every job)."),
     ] = None,
     db: DbOption = None,
 ) -> None:
     """List the jobs run on this machine (running, interrupted, finished, cancelled), or show one
-    job's counts per status."""
+    job's state and counts per status.
+
+    \b
+    Example:
+      callouts status
+      callouts status call-job-0123456789
+    """
     with _plain_store_errors():
         _status(job_id, db)
 
@@ -493,7 +528,9 @@ class _NoCalls:
 
 @app.command()
 def cancel(
-    job_id: Annotated[str, typer.Argument(help="The job id (see `callouts status`).")],
+    job_id: Annotated[
+        str, typer.Argument(metavar="JOB_ID", help="The job id (see `callouts status`).")
+    ],
     out_dir: OutOption = None,
     db: DbOption = None,
 ) -> None:
@@ -501,7 +538,10 @@ def cancel(
 
     A job running in another terminal stops within seconds and writes its report there; an
     interrupted job is settled here (the unreached end as Cancelled) and its report written.
-    Example: callouts cancel call_job-1a2b3c4d
+
+    \b
+    Example:
+      callouts cancel call-job-0123456789
     """
     with _plain_store_errors():
         _cancel(job_id, out_dir, db)
@@ -535,7 +575,10 @@ def _cancel(job_id: str, out_dir: Path | None, db: Path | None) -> None:
 
 @app.command()
 def retry(
-    job_id: Annotated[str, typer.Argument(help="The finished or cancelled job (see `status`).")],
+    job_id: Annotated[
+        str,
+        typer.Argument(metavar="JOB_ID", help="The finished or cancelled job (see `status`)."),
+    ],
     answers: AnswersOption = None,
     simulate: SimulateOption = None,
     seed: SeedOption = 1,
@@ -547,7 +590,10 @@ def retry(
 
     Unreached: NoAnswer, Busy, NoHuman, Failed, Expired or Cancelled. Retrying the same job
     twice gives the same new job id, so a second retry resumes the first.
-    Example: callouts retry call_job-1a2b3c4d --simulate random
+
+    \b
+    Example:
+      callouts retry call-job-0123456789 --simulate random
     """
     _check_concurrency(concurrency)
     with _plain_store_errors():
@@ -584,11 +630,18 @@ def _retry_job(job_id: str, db: Path | None) -> CallJob | None:
 
 @app.command()
 def transcript(
-    job_id: Annotated[str, typer.Argument(help="The job id (see `callouts status`).")],
-    receiver_id: Annotated[str, typer.Argument(help="The receiver id.")],
+    job_id: Annotated[
+        str, typer.Argument(metavar="JOB_ID", help="The job id (see `callouts status`).")
+    ],
+    receiver_id: Annotated[str, typer.Argument(metavar="RECEIVER_ID", help="The receiver id.")],
     db: DbOption = None,
 ) -> None:
-    """Print what was said and heard on each call attempt to one receiver."""
+    """Print what was said and heard on each call attempt to one receiver.
+
+    \b
+    Example:
+      callouts transcript call-job-0123456789 S07
+    """
     with _plain_store_errors():
         _transcript(job_id, receiver_id, db)
 
