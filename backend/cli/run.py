@@ -21,6 +21,7 @@ from rich.table import Table
 from rich.text import Text
 
 from backend.cli import app
+from backend.domain.job_state import JobState
 
 if TYPE_CHECKING:
     from backend.domain.models import CallJob, CallResult
@@ -262,7 +263,7 @@ def run(
     if known is not None:
         counts = store.counts(job.job_id)
         done = sum(counts.values())
-        verb = "finished" if known.status != "running" else "resuming"
+        verb = "finished" if known.status is not JobState.RUNNING else "resuming"
         out.print(
             Text(
                 f"Job {job.job_id} is in {store.path} ({verb}: {done} of "
@@ -272,7 +273,7 @@ def run(
             )
         )
     cap = concurrency or settings.concurrency or job.settings.concurrency
-    if known is not None and known.status != "running":
+    if known is not None and known.status is not JobState.RUNNING:
         out.print(Text(f"Stored results of job {job.job_id}:", style="bold"))
     else:
         out.print(
@@ -342,7 +343,10 @@ def status(
         for listed in rows:
             done = sum(store.counts(listed.job_id).values())
             table.add_row(
-                listed.job_id, listed.status, f"{done}/{listed.receivers}", listed.created_at[:19]
+                listed.job_id,
+                listed.status.lower(),
+                f"{done}/{listed.receivers}",
+                listed.created_at[:19],
             )
         out.print(table)
         return
@@ -351,7 +355,9 @@ def status(
         raise _fail(f"no job {job_id!r} in {path}: `callouts status` lists the jobs")
     counts = store.counts(job_id)
     done = sum(counts.values())
-    out.print(Text(f"Job {job_id}: {row.status}, {done} of {row.receivers} done", style="bold"))
+    out.print(
+        Text(f"Job {job_id}: {row.status.lower()}, {done} of {row.receivers} done", style="bold")
+    )
     table = Table(show_header=True)
     table.add_column("Status")
     table.add_column("Receivers", justify="right")

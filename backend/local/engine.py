@@ -6,8 +6,8 @@ virtual instant run together on a thread pool. Per receiver:
 
 - the calling window is checked in virtual time; a receiver outside it waits until it opens;
 - each attempt is claimed in SQLite before dialing (never dialled twice), then dialled;
-- a call longer than `call_timeout_seconds` is cut: `DropCall` "timeout" if the person answered
-  (answers so far kept), `Failed` "timeout" if not;
+- a call longer than its time-out (`call_time.call_timeout`) is cut by the domain's one rule,
+  `CallSession.timed_out`: the answers given by then are kept (`DropCall`);
 - `NoAnswer`/`Busy` are tried again `retry_delay_seconds` later, up to `max_attempts`;
 - a dialer exception is a `Failed` result for that attempt, never a lost receiver;
 - exactly one final result per receiver is written, and listeners hear of it once.
@@ -35,7 +35,9 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from backend.domain.attempts import retry_delay, should_retry
+from backend.domain.call_time import call_timeout
 from backend.domain.calling_rules import next_allowed
+from backend.domain.job_state import JobState
 from backend.domain.models import CallJob, CallResult, CallStatus, Receiver
 from backend.domain.ports import ReportFiles, ResultListener
 from backend.domain.session import CallSession
@@ -170,7 +172,7 @@ class LocalEngine:
             if job.job_id in self._active or (thread is not None and thread.is_alive()):
                 return False
             row = self.store.job_row(job.job_id)
-            if row is not None and row.status != "running":
+            if row is not None and row.status is not JobState.RUNNING:
                 return False
             thread = threading.Thread(
                 target=self._run_logged, args=(job,), name=f"job-{job.job_id}", daemon=True
@@ -234,7 +236,7 @@ class LocalEngine:
                 self._notify("on_result", job, done[receiver.id])
 
         cap = max(1, self.concurrency or job.settings.concurrency)
-        timeout = float(job.settings.call_timeout_seconds)
+        timeout = float(call_timeout(job))
         stats = RunStats(cap=cap)
         speech = _LazySpeech(job)
         queue: list[_Pending] = [
@@ -338,7 +340,9 @@ class LocalEngine:
 
         by_receiver = {r.receiver_id: r for r in store.results(job.job_id)}
         results = [by_receiver[r.id] for r in job.receivers if r.id in by_receiver]
-        store.set_job_status(job.job_id, "cancelled" if cancel.is_set() else "finished")
+        store.set_job_status(
+            job.job_id, JobState.CANCELLED if cancel.is_set() else JobState.FINISHED
+        )
         report = (
             self.report_writer(job, results, self.report_dir)
             if self.report_dir is not None
@@ -419,13 +423,7 @@ class LocalEngine:
             duration = max(0.0, float(outcome.duration_seconds))
             end = request.started_at + timedelta(seconds=min(duration, timeout))
             if duration > timeout:
-                connected = outcome.connected or session.connected_at is not None
-                session.result = None  # the backstop fires before the flow's own completion
-                result = session.end_with(
-                    CallStatus.DROP_CALL if connected else CallStatus.FAILED,
-                    f"timeout after {int(timeout)} s",
-                    end,
-                )
+                result = session.timed_out(end)
                 duration = timeout
             else:
                 result = session.end_from_disconnect(

@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from backend.domain.job_state import JobState
 from backend.domain.models import CallJob, CallResult, CallStatus
 from backend.domain.session import CallSession, StaleSession
 
@@ -27,7 +28,7 @@ _SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
     job_id TEXT PRIMARY KEY,
     job TEXT NOT NULL,
-    status TEXT NOT NULL,              -- running | finished | cancelled
+    status TEXT NOT NULL,              -- a JobState value (backend/domain/job_state.py)
     cancel_requested INTEGER NOT NULL DEFAULT 0,
     created_at TEXT NOT NULL,
     updated_at TEXT NOT NULL
@@ -72,7 +73,7 @@ CREATE INDEX IF NOT EXISTS transcripts_by_receiver ON transcripts (job_id, recei
 class JobRow:
     job_id: str
     name: str
-    status: str
+    status: JobState
     cancel_requested: bool
     created_at: str
     updated_at: str
@@ -162,8 +163,8 @@ class SqliteStore:
             if row is None:
                 db.execute(
                     "INSERT INTO jobs (job_id, job, status, created_at, updated_at)"
-                    " VALUES (?, ?, 'running', ?, ?)",
-                    (job.job_id, job.model_dump_json(), now, now),
+                    " VALUES (?, ?, ?, ?, ?)",
+                    (job.job_id, job.model_dump_json(), JobState.RUNNING, now, now),
                 )
                 return True
             return False
@@ -188,7 +189,7 @@ class SqliteStore:
                 JobRow(
                     job_id,
                     str(data.get("name") or ""),
-                    status,
+                    JobState.parse(status),
                     bool(cancel),
                     created,
                     updated,
@@ -197,11 +198,11 @@ class SqliteStore:
             )
         return out
 
-    def set_job_status(self, job_id: str, status: str) -> None:
+    def set_job_status(self, job_id: str, status: JobState) -> None:
         with self._tx() as db:
             db.execute(
                 "UPDATE jobs SET status = ?, updated_at = ? WHERE job_id = ?",
-                (status, _now(), job_id),
+                (status.value, _now(), job_id),
             )
 
     def request_cancel(self, job_id: str) -> bool:
@@ -209,8 +210,8 @@ class SqliteStore:
         with self._tx() as db:
             cursor = db.execute(
                 "UPDATE jobs SET cancel_requested = 1, updated_at = ?"
-                " WHERE job_id = ? AND status = 'running'",
-                (_now(), job_id),
+                " WHERE job_id = ? AND upper(status) = ?",
+                (_now(), job_id, JobState.RUNNING),
             )
             return cursor.rowcount > 0
 
