@@ -20,6 +20,7 @@ from typing import Any, Protocol
 
 from backend.domain.job_state import JobState
 from backend.domain.models import CallJob, CallResult, CallStatus, QuestionType
+from backend.domain.retry import may_reach
 from backend.domain.summary import AnswerTally, tally_from_counts
 
 
@@ -30,8 +31,8 @@ class CardState(StrEnum):
     RUNNING = JobState.RUNNING.value
     FINISHED = JobState.FINISHED.value  # the report was posted (a cancelled job's too)
     STOPPED = JobState.STOPPED.value  # the run failed or was stopped before its report
-    CANCELLING = "CANCELLING"  # card only: Cancel was pressed, calls in flight finish
-    REJECTED = "REJECTED"  # card only: the start-job Lambda refused the job
+    CANCELLING = "cancelling"  # card only: Cancel was pressed, calls in flight finish
+    REJECTED = "rejected"  # card only: the start-job Lambda refused the job
 
     @classmethod
     def of(cls, state: JobState) -> CardState:
@@ -40,8 +41,8 @@ class CardState(StrEnum):
 
     @classmethod
     def parse(cls, text: str) -> CardState:
-        """A stored card state, whatever its case (older cards stored `running`)."""
-        return cls(text.strip().upper())
+        """A stored card state, whatever its case."""
+        return cls(text.strip().lower())
 
 
 _CARD_STATES: dict[JobState, CardState] = {
@@ -51,6 +52,7 @@ _CARD_STATES: dict[JobState, CardState] = {
     JobState.CANCELLED: CardState.FINISHED,
     JobState.FAILED: CardState.STOPPED,
     JobState.STOPPED: CardState.STOPPED,
+    JobState.INTERRUPTED: CardState.STOPPED,
 }
 
 RUNNING = CardState.RUNNING
@@ -165,13 +167,8 @@ class JobCard:
         )
 
     def unreached(self) -> list[str]:
-        """Receivers a retry may reach: not reached (`CallStatus.reached`; NoHuman is not), and
-        their number is callable."""
-        return [
-            rid
-            for rid, status in self.statuses.items()
-            if not CallStatus(status).reached and CallStatus(status) is not CallStatus.NOT_CALLABLE
-        ]
+        """Receivers a retry may reach: not reached, and their number is callable."""
+        return [rid for rid, status in self.statuses.items() if may_reach(CallStatus(status))]
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))
