@@ -26,6 +26,7 @@ from rich.text import Text
 
 from backend.cli import app
 from backend.cli.job_files import JOB_FILE_HELP
+from backend.domain.job_state import JobState
 
 if TYPE_CHECKING:
     from backend.domain.models import CallJob, CallResult

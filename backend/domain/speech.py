@@ -58,6 +58,7 @@ class Prompts:
     greeting: str
     questions: tuple[str, ...]
     ending: str
+    voicemail: str = ""  # said to a voicemail or silence before hanging up; empty: say nothing
 
 
 class _SpeechEnvironment(SandboxedEnvironment):
@@ -305,6 +306,9 @@ def receiver_context(receiver: Receiver) -> dict[str, str]:
     return context
 
 
+VOICEMAIL_NAME = "voicemail message"
+
+
 def question_name(index: int) -> str:
     """Template name of question `index` (0-based) as people see it: `question 1`."""
     return f"question {index + 1}"
@@ -320,19 +324,30 @@ class Speech:
             for index, question in enumerate(job.questions)
         )
         self._ending = SpeechTemplate(job.ending, "ending")
+        self._voicemail = (
+            SpeechTemplate(job.voicemail_message, VOICEMAIL_NAME)
+            if job.voicemail_message.strip()
+            else None
+        )
 
     @classmethod
     def from_templates(
-        cls, greeting: SpeechTemplate, questions: tuple[SpeechTemplate, ...], ending: SpeechTemplate
+        cls,
+        greeting: SpeechTemplate,
+        questions: tuple[SpeechTemplate, ...],
+        ending: SpeechTemplate,
+        voicemail: SpeechTemplate | None = None,
     ) -> Speech:
         """Reuse templates already compiled (by intake) instead of compiling them again."""
         speech = cls.__new__(cls)
         speech._greeting, speech._questions, speech._ending = greeting, questions, ending
+        speech._voicemail = voicemail
         return speech
 
     @property
     def templates(self) -> tuple[SpeechTemplate, ...]:
-        return (self._greeting, *self._questions, self._ending)
+        voicemail = (self._voicemail,) if self._voicemail is not None else ()
+        return (self._greeting, *self._questions, self._ending, *voicemail)
 
     def greeting(self, receiver: Receiver) -> str:
         return self._greeting.render(receiver_context(receiver), receiver.id)
@@ -349,6 +364,9 @@ class Speech:
             greeting=self._greeting.render(context, receiver.id),
             questions=tuple(q.render(context, receiver.id) for q in self._questions),
             ending=self._ending.render(context, receiver.id),
+            voicemail=(
+                self._voicemail.render(context, receiver.id) if self._voicemail is not None else ""
+            ),
         )
 
 

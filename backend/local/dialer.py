@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping, Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -78,9 +78,9 @@ class SimulatorDialer:
             store = self.store
             local = self._local
 
-            def virtual_now() -> datetime:
+            def virtual_now() -> datetime:  # call start + the simulated time spent so far
                 started: datetime = local.started_at
-                return started
+                return started + timedelta(seconds=local.simulator.elapsed_seconds)
 
             def call_flow_function(event: dict[str, Any], context: object) -> dict[str, str]:
                 return handle_flow_event(event, store, completion, now=virtual_now)

@@ -11,8 +11,8 @@ in the store. Calls that start at the same virtual instant run together on a thr
 - Per receiver: the calling window is checked in virtual time (outside it, the receiver waits);
   each attempt is claimed in SQLite, then the dial guards run (a guard may end the attempt
   without a call), then the dial fact is recorded, then the call is placed.
-- A call longer than `call_timeout_seconds` is cut: `DropCall` "timeout" if the person answered
-  (answers so far kept), `Failed` "timeout" if not.
+- A call longer than its time-out (`call_time.call_timeout`: the setting, or derived from the job)
+  is cut by the domain's one rule, `CallSession.timed_out`: the answers given by then are kept.
 - Retryable statuses are tried again `retry_delay_seconds` later, up to `max_attempts`.
 - A dialer exception is a `Failed` result for that attempt, never a lost receiver.
 - Exactly one final result per receiver is written, and listeners hear of it once.
@@ -40,6 +40,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from backend.domain.call_time import call_timeout
 from backend.domain.models import CallJob, CallResult, CallStatus
 from backend.domain.ports import ReportFiles, ResultListener
 from backend.domain.session import CallSession
@@ -299,7 +300,7 @@ class LocalEngine:
                 call_at=request.started_at,
             )
             return lost, 0.0
-        timeout = float(request.job.settings.call_timeout_seconds)
+        timeout = float(call_timeout(request.job))
         if outcome is None:
             duration = 0.0
             result = session.end_with(CallStatus.FAILED, error, request.started_at)
@@ -332,13 +333,7 @@ class LocalEngine:
         if outcome.duration_seconds <= timeout:
             end = started + timedelta(seconds=max(0.0, outcome.duration_seconds))
             return session.end_from_disconnect(outcome.disconnect_reason, outcome.connected, end)
-        connected = outcome.connected or session.connected_at is not None
-        session.result = None  # the backstop fires before the flow's own completion
-        return session.end_with(
-            CallStatus.DROP_CALL if connected else CallStatus.FAILED,
-            f"timeout after {int(timeout)} s",
-            started + timedelta(seconds=timeout),
-        )
+        return session.timed_out(started + timedelta(seconds=timeout))
 
     # --- listeners ------------------------------------------------------------------------------
 

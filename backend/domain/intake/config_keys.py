@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-JOB_KEYS = ("greeting", "ending", "phone_prefix", "name")
+JOB_KEYS = ("greeting", "ending", "phone_prefix", "name", "voicemail_message")
 INT_SETTINGS = (
     "max_attempts",
     "retry_delay_seconds",
     "call_timeout_seconds",
     "concurrency",
     "max_receivers",
+    "no_input_limit",
 )
 SETTING_KEYS = (
     *INT_SETTINGS,

@@ -19,7 +19,7 @@ from backend.domain.intake.rows import QuestionRow, ReceiverRow
 from backend.domain.models import CallJob, JobSettings, SlackOrigin
 from backend.domain.problems import Problem
 
-_TEXT_FIELDS = ("name", "greeting", "ending", "phone_prefix")
+_TEXT_FIELDS = ("name", "greeting", "ending", "phone_prefix", "voicemail_message")
 
 
 def job_to_json(job: CallJob) -> dict[str, Any]:
