@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
     from backend.aws.completion import StepFunctionsCompletion
     from backend.aws.connect import ConnectDialer
-    from backend.aws.dialing import Dialer
+    from backend.aws.dialing import CallsQueue, Dialer
     from backend.aws.disconnect import DisconnectHandler
     from backend.aws.execution_events import ExecutionEndHandler
     from backend.aws.intake import UploadIntake
@@ -133,7 +133,15 @@ def dialer() -> Dialer:
         StepFunctionsCallbacks(clients.client("stepfunctions")),
         connect_dialer(),
         DialLog(clients.client("dynamodb"), settings().jobs_table),
+        line_leases(),
     )
+
+
+@cache
+def calls_queue() -> CallsQueue:
+    from backend.aws.dialing import CallsQueue
+
+    return CallsQueue(clients.client("sqs"), settings().calls_queue_url)
 
 
 @cache
@@ -184,6 +192,7 @@ def reset() -> None:
         upload_intake,
         job_starter,
         dialer,
+        calls_queue,
         disconnect_handler,
         report_writer,
         execution_end_handler,
