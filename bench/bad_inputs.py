@@ -355,7 +355,7 @@ def _intake(case: Case, payload: Any) -> tuple[Any, list[Any]]:
 
 def _warm(door: str) -> None:
     """Import what the door needs first: module imports are not intake time."""
-    import backend.domain.intake  # noqa: F401
+    import backend.domain.intake
 
     if door == "queue":
         import backend.aws.starter  # noqa: F401
