@@ -25,8 +25,7 @@ from rich.table import Table
 from rich.text import Text
 
 from backend.cli import app
-from backend.cli.job_files import JOB_FILE_HELP
-from backend.domain.job_state import JobState
+from backend.cli.job_files import JOB_FILE_HELP, require_call_files
 
 if TYPE_CHECKING:
     from backend.domain.models import CallJob, CallResult
@@ -140,20 +139,6 @@ def _check_report_dir(report_dir: Path) -> None:
             f"cannot write the report to {report_dir} ({reason}): give a directory you can write "
             "to with --out"
         ) from None
-
-
-def _check_call_files() -> None:
-    """Refuse, before anyone is called or anything is written, flow or bot files that would fail
-    every call."""
-    from backend.flows.preflight import REINSTALL_HINT, call_files_problems
-
-    problems = call_files_problems()
-    if problems:
-        listed = "".join(f"\n  {problem}" for problem in problems)
-        raise _fail(
-            f"cannot start: the contact flow or Lex bot files are missing or invalid:{listed}\n"
-            f"Nobody was called. To fix it, {REINSTALL_HINT}."
-        )
 
 
 def _comparable(job: CallJob) -> dict[str, Any]:
@@ -358,7 +343,7 @@ def _run_job(
     from backend.local.engine import LocalEngine
 
     settings = load_settings()
-    _check_call_files()
+    require_call_files()
     people = _people(job, answers, simulate, seed)
     report_dir = out_dir or settings.out
     _check_report_dir(report_dir)
