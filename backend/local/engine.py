@@ -32,7 +32,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from backend.domain.attempts import retry_delay, should_retry
 from backend.domain.calling_rules import next_allowed
@@ -40,6 +40,9 @@ from backend.domain.models import CallJob, CallResult, CallStatus, Receiver
 from backend.domain.ports import ReportFiles, ResultListener
 from backend.domain.session import CallSession
 from backend.local.store import AttemptRow, SqliteStore
+
+if TYPE_CHECKING:
+    from backend.local.dnc import SqliteDoNotCall as LocalDoNotCall
 
 log = logging.getLogger(__name__)
 
@@ -140,13 +143,18 @@ class LocalEngine:
         concurrency: int | None = None,
         worker_threads: int = 8,
         report_writer: ReportWriter = _default_report_writer,
+        dnc: LocalDoNotCall | None = None,
     ) -> None:
+        from backend.local.dnc import SqliteDoNotCall
+
+        # The do-not-call list and daily counts live next to the job database by default.
+        self.dnc = dnc if dnc is not None else SqliteDoNotCall.beside(store.path)
         if dialer is None:
             if people is None:
                 raise ValueError("LocalEngine needs simulated people or a dialer")
             from backend.local.dialer import SimulatorDialer
 
-            dialer = SimulatorDialer(store, people)
+            dialer = SimulatorDialer(store, people, opt_outs=self.dnc)
         self.store = store
         self.dialer = dialer
         self.listeners = list(listeners)
@@ -281,6 +289,14 @@ class LocalEngine:
                         item.ready_at = (allowed - t0).total_seconds()
                         heapq.heappush(queue, item)
                         continue
+                    blocked = self._pre_dial(job, receiver, item.attempt, moment)
+                    if isinstance(blocked, datetime):  # the number had its calls today
+                        item.ready_at = (blocked - t0).total_seconds()
+                        heapq.heappush(queue, item)
+                        continue
+                    if blocked is not None:  # on the do-not-call list: never dialled
+                        land(blocked, final=True)
+                        continue
                     request = self._prepare(job, receiver, item.attempt, moment, speech)
                     if isinstance(request, CallResult):  # could not even dial
                         land(request, final=True)
@@ -350,6 +366,27 @@ class LocalEngine:
 
     # --- one call -------------------------------------------------------------------------------
 
+    def _pre_dial(
+        self, job: CallJob, receiver: Receiver, attempt: int, moment: datetime
+    ) -> CallResult | datetime | None:
+        """The do-not-call list and daily cap, just before dialling (`dnc.check_dial`)."""
+        from backend.domain.dnc import DO_NOT_CALL, DialVerdict, check_dial
+        from backend.domain.session import call_id_for
+
+        call_id = call_id_for(job.job_id, receiver.id, attempt)
+        check = check_dial(job, receiver, call_id, moment, self.dnc, self.dnc)
+        if check.verdict is DialVerdict.CAPPED:
+            return check.wait_until
+        if check.verdict is DialVerdict.DO_NOT_CALL:
+            return CallResult(
+                job_id=job.job_id,
+                receiver_id=receiver.id,
+                status=CallStatus.NOT_CALLABLE,
+                error=DO_NOT_CALL,
+                attempts=attempt - 1,
+            )
+        return None
+
     def _prepare(
         self,
         job: CallJob,
@@ -374,6 +411,7 @@ class LocalEngine:
             return failed.model_copy(update={"error": "attempt already claimed"})
         try:
             session = CallSession.new(job, receiver, attempt, speech.prompts(receiver), now=moment)
+            session.number_key = self.dnc.key(receiver.phone_number)  # for an opt-out in the call
             self.store.create(session)
         except Exception as exc:
             log.exception("call %s: cannot prepare the call", call_id)
