@@ -84,7 +84,8 @@ def test_stop_ends_the_call_keeps_the_answers_and_lists_the_number_at_once(
     first = flow(event(session.call_id, {"event": "start"}))
     second = flow(answer(session.call_id, first, "OkIntent"))
     end = flow(answer(session.call_id, second, intent, slot))
-    assert end["action"] == "end" and end["prompt"] == OPT_OUT_CONFIRMATION
+    assert end["action"] == "end"
+    assert end["prompt"] == OPT_OUT_CONFIRMATION
     (result,) = done.results
     assert result.status is CallStatus.OPTED_OUT
     assert result.answers == ("OK", None, None)  # the answers given before are kept
@@ -153,8 +154,10 @@ def test_simulated_people_who_say_stop_are_opted_out_and_skipped_by_the_next_job
     }
     engine = run(tmp_path, make_job("first", *numbers), people)
     by_id = {r.receiver_id: r for r in engine.store.results("first")}
-    assert by_id["r1"].status is CallStatus.OPTED_OUT and by_id["r1"].answers == ("OK", None, None)
-    assert by_id["r2"].status is CallStatus.OPTED_OUT and by_id["r2"].answers == (None,) * 3
+    assert by_id["r1"].status is CallStatus.OPTED_OUT
+    assert by_id["r1"].answers == ("OK", None, None)
+    assert by_id["r2"].status is CallStatus.OPTED_OUT
+    assert by_id["r2"].answers == (None,) * 3
     assert by_id["r3"].status is CallStatus.CALL_COMPLETED
     transcript = engine.store.transcripts("first", "r1")[0].lines
     assert OPT_OUT_ANNOUNCEMENT in transcript[0]["text"]  # announced once, in the greeting
@@ -162,8 +165,10 @@ def test_simulated_people_who_say_stop_are_opted_out_and_skipped_by_the_next_job
     # a second job with the same numbers: those who said stop are not dialled at all
     again = run(tmp_path, make_job("second", *numbers), people)
     second = {r.receiver_id: r for r in again.store.results("second")}
-    assert second["r1"].status is CallStatus.NOT_CALLABLE and second["r1"].error == DO_NOT_CALL
-    assert second["r2"].status is CallStatus.NOT_CALLABLE and second["r2"].attempts == 0
+    assert second["r1"].status is CallStatus.NOT_CALLABLE
+    assert second["r1"].error == DO_NOT_CALL
+    assert second["r2"].status is CallStatus.NOT_CALLABLE
+    assert second["r2"].attempts == 0
     assert second["r3"].status is CallStatus.CALL_COMPLETED
     dialled = {row.receiver_id for row in again.store.attempts("second")}
     assert dialled == {"r3"}
