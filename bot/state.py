@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from backend.domain.dnc import DO_NOT_CALL
 from backend.domain.models import CallJob, CallResult, CallStatus, QuestionType
 from backend.domain.summary import AnswerTally, tally_from_counts
 
@@ -77,6 +78,7 @@ class JobCard:
     report_posted: bool = False
     retry_of: str | None = None
     created_at: float = field(default_factory=time.time)
+    do_not_call: int = 0  # NotCallable results because the number is on the do-not-call list
 
     @classmethod
     def for_job(cls, job: CallJob, card_ts: str | None = None) -> JobCard:
@@ -109,6 +111,8 @@ class JobCard:
         if result.receiver_id in self.statuses:
             return False
         self.statuses[result.receiver_id] = result.status.value
+        if result.status is CallStatus.NOT_CALLABLE and result.error == DO_NOT_CALL:
+            self.do_not_call += 1
         while len(self.tallies) < len(self.questions):
             self.tallies.append({})
         # As in the report: every question of every finished call is counted, a missing answer
@@ -133,7 +137,12 @@ class JobCard:
 
     def unreached(self) -> list[str]:
         """Receivers a retry may reach: not reached, and their number is callable."""
-        skip = {CallStatus.CALL_COMPLETED, CallStatus.DROP_CALL, CallStatus.NOT_CALLABLE}
+        skip = {
+            CallStatus.CALL_COMPLETED,
+            CallStatus.DROP_CALL,
+            CallStatus.NOT_CALLABLE,
+            CallStatus.OPTED_OUT,  # asked not to be called: never again
+        }
         return [rid for rid, status in self.statuses.items() if CallStatus(status) not in skip]
 
     def to_json(self) -> str:

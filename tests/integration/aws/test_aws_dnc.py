@@ -25,7 +25,7 @@ def _saved(stack: Stack, job: CallJob) -> CallJob:
     return job
 
 
-def _task(job: CallJob, receiver: str, attempt: int = 1, token: str = "t") -> dict[str, Any]:
+def _task(job: CallJob, receiver: str, attempt: int = 1, token: str = "t") -> dict[str, Any]:  # noqa: S107
     body = {"task_token": token, "job_id": job.job_id, "receiver_id": receiver, "attempt": attempt}
     return {"Body": json.dumps(body), "MessageId": f"{job.job_id}-{receiver}-{attempt}-{token}"}
 
