@@ -50,8 +50,10 @@ STATUS_EMOJI = {
     CallStatus.DROP_CALL: ":telephone_receiver:",
     CallStatus.NO_ANSWER: ":zzz:",
     CallStatus.BUSY: ":no_entry:",
+    CallStatus.NO_HUMAN: ":mailbox_with_mail:",
     CallStatus.NOT_CALLABLE: ":x:",
     CallStatus.OPTED_OUT: ":no_bell:",
+    CallStatus.EXPIRED: ":hourglass:",
     CallStatus.FAILED: ":warning:",
     CallStatus.CANCELLED: ":octagonal_sign:",
 }
@@ -401,7 +403,8 @@ def status_list_blocks(cards: Sequence[JobCard]) -> list[Block]:
     if not cards:
         return [_section("No call jobs were started in this channel yet.")]
     lines = [
-        f"• `{card.job_id}` {escape(card.name)} – {card.state}, {card.done}/{card.total} calls"
+        f"• `{card.job_id}` {escape(card.name)} – {card.state.lower()}, "
+        f"{card.done}/{card.total} calls"
         for card in cards
     ]
     return [_section("*Latest jobs in this channel:*\n" + "\n".join(lines))]

@@ -15,12 +15,13 @@ if TYPE_CHECKING:
 
     from backend.aws.completion import StepFunctionsCompletion
     from backend.aws.connect import ConnectDialer
-    from backend.aws.dialing import Dialer
+    from backend.aws.dialing import CallsQueue, Dialer
     from backend.aws.disconnect import DisconnectHandler
     from backend.aws.dnc import DynamoDoNotCall
     from backend.aws.execution_events import ExecutionEndHandler
     from backend.aws.intake import UploadIntake
     from backend.aws.jobs import JobsTable, JobStore
+    from backend.aws.lines import LineLeases
     from backend.aws.rejections import RejectionNotifier
     from backend.aws.reporting import ReportWriter
     from backend.aws.sessions import DynamoSessionStore
@@ -48,6 +49,14 @@ def session_store() -> DynamoSessionStore:
 
 
 @cache
+def line_leases() -> LineLeases:
+    from backend.aws.lines import LineLeases
+
+    s = settings()
+    return LineLeases(clients.client("dynamodb"), s.sessions_table, s.max_concurrent_calls)
+
+
+@cache
 def idempotency_store() -> DynamoDBPersistenceLayer:
     from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 
@@ -60,7 +69,7 @@ def idempotency_store() -> DynamoDBPersistenceLayer:
 def completion() -> StepFunctionsCompletion:
     from backend.aws.completion import StepFunctionsCompletion
 
-    return StepFunctionsCompletion(clients.client("stepfunctions"))
+    return StepFunctionsCompletion(clients.client("stepfunctions"), session_store())
 
 
 @cache
@@ -128,6 +137,7 @@ def do_not_call() -> DynamoDoNotCall | None:
 def dialer() -> Dialer:
     from backend.aws.completion import StepFunctionsCallbacks
     from backend.aws.dialing import Dialer
+    from backend.aws.dials import DialLog
 
     return Dialer(
         jobs_table(),
@@ -135,15 +145,24 @@ def dialer() -> Dialer:
         session_store(),
         StepFunctionsCallbacks(clients.client("stepfunctions")),
         connect_dialer(),
+        DialLog(clients.client("dynamodb"), settings().jobs_table),
+        line_leases(),
         dnc=do_not_call(),
     )
+
+
+@cache
+def calls_queue() -> CallsQueue:
+    from backend.aws.dialing import CallsQueue
+
+    return CallsQueue(clients.client("sqs"), settings().calls_queue_url)
 
 
 @cache
 def disconnect_handler() -> DisconnectHandler:
     from backend.aws.disconnect import DisconnectHandler
 
-    return DisconnectHandler(session_store(), connect_dialer(), completion())
+    return DisconnectHandler(session_store(), connect_dialer(), completion(), line_leases())
 
 
 @cache
@@ -180,6 +199,7 @@ def reset() -> None:
     for builder in (
         idempotency_store,
         session_store,
+        line_leases,
         completion,
         connect_dialer,
         do_not_call,
@@ -187,6 +207,7 @@ def reset() -> None:
         upload_intake,
         job_starter,
         dialer,
+        calls_queue,
         disconnect_handler,
         report_writer,
         execution_end_handler,

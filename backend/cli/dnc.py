@@ -29,7 +29,14 @@ out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False)
 
 dnc_app = typer.Typer(
-    help="The do-not-call list: numbers on it are never dialled, by any job.",
+    help="""The do-not-call list: numbers on it are never dialled, by any job.
+
+    \b
+    Example:
+      callouts dnc add "+852 9123 4567"
+      callouts dnc import opt_outs.csv --prefix +852
+      callouts dnc list
+    """,
     no_args_is_help=True,
 )
 app.add_typer(dnc_app, name="dnc")
@@ -91,7 +98,12 @@ def add(
     numbers: Annotated[list[str], typer.Argument(metavar="NUMBER...", help="Numbers to list.")],
     prefix: Prefix = "",
 ) -> None:
-    """Put numbers on the list: no job will dial them."""
+    """Put numbers on the list: no job will dial them.
+
+    \b
+    Example:
+      callouts dnc add +85291234567 "6123 4567" --prefix +852
+    """
     from backend.domain.dnc import add_number
     from backend.domain.phones import mask_phone
 
@@ -107,7 +119,12 @@ def remove(
     numbers: Annotated[list[str], typer.Argument(metavar="NUMBER...", help="Numbers to unlist.")],
     prefix: Prefix = "",
 ) -> None:
-    """Take numbers off the list (only when the person asked to be called again)."""
+    """Take numbers off the list (only when the person asked to be called again).
+
+    \b
+    Example:
+      callouts dnc remove +85291234567
+    """
     from backend.domain.dnc import remove_number
     from backend.domain.phones import mask_phone
 
@@ -120,7 +137,12 @@ def remove(
 
 @dnc_app.command("list")
 def list_entries() -> None:
-    """Every entry: the number's keyed hash, when and how it was added (never the number)."""
+    """Every entry: the number's keyed hash, when and how it was added (never the number).
+
+    \b
+    Example:
+      callouts dnc list
+    """
     entries = _open().entries()
     if not entries:
         out.print("The do-not-call list is empty.")
@@ -139,7 +161,12 @@ def export(
         typer.Argument(metavar="[OUT.csv]", help="Where to write (default: standard output)."),
     ] = None,
 ) -> None:
-    """The list as CSV: hash, added_at, source (hashes only: import needs the numbers)."""
+    """The list as CSV: hash, added_at, source (hashes only: import needs the numbers).
+
+    \b
+    Example:
+      callouts dnc export do_not_call.csv
+    """
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(("hash", "added_at", "source"))
@@ -185,7 +212,12 @@ def import_numbers(
     ],
     prefix: Prefix = "",
 ) -> None:
-    """Add every number of a file; lines that are not numbers are listed and left out."""
+    """Add every number of a file; lines that are not numbers are listed and left out.
+
+    \b
+    Example:
+      callouts dnc import opt_outs.csv --prefix +852
+    """
     from backend.domain.dnc import add_number
     from backend.domain.phones import PhoneError, normalise_prefix, to_e164
 

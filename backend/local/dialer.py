@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping, Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from backend.domain.call_flow import OptOutList, handle_flow_event
 from backend.domain.models import CallResult
 from backend.domain.session import CallSession, SessionStore
-from backend.local.engine import CallRequest, DialOutcome, PeopleSource, people_for
+from backend.local.calls import CallRequest, DialOutcome, PeopleSource, people_for
 
 
 class _EngineCompletion:
@@ -81,9 +81,9 @@ class SimulatorDialer:
             opt_outs = self.opt_outs
             local = self._local
 
-            def virtual_now() -> datetime:
+            def virtual_now() -> datetime:  # call start + the simulated time spent so far
                 started: datetime = local.started_at
-                return started
+                return started + timedelta(seconds=local.simulator.elapsed_seconds)
 
             def call_flow_function(event: dict[str, Any], context: object) -> dict[str, str]:
                 return handle_flow_event(
