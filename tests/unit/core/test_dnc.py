@@ -138,3 +138,27 @@ def test_call_day_is_the_numbers_local_date() -> None:
 )
 def test_is_opt_out(intent: str | None, slot: str | None, expected: bool) -> None:
     assert is_opt_out(intent, slot) is expected
+
+
+def test_the_summary_and_report_count_do_not_call_and_opted_out(tmp_path: Path) -> None:
+    import openpyxl
+
+    from backend.domain.models import CallResult, CallStatus
+    from backend.domain.report import write_xlsx
+    from backend.domain.summary import summary
+
+    job = job_of(HK, UK, "+85261234567")
+    results = [
+        CallResult(job_id="j1", receiver_id="1", status=CallStatus.NOT_CALLABLE, error=DO_NOT_CALL),
+        CallResult(job_id="j1", receiver_id="2", status=CallStatus.NOT_CALLABLE, error="invalid"),
+        CallResult(job_id="j1", receiver_id="3", status=CallStatus.OPTED_OUT),
+    ]
+    counted = summary(job, results)
+    assert counted.do_not_call == 1
+    assert counted.statuses[CallStatus.OPTED_OUT] == 1
+    assert counted.to_json()["do_not_call"] == 1
+    write_xlsx(job, results, tmp_path / "r.xlsx")
+    sheet = openpyxl.load_workbook(tmp_path / "r.xlsx")["Summary"]
+    cells = {row[0]: row[1] for row in sheet.iter_rows(values_only=True) if row and row[0]}
+    assert cells["Do-not-call"] == 1
+    assert cells["OptedOut"] == 1
