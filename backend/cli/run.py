@@ -44,6 +44,7 @@ STATUS_STYLES = {
     "NoAnswer": "magenta",
     "Busy": "magenta",
     "NotCallable": "red",
+    "OptedOut": "cyan",
     "Failed": "bold red",
     "Cancelled": "dim",
 }
@@ -419,6 +420,8 @@ def _print_summary(job: CallJob, results: Sequence[CallResult], report: ReportFi
 
     job_summary = summary(job, results)
     counts = ", ".join(f"{status.value} {n}" for status, n in job_summary.statuses.items() if n)
+    if job_summary.do_not_call:
+        counts += f" ({job_summary.do_not_call} on the do-not-call list)"
     out.print(Text(f"Done: {job_summary.done} of {job_summary.total}: {counts}", style="bold"))
     if report is not None and report.xlsx:
         out.print("Report:")

@@ -435,6 +435,8 @@ def _write_summary(sheet: WriteOnlyWorksheet, job_summary: JobSummary, zone_name
     put(bold("Receivers"), job_summary.total)
     put(bold("Done"), job_summary.done)
     put(bold("Pending"), job_summary.pending)
+    if job_summary.do_not_call:  # NotCallable because the number is on the do-not-call list
+        put(bold("Do-not-call"), job_summary.do_not_call)
     put(bold("Time zone"), zone_name)
     put()
     # (block heading, its text in column B, chart title, counts)

@@ -115,6 +115,20 @@ _ALLOWED_METHODS = frozenset(
 _work: ContextVar[list[int] | None] = ContextVar("speech_render_work", default=None)
 
 
+# Said once, after the greeting, in every call (docs/respect.md): the bots understand both.
+OPT_OUT_ANNOUNCEMENT = "To stop these calls, say stop or press star."
+
+
+def with_opt_out_announcement(greeting: str) -> str:
+    """The greeting (`<speak>…</speak>`) followed by the opt-out announcement."""
+    body = greeting.removeprefix("<speak>").removesuffix("</speak>").strip()
+    return (
+        f"<speak>{body} {OPT_OUT_ANNOUNCEMENT}</speak>"
+        if body
+        else (f"<speak>{OPT_OUT_ANNOUNCEMENT}</speak>")
+    )
+
+
 class SpeechError(Exception):
     """A template that cannot be compiled or rendered for a receiver."""
 
@@ -604,6 +618,7 @@ class Speech:
         return (self._greeting, *self._questions, self._ending, *voicemail)
 
     def greeting(self, receiver: Receiver) -> str:
+        """The greeting template alone; `prompts` adds the opt-out announcement after it."""
         return self._greeting.render(receiver_context(receiver), receiver.id)
 
     def question(self, index: int, receiver: Receiver) -> str:
@@ -615,7 +630,7 @@ class Speech:
     def prompts(self, receiver: Receiver) -> Prompts:
         context = receiver_context(receiver)
         return Prompts(
-            greeting=self._greeting.render(context, receiver.id),
+            greeting=with_opt_out_announcement(self._greeting.render(context, receiver.id)),
             questions=tuple(q.render(context, receiver.id) for q in self._questions),
             ending=self._ending.render(context, receiver.id),
             voicemail=(

@@ -10,6 +10,7 @@ import pytest
 
 from backend.aws.jobs import JobStore
 from backend.aws.wiring import jobs_table, session_store
+from backend.domain.job_state import JobState
 from backend.domain.models import CallingWindow, CallJob
 from backend.handlers import connect_flow, contact_events, dialer
 from backend.handlers import report as report_handler
@@ -114,9 +115,12 @@ def test_throttling_leaves_the_message_and_redials_with_the_same_token(
     }
     # Backed off with jitter (never the queue's fixed 120 s), within the heartbeat window.
     assert stack.queue_messages(stack.calls_queue_url) == []
-    assert stack.sqs.get_queue_attributes(
-        QueueUrl=stack.calls_queue_url, AttributeNames=["ApproximateNumberOfMessagesNotVisible"]
-    )["Attributes"]["ApproximateNumberOfMessagesNotVisible"] == "1"
+    assert (
+        stack.sqs.get_queue_attributes(
+            QueueUrl=stack.calls_queue_url, AttributeNames=["ApproximateNumberOfMessagesNotVisible"]
+        )["Attributes"]["ApproximateNumberOfMessagesNotVisible"]
+        == "1"
+    )
     del stack.connect.refuse[number]
     assert dialer.handler(sqs_event([message]), ctx) == {"batchItemFailures": []}
     dialer.handler(sqs_event([message]), ctx)
@@ -471,7 +475,7 @@ def test_report_handler_writes_report_and_presigned_url(stack: Stack, ctx: Lambd
     assert job.job_id in body.decode()
     xlsx = stack.s3.get_object(Bucket=stack.data_bucket, Key=report["xlsx_key"])["Body"].read()
     assert xlsx[:2] == b"PK"
-    assert jobs_table().state(job.job_id) == "FINISHED"
+    assert jobs_table().state(job.job_id) == JobState.FINISHED
 
 
 def test_stream_image_reads_back_as_a_result() -> None:
