@@ -131,7 +131,8 @@ def _fault_free(
         )
         scripted = {rid: [person_for(people, rid, attempt)] for rid in ids}
         engine = LocalEngine(
-            SqliteStore(tmp / f"fault-free-{attempt}.db"),
+            # Its own folder: a fresh do-not-call list (the faulted run's lies beside its db).
+            SqliteStore(tmp / f"fault-free-{attempt}" / "calls.db"),
             scripted,
             report_dir=None,
             clock=lambda: datetime(2026, 12, 1, 2, 0, tzinfo=UTC),
