@@ -14,13 +14,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from backend.aws.jobs import tasks_key
-from backend.domain.calling_rules import next_allowed, time_zones_for
+from backend.domain.calling_rules import next_allowed
 from backend.domain.models import CallJob, Receiver
 
 # Receivers in flight per line: enough that lines stay busy while a quarter of the calls wait
 # out a retry delay of up to ~20 call lengths (bench/aws_lines.py measures it).
 IN_FLIGHT_PER_LINE = 10
 MAX_MAP_CONCURRENCY = 10_000  # the Distributed Map's limit on child executions at once
+PREFIX_LENGTH = 8  # "+" and 7 digits: country and area code (zones follow area codes)
 
 
 def map_width(receivers: int, lines: int) -> int:
@@ -33,15 +34,18 @@ def call_tasks(job: CallJob, now: datetime | None = None) -> list[dict[str, Any]
     settings = job.settings
     at = now or datetime.now(UTC)
     window = settings.calling_window
-    opens: dict[tuple[str, ...], datetime] = {}  # one answer per set of time zones
+    opens: dict[str, datetime] = {}
 
     def opening(receiver: Receiver) -> datetime:
+        # Only the order of the tasks depends on it (the dialer checks each call's window), so
+        # one answer per number prefix (country and area code) is enough: parsing 100,000
+        # numbers for their zones would take the start-job Lambda most of a minute.
         if window is None:
             return at
-        zones = (window.timezone,) if window.timezone else time_zones_for(receiver.phone_number)
-        if zones not in opens:
-            opens[zones] = next_allowed(receiver, window, at)
-        return opens[zones]
+        prefix = receiver.phone_number[:PREFIX_LENGTH]
+        if prefix not in opens:
+            opens[prefix] = next_allowed(receiver, window, at)
+        return opens[prefix]
 
     receivers = sorted(job.receivers, key=opening)
     return [
