@@ -33,8 +33,14 @@ from datetime import UTC, datetime, timedelta
 from backend.aws.dialing import no_line_delay
 from backend.aws.tasks import call_tasks, map_width
 from backend.domain.calling_rules import is_allowed, next_allowed
-from backend.domain.models import CallingWindow, CallJob, JobSettings, Question, QuestionType
-from backend.domain.models import Receiver
+from backend.domain.models import (
+    CallingWindow,
+    CallJob,
+    JobSettings,
+    Question,
+    QuestionType,
+    Receiver,
+)
 
 SEED = 20261201
 T0 = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)  # 10:00 in Hong Kong; London and New York closed
@@ -96,7 +102,7 @@ class Model:
         self.width = self.lines if self.old else map_width(len(self.order), self.lines)
         self.next_item = 0
         self.sample = {zone: zone for zone in range(len(ZONES))}  # receiver n is in zone n % 3
-        self.eligible = {zone: 0 for zone in range(len(ZONES))}
+        self.eligible = dict.fromkeys(range(len(ZONES)), 0)
         for who in range(len(self.job.receivers)):
             self.set_eligible(who, 1)
         self.busy = 0.0  # line-seconds
@@ -210,8 +216,10 @@ def main() -> None:
         f"08:00-21:00 local, {LINES} lines, {RETRY_SHARE:.0%} NoAnswer/Busy, retry after "
         f"{job.settings.retry_delay_seconds} s, calls 2-4 min + {ENDING_SECONDS} s ending"
     )
-    print(f"{'design':<34} {'util (>=budget callable)':>25} {'util (anyone)':>14} "
-          f"{'max live':>9} {'hours':>6}")
+    print(
+        f"{'design':<34} {'util (>=budget callable)':>25} {'util (anyone)':>14} "
+        f"{'max live':>9} {'hours':>6}"
+    )
     for old, name in ((True, "old: Map slots = lines"), (False, "leased lines (deployed)")):
         figures = Model(job, LINES, old).run()
         print(

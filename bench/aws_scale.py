@@ -34,8 +34,8 @@ def _compact(value: object) -> int:
 
 
 def payloads() -> None:
-    from bench.aws_lines import make_job
     from backend.aws.tasks import call_tasks
+    from bench.aws_lines import make_job
 
     job = make_job(RECEIVERS)
     started = time.perf_counter()
@@ -43,18 +43,31 @@ def payloads() -> None:
     elapsed = time.perf_counter() - started
     old_output = _compact([{}] * RECEIVERS)  # one {} per child: the Map's output without a writer
     crossing = PAYLOAD_LIMIT // len(b"{},")
-    manifest = {"MapRunArn": "arn:aws:states:us-east-1:123456789012:mapRun:" + "x" * 120,
-                "ResultWriterDetails": {"Bucket": "b" * 63, "Key": "map-runs/" + "k" * 80}}
+    manifest = {
+        "MapRunArn": "arn:aws:states:us-east-1:123456789012:mapRun:" + "x" * 120,
+        "ResultWriterDetails": {"Bucket": "b" * 63, "Key": "map-runs/" + "k" * 80},
+    }
     token = "t" * 1024  # task tokens are opaque; about 700-1000 characters in practice
-    message = {"task_token": token, "job_id": job.job_id, "receiver_id": "r99999", "attempt": 1,
-               "heartbeat_seconds": 300}
-    print(f"call tasks in S3: {_compact(tasks) / 1e6:.1f} MB for {RECEIVERS:,} receivers "
-          f"(built and sorted by calling window in {elapsed:.2f} s)")
-    print(f"largest child input: {max(_compact(t) for t in tasks)} B; calls-queue message "
-          f"with a 1 KB token: {_compact(message)} B (limits 256 KB)")
-    print(f"Map output without ResultWriter: {old_output / 1024:.0f} KB (crosses 256 KB at "
-          f"{crossing:,} receivers); with ResultWriter: ResultPath null, the writer's pointer "
-          f"is {_compact(manifest)} B")
+    message = {
+        "task_token": token,
+        "job_id": job.job_id,
+        "receiver_id": "r99999",
+        "attempt": 1,
+        "heartbeat_seconds": 300,
+    }
+    print(
+        f"call tasks in S3: {_compact(tasks) / 1e6:.1f} MB for {RECEIVERS:,} receivers "
+        f"(built and sorted by calling window in {elapsed:.2f} s)"
+    )
+    print(
+        f"largest child input: {max(_compact(t) for t in tasks)} B; calls-queue message "
+        f"with a 1 KB token: {_compact(message)} B (limits 256 KB)"
+    )
+    print(
+        f"Map output without ResultWriter: {old_output / 1024:.0f} KB (crosses 256 KB at "
+        f"{crossing:,} receivers); with ResultWriter: ResultPath null, the writer's pointer "
+        f"is {_compact(manifest)} B"
+    )
 
 
 def history() -> None:
@@ -69,11 +82,15 @@ def history() -> None:
     if missing:
         raise SystemExit(f"the ASL changed: {sorted(missing)} missing; update this model")
     worst = one + 9 * retry + 10 * window  # 10 attempts, a window wait before each
-    print(f"history per child execution: {one} events for one call, +{retry} per retry, "
-          f"+{window} per calling-window wait; worst case (10 attempts, 10 waits) {worst} "
-          "(limit 25,000)")
-    print("parent execution: about 30 events whatever the number of receivers (Map run events, "
-          "report, SNS, EventBridge)")
+    print(
+        f"history per child execution: {one} events for one call, +{retry} per retry, "
+        f"+{window} per calling-window wait; worst case (10 attempts, 10 waits) {worst} "
+        "(limit 25,000)"
+    )
+    print(
+        "parent execution: about 30 events whatever the number of receivers (Map run events, "
+        "report, SNS, EventBridge)"
+    )
 
 
 _REPORT_CHILD = """
@@ -99,12 +116,17 @@ print(json.dumps({"seconds": time.perf_counter() - started,
 def report() -> None:
     out = subprocess.run(
         [sys.executable, "-c", _REPORT_CHILD, str(RECEIVERS)],
-        check=True, capture_output=True, text=True, cwd=REPO,
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=REPO,
     )
     figures = json.loads(out.stdout.strip().splitlines()[-1])
-    print(f"report Lambda work for {RECEIVERS:,} results: {figures['seconds']:.1f} s, "
-          f"peak {figures['mb']:.0f} MB (function: 1,536 MB, 300 s; the results-table query "
-          "adds about 100 pages of 1 MB)")
+    print(
+        f"report Lambda work for {RECEIVERS:,} results: {figures['seconds']:.1f} s, "
+        f"peak {figures['mb']:.0f} MB (function: 1,536 MB, 300 s; the results-table query "
+        "adds about 100 pages of 1 MB)"
+    )
 
 
 def main() -> None:

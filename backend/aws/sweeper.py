@@ -80,7 +80,7 @@ class CallTimeouts:
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
 
     def resolve(self, event: dict[str, Any]) -> dict[str, Any]:
-        """The `{"result": ...}` of a call whose Dial task timed out (the state machine saves it)."""
+        """`{"result": ...}` for a call whose Dial task timed out (the state machine saves it)."""
         job_id, receiver_id = str(event["job_id"]), str(event["receiver_id"])
         attempt, limit = int(event["attempt"]), int(event.get("call_timeout_seconds", 0))
         call_id = call_id_for(job_id, receiver_id, attempt)
@@ -88,7 +88,7 @@ class CallTimeouts:
         for _ in range(3):
             session, _sent = self.sessions.load(call_id)
             if session is None:  # never dialled
-                result = CallResult(
+                never = CallResult(
                     job_id=job_id,
                     receiver_id=receiver_id,
                     status=CallStatus.FAILED,
@@ -96,7 +96,7 @@ class CallTimeouts:
                     call_at=self.clock(),
                     attempts=attempt,
                 )
-                return {"result": result.to_json()}
+                return {"result": never.to_json()}
             result = session.result
             if result is None:
                 # Same rule as the local engine: answered -> DropCall with the answers given.

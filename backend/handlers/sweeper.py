@@ -16,5 +16,5 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, int]:
     count("ResultsResent", swept["resent"])
     count("LinesReclaimed", swept["released"])
     if any(swept.values()):
-        logger.warning("swept", **swept)
+        logger.warning("swept", extra=dict(swept))
     return swept

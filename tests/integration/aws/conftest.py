@@ -282,7 +282,10 @@ def build_stack(execute: bool) -> Stack:
                     {"AttributeName": "sweep", "KeyType": "HASH"},
                     {"AttributeName": "since", "KeyType": "RANGE"},
                 ],
-                "Projection": {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["job_id", "contact_id"]},
+                "Projection": {
+                    "ProjectionType": "INCLUDE",
+                    "NonKeyAttributes": ["job_id", "contact_id"],
+                },
             }
         ],
         BillingMode="PAY_PER_REQUEST",

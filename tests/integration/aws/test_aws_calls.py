@@ -114,9 +114,12 @@ def test_throttling_leaves_the_message_and_redials_with_the_same_token(
     }
     # Backed off with jitter (never the queue's fixed 120 s), within the heartbeat window.
     assert stack.queue_messages(stack.calls_queue_url) == []
-    assert stack.sqs.get_queue_attributes(
-        QueueUrl=stack.calls_queue_url, AttributeNames=["ApproximateNumberOfMessagesNotVisible"]
-    )["Attributes"]["ApproximateNumberOfMessagesNotVisible"] == "1"
+    assert (
+        stack.sqs.get_queue_attributes(
+            QueueUrl=stack.calls_queue_url, AttributeNames=["ApproximateNumberOfMessagesNotVisible"]
+        )["Attributes"]["ApproximateNumberOfMessagesNotVisible"]
+        == "1"
+    )
     del stack.connect.refuse[number]
     assert dialer.handler(sqs_event([message]), ctx) == {"batchItemFailures": []}
     dialer.handler(sqs_event([message]), ctx)

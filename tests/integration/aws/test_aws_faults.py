@@ -56,7 +56,7 @@ EXPECTED_RESULTS = {
     "3": ("CallCompleted", 1, EXPECTED),
     "4": ("Failed", 1, []),
     "5": ("DropCall", 1, EXPECTED[:2] + [None] * 4),
-    "6": ("DropCall", 1, EXPECTED[:5] + [None]),
+    "6": ("DropCall", 1, [*EXPECTED[:5], None]),
     "S07": ("CallCompleted", 2, EXPECTED),
     "S08": ("CallCompleted", 1, EXPECTED),
 }

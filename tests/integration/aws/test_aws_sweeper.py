@@ -53,7 +53,7 @@ def test_the_sweeper_sends_an_undelivered_result_once(
 def test_the_sweeper_reclaims_a_line_whose_disconnect_was_lost(
     stack: Stack, recording_sfn: RecordingSfn, ctx: LambdaContext
 ) -> None:
-    _, call_id = _dialled(stack, ctx)
+    _, _call_id = _dialled(stack, ctx)
     [contact] = stack.connect.dialled
     assert line_leases().live() == 1
     call_sweeper().now = _later(600)
