@@ -17,12 +17,14 @@ from backend.aws.clients import ClientError, error_code
 from backend.aws.completion import DEPLOYMENT_FAULT, StepFunctionsCallbacks
 from backend.aws.connect import ConnectDialer, DialError, DialFault
 from backend.aws.dials import DialLog
+from backend.aws.dnc import DynamoDoNotCall
 from backend.aws.jobs import ENDED, ClaimState, JobsTable, JobStore
 from backend.aws.lines import LineLeases
 from backend.aws.sessions import DynamoSessionStore
 from backend.domain.calling_rules import is_allowed, next_allowed
-from backend.domain.models import CallJob, CallResult, CallStatus
-from backend.domain.session import CallSession, StaleSession
+from backend.domain.dnc import DO_NOT_CALL, DialVerdict, check_dial
+from backend.domain.models import CallJob, CallResult, CallStatus, Receiver
+from backend.domain.session import CallSession, StaleSession, call_id_for
 from backend.domain.speech import Speech, SpeechError
 
 log = logging.getLogger(__name__)
@@ -88,6 +90,7 @@ class Dialer:
     dials: DialLog
     lines: LineLeases
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    dnc: DynamoDoNotCall | None = None  # do-not-call list + daily cap (None: not checked)
 
     def __post_init__(self) -> None:
         self._jobs: dict[str, tuple[CallJob, Speech]] = {}  # warm containers reuse both
@@ -168,6 +171,9 @@ class Dialer:
         claim = self.jobs.claim(task.job_id, task.receiver_id, task.attempt, task.task_token)
         if claim.state is ClaimState.DIALLED:
             return DialOutcome.DUPLICATE
+        dialable = self._dialable(task, job, receiver, now)
+        if isinstance(dialable, DialOutcome):
+            return dialable
         try:
             prompts = speech.prompts(receiver)
         except SpeechError as error:
@@ -178,6 +184,7 @@ class Dialer:
         session = CallSession.new(
             job, receiver, task.attempt, prompts, now=now, task_token=task.task_token
         )
+        session.number_key = dialable  # an opt-out in the call goes on the list by this key
         try:
             self.sessions.create(session)
         except StaleSession:  # a PENDING claim: the session exists from the earlier delivery
@@ -203,6 +210,26 @@ class Dialer:
         self.lines.set_contact(session.call_id, contact_id)
         self.jobs.mark_dialled(task.job_id, task.receiver_id, task.attempt, contact_id)
         return DialOutcome.DIALLED
+
+    def _dialable(
+        self, task: CallTask, job: CallJob, receiver: Receiver, now: datetime
+    ) -> DialOutcome | str | None:
+        """The do-not-call list and daily cap (`dnc.check_dial`): the number's key if it may
+        be dialled, else what was done instead (a NotCallable result, or wait for tomorrow)."""
+        if self.dnc is None:
+            return None
+        call_id = call_id_for(task.job_id, task.receiver_id, task.attempt)
+        check = check_dial(job, receiver, call_id, now, self.dnc, self.dnc)
+        if check.verdict is DialVerdict.DO_NOT_CALL:
+            result = self._result(task, CallStatus.NOT_CALLABLE, DO_NOT_CALL)
+            self.callbacks.result(
+                task.task_token, result.model_copy(update={"attempts": task.attempt - 1})
+            )
+            return DialOutcome.NOT_CALLABLE
+        if check.verdict is DialVerdict.CAPPED and check.wait_until is not None:
+            self.callbacks.wait(task.task_token, int((check.wait_until - now).total_seconds()) + 1)
+            return DialOutcome.WAITING
+        return check.number_key
 
     def _dial_failed(self, task: CallTask, session: CallSession, error: DialError) -> DialOutcome:
         if error.fault is DialFault.NOT_CALLABLE:

@@ -99,9 +99,8 @@ class CallTimeouts:
                 return {"result": never.to_json()}
             result = session.result
             if result is None:
-                # Same rule as the local engine: answered -> DropCall with the answers given.
-                status = CallStatus.DROP_CALL if session.connected_at else CallStatus.FAILED
-                result = session.end_with(status, error, self.clock())
+                # The domain's one time-out rule: the answers given are kept (DropCall).
+                result = session.timed_out(self.clock())
                 try:
                     self.sessions.save(session)
                 except StaleSession:

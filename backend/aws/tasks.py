@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from backend.aws.jobs import tasks_key
+from backend.domain.call_time import call_timeout
 from backend.domain.calling_rules import next_allowed
 from backend.domain.models import CallJob, Receiver
 
@@ -55,7 +56,7 @@ def call_tasks(job: CallJob, now: datetime | None = None) -> list[dict[str, Any]
             "attempt": 1,
             "max_attempts": settings.max_attempts,
             "retry_delay_seconds": settings.retry_delay_seconds,
-            "call_timeout_seconds": settings.call_timeout_seconds,
+            "call_timeout_seconds": call_timeout(job),
         }
         for receiver in receivers
     ]

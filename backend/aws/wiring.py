@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from backend.aws.connect import ConnectDialer
     from backend.aws.dialing import CallsQueue, Dialer
     from backend.aws.disconnect import DisconnectHandler
+    from backend.aws.dnc import DynamoDoNotCall
     from backend.aws.execution_events import ExecutionEndHandler
     from backend.aws.intake import UploadIntake
     from backend.aws.jobs import JobsTable, JobStore
@@ -122,6 +123,18 @@ def job_starter() -> JobStarter:
 
 
 @cache
+def do_not_call() -> DynamoDoNotCall | None:
+    """The do-not-call list (None when this function is not given the table)."""
+    from backend.aws.dnc import DynamoDoNotCall, secret_from_arn
+
+    s = settings()
+    if not s.dnc_table:
+        return None
+    arn = s.dnc_secret_arn
+    return DynamoDoNotCall(clients.client("dynamodb"), s.dnc_table, lambda: secret_from_arn(arn))
+
+
+@cache
 def dialer() -> Dialer:
     from backend.aws.completion import StepFunctionsCallbacks
     from backend.aws.dialing import Dialer
@@ -135,6 +148,7 @@ def dialer() -> Dialer:
         connect_dialer(),
         DialLog(clients.client("dynamodb"), settings().jobs_table),
         line_leases(),
+        dnc=do_not_call(),
     )
 
 
@@ -203,6 +217,7 @@ def reset() -> None:
         line_leases,
         completion,
         connect_dialer,
+        do_not_call,
         rejection_notifier,
         upload_intake,
         job_starter,

@@ -77,7 +77,7 @@ def test_a_call_that_outlives_its_task_keeps_its_answers(
 
     assert resolved["result"]["status"] == "DropCall"
     assert resolved["result"]["answers"] == ["OK", None, None, None, None, None]
-    assert "timeout" in resolved["result"]["error"]
+    assert "timed out" in resolved["result"]["error"]
     assert call_timeouts().resolve(event) == resolved  # a retried step: the same result
     late = connect_flow.handler(flow_event(call_id, {"event": "answer", "intent": "Yes"}), ctx)
     assert late["action"] == "end"  # the person hears the ending
