@@ -178,12 +178,13 @@ def job_modal(meta: ModalMeta) -> View:
         InputBlock(
             block_id=TIMEOUT,
             label="Call timeout (seconds)",
+            optional=True,
+            hint="Empty: long enough for every question asked three times.",
             element=NumberInputElement(
                 action_id=VALUE,
                 is_decimal_allowed=False,
                 min_value=30,
                 max_value=3600,
-                initial_value=300,
             ),
         ),
         ContextBlock(

@@ -9,11 +9,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from backend.aws.clients import ClientError, error_code
-from backend.aws.jobs import ENDED, JobsTable, JobState, JobStore
+from backend.aws.jobs import JobsTable, JobStore
 from backend.aws.tasks import write_tasks
 from backend.domain.intake import job_from_json
 from backend.domain.intake.assemble import DEFAULT_LIMITS
 from backend.domain.intake.json_form import load_json
+from backend.domain.job_state import ENDED, JobState
 from backend.domain.models import CallJob
 from backend.domain.problems import Problem
 

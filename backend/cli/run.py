@@ -25,7 +25,7 @@ from rich.table import Table
 from rich.text import Text
 
 from backend.cli import app
-from backend.cli.job_files import JOB_FILE_HELP
+from backend.cli.job_files import JOB_FILE_HELP, require_call_files
 
 if TYPE_CHECKING:
     from backend.domain.models import CallJob, CallResult
@@ -44,6 +44,7 @@ STATUS_STYLES = {
     "NoAnswer": "magenta",
     "Busy": "magenta",
     "NotCallable": "red",
+    "OptedOut": "cyan",
     "Failed": "bold red",
     "Cancelled": "dim",
 }
@@ -139,20 +140,6 @@ def _check_report_dir(report_dir: Path) -> None:
             f"cannot write the report to {report_dir} ({reason}): give a directory you can write "
             "to with --out"
         ) from None
-
-
-def _check_call_files() -> None:
-    """Refuse, before anyone is called or anything is written, flow or bot files that would fail
-    every call."""
-    from backend.flows.preflight import REINSTALL_HINT, call_files_problems
-
-    problems = call_files_problems()
-    if problems:
-        listed = "".join(f"\n  {problem}" for problem in problems)
-        raise _fail(
-            f"cannot start: the contact flow or Lex bot files are missing or invalid:{listed}\n"
-            f"Nobody was called. To fix it, {REINSTALL_HINT}."
-        )
 
 
 def _comparable(job: CallJob) -> dict[str, Any]:
@@ -357,7 +344,7 @@ def _run_job(
     from backend.local.engine import LocalEngine
 
     settings = load_settings()
-    _check_call_files()
+    require_call_files()
     people = _people(job, answers, simulate, seed)
     report_dir = out_dir or settings.out
     _check_report_dir(report_dir)
@@ -431,6 +418,8 @@ def _print_summary(job: CallJob, results: Sequence[CallResult], report: ReportFi
 
     job_summary = summary(job, results)
     counts = ", ".join(f"{status.value} {n}" for status, n in job_summary.statuses.items() if n)
+    if job_summary.do_not_call:
+        counts += f" ({job_summary.do_not_call} on the do-not-call list)"
     out.print(Text(f"Done: {job_summary.done} of {job_summary.total}: {counts}", style="bold"))
     if report is not None and report.xlsx:
         out.print("Report:")

@@ -115,6 +115,20 @@ _ALLOWED_METHODS = frozenset(
 _work: ContextVar[list[int] | None] = ContextVar("speech_render_work", default=None)
 
 
+# Said once, after the greeting, in every call (docs/respect.md): the bots understand both.
+OPT_OUT_ANNOUNCEMENT = "To stop these calls, say stop or press star."
+
+
+def with_opt_out_announcement(greeting: str) -> str:
+    """The greeting (`<speak>…</speak>`) followed by the opt-out announcement."""
+    body = greeting.removeprefix("<speak>").removesuffix("</speak>").strip()
+    return (
+        f"<speak>{body} {OPT_OUT_ANNOUNCEMENT}</speak>"
+        if body
+        else (f"<speak>{OPT_OUT_ANNOUNCEMENT}</speak>")
+    )
+
+
 class SpeechError(Exception):
     """A template that cannot be compiled or rendered for a receiver."""
 
@@ -138,6 +152,7 @@ class Prompts:
     greeting: str
     questions: tuple[str, ...]
     ending: str
+    voicemail: str = ""  # said to a voicemail or silence before hanging up; empty: say nothing
 
 
 def _size(value: Any) -> int:
@@ -559,6 +574,9 @@ def receiver_context(receiver: Receiver) -> dict[str, str]:
     return context
 
 
+VOICEMAIL_NAME = "voicemail message"
+
+
 def question_name(index: int) -> str:
     """Template name of question `index` (0-based) as people see it: `question 1`."""
     return f"question {index + 1}"
@@ -574,21 +592,33 @@ class Speech:
             for index, question in enumerate(job.questions)
         )
         self._ending = SpeechTemplate(job.ending, "ending")
+        self._voicemail = (
+            SpeechTemplate(job.voicemail_message, VOICEMAIL_NAME)
+            if job.voicemail_message.strip()
+            else None
+        )
 
     @classmethod
     def from_templates(
-        cls, greeting: SpeechTemplate, questions: tuple[SpeechTemplate, ...], ending: SpeechTemplate
+        cls,
+        greeting: SpeechTemplate,
+        questions: tuple[SpeechTemplate, ...],
+        ending: SpeechTemplate,
+        voicemail: SpeechTemplate | None = None,
     ) -> Speech:
         """Reuse templates already compiled (by intake) instead of compiling them again."""
         speech = cls.__new__(cls)
         speech._greeting, speech._questions, speech._ending = greeting, questions, ending
+        speech._voicemail = voicemail
         return speech
 
     @property
     def templates(self) -> tuple[SpeechTemplate, ...]:
-        return (self._greeting, *self._questions, self._ending)
+        voicemail = (self._voicemail,) if self._voicemail is not None else ()
+        return (self._greeting, *self._questions, self._ending, *voicemail)
 
     def greeting(self, receiver: Receiver) -> str:
+        """The greeting template alone; `prompts` adds the opt-out announcement after it."""
         return self._greeting.render(receiver_context(receiver), receiver.id)
 
     def question(self, index: int, receiver: Receiver) -> str:
@@ -600,9 +630,12 @@ class Speech:
     def prompts(self, receiver: Receiver) -> Prompts:
         context = receiver_context(receiver)
         return Prompts(
-            greeting=self._greeting.render(context, receiver.id),
+            greeting=with_opt_out_announcement(self._greeting.render(context, receiver.id)),
             questions=tuple(q.render(context, receiver.id) for q in self._questions),
             ending=self._ending.render(context, receiver.id),
+            voicemail=(
+                self._voicemail.render(context, receiver.id) if self._voicemail is not None else ""
+            ),
         )
 
 

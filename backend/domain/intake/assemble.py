@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from pydantic import ValidationError
 
+from backend.domain.call_time import timeout_problem
 from backend.domain.intake.config_keys import CONFIG_KEYS
 from backend.domain.intake.locations import SheetNames, Where
 from backend.domain.intake.problem_log import ProblemLog
@@ -34,7 +35,7 @@ from backend.domain.intake.templates import (
 from backend.domain.models import CallJob, JobSettings, SlackOrigin
 from backend.domain.phones import PhoneError, normalise_prefix
 from backend.domain.problems import Problem
-from backend.domain.speech import SpeechTemplate
+from backend.domain.speech import VOICEMAIL_NAME, SpeechTemplate
 
 # The names other modules imported from here before the split stay importable from here.
 __all__ = [
@@ -164,6 +165,14 @@ def assemble_job(
         config.get("greeting", ""), "greeting", where, problems, "greeting", size
     )
     ending = compile_template(config.get("ending", ""), "ending", where, problems, "ending", size)
+    voicemail_source = config.get("voicemail_message", "")
+    voicemail = (
+        compile_template(
+            voicemail_source, VOICEMAIL_NAME, where, problems, "voicemail_message", size
+        )
+        if voicemail_source.strip()
+        else None
+    )
     checked = check_questions(
         questions,
         where,
@@ -179,6 +188,7 @@ def assemble_job(
         (greeting, "greeting"),
         *((t, q.row) for t, q in zip(checked.templates, checked.rows, strict=True)),
         (ending, "ending"),
+        (voicemail, "voicemail_message"),
     ]
     located = [(t, loc) for t, loc in candidates if t is not None]
     renderable = [
@@ -217,6 +227,7 @@ def assemble_job(
             name=config.get("name", ""),
             greeting=config.get("greeting", ""),
             ending=config.get("ending", ""),
+            voicemail_message=voicemail_source,
             phone_prefix=prefix or "",
             questions=tuple(checked.models),
             extra_columns=tuple(extra_columns),
@@ -230,6 +241,11 @@ def assemble_job(
             result_problems.append(Problem(f"{path}: {item['msg']}", field=path))
         return IntakeResult(None, result_problems)
     job = job.model_copy(update={"receivers": tuple(receiver for receiver, _ in valid)})
+    too_short = timeout_problem(job)
+    if too_short:
+        return IntakeResult(
+            None, [*result_problems, where.config("call_timeout_seconds", too_short)]
+        )
     return IntakeResult(job, result_problems)
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from backend.domain.call_flow import handle_flow_event
+from backend.domain.job_state import JobState
 from backend.domain.models import (
     CallingWindow,
     CallJob,
@@ -45,6 +46,7 @@ class Script:
     turns: tuple[tuple[str | None, str | None], ...] = (("OkIntent", None), ("YesIntent", None))
     hang_up_after: int | None = None
     duration: float = 60.0
+    turn_seconds: float = 0.0  # virtual time between flow events
 
 
 @dataclass
@@ -94,13 +96,20 @@ class FakeDialer:
             return DialOutcome(False, reason, script.duration)
         assert self.store is not None
         done = _NoCompletion()
-        response = handle_flow_event(_event(request.call_id, {"event": "start"}), self.store, done)
+        events = iter(range(1_000))
+
+        def now() -> datetime:  # virtual time, as the simulator dialer stamps it
+            return request.started_at + timedelta(seconds=next(events) * script.turn_seconds)
+
+        response = handle_flow_event(
+            _event(request.call_id, {"event": "start"}), self.store, done, now
+        )
         lines = [response["prompt"]]
         for number, (intent, slot) in enumerate(script.turns):
             if script.hang_up_after is not None and number >= script.hang_up_after:
                 return DialOutcome(True, "CUSTOMER_DISCONNECT", script.duration, lines)
             params = {"event": "answer", "intent": intent or "", "answer": slot or ""}
-            response = handle_flow_event(_event(request.call_id, params), self.store, done)
+            response = handle_flow_event(_event(request.call_id, params), self.store, done, now)
             lines.append(response["prompt"])
             if response["action"] == "end":
                 break
@@ -209,7 +218,7 @@ def test_every_receiver_gets_one_completed_result(tmp_path: Path) -> None:
     assert sorted(r.receiver_id for r in listener.results) == [f"r{i}" for i in range(5)]
     assert len(listener.finished) == 1
     assert listener.finished[0][1].json.endswith("job-e.json")
-    assert engine.store.job_row("job-e").status == "finished"  # type: ignore[union-attr]
+    assert engine.store.job_row("job-e").status == JobState.FINISHED  # type: ignore[union-attr]
 
 
 def test_concurrency_cap_is_never_exceeded_and_slots_stay_busy(tmp_path: Path) -> None:
@@ -264,16 +273,20 @@ def test_hang_up_midway_is_drop_call_with_partial_answers(tmp_path: Path) -> Non
 
 def test_a_call_longer_than_the_timeout_is_cut(tmp_path: Path) -> None:
     dialer = FakeDialer(
-        scripts={"r0": [Script(duration=500)], "r1": [Script("no_answer", duration=400)]}
+        scripts={
+            "r0": [Script(duration=500, turn_seconds=100)],  # answers at 100 s and 200 s
+            "r1": [Script("no_answer", duration=400)],
+        }
     )
     results = engine_for(tmp_path, dialer).run(
         make_job(2, call_timeout_seconds=120, max_attempts=1)
     )
     assert results[0].status is CallStatus.DROP_CALL
-    assert results[0].error == "timeout after 120 s"
+    assert results[0].error == "timed out after 120 s"
+    assert results[0].answers == ("OK", None)  # the answer after the time-out is not kept
     assert results[0].duration_seconds == 120
     assert results[1].status is CallStatus.FAILED
-    assert results[1].error == "timeout after 120 s"
+    assert results[1].error == "timed out after 120 s, before the call was answered"
 
 
 def test_dialer_failures_become_failed_results_never_lost(tmp_path: Path) -> None:
@@ -355,7 +368,7 @@ def test_cancel_ends_undialled_calls_as_cancelled(tmp_path: Path) -> None:
     assert statuses[2:] == [CallStatus.CANCELLED] * 6
     assert len(dialer.calls) == 2
     assert len(listener.results) == 8
-    assert engine.store.job_row("job-e").status == "cancelled"  # type: ignore[union-attr]
+    assert engine.store.job_row("job-e").status == JobState.CANCELLED  # type: ignore[union-attr]
     assert engine.cancel("job-e") is False
 
 
@@ -437,14 +450,15 @@ def test_flow_handler_failures_still_give_one_result_each(tmp_path: Path) -> Non
     scripts = {"r1": [Script("handler_error")], "r2": [Script("handler_error")]}
     listener = Listener()
     results = engine_for(tmp_path, FakeDialer(scripts=scripts), listener).run(make_job(4))
+    # picked up, heard "sorry ... we will try again later", answered nothing: NoHuman (retried)
     assert [r.status for r in results] == [
         CallStatus.CALL_COMPLETED,
-        CallStatus.DROP_CALL,
-        CallStatus.DROP_CALL,
+        CallStatus.NO_HUMAN,
+        CallStatus.NO_HUMAN,
         CallStatus.CALL_COMPLETED,
     ]
     assert results[1].error == "disconnected: CONTACT_FLOW_DISCONNECT"
-    assert results[1].answers == (None, None)
+    assert results[1].answers == ()
     assert len(listener.results) == 4
 
 
