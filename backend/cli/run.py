@@ -38,6 +38,7 @@ STATUS_STYLES = {
     "DropCall": "yellow",
     "NoAnswer": "magenta",
     "Busy": "magenta",
+    "NoHuman": "magenta",
     "NotCallable": "red",
     "Failed": "bold red",
     "Cancelled": "dim",
