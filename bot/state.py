@@ -18,6 +18,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, Protocol
 
+from backend.domain.dnc import DO_NOT_CALL
 from backend.domain.job_state import JobState
 from backend.domain.models import CallJob, CallResult, CallStatus, QuestionType
 from backend.domain.retry import may_reach
@@ -112,6 +113,7 @@ class JobCard:
     report_posted: bool = False
     retry_of: str | None = None
     created_at: float = field(default_factory=time.time)
+    do_not_call: int = 0  # NotCallable results because the number is on the do-not-call list
 
     @classmethod
     def for_job(cls, job: CallJob, card_ts: str | None = None) -> JobCard:
@@ -144,6 +146,8 @@ class JobCard:
         if result.receiver_id in self.statuses:
             return False
         self.statuses[result.receiver_id] = result.status.value
+        if result.status is CallStatus.NOT_CALLABLE and result.error == DO_NOT_CALL:
+            self.do_not_call += 1
         while len(self.tallies) < len(self.questions):
             self.tallies.append({})
         # As in the report: every question of every finished call is counted, a missing answer

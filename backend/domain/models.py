@@ -131,6 +131,12 @@ class JobSettings(_Frozen):
     )
     concurrency: int = Field(default=10, ge=1, le=1_000)
     max_receivers: int = Field(default=10_000, ge=1, le=100_000)
+    max_calls_per_day: int = Field(
+        default=3,
+        ge=1,
+        le=20,
+        description="Most calls one number gets per local day, across every job (docs/respect.md).",
+    )
     allowed_countries: tuple[str, ...] = Field(
         default=(), description="ISO 3166 region codes such as HK, GB; empty allows every country."
     )

@@ -21,6 +21,7 @@ from pydantic import BaseModel, Field
 from backend.domain.answers import ANSWER_SLOT, normalise_answer
 from backend.domain.disconnects import status_for
 from backend.domain.models import CallJob, CallResult, CallStatus, QuestionType, Receiver
+from backend.domain.opt_out import OPT_OUT_CONFIRMATION, is_opt_out
 from backend.domain.voices import DEFAULT_VOICE
 
 MAX_REASKS = 2  # Repeat/Fallback/silence re-ask a question at most twice, then move on
@@ -116,6 +117,7 @@ class CallSession(BaseModel):
     connected_at: datetime | None = None
     ended_at: datetime | None = None
     task_token: str | None = None
+    number_key: str | None = None  # the do-not-call list's hash of the number (for an opt-out)
     transcript: list[str] = Field(default_factory=list)
     result: CallResult | None = None
     turn: int = 0  # flow events applied (see FlowAction.turn)
@@ -211,6 +213,9 @@ class CallSession(BaseModel):
             return self._end_action()
         if self.status == "dialing":  # an answer before start: the start event was lost
             return self.start(now)
+        if is_opt_out(intent, slot):  # "stop": confirm, hang up, keep the answers so far
+            self._close(CallStatus.OPTED_OUT, None, now)
+            return self._respond(self._end_action())
         question = self.questions[self.index]
         answer = normalise_answer(question.type, intent, {ANSWER_SLOT: slot or None})
         repeat = (intent or "").lower().startswith("repeat")
@@ -306,8 +311,11 @@ class CallSession(BaseModel):
         return FlowAction("ask", question.prompt, question.type.key, str(index + 1))
 
     def _end_action(self) -> FlowAction:
-        """The ending; for NoHuman the voicemail message, or a silent hang-up without one."""
+        """The ending; for NoHuman the voicemail message, or a silent hang-up without one;
+        for OptedOut the confirmation that nobody will call again."""
         turn = str(self.turn)
+        if self.result is not None and self.result.status is CallStatus.OPTED_OUT:
+            return FlowAction("end", OPT_OUT_CONFIRMATION, turn=turn, voice=self.voice)
         if self.result is not None and self.result.status is CallStatus.NO_HUMAN:
             if self.voicemail:
                 return FlowAction("end", join_ssml(self.voicemail), turn=turn, voice=self.voice)

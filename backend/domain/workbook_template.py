@@ -96,6 +96,12 @@ CONFIG_KEYS: tuple[ConfigKey, ...] = (
         f"Optional. Refuse the job if it has more receivers (default {_DEFAULTS.max_receivers}).",
     ),
     ConfigKey(
+        "max_calls_per_day",
+        "",
+        "Optional. Most calls one number gets per day, counting every job; a number that had "
+        f"them is called the next day (default {_DEFAULTS.max_calls_per_day}).",
+    ),
+    ConfigKey(
         "allowed_countries",
         "",
         "Optional. Only call numbers of these countries, two-letter codes such as HK, GB "

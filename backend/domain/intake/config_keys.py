@@ -9,6 +9,7 @@ INT_SETTINGS = (
     "call_timeout_seconds",
     "concurrency",
     "max_receivers",
+    "max_calls_per_day",
     "no_input_limit",
 )
 SETTING_KEYS = (

@@ -12,7 +12,7 @@ answering machine: its greeting, then silence while it records) or silent (picks
 nothing); `hang_up_after`
 = k hangs up after answering k questions; `answers` holds one utterance per bot turn separated by
 `|`: an empty one is silence, `?` or `repeat` asks to hear the question again, digits (optionally
-ending in `#`) are keypad presses.
+ending in `#`) are keypad presses, `stop` (or `*` on the keypad) asks not to be called again.
 """
 
 from __future__ import annotations
@@ -299,6 +299,18 @@ def _random_person(
     return SimulatedPerson("answer", utterances, hang_up_after)
 
 
+def _opts_out(rng: random.Random, person: SimulatedPerson) -> SimulatedPerson:
+    """About 1 in 100 people who answer say "stop" (or press star) instead of an answer."""
+    if person.pickup != "answer" or not person.utterances or rng.random() >= OPT_OUT_SHARE:
+        return person
+    at = rng.randrange(len(person.utterances))
+    said = rng.choice(("stop", "stop calling me", "remove me", "unsubscribe", "*"))
+    return SimulatedPerson("answer", [*person.utterances[:at], said], None)
+
+
+OPT_OUT_SHARE = 0.01
+
+
 def random_people(
     job: CallJob, seed: int | str, reference_date: date | None = None
 ) -> dict[str, list[SimulatedPerson]]:
@@ -306,22 +318,23 @@ def random_people(
 
     About 77% pick up and answer with valid speech or keypad input for each question type (a few
     ask to repeat, stay silent once, or are not understood once), about 11% do not answer, 7% are
-    busy, 3% reach a voicemail, 1% pick up and stay silent, 1% have an invalid number, and 4% of
-    those who pick up and answer hang up midway. The same seed gives
-    the same people; each receiver draws from its own stream, so adding receivers does not change
-    the others.
+    busy, 3% reach a voicemail, 1% pick up and stay silent, 1% have an invalid number, 4% of
+    those who pick up and answer hang up midway, and 1% of those who answer say "stop". The same
+    seed gives the same people; each receiver draws from its own stream, so adding receivers does
+    not change the others.
     """
     reference = reference_date or date(2026, 12, 1)  # keypad dates: the month after
     questions = [question.type for question in job.questions]
     people: dict[str, list[SimulatedPerson]] = {}
     for receiver in job.receivers:
         rng = random.Random(f"{seed}:{receiver.id}")
+        stop_rng = random.Random(f"{seed}:{receiver.id}:stop")  # leaves the main stream as it was
         attempts: list[SimulatedPerson] = []
         for attempt in range(job.settings.max_attempts):
             person = _random_person(rng, questions, reference, first=attempt == 0)
             if attempts and attempts[0].pickup == "invalid":
                 person = attempts[0]
-            attempts.append(person)
+            attempts.append(_opts_out(stop_rng, person))
         people[receiver.id] = attempts
     return people
 

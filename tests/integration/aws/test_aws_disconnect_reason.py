@@ -47,7 +47,8 @@ def test_a_disconnect_without_a_reason_yet_is_retried_not_failed(
         contact_events.handler(event, ctx)
     assert recording_sfn.successes == recording_sfn.failures == []
     session = session_store().get(call_id)
-    assert session is not None and session.result is None  # nothing decided, nothing saved
+    assert session is not None
+    assert session.result is None  # nothing decided, nothing saved
 
     stack.connect.disconnects[contact] = ("CUSTOMER_DISCONNECT", True)
     # Lambda's retry of the same event (the idempotency record was released by the error)

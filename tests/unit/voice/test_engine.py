@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import sqlite3
 import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -458,3 +460,170 @@ def test_flow_handler_failures_still_give_one_result_each(tmp_path: Path) -> Non
     assert results[1].error == "disconnected: CONTACT_FLOW_DISCONNECT"
     assert results[1].answers == ()
     assert len(listener.results) == 4
+
+
+# --- one run owns a job; dials are facts; the clock survives a resume --------------------------
+
+
+@dataclass
+class BlockingDialer(FakeDialer):
+    """Holds every call of `receiver` until `release` is set (a run stuck mid-call)."""
+
+    receiver: str = "r0"
+    entered: threading.Event = field(default_factory=threading.Event)
+    release: threading.Event = field(default_factory=threading.Event)
+
+    def _dial(self, request: CallRequest) -> DialOutcome:
+        if request.receiver.id == self.receiver:
+            self.entered.set()
+            assert self.release.wait(30)
+        return super()._dial(request)
+
+
+def _background(engine: LocalEngine, job: CallJob) -> tuple[threading.Thread, list[object]]:
+    outcome: list[object] = []
+
+    def target() -> None:
+        try:
+            outcome.append(engine.run(job))
+        except BaseException as error:  # recorded for the test to look at
+            outcome.append(error)
+
+    thread = threading.Thread(target=target, daemon=True)
+    thread.start()
+    return thread, outcome
+
+
+def test_a_second_run_of_a_running_job_refuses_naming_the_first(tmp_path: Path) -> None:
+    import os
+    import socket
+
+    from backend.local.lease import JobBusy
+
+    blocking = BlockingDialer()
+    first = engine_for(tmp_path, blocking)
+    thread, outcome = _background(first, make_job(3))
+    assert blocking.entered.wait(30)
+    second_dialer = FakeDialer()
+    second = engine_for(tmp_path, second_dialer)
+    with pytest.raises(JobBusy) as refused:
+        second.run(make_job(3))
+    assert f"pid {os.getpid()} on {socket.gethostname()}" in str(refused.value)
+    assert second_dialer.calls == []
+    blocking.release.set()
+    thread.join(30)
+    assert [r.status for r in outcome[0]] == [CallStatus.CALL_COMPLETED] * 3  # type: ignore[union-attr]
+
+
+def test_a_stale_run_is_taken_over_and_then_writes_nothing(tmp_path: Path) -> None:
+    """Run A stops heartbeating mid-call (Ctrl-Z); run B takes the job over; A wakes up."""
+    from backend.local.lease import LeaseLost
+
+    blocking = BlockingDialer()
+    stale = Listener()
+    first = engine_for(tmp_path, blocking, stale, heartbeat_seconds=3600, concurrency=1)
+    thread, outcome = _background(first, make_job(3, max_attempts=1))
+    assert blocking.entered.wait(30)
+    time.sleep(0.3)
+    second_dialer = FakeDialer()
+    second = engine_for(tmp_path, second_dialer, lease_stale_seconds=0.2, concurrency=1)
+    results = second.run(make_job(3, max_attempts=1))
+    # r0 was rung by A and is never rung again: its attempt is A's, cut by the takeover.
+    assert [(c.receiver.id, c.attempt) for c in second_dialer.calls] == [("r1", 1), ("r2", 1)]
+    assert results[0].error == "interrupted"
+    before = second.store.attempts("job-e")
+
+    blocking.release.set()
+    thread.join(30)
+    assert isinstance(outcome[0], LeaseLost)
+    assert stale.results == []  # A announced nothing
+    assert second.store.attempts("job-e") == before  # and overwrote nothing
+    assert sorted(second.store.results("job-e"), key=lambda r: r.receiver_id) == results
+
+
+def test_a_claim_never_dialled_does_not_use_up_an_attempt(tmp_path: Path) -> None:
+    def die_before_dialling(request: CallRequest) -> CallResult | None:
+        if request.receiver.id == "r1":
+            raise Crash
+        return None
+
+    first = engine_for(tmp_path, FakeDialer(), concurrency=1, guards=[die_before_dialling])
+    with pytest.raises(Crash):
+        first.run(make_job(3, max_attempts=1))
+    claimed = [(a.receiver_id, a.attempt, a.dialled_at) for a in first.store.attempts("job-e")]
+    assert claimed == [("r0", 1, T0.isoformat()), ("r1", 1, None)]
+
+    second_dialer = FakeDialer()
+    results = engine_for(tmp_path, second_dialer, concurrency=1).run(make_job(3, max_attempts=1))
+    assert [(c.receiver.id, c.attempt) for c in second_dialer.calls] == [("r1", 1), ("r2", 1)]
+    assert [r.status for r in results] == [CallStatus.CALL_COMPLETED] * 3
+    with sqlite3.connect(tmp_path / "e.db") as conn:
+        dials = conn.execute(
+            "SELECT receiver_id, COUNT(*) FROM dials GROUP BY receiver_id ORDER BY receiver_id"
+        ).fetchall()
+    assert dials == [("r0", 1), ("r1", 1), ("r2", 1)]
+
+
+def test_a_dial_guard_ends_the_attempt_without_a_call(tmp_path: Path) -> None:
+    def do_not_call(request: CallRequest) -> CallResult | None:
+        if request.receiver.id != "r1":
+            return None
+        return CallResult(
+            job_id=request.job.job_id,
+            receiver_id="r1",
+            status=CallStatus.NOT_CALLABLE,
+            error="on the do-not-call list",
+            attempts=request.attempt,
+        )
+
+    dialer = FakeDialer()
+    engine = engine_for(tmp_path, dialer, guards=[do_not_call])
+    results = engine.run(make_job(3))
+    assert sorted(c.receiver.id for c in dialer.calls) == ["r0", "r2"]
+    assert results[1].status is CallStatus.NOT_CALLABLE
+    assert [d.receiver_id for d in engine.store.dials("job-e")] == ["r0", "r2"]
+
+
+def test_resume_keeps_retry_delays_and_time_order(tmp_path: Path) -> None:
+    # r0 does not answer (30 s); r1 and r2 take 100 s; r3 crashes the process at 200 s.
+    scripts = {
+        "r0": [Script("no_answer", duration=30), Script()],
+        "r1": [Script(duration=100)],
+        "r2": [Script(duration=100)],
+        "r3": [Script("crash")],
+    }
+    first = FakeDialer(scripts=scripts)
+    with pytest.raises(Crash):
+        engine_for(tmp_path, first, concurrency=1).run(make_job(5, retry_delay_seconds=600))
+    assert [c.started_at for c in first.calls] == [
+        T0,
+        T0 + timedelta(seconds=30),
+        T0 + timedelta(seconds=130),
+        T0 + timedelta(seconds=230),
+    ]
+    second = FakeDialer()
+    engine_for(tmp_path, second, concurrency=1).run(make_job(5, retry_delay_seconds=600))
+    starts = {(c.receiver.id, c.attempt): c.started_at for c in second.calls}
+    # r4 goes on from where the clock stopped (never before r3's dial), and r0's retry waits
+    # its delay after its first attempt ended, not "now".
+    assert starts[("r4", 1)] == T0 + timedelta(seconds=230)
+    assert starts[("r0", 2)] == T0 + timedelta(seconds=30 + 600)
+    assert min(starts.values()) >= max(c.started_at for c in first.calls)
+
+
+def test_store_errors_name_the_file_and_what_to_do(tmp_path: Path) -> None:
+    from backend.local.store import StoreError
+
+    text = tmp_path / "notes.db"
+    text.write_text("this is not a database, just some text " * 100)
+    with pytest.raises(StoreError) as error:
+        SqliteStore(text).jobs()
+    assert str(text) in str(error.value)
+    assert "--db" in str(error.value)
+    for message, words in (
+        ("attempt to write a readonly database", "is read-only"),
+        ("database or disk is full", "is full: free some space"),
+        ("database is locked", "is locked"),
+    ):
+        explained = str(StoreError(text, sqlite3.OperationalError(message)))
+        assert f"job database {text} {words}" in explained
