@@ -43,6 +43,7 @@ STATUS_STYLES = {
     "DropCall": "yellow",
     "NoAnswer": "magenta",
     "Busy": "magenta",
+    "NoHuman": "magenta",
     "NotCallable": "red",
     "OptedOut": "cyan",
     "Failed": "bold red",

@@ -475,7 +475,7 @@ def test_report_handler_writes_report_and_presigned_url(stack: Stack, ctx: Lambd
     assert job.job_id in body.decode()
     xlsx = stack.s3.get_object(Bucket=stack.data_bucket, Key=report["xlsx_key"])["Body"].read()
     assert xlsx[:2] == b"PK"
-    assert jobs_table().state(job.job_id) == JobState.FINISHED
+    assert jobs_table().state(job.job_id) is JobState.FINISHED
 
 
 def test_stream_image_reads_back_as_a_result() -> None:
