@@ -19,6 +19,7 @@ from pathlib import Path
 from backend.domain.dnc import DncEntry, NumberHasher
 
 KEY_BYTES = 32
+KEEP_DIAL_DAYS = 30
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS do_not_call (
@@ -89,7 +90,9 @@ class SqliteDoNotCall:
         if str(db_path) == ":memory:":
             return cls(":memory:", secrets.token_bytes(KEY_BYTES))
         directory = Path(db_path).parent
-        return cls(directory / "donotcall.db", load_or_create_key(directory / "donotcall.key"))
+        dnc = cls(directory / "donotcall.db", load_or_create_key(directory / "donotcall.key"))
+        dnc.forget_old_dials(datetime.now(UTC).date())
+        return dnc
 
     @classmethod
     def existing(cls, db_path: Path) -> SqliteDoNotCall | None:
@@ -171,10 +174,14 @@ class SqliteDoNotCall:
                 "INSERT INTO dials (number_key, day, call_id) VALUES (?, ?, ?)",
                 (key, day, call_id),
             )
-            # Counts of past days are not needed any more: keep no more than the cap needs.
-            cutoff = (date.fromisoformat(day) - timedelta(days=2)).isoformat()
-            db.execute("DELETE FROM dials WHERE number_key = ? AND day < ?", (key, cutoff))
             return True
+
+    def forget_old_dials(self, today: date, keep_days: int = KEEP_DIAL_DAYS) -> int:
+        """Drop dial counts of days long past (by the real date: a simulated job's virtual
+        clock may run days ahead of it, and its counts must hold for the next job)."""
+        cutoff = (today - timedelta(days=keep_days)).isoformat()
+        with self._tx() as db:
+            return db.execute("DELETE FROM dials WHERE day < ?", (cutoff,)).rowcount
 
     def dials(self, key: str, day: str) -> int:
         """Dials counted for a hashed number on a day (tests and `callouts dnc`)."""
