@@ -7,9 +7,11 @@ The list holds only keyed hashes of numbers (`backend.domain.dnc.NumberHasher`).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import sqlite3
+import tempfile
 import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -43,13 +45,17 @@ class DncKeyError(RuntimeError):
 def load_or_create_key(path: Path) -> bytes:
     """The secret in `path`, created (32 random bytes, hex, mode 0600) if it does not exist."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        pass
-    else:
-        with os.fdopen(fd, "w") as file:
-            file.write(secrets.token_hex(KEY_BYTES) + "\n")
+    if not path.exists():
+        # Written to a private temporary file, then linked into place: another process never
+        # reads a half-written key, and the first link wins.
+        fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".donotcall-key-")
+        try:
+            with os.fdopen(fd, "w") as file:  # mkstemp makes the file 0600
+                file.write(secrets.token_hex(KEY_BYTES) + "\n")
+            with contextlib.suppress(FileExistsError):
+                os.link(temporary, path)
+        finally:
+            os.unlink(temporary)
     try:
         text = path.read_text().strip()
         secret = bytes.fromhex(text)
