@@ -9,6 +9,7 @@ import html
 import io
 import re
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
 
@@ -37,6 +38,17 @@ def _fail(message: str) -> NoReturn:
     raise typer.Exit(1)
 
 
+def parse_start_at(text: str) -> datetime:
+    """`--start-at 2026-12-01T18:30+08:00` (an ISO time; without an offset it is UTC)."""
+    try:
+        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise typer.BadParameter(
+            f"{text!r} is not an ISO time such as 2026-12-01T18:30+08:00"
+        ) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
 @app.command()
 def template(
     out_file: Annotated[Path, typer.Argument(metavar="OUT.xlsx", help="Where to write it.")],
@@ -62,7 +74,9 @@ def validate(
     job_file: Annotated[Path, typer.Argument(metavar="JOB.xlsx", help="The call-job workbook.")],
 ) -> None:
     """Check a call-job workbook: print every problem (exit 1), or a one-line summary (exit 0)."""
-    job = read_job_or_exit(job_file)
+    result = read_intake_or_exit(job_file)
+    job = result.job
+    assert job is not None
     columns = ", ".join(job.extra_columns) or "none"
     out.print(
         Text(f"OK {job_file.name}: ", style="bold green")
@@ -71,6 +85,7 @@ def validate(
             f"question(s), extra columns: {columns}"
         )
     )
+    print_warnings(result.warnings)
 
 
 @app.command()
@@ -80,13 +95,25 @@ def preview(
         str | None,
         typer.Option("--receiver", "-r", metavar="ID", help="Receiver id (default: the first)."),
     ] = None,
+    at: Annotated[
+        datetime | None,
+        typer.Option(
+            "--start-at",
+            metavar="ISO-TIME",
+            parser=parse_start_at,
+            help="Count who is outside their calling hours at this time (default: now).",
+        ),
+    ] = None,
 ) -> None:
-    """Print what a person hears: greeting, each question with its type, and the ending."""
+    """Print what a person hears, who is outside their calling hours now and any warnings."""
     from backend.domain.answers import answer_hint
+    from backend.domain.calling_rules import hours_summary
     from backend.domain.phones import mask_phone
     from backend.domain.speech import Speech, SpeechError
 
-    job = read_job_or_exit(job_file)
+    result = read_intake_or_exit(job_file)
+    job = result.job
+    assert job is not None
     if not job.receivers:
         _fail("the job has no receivers: add rows to the Receivers sheet")
     if receiver is None:
@@ -110,6 +137,8 @@ def preview(
             style="dim",
         )
     )
+    out.print(Text(hours_summary(job.receivers, job.settings, at or datetime.now(UTC))))
+    print_warnings(result.warnings)
     out.print()
     out.print(Text("Greeting", style="bold cyan"))
     out.print(Text(readable_ssml(prompts.greeting)))
@@ -176,8 +205,21 @@ def _pause(match: re.Match[str]) -> str:
     return f" [pause {time.group(1)}] " if time else " [pause] "
 
 
+def print_warnings(warnings: Sequence[Problem]) -> None:
+    """Warnings: worth fixing, but the job may run (e.g. no organisation set)."""
+    for warning in warnings:
+        out.print(Text("Warning: ", style="bold yellow") + Text(str(warning)))
+
+
 def read_job_or_exit(job_file: Path) -> CallJob:
     """The job in a workbook, or exit 1 after printing why it cannot be used."""
+    job = read_intake_or_exit(job_file).job
+    assert job is not None
+    return job
+
+
+def read_intake_or_exit(job_file: Path) -> IntakeResult:
+    """The intake of a workbook with a job, or exit 1 after printing why it cannot be used."""
     from backend.domain.intake import read_workbook
 
     if job_file.is_dir():
@@ -195,7 +237,7 @@ def read_job_or_exit(job_file: Path) -> CallJob:
     if result.problems or result.job is None:
         _print_problems(job_file, result.problems)
         raise typer.Exit(1)
-    return result.job
+    return result
 
 
 def _print_problems(job_file: Path, problems: Sequence[Problem]) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import tempfile
 from collections.abc import Sequence
+from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -21,6 +22,7 @@ from rich.table import Table
 from rich.text import Text
 
 from backend.cli import app
+from backend.cli.jobs import parse_start_at
 
 if TYPE_CHECKING:
     from backend.domain.models import CallJob, CallResult
@@ -39,6 +41,7 @@ STATUS_STYLES = {
     "NotCallable": "red",
     "Failed": "bold red",
     "Cancelled": "dim",
+    "Expired": "dim",
 }
 
 
@@ -232,10 +235,21 @@ def run(
         str | None,
         typer.Option("--job-id", help="Job id (default: derived from the file: reruns resume)."),
     ] = None,
+    start_at: Annotated[
+        datetime | None,
+        typer.Option(
+            "--start-at",
+            metavar="ISO-TIME",
+            parser=parse_start_at,
+            help="Run the simulated job as if started at this time, e.g. 2026-12-01T18:30+08:00 "
+            "(default: now); calling hours and the deadline count from it.",
+        ),
+    ] = None,
 ) -> None:
     """Run a call job on this machine with simulated phones and write its report."""
     from backend.cli.jobs import read_job_or_exit
-    from backend.local.engine import LocalEngine
+    from backend.domain.calling_rules import hours_summary
+    from backend.local.engine import LocalEngine, utc_now
 
     settings = load_settings()
     if concurrency is not None and not 1 <= concurrency <= MAX_CONCURRENCY:
@@ -279,6 +293,8 @@ def run(
             Text(f"Calling {len(job.receivers)} receiver(s) of job {job.job_id}, ", style="bold")
             + Text(f"{cap} at a time, {len(job.questions)} question(s).")
         )
+        started = start_at or utc_now()
+        out.print(Text(hours_summary(job.receivers, job.settings, started), style="dim"))
     with Progress(
         TextColumn("[progress.description]{task.description}"),
         BarColumn(),
@@ -295,6 +311,7 @@ def run(
             report_dir,
             concurrency=cap,
             worker_threads=settings.worker_threads,
+            clock=(lambda: start_at) if start_at is not None else utc_now,
         )
         try:
             results = engine.run(job)

@@ -141,6 +141,39 @@ def _invalid_reason(text: str, parsed: phonenumbers.PhoneNumber, has_country: bo
     return PhoneError(f"phone number '{text}' is not a valid number: {hint}")
 
 
+def callback_e164(raw: str, prefix: str = "") -> str:
+    """A number people may call back, in E.164: any valid number (office, toll-free, 0300...)."""
+    text = _ascii_digits(str(raw)).strip()
+    try:
+        parsed = phonenumbers.parse(
+            text, None if text.startswith("+") else _region_for_prefix(prefix)
+        )
+    except phonenumbers.NumberParseException:
+        parsed = None
+    if parsed is None or not phonenumbers.is_valid_number(parsed):
+        hint = "start it with + and the country code" if not prefix else "check the digits"
+        raise PhoneError(f"'{raw}' is not a valid phone number: {hint}")
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def spoken_number(e164: str, caller_e164: str = "") -> str:
+    """How a number is read out: national format to someone in the same country, else with +."""
+    try:
+        number = phonenumbers.parse(e164, None)
+        same = (
+            caller_e164
+            and phonenumbers.parse(caller_e164, None).country_code == number.country_code
+        )
+    except phonenumbers.NumberParseException:
+        return e164
+    style = (
+        phonenumbers.PhoneNumberFormat.NATIONAL
+        if same
+        else phonenumbers.PhoneNumberFormat.INTERNATIONAL
+    )
+    return str(phonenumbers.format_number(number, style))
+
+
 def region_of(e164: str) -> str | None:
     """ISO region (`HK`, `GB`) of an E.164 number, or None if unknown."""
     try:

@@ -21,7 +21,9 @@ from jinja2.sandbox import SandboxedEnvironment
 from jinja2.utils import concat
 from markupsafe import Markup
 
+from backend.domain.answers import answer_hint
 from backend.domain.models import CallJob, Receiver
+from backend.domain.phones import spoken_number
 
 _MAX_REPEAT = 1_000  # largest `'x' * n` / `[..] * n` a template may build
 _MAX_WIDTH = 1_000  # largest padding width (`center`, `indent`, `%10s`, `{:>10}`)
@@ -198,6 +200,10 @@ class SpeechTemplate:
 
     def render(self, context: dict[str, str], receiver_id: str | None = None) -> str:
         """`<speak>…</speak>` for one receiver; raises SpeechError (never another exception)."""
+        return f"<speak>{self.render_body(context, receiver_id)}</speak>"
+
+    def render_body(self, context: dict[str, str], receiver_id: str | None = None) -> str:
+        """The rendered text without its `<speak>` wrapper; raises SpeechError only."""
         try:
             # shared=True skips copying the environment globals (emptied below) into every
             # context: half the cost of rendering 80,000 prompts at intake
@@ -213,7 +219,7 @@ class SpeechTemplate:
                 template_name=self.name,
                 receiver_id=receiver_id,
             ) from None
-        return f"<speak>{body.strip()}</speak>"
+        return str(body).strip()
 
     def _undefined(self, message: str, receiver_id: str | None) -> SpeechError:
         match = _UNDEFINED_NAME.search(message)
@@ -311,7 +317,13 @@ def question_name(index: int) -> str:
 
 
 class Speech:
-    """The prompts of one job; templates are compiled once here, rendered per receiver."""
+    """The prompts of one job; templates are compiled once here, rendered per receiver.
+
+    The caller is identified (docs/respect.md): the greeting starts with the job's organisation
+    unless the greeting already names it, the ending gives the callback number unless it already
+    has those digits, and every question says how to answer by voice and keypad unless its
+    template already mentions pressing keys.
+    """
 
     def __init__(self, job: CallJob) -> None:
         self._greeting = SpeechTemplate(job.greeting, "greeting")
@@ -320,14 +332,25 @@ class Speech:
             for index, question in enumerate(job.questions)
         )
         self._ending = SpeechTemplate(job.ending, "ending")
+        self._setup(job)
+
+    def _setup(self, job: CallJob) -> None:
+        self._organisation = job.settings.organisation.strip()
+        self._callback = job.settings.callback_number.strip()
+        self._hints = tuple(answer_hint(question.type) for question in job.questions)
 
     @classmethod
     def from_templates(
-        cls, greeting: SpeechTemplate, questions: tuple[SpeechTemplate, ...], ending: SpeechTemplate
+        cls,
+        job: CallJob,
+        greeting: SpeechTemplate,
+        questions: tuple[SpeechTemplate, ...],
+        ending: SpeechTemplate,
     ) -> Speech:
         """Reuse templates already compiled (by intake) instead of compiling them again."""
         speech = cls.__new__(cls)
         speech._greeting, speech._questions, speech._ending = greeting, questions, ending
+        speech._setup(job)
         return speech
 
     @property
@@ -335,21 +358,62 @@ class Speech:
         return (self._greeting, *self._questions, self._ending)
 
     def greeting(self, receiver: Receiver) -> str:
-        return self._greeting.render(receiver_context(receiver), receiver.id)
+        return self._say_greeting(receiver_context(receiver), receiver)
 
     def question(self, index: int, receiver: Receiver) -> str:
-        return self._questions[index].render(receiver_context(receiver), receiver.id)
+        return self._say_question(index, receiver_context(receiver), receiver)
 
     def ending(self, receiver: Receiver) -> str:
-        return self._ending.render(receiver_context(receiver), receiver.id)
+        return self._say_ending(receiver_context(receiver), receiver)
 
     def prompts(self, receiver: Receiver) -> Prompts:
         context = receiver_context(receiver)
         return Prompts(
-            greeting=self._greeting.render(context, receiver.id),
-            questions=tuple(q.render(context, receiver.id) for q in self._questions),
-            ending=self._ending.render(context, receiver.id),
+            greeting=self._say_greeting(context, receiver),
+            questions=tuple(
+                self._say_question(index, context, receiver)
+                for index in range(len(self._questions))
+            ),
+            ending=self._say_ending(context, receiver),
         )
+
+    def _say_greeting(self, context: dict[str, str], receiver: Receiver) -> str:
+        body = self._greeting.render_body(context, receiver.id)
+        organisation = self._organisation
+        if organisation and _plain(organisation) not in _plain(body):
+            body = f"This is a call from {_ssml_escape(organisation)}. {body}".strip()
+        return f"<speak>{body}</speak>"
+
+    def _say_question(self, index: int, context: dict[str, str], receiver: Receiver) -> str:
+        body = self._questions[index].render_body(context, receiver.id)
+        if not _MENTIONS_KEYS.search(body):
+            body = f"{body} {_sentence(self._hints[index])}".strip()
+        return f"<speak>{body}</speak>"
+
+    def _say_ending(self, context: dict[str, str], receiver: Receiver) -> str:
+        body = self._ending.render_body(context, receiver.id)
+        number = self._callback
+        if number and _digits(number)[-7:] not in _digits(body):
+            spoken = _ssml_escape(spoken_number(number, receiver.phone_number))
+            say = f'<say-as interpret-as="telephone">{spoken}</say-as>'
+            body = f"If you have any questions, please call us back on {say}. {body}".strip()
+        return f"<speak>{body}</speak>"
+
+
+_MENTIONS_KEYS = re.compile(r"\b(press|keypad|key in)\b", re.IGNORECASE)
+
+
+def _plain(ssml: str) -> str:
+    """Text of an SSML fragment for "does it already say X": tags gone, unescaped, squashed."""
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", ssml)).lower().split())
+
+
+def _digits(text: str) -> str:
+    return "".join(ch for ch in text if ch.isdigit())
+
+
+def _sentence(text: str) -> str:
+    return f"{text[:1].upper()}{text[1:]}."
 
 
 def ssml_error(prompt: str) -> str | None:

@@ -4,7 +4,10 @@ A discrete-event scheduler: each call occupies one of `cap` slots for its *simul
 (never slept); a heap of call-end events advances a virtual clock. Calls that start at the same
 virtual instant run together on a thread pool. Per receiver:
 
-- the calling window is checked in virtual time; a receiver outside it waits until it opens;
+- calling hours and the deadline are checked in virtual time (`calling_rules.next_call_time`): a
+  receiver outside their hours waits (virtual time jumps to the opening, nothing spins), and one
+  still waiting or unreached at the deadline (`deadline_hours` after this run's start) ends as
+  `Expired`;
 - each attempt is claimed in SQLite before dialing (never dialled twice), then dialled;
 - a call longer than `call_timeout_seconds` is cut: `DropCall` "timeout" if the person answered
   (answers so far kept), `Failed` "timeout" if not;
@@ -35,7 +38,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from backend.domain.attempts import retry_delay, should_retry
-from backend.domain.calling_rules import next_allowed
+from backend.domain.calling_rules import Expired, deadline, next_call_time
 from backend.domain.models import CallJob, CallResult, CallStatus, Receiver
 from backend.domain.ports import ReportFiles, ResultListener
 from backend.domain.session import CallSession
@@ -247,6 +250,8 @@ class LocalEngine:
         threads = max(1, min(self.worker_threads, cap))
         pool = ThreadPoolExecutor(max_workers=threads) if threads > 1 else None
 
+        ends = (deadline(job.settings, t0) - t0).total_seconds()  # the job's deadline
+
         def at(offset: float) -> datetime:
             return t0 + timedelta(seconds=offset)
 
@@ -276,8 +281,15 @@ class LocalEngine:
                     item = heapq.heappop(queue)
                     receiver = receivers[item.receiver_id]
                     moment = at(now)
-                    allowed = next_allowed(receiver, job.settings.calling_window, moment)
-                    if allowed > moment:
+                    allowed = next_call_time(receiver, moment, job.settings, t0)
+                    if isinstance(allowed, Expired):  # the deadline came first: the job ends
+                        stored, new = store.record_result(
+                            allowed.result(job.job_id, receiver.id, item.attempt - 1)
+                        )
+                        if new:
+                            self._notify("on_result", job, stored)
+                        continue
+                    if allowed > moment:  # wait in virtual time: a jump, never a spin
                         item.ready_at = (allowed - t0).total_seconds()
                         heapq.heappush(queue, item)
                         continue
@@ -322,7 +334,7 @@ class LocalEngine:
                         heapq.heappush(
                             queue,
                             _Pending(
-                                now + retry_delay(job.settings),
+                                min(now + retry_delay(job.settings), ends),  # never past it
                                 order[call.receiver_id],
                                 call.receiver_id,
                                 call.attempt + 1,

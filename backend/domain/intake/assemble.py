@@ -12,17 +12,19 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from pydantic import ValidationError
 
 from backend.domain.intake.config_keys import CONFIG_KEYS
+from backend.domain.intake.hours import check_hours
+from backend.domain.intake.identity import check_identity
 from backend.domain.intake.locations import SheetNames, Where
 from backend.domain.intake.problem_log import ProblemLog
 from backend.domain.intake.questions import check_questions
 from backend.domain.intake.receivers import check_receivers
 from backend.domain.intake.rows import QuestionRow, ReceiverRow
-from backend.domain.intake.settings import check_window, parse_settings, window_problem
+from backend.domain.intake.settings import parse_settings
 from backend.domain.intake.templates import (
     TEMPLATE_VARIABLES,
     check_ssml,
@@ -30,7 +32,7 @@ from backend.domain.intake.templates import (
     missing_variables,
     render_all,
 )
-from backend.domain.models import CallJob, JobSettings, SlackOrigin
+from backend.domain.models import CallJob, JobSettings, SlackOrigin, window_problem
 from backend.domain.phones import PhoneError, normalise_prefix
 from backend.domain.problems import Problem
 from backend.domain.speech import SpeechTemplate
@@ -70,6 +72,8 @@ WORKBOOK_SHEETS = SheetNames()  # the template's sheet titles
 class IntakeResult:
     job: CallJob | None  # None when problems make a job impossible to build
     problems: list[Problem]
+    # Worth saying but not stopping the job (e.g. no organisation set): shown by validate/preview.
+    warnings: list[Problem] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -128,8 +132,8 @@ def assemble_job(
 
     if settings is None:
         settings = parse_settings(config, where, problems)
-    else:
-        check_window(settings, where, problems)
+    warnings: list[Problem] = []
+    settings = check_identity(settings, prefix, where, problems, warnings)
 
     if (
         "max_receivers" in settings.model_fields_set
@@ -197,6 +201,7 @@ def assemble_job(
     ]
 
     valid = check_receivers(receivers, prefix, settings, extra_columns, where, problems)
+    valid = check_hours(valid, settings, where, problems)
     if not receivers and not truncated and receivers_readable:
         problems.add(
             where.receivers(
@@ -210,7 +215,7 @@ def assemble_job(
 
     result_problems = problems.finish()
     if problems.job_level or not valid or not checked.complete:
-        return IntakeResult(None, result_problems)
+        return IntakeResult(None, result_problems, warnings)
     try:
         job = CallJob(
             job_id=job_id,
@@ -228,6 +233,6 @@ def assemble_job(
         for item in error.errors():
             path = ".".join(str(part) for part in item["loc"])
             result_problems.append(Problem(f"{path}: {item['msg']}", field=path))
-        return IntakeResult(None, result_problems)
+        return IntakeResult(None, result_problems, warnings)
     job = job.model_copy(update={"receivers": tuple(receiver for receiver, _ in valid)})
-    return IntakeResult(job, result_problems)
+    return IntakeResult(job, result_problems, warnings)

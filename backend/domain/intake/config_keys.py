@@ -9,12 +9,16 @@ INT_SETTINGS = (
     "call_timeout_seconds",
     "concurrency",
     "max_receivers",
+    "deadline_hours",
 )
 SETTING_KEYS = (
     *INT_SETTINGS,
     "allowed_countries",
     "calling_window",
+    "calling_days",
     "timezone",
+    "organisation",
+    "callback_number",
     "voice",
     "language",
 )

@@ -7,6 +7,8 @@ import pytest
 from backend.domain.models import CallJob, Question, QuestionType, Receiver
 from backend.domain.speech import Speech, SpeechError, SpeechTemplate, ssml_error
 
+YES_NO_KEYS = "Say yes or no, or press 1 for yes and 2 for no."
+
 
 def make_job(greeting: str = "Hi {{ name }}.", question: str = "Coming, {{ name }}?") -> CallJob:
     return CallJob(
@@ -25,7 +27,7 @@ def test_prompts_are_personalised_and_wrapped_in_speak() -> None:
     job = make_job()
     prompts = Speech(job).prompts(job.receivers[0])
     assert prompts.greeting == "<speak>Hi Ann.</speak>"
-    assert prompts.questions == ("<speak>Coming, Ann?</speak>",)
+    assert prompts.questions == (f"<speak>Coming, Ann? {YES_NO_KEYS}</speak>",)
     assert prompts.ending == "<speak>Bye Ann.</speak>"
 
 
@@ -33,7 +35,7 @@ def test_single_prompt_methods_match_prompts() -> None:
     job = make_job()
     speech, receiver = Speech(job), job.receivers[0]
     assert speech.greeting(receiver) == "<speak>Hi Ann.</speak>"
-    assert speech.question(0, receiver) == "<speak>Coming, Ann?</speak>"
+    assert speech.question(0, receiver) == f"<speak>Coming, Ann? {YES_NO_KEYS}</speak>"
     assert speech.ending(receiver) == "<speak>Bye Ann.</speak>"
 
 
