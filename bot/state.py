@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from backend.domain.models import CallJob, CallResult, CallStatus, QuestionType
+from backend.domain.retry import may_reach
 from backend.domain.summary import AnswerTally, tally_from_counts
 
 RUNNING = "running"
@@ -133,8 +134,7 @@ class JobCard:
 
     def unreached(self) -> list[str]:
         """Receivers a retry may reach: not reached, and their number is callable."""
-        skip = {CallStatus.CALL_COMPLETED, CallStatus.DROP_CALL, CallStatus.NOT_CALLABLE}
-        return [rid for rid, status in self.statuses.items() if CallStatus(status) not in skip]
+        return [rid for rid, status in self.statuses.items() if may_reach(CallStatus(status))]
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))

@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field, ValidationError
 from backend.aws.clients import ClientError, error_code
 from backend.aws.completion import DEPLOYMENT_FAULT, StepFunctionsCallbacks
 from backend.aws.connect import ConnectDialer, DialError, DialFault
+from backend.aws.dials import DialLog
 from backend.aws.jobs import ENDED, ClaimState, JobsTable, JobStore
 from backend.aws.sessions import DynamoSessionStore
 from backend.domain.calling_rules import Expired, next_call_time
@@ -59,6 +60,7 @@ class Dialer:
     sessions: DynamoSessionStore
     callbacks: StepFunctionsCallbacks
     connect: ConnectDialer
+    dials: DialLog
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
 
     def __post_init__(self) -> None:
@@ -152,6 +154,7 @@ class Dialer:
                 self.callbacks.result(task.task_token, stored.result)
                 return DialOutcome.DUPLICATE
             session = stored or session
+        self.dials.record(task.job_id, task.receiver_id, task.attempt, session.call_id)
         try:
             contact_id = self.connect.dial(session.call_id, receiver.phone_number)
         except DialError as error:

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from backend.aws.execution_events import ExecutionEndHandler
     from backend.aws.intake import UploadIntake
     from backend.aws.jobs import JobsTable, JobStore
+    from backend.aws.lines import LineLeases
     from backend.aws.rejections import RejectionNotifier
     from backend.aws.reporting import ReportWriter
     from backend.aws.sessions import DynamoSessionStore
@@ -47,6 +48,14 @@ def session_store() -> DynamoSessionStore:
 
 
 @cache
+def line_leases() -> LineLeases:
+    from backend.aws.lines import LineLeases
+
+    s = settings()
+    return LineLeases(clients.client("dynamodb"), s.sessions_table, s.max_concurrent_calls)
+
+
+@cache
 def idempotency_store() -> DynamoDBPersistenceLayer:
     from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 
@@ -59,7 +68,7 @@ def idempotency_store() -> DynamoDBPersistenceLayer:
 def completion() -> StepFunctionsCompletion:
     from backend.aws.completion import StepFunctionsCompletion
 
-    return StepFunctionsCompletion(clients.client("stepfunctions"))
+    return StepFunctionsCompletion(clients.client("stepfunctions"), session_store())
 
 
 @cache
@@ -115,6 +124,7 @@ def job_starter() -> JobStarter:
 def dialer() -> Dialer:
     from backend.aws.completion import StepFunctionsCallbacks
     from backend.aws.dialing import Dialer
+    from backend.aws.dials import DialLog
 
     return Dialer(
         jobs_table(),
@@ -122,6 +132,7 @@ def dialer() -> Dialer:
         session_store(),
         StepFunctionsCallbacks(clients.client("stepfunctions")),
         connect_dialer(),
+        DialLog(clients.client("dynamodb"), settings().jobs_table),
     )
 
 
@@ -129,7 +140,7 @@ def dialer() -> Dialer:
 def disconnect_handler() -> DisconnectHandler:
     from backend.aws.disconnect import DisconnectHandler
 
-    return DisconnectHandler(session_store(), connect_dialer(), completion())
+    return DisconnectHandler(session_store(), connect_dialer(), completion(), line_leases())
 
 
 @cache
@@ -166,6 +177,7 @@ def reset() -> None:
     for builder in (
         idempotency_store,
         session_store,
+        line_leases,
         completion,
         connect_dialer,
         rejection_notifier,

@@ -22,7 +22,7 @@ from rich.table import Table
 from rich.text import Text
 
 from backend.cli import app
-from backend.cli.jobs import parse_start_at
+from backend.cli.job_files import JOB_FILE_HELP, parse_start_at
 
 if TYPE_CHECKING:
     from backend.domain.models import CallJob, CallResult
@@ -109,6 +109,20 @@ def _check_report_dir(report_dir: Path) -> None:
             f"cannot write the report to {report_dir} ({reason}): give a directory you can write "
             "to with --out"
         ) from None
+
+
+def _check_call_files() -> None:
+    """Refuse, before anyone is called or anything is written, flow or bot files that would fail
+    every call."""
+    from backend.flows.preflight import REINSTALL_HINT, call_files_problems
+
+    problems = call_files_problems()
+    if problems:
+        listed = "".join(f"\n  {problem}" for problem in problems)
+        raise _fail(
+            f"cannot start: the contact flow or Lex bot files are missing or invalid:{listed}\n"
+            f"Nobody was called. To fix it, {REINSTALL_HINT}."
+        )
 
 
 def _comparable(job: CallJob) -> dict[str, Any]:
@@ -208,20 +222,26 @@ def _people(job: CallJob, answers: Path | None, simulate: Simulation | None, see
 
 @app.command()
 def run(
-    job_file: Annotated[Path, typer.Argument(metavar="JOB.xlsx", help="The call-job workbook.")],
+    job_file: Annotated[Path, typer.Argument(metavar="JOB_FILE", help=JOB_FILE_HELP)],
     answers: Annotated[
         Path | None,
         typer.Option("--answers", metavar="ANSWERS.csv", help="What each simulated person says."),
     ] = None,
     simulate: Annotated[
         Simulation | None,
-        typer.Option("--simulate", help="Simulated people: `random` (the default)."),
+        typer.Option(
+            "--simulate", metavar="random", help="Simulated people: random (the default)."
+        ),
     ] = None,
-    seed: Annotated[int, typer.Option("--seed", help="Seed of --simulate random.")] = 1,
+    seed: Annotated[
+        int, typer.Option("--seed", metavar="NUMBER", help="Seed of --simulate random.")
+    ] = 1,
     concurrency: Annotated[
         int | None,
         typer.Option(
-            "--concurrency", metavar="K", help="Calls at once, 1 to 1000 (default: the job's)."
+            "--concurrency",
+            metavar="NUMBER",
+            help="Calls at once, 1 to 1000 (default: the job's).",
         ),
     ] = None,
     out_dir: Annotated[
@@ -233,7 +253,11 @@ def run(
     ] = None,
     job_id: Annotated[
         str | None,
-        typer.Option("--job-id", help="Job id (default: derived from the file: reruns resume)."),
+        typer.Option(
+            "--job-id",
+            metavar="TEXT",
+            help="Job id (default: derived from the file: reruns resume).",
+        ),
     ] = None,
     start_at: Annotated[
         datetime | None,
@@ -246,8 +270,14 @@ def run(
         ),
     ] = None,
 ) -> None:
-    """Run a call job on this machine with simulated phones and write its report."""
-    from backend.cli.jobs import read_job_or_exit
+    """Run a call job on this machine with simulated phones and write its report.
+
+    \b
+    Example:
+      callouts run examples/call_job.xlsx --answers examples/answers.csv --out out/demo
+      callouts run job.json --simulate random --seed 3
+    """
+    from backend.cli.job_files import load_job
     from backend.domain.calling_rules import hours_summary
     from backend.local.engine import LocalEngine, utc_now
 
@@ -258,9 +288,10 @@ def run(
         raise _fail(
             f"--job-id {job_id!r} is not a valid job id: use 1-80 letters, digits, '.', '_' or '-'"
         )
-    job = read_job_or_exit(job_file)
+    job = load_job(job_file)
     if job_id:
         job = job.model_copy(update={"job_id": job_id})
+    _check_call_files()
     people = _people(job, answers, simulate, seed)
     report_dir = out_dir or settings.out
     _check_report_dir(report_dir)
@@ -339,14 +370,21 @@ def _print_summary(job: CallJob, results: Sequence[CallResult], report: ReportFi
 @app.command()
 def status(
     job_id: Annotated[
-        str | None, typer.Argument(help="A job id (default: list every job).")
+        str | None,
+        typer.Argument(metavar="JOB_ID", help="A job id (default: list every job)."),
     ] = None,
     db: Annotated[
         Path | None,
         typer.Option("--db", metavar="PATH", help="Job database (default: .callouts/callouts.db)."),
     ] = None,
 ) -> None:
-    """List the jobs run on this machine, or show one job's counts per status."""
+    """List the jobs run on this machine, or show one job's counts per status.
+
+    \b
+    Example:
+      callouts status
+      callouts status call-job-0123456789
+    """
     store, path = _existing_store(db)
     if job_id is None:
         rows = store.jobs() if store is not None else []
@@ -381,14 +419,21 @@ def status(
 
 @app.command()
 def transcript(
-    job_id: Annotated[str, typer.Argument(help="The job id (see `callouts status`).")],
-    receiver_id: Annotated[str, typer.Argument(help="The receiver id.")],
+    job_id: Annotated[
+        str, typer.Argument(metavar="JOB_ID", help="The job id (see `callouts status`).")
+    ],
+    receiver_id: Annotated[str, typer.Argument(metavar="RECEIVER_ID", help="The receiver id.")],
     db: Annotated[
         Path | None,
         typer.Option("--db", metavar="PATH", help="Job database (default: .callouts/callouts.db)."),
     ] = None,
 ) -> None:
-    """Print what was said and heard on each call attempt to one receiver."""
+    """Print what was said and heard on each call attempt to one receiver.
+
+    \b
+    Example:
+      callouts transcript call-job-0123456789 S07
+    """
     store, path = _existing_store(db)
     job = store.get_job(job_id) if store is not None else None
     if store is None or job is None:

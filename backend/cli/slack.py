@@ -22,17 +22,28 @@ def bot(
             help="Socket Mode (needs SLACK_APP_TOKEN, no public URL) or HTTP on --port.",
         ),
     ] = True,
-    port: Annotated[int, typer.Option(help="HTTP port (with --http).")] = 3000,
+    port: Annotated[
+        int, typer.Option("--port", metavar="NUMBER", help="HTTP port (with --http).")
+    ] = 3000,
     answers: Annotated[
         Path | None,
         typer.Option("--answers", metavar="ANSWERS.csv", help="What each simulated person says."),
     ] = None,
-    seed: Annotated[int, typer.Option(help="Seed of the random simulated people.")] = 7,
-    out: Annotated[Path, typer.Option(help="Where jobs, reports and bot state are kept.")] = Path(
-        "out/slack"
-    ),
+    seed: Annotated[
+        int, typer.Option("--seed", metavar="NUMBER", help="Seed of the random simulated people.")
+    ] = 7,
+    out: Annotated[
+        Path,
+        typer.Option("--out", metavar="DIR", help="Where jobs, reports and bot state are kept."),
+    ] = Path("out/slack"),
 ) -> None:
-    """Run the Slack bot locally: /callout, workbook previews, Start -> simulated calls."""
+    """Run the Slack bot locally: /callout, workbook previews, Start -> simulated calls.
+
+    \b
+    Example:
+      callouts bot --socket
+      callouts bot --http --port 3000 --answers examples/answers.csv
+    """
     from bot.local import build_local_bot, run
     from bot.settings import BotSettings
 

@@ -19,7 +19,7 @@ from typing import Any
 from backend.domain.call_flow import handle_flow_event
 from backend.domain.models import CallResult
 from backend.domain.session import CallSession, SessionStore
-from backend.local.engine import CallRequest, DialOutcome, PeopleSource, people_for
+from backend.local.calls import CallRequest, DialOutcome, PeopleSource, people_for
 
 
 class _EngineCompletion:

@@ -535,3 +535,87 @@ def test_report_of_10000_results_reads_every_page_of_the_results_table(
     assert report["counts"] == {"Busy": 3333, "CallCompleted": 3334, "NoAnswer": 3333}
     body = stack.s3.get_object(Bucket=stack.data_bucket, Key=report["json_key"])["Body"].read()
     assert len(json.loads(body)["results"]) == 10_000
+
+
+def test_a_dial_is_recorded_apart_from_its_claim(
+    stack: Stack, recording_sfn: RecordingSfn, ctx: LambdaContext
+) -> None:
+    from backend.aws.dials import DialLog
+
+    job = _saved_job(stack)
+    log = DialLog(stack.ddb, stack.jobs_table)
+    # Claimed, then the dialer died before dialling: a claim and no dial.
+    jobs_table().claim(job.job_id, "2", 1, "token-2")
+    dialer.handler(sqs_event([_task(job, "1")]), ctx)
+    stack.connect.refuse[job.receiver("3").phone_number] = "ThrottlingException"
+    dialer.handler(sqs_event([_task(job, "3", token="token-3")]), ctx)  # sent, refused: a dial
+    del stack.connect.refuse[job.receiver("3").phone_number]
+    dialer.handler(sqs_event([_task(job, "3", token="token-3")]), ctx)  # same attempt again
+
+    assert log.dials(job.job_id) == {"1": 1, "3": 1}
+    tokens = {r["ClientToken"].rsplit(":", 2)[1] for r in stack.connect.requests}
+    assert tokens == {"1", "3"}  # the independent record agrees: receiver 2 was never rung
+
+
+_ANSWERS = [
+    ("OkIntent", ""),
+    ("YesIntent", ""),
+    ("ChoiceIntent", "B"),
+    ("NumberIntent", "3"),
+    ("DateIntent", "2026-12-01"),
+    ("TimeIntent", "15:30"),
+]
+
+
+def _answer_all(ctx: LambdaContext, call_id: str) -> None:
+    connect_flow.handler(flow_event(call_id, {"event": "start"}), ctx)
+    for intent, answer in _ANSWERS:
+        connect_flow.handler(
+            flow_event(call_id, {"event": "answer", "intent": intent, "answer": answer}), ctx
+        )
+
+
+def test_a_result_that_failed_to_send_is_sent_again_at_disconnect(
+    stack: Stack, recording_sfn: RecordingSfn, ctx: LambdaContext
+) -> None:
+    job = _saved_job(stack)
+    dialer.handler(sqs_event([_task(job, "1")]), ctx)
+    call_id = f"{job.job_id}:1:1"
+    connect_flow.handler(flow_event(call_id, {"event": "start"}), ctx)
+    for intent, answer in _ANSWERS[:-1]:
+        connect_flow.handler(
+            flow_event(call_id, {"event": "answer", "intent": intent, "answer": answer}), ctx
+        )
+    recording_sfn.errors = ["ThrottlingException"]  # SendTaskSuccess fails at the last turn
+    last = {"event": "answer", "intent": _ANSWERS[-1][0], "answer": _ANSWERS[-1][1]}
+    assert connect_flow.handler(flow_event(call_id, last), ctx)["action"] == "end"
+    assert recording_sfn.successes == []
+    assert session_store().load(call_id)[1] is False  # finished, not sent
+
+    [contact] = stack.connect.dialled
+    stack.connect.disconnects[contact] = ("CONTACT_FLOW_DISCONNECT", True)
+    assert contact_events.handler(disconnected_event(contact), ctx) == {
+        "completed": True,
+        "status": "CallCompleted",
+    }
+    contact_events.handler(disconnected_event(contact), ctx)  # a second DISCONNECTED
+
+    [(_, output)] = recording_sfn.successes
+    assert output["result"]["answers"] == ["OK", "Yes", "B", "3", "2026-12-01", "15:30"]
+    assert session_store().load(call_id)[1] is True
+
+
+def test_a_task_that_ended_is_marked_and_never_sent_again(
+    stack: Stack, recording_sfn: RecordingSfn, ctx: LambdaContext
+) -> None:
+    job = _saved_job(stack)
+    dialer.handler(sqs_event([_task(job, "1")]), ctx)
+    call_id = f"{job.job_id}:1:1"
+    recording_sfn.ended.add("token-1")
+    _answer_all(ctx, call_id)
+    [contact] = stack.connect.dialled
+    stack.connect.disconnects[contact] = ("CONTACT_FLOW_DISCONNECT", True)
+
+    assert contact_events.handler(disconnected_event(contact), ctx) == {"completed": False}
+    assert recording_sfn.successes == []
+    assert session_store().load(call_id)[1] is True

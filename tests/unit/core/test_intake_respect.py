@@ -100,7 +100,8 @@ def test_missing_organisation_and_callback_are_warnings_not_problems(workbook: B
 
 def test_identified_job_has_no_warnings_and_an_e164_callback(workbook: Builder) -> None:
     result = read_workbook(workbook(config=settings_rows(), questions=QUESTIONS))
-    assert result.ok and not result.warnings, (result.problems, result.warnings)
+    assert result.ok, result.problems
+    assert not result.warnings, result.warnings
     assert result.job is not None
     assert result.job.settings.organisation == "Sunshine School"
     assert result.job.settings.callback_number == "+85221234567"
@@ -191,7 +192,8 @@ def test_json_any_window_and_null_default(workbook: Builder) -> None:
     payload["settings"] = {"calling_window": "any", "organisation": "S"}
     result = job_from_json(payload)
     assert result.ok, result.problems
-    assert result.job is not None and result.job.settings.calling_window.always
+    assert result.job is not None
+    assert result.job.settings.calling_window.always
     payload["settings"] = {"calling_window": None, "organisation": "S"}
     result = job_from_json(payload)
     assert result.job is not None

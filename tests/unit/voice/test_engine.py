@@ -24,7 +24,9 @@ from backend.domain.models import (
 )
 from backend.domain.ports import ReportFiles
 from backend.domain.session import CallSession
-from backend.local.engine import CallRequest, DialOutcome, LocalEngine
+from backend.local.calls import CallRequest, DialOutcome
+from backend.local.engine import LocalEngine
+from backend.local.lease import RunId
 from backend.local.store import SqliteStore
 
 T0 = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)  # 10:00 in Hong Kong
@@ -310,7 +312,12 @@ def test_resume_after_a_crash_never_calls_anyone_twice(tmp_path: Path) -> None:
     again = engine_for(tmp_path, second_dialer, second_listener, concurrency=1)
     results = again.run(make_job(6))
     dialled = [(c.receiver.id, c.attempt) for c in second_dialer.calls]
-    assert dialled == [("r3", 2), ("r4", 1), ("r5", 1)]
+    # r3 was rung when the process died: its next attempt waits the retry delay, in virtual
+    # time continued from the first run (r0..r2 took 60 s each, r3 was dialled at 180 s).
+    assert dialled == [("r4", 1), ("r5", 1), ("r3", 2)]
+    starts = {c.receiver.id: c.started_at for c in second_dialer.calls}
+    assert starts["r4"] == T0 + timedelta(seconds=180)
+    assert starts["r3"] >= T0 + timedelta(seconds=180 + 300)
     assert len(results) == 6
     assert {r.status for r in results} == {CallStatus.CALL_COMPLETED}
     assert next(r for r in results if r.receiver_id == "r3").attempts == 2
@@ -389,13 +396,17 @@ def test_submit_runs_in_the_background_once(tmp_path: Path) -> None:
 
 def test_store_keeps_exactly_one_final_result(tmp_path: Path) -> None:
     store = SqliteStore(tmp_path / "s.db")
+    run = RunId.this_process()
+    job = make_job(1).model_copy(update={"job_id": "j"})
+    store.upsert_job(job)
+    store.acquire_lease("j", run)
     first = CallResult(job_id="j", receiver_id="r", status=CallStatus.BUSY)
     second = CallResult(job_id="j", receiver_id="r", status=CallStatus.CALL_COMPLETED)
-    assert store.record_result(first) == (first, True)
-    assert store.record_result(second) == (first, False)
+    assert store.record_result(first, run) == (first, True)
+    assert store.record_result(second, run) == (first, False)
     assert store.results("j") == [first]
-    assert store.claim_attempt("j", "r", 1, "j:r:1", T0) is True
-    assert store.claim_attempt("j", "r", 1, "j:r:1", T0) is False
+    assert store.claim_attempt("j", "r", 1, "j:r:1", T0, run) is True
+    assert store.claim_attempt("j", "r", 1, "j:r:1", T0, run) is False
 
 
 def test_simulated_runs_are_deterministic_for_a_seed(tmp_path: Path) -> None:
