@@ -107,7 +107,6 @@ def preview(
       callouts preview examples/call_job.xlsx
       callouts preview examples/call_job.xlsx --receiver S07
     """
-    from backend.domain.answers import answer_hint
     from backend.domain.calling_rules import hours_summary
     from backend.domain.phones import mask_phone
     from backend.domain.speech import Speech, SpeechError
@@ -147,10 +146,7 @@ def preview(
         zip(job.questions, prompts.questions, strict=True), start=1
     ):
         out.print()
-        out.print(
-            Text(f"Question {number} ({question.type.value})", style="bold cyan")
-            + Text(f"  {answer_hint(question.type)}", style="dim")
-        )
+        out.print(Text(f"Question {number} ({question.type.value})", style="bold cyan"))
         out.print(Text(readable_ssml(prompt)))
     out.print()
     out.print(Text("Ending", style="bold cyan"))

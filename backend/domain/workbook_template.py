@@ -161,6 +161,8 @@ EXAMPLE_CONFIG: tuple[tuple[str, str | int], ...] = (
     ("ending", "Thank you {{ name }}. See you at the picnic, goodbye!"),
     ("phone_prefix", "+852"),
     ("max_attempts", 2),
+    ("organisation", "Harbour View Primary School"),
+    ("callback_number", "2123 4567"),
 )
 
 EXAMPLE_QUESTIONS: tuple[ExampleQuestion, ...] = (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from backend.domain.models import CallJob, Question, QuestionType, Receiver
+from backend.domain.models import CallJob, JobSettings, Question, QuestionType, Receiver
 from backend.domain.speech import Speech, SpeechError, SpeechTemplate, ssml_error
 
 YES_NO_KEYS = "Say yes or no, or press 1 for yes and 2 for no."
@@ -158,3 +158,81 @@ def test_escape_and_safe_filters_neither_double_escape_nor_let_values_inject_ssm
     template = SpeechTemplate(f"Hello {source}.", "greeting")
     prompt = template.render({"name": 'Lam & Ho <break time="100s"/>'}, "1")
     assert prompt == "<speak>Hello Lam &amp; Ho &lt;break time=&quot;100s&quot;/&gt;.</speak>"
+
+
+def identified_job(
+    greeting: str = "Hi {{ name }}.",
+    ending: str = "Bye {{ name }}.",
+    phone: str = "+85251234567",
+    **settings: str,
+) -> CallJob:
+    job = make_job(greeting=greeting)
+    receiver = job.receivers[0].model_copy(update={"phone_number": phone})
+    return job.model_copy(
+        update={
+            "ending": ending,
+            "receivers": (receiver,),
+            "settings": JobSettings(**settings),  # type: ignore[arg-type]
+        }
+    )
+
+
+def test_greeting_starts_with_the_organisation() -> None:
+    job = identified_job(organisation="Sunshine & Co School")
+    prompts = Speech(job).prompts(job.receivers[0])
+    assert prompts.greeting == (
+        "<speak>This is a call from Sunshine &amp; Co School. Hi Ann.</speak>"
+    )
+    assert ssml_error(prompts.greeting) is None
+
+
+def test_greeting_that_names_the_organisation_is_left_alone() -> None:
+    job = identified_job(
+        greeting="Hello {{ name }}, SUNSHINE school here.", organisation="Sunshine School"
+    )
+    greeting = Speech(job).prompts(job.receivers[0]).greeting
+    assert greeting == "<speak>Hello Ann, SUNSHINE school here.</speak>"
+
+
+def test_ending_gives_the_callback_number_in_the_persons_own_format() -> None:
+    job = identified_job(callback_number="+85221234567")
+    local = Speech(job).prompts(job.receivers[0]).ending
+    assert local == (
+        "<speak>If you have any questions, please call us back on "
+        '<say-as interpret-as="telephone">2123 4567</say-as>. Bye Ann.</speak>'
+    )
+    abroad = identified_job(callback_number="+85221234567", phone="+447400123456")
+    ending = Speech(abroad).prompts(abroad.receivers[0]).ending
+    assert '<say-as interpret-as="telephone">+852 2123 4567</say-as>' in ending
+    assert ssml_error(ending) is None
+
+
+def test_ending_that_already_gives_the_number_is_left_alone() -> None:
+    job = identified_job(ending="Call 2123 4567 with questions.", callback_number="+85221234567")
+    assert Speech(job).prompts(job.receivers[0]).ending == (
+        "<speak>Call 2123 4567 with questions.</speak>"
+    )
+
+
+def test_no_identification_settings_change_nothing_but_the_keypad_hint() -> None:
+    job = identified_job()
+    prompts = Speech(job).prompts(job.receivers[0])
+    assert (prompts.greeting, prompts.ending) == (
+        "<speak>Hi Ann.</speak>",
+        "<speak>Bye Ann.</speak>",
+    )
+
+
+@pytest.mark.parametrize("kind", list(QuestionType))
+def test_every_question_type_announces_its_keys(kind: QuestionType) -> None:
+    job = make_job().model_copy(update={"questions": (Question(template="Well?", type=kind),)})
+    question = Speech(job).prompts(job.receivers[0]).questions[0]
+    assert "press" in question
+    assert question.startswith("<speak>Well? Say ")
+
+
+def test_a_question_that_already_mentions_keys_gets_no_second_hint() -> None:
+    job = make_job(question="Press 1 if {{ name }} comes, 2 if not.")
+    assert Speech(job).prompts(job.receivers[0]).questions == (
+        "<speak>Press 1 if Ann comes, 2 if not.</speak>",
+    )
