@@ -92,7 +92,7 @@ def parse_start_at(text: str) -> datetime:
         raise typer.BadParameter(
             f"{text!r} is not an ISO time such as 2026-12-01T18:30+08:00"
         ) from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _read(job_file: Path) -> IntakeResult:
