@@ -50,6 +50,16 @@ class StepFunctionsCallbacks:
         """Outside the calling window: the state machine waits, then asks again."""
         return self._send(taskToken=token, output=json.dumps({"wait_seconds": max(1, seconds)}))
 
+    def heartbeat(self, token: str) -> bool:
+        """SendTaskHeartbeat: False when the task already ended (the call must not be made)."""
+        try:
+            self.sfn.send_task_heartbeat(taskToken=token)
+        except ClientError as error:
+            if error_code(error) in _GONE:
+                return False
+            raise
+        return True
+
     def fail(self, token: str, error: str, cause: str) -> bool:
         return self._send(taskToken=token, error=error, cause=cause[:32_000])
 

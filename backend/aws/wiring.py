@@ -15,8 +15,9 @@ if TYPE_CHECKING:
 
     from backend.aws.completion import StepFunctionsCompletion
     from backend.aws.connect import ConnectDialer
-    from backend.aws.dialing import Dialer
+    from backend.aws.dialing import CallsQueue, Dialer
     from backend.aws.disconnect import DisconnectHandler
+    from backend.aws.dnc import DynamoDoNotCall
     from backend.aws.execution_events import ExecutionEndHandler
     from backend.aws.intake import UploadIntake
     from backend.aws.jobs import JobsTable, JobStore
@@ -121,6 +122,18 @@ def job_starter() -> JobStarter:
 
 
 @cache
+def do_not_call() -> DynamoDoNotCall | None:
+    """The do-not-call list (None when this function is not given the table)."""
+    from backend.aws.dnc import DynamoDoNotCall, secret_from_arn
+
+    s = settings()
+    if not s.dnc_table:
+        return None
+    arn = s.dnc_secret_arn
+    return DynamoDoNotCall(clients.client("dynamodb"), s.dnc_table, lambda: secret_from_arn(arn))
+
+
+@cache
 def dialer() -> Dialer:
     from backend.aws.completion import StepFunctionsCallbacks
     from backend.aws.dialing import Dialer
@@ -133,7 +146,16 @@ def dialer() -> Dialer:
         StepFunctionsCallbacks(clients.client("stepfunctions")),
         connect_dialer(),
         DialLog(clients.client("dynamodb"), settings().jobs_table),
+        line_leases(),
+        dnc=do_not_call(),
     )
+
+
+@cache
+def calls_queue() -> CallsQueue:
+    from backend.aws.dialing import CallsQueue
+
+    return CallsQueue(clients.client("sqs"), settings().calls_queue_url)
 
 
 @cache
@@ -180,10 +202,12 @@ def reset() -> None:
         line_leases,
         completion,
         connect_dialer,
+        do_not_call,
         rejection_notifier,
         upload_intake,
         job_starter,
         dialer,
+        calls_queue,
         disconnect_handler,
         report_writer,
         execution_end_handler,

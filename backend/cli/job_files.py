@@ -1,8 +1,9 @@
-"""The job file every command reads: a call-job workbook (.xlsx) or a JSON job (the queue's form).
+"""What a command checks before it works: the job file, and the files a call needs.
 
-The form is told by the content (an .xlsx is a zip, a JSON job an object), else by the extension.
-Both go through the shared intake (`read_workbook`, `job_from_json`), so they are checked alike;
-an unusable job prints every problem and exits 1, never a traceback.
+The job file is a call-job workbook (.xlsx) or a JSON job (the queue's form), told apart by the
+content (an .xlsx is a zip, a JSON job an object), else by the extension. Both go through the
+shared intake (`read_workbook`, `job_from_json`), so they are checked alike; an unusable job
+prints every problem and exits 1, never a traceback.
 """
 
 from __future__ import annotations
@@ -104,6 +105,20 @@ def _read(job_file: Path) -> IntakeResult:
     if job_form(job_file, content[:64]) is JobForm.WORKBOOK:
         return read_workbook(content, filename=job_file.name, limits=limits)
     return job_from_json(content, limits=limits)
+
+
+def require_call_files() -> None:
+    """Exit 1, before anyone is called or anything is written, when the contact flow or a bot file
+    is missing or invalid (every call would fail)."""
+    from backend.flows.preflight import REINSTALL_HINT, call_files_problems
+
+    problems = call_files_problems()
+    if problems:
+        listed = "".join(f"\n  {problem}" for problem in problems)
+        fail(
+            f"cannot start: the contact flow or Lex bot files are missing or invalid:{listed}\n"
+            f"Nobody was called. To fix it, {REINSTALL_HINT}."
+        )
 
 
 def print_problems(job_file: Path, problems: Sequence[Problem]) -> None:

@@ -139,6 +139,17 @@ def preview(
     )
     out.print(Text(hours_summary(job.receivers, job.settings, at or datetime.now(UTC))))
     print_warnings(result.warnings)
+    from backend.cli.dnc import listed_count
+
+    listed = listed_count(job)
+    if listed:
+        out.print(
+            Text(
+                f"{listed} of {len(job.receivers)} receiver(s) are on the do-not-call list: "
+                "they will not be called (NotCallable, do-not-call).",
+                style="yellow",
+            )
+        )
     out.print()
     out.print(Text("Greeting", style="bold cyan"))
     out.print(Text(readable_ssml(prompts.greeting)))

@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 
 from backend.cli import app
+from backend.cli.job_files import require_call_files
 
 err = Console(stderr=True, highlight=False)
 
@@ -56,6 +57,7 @@ def bot(
     if answers is not None and not answers.is_file():
         err.print(f"[bold red]No such answers file:[/] {answers}")
         raise typer.Exit(1)
+    require_call_files()
     local = build_local_bot(settings, out, answers=answers, seed=seed, socket=socket)
     mode = "Socket Mode" if socket else f"HTTP on port {port} (POST /slack/events)"
     err.print(f"Callouts bot running in {mode}. Ctrl-C stops it.")

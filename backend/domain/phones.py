@@ -187,11 +187,25 @@ def time_zones(e164: str) -> tuple[str, ...]:
     """IANA time zones the number may be in (empty when unknown)."""
     from phonenumbers import timezone  # loads a large table: only when asked
 
+    single = _country_zone(e164, vars(timezone).get("TIMEZONE_DATA", {}))  # not in the stubs
+    if single:  # most countries have one zone: no need to parse (intake asks for 10,000 numbers)
+        return single
     try:
         zones = timezone.time_zones_for_number(phonenumbers.parse(e164, None))
     except phonenumbers.NumberParseException:
         return ()
     return tuple(zone for zone in zones if zone != "Etc/Unknown")
+
+
+def _country_zone(e164: str, zones_by_code: dict[str, tuple[str, ...]]) -> tuple[str, ...]:
+    """The zone of a country that has only one (`+852...` -> Asia/Hong_Kong); () otherwise."""
+    digits = e164.removeprefix("+")
+    for size in (1, 2, 3):  # country calling codes are prefix-free
+        code = digits[:size]
+        if code.isdigit() and int(code) in phonenumbers.COUNTRY_CODE_TO_REGION_CODE:
+            zones = zones_by_code.get(code, ())
+            return zones if len(zones) == 1 and zones[0] != "Etc/Unknown" else ()
+    return ()
 
 
 def mask_phone(e164: str) -> str:

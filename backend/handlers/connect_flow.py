@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from backend.aws.observability import logger, metrics, tracer
-from backend.aws.wiring import completion, session_store
+from backend.aws.wiring import completion, do_not_call, session_store
 from backend.domain.call_flow import handle_flow_event
 
 
@@ -13,4 +13,4 @@ from backend.domain.call_flow import handle_flow_event
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: Any) -> dict[str, str]:
-    return handle_flow_event(event, session_store(), completion())
+    return handle_flow_event(event, session_store(), completion(), opt_outs=do_not_call())

@@ -14,8 +14,8 @@ in the store. Calls that start at the same virtual instant run together on a thr
   start) ends as `Expired`;
   each attempt is claimed in SQLite, then the dial guards run (a guard may end the attempt
   without a call), then the dial fact is recorded, then the call is placed.
-- A call longer than `call_timeout_seconds` is cut: `DropCall` "timeout" if the person answered
-  (answers so far kept), `Failed` "timeout" if not.
+- A call longer than its time-out (`call_time.call_timeout`: the setting, or derived from the job)
+  is cut by the domain's one rule, `CallSession.timed_out`: the answers given by then are kept.
 - Retryable statuses are tried again `retry_delay_seconds` later, up to `max_attempts`.
 - A dialer exception is a `Failed` result for that attempt, never a lost receiver.
 - Exactly one final result per receiver is written, and listeners hear of it once.
@@ -41,11 +41,13 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from backend.domain.models import CallJob, CallResult, CallStatus
+from backend.domain.call_time import call_timeout
+from backend.domain.dnc import DO_NOT_CALL, DialVerdict, check_dial
+from backend.domain.models import CallJob, CallResult, CallStatus, Receiver
 from backend.domain.ports import ReportFiles, ResultListener
-from backend.domain.session import CallSession
+from backend.domain.session import CallSession, call_id_for
 from backend.local.calls import CallRequest, Dialer, DialOutcome, PeopleSource, people_for
 from backend.local.job_run import JobRun, RunStats
 from backend.local.lease import HEARTBEAT_SECONDS, STALE_AFTER_SECONDS, LeaseLost, RunId
@@ -61,6 +63,9 @@ __all__ = [
     "RunStats",
     "people_for",
 ]
+
+if TYPE_CHECKING:
+    from backend.local.dnc import SqliteDoNotCall
 
 log = logging.getLogger(__name__)
 
@@ -101,13 +106,18 @@ class LocalEngine:
         guards: Sequence[DialGuard] = (),
         heartbeat_seconds: float = HEARTBEAT_SECONDS,
         lease_stale_seconds: float = STALE_AFTER_SECONDS,
+        dnc: SqliteDoNotCall | None = None,
     ) -> None:
+        from backend.local.dnc import SqliteDoNotCall
+
+        # The do-not-call list and daily dial counts: next to the job database by default.
+        self.dnc = dnc if dnc is not None else SqliteDoNotCall.beside(store.path)
         if dialer is None:
             if people is None:
                 raise ValueError("LocalEngine needs simulated people or a dialer")
             from backend.local.dialer import SimulatorDialer
 
-            dialer = SimulatorDialer(store, people)
+            dialer = SimulatorDialer(store, people, opt_outs=self.dnc)
         self.store = store
         self.dialer = dialer
         self.listeners = list(listeners)
@@ -256,6 +266,27 @@ class LocalEngine:
         futures = [pool.submit(self._dial_one, r, run, clock_seconds) for r in requests]
         return [f.result() for f in futures]
 
+    def respect(
+        self, job: CallJob, receiver: Receiver, attempt: int, moment: datetime
+    ) -> CallResult | datetime | str:
+        """The do-not-call list and daily cap (`dnc.check_dial`) just before an attempt is
+        claimed: a final NotCallable result, the moment to try again (the number had its calls
+        today), or the number's key (the call may go ahead)."""
+        check = check_dial(
+            job, receiver, call_id_for(job.job_id, receiver.id, attempt), moment, self.dnc, self.dnc
+        )
+        if check.verdict is DialVerdict.CAPPED and check.wait_until is not None:
+            return check.wait_until
+        if check.verdict is DialVerdict.DO_NOT_CALL:
+            return CallResult(
+                job_id=job.job_id,
+                receiver_id=receiver.id,
+                status=CallStatus.NOT_CALLABLE,
+                error=DO_NOT_CALL,
+                attempts=attempt - 1,
+            )
+        return check.number_key
+
     def _before_dial(
         self, request: CallRequest, run: RunId, clock_seconds: float
     ) -> CallResult | None:
@@ -302,7 +333,7 @@ class LocalEngine:
                 call_at=request.started_at,
             )
             return lost, 0.0
-        timeout = float(request.job.settings.call_timeout_seconds)
+        timeout = float(call_timeout(request.job))
         if outcome is None:
             duration = 0.0
             result = session.end_with(CallStatus.FAILED, error, request.started_at)
@@ -335,13 +366,7 @@ class LocalEngine:
         if outcome.duration_seconds <= timeout:
             end = started + timedelta(seconds=max(0.0, outcome.duration_seconds))
             return session.end_from_disconnect(outcome.disconnect_reason, outcome.connected, end)
-        connected = outcome.connected or session.connected_at is not None
-        session.result = None  # the backstop fires before the flow's own completion
-        return session.end_with(
-            CallStatus.DROP_CALL if connected else CallStatus.FAILED,
-            f"timeout after {int(timeout)} s",
-            started + timedelta(seconds=timeout),
-        )
+        return session.timed_out(started + timedelta(seconds=timeout))
 
     # --- listeners ------------------------------------------------------------------------------
 

@@ -152,7 +152,15 @@ class JobRun:
                 item.ready_at = self.offset(allowed)
                 heapq.heappush(self.queue, item)
                 continue
-            request = self.prepare(receiver, item.attempt, moment)
+            respected = self.engine.respect(self.job, receiver, item.attempt, moment)
+            if isinstance(respected, datetime):  # the number had its calls today
+                item.ready_at = min(self.offset(respected), self.deadline)  # then Expired
+                heapq.heappush(self.queue, item)
+                continue
+            if isinstance(respected, CallResult):  # on the do-not-call list: never dialled
+                self.final_without_call(respected)
+                continue
+            request = self.prepare(receiver, item.attempt, moment, respected)
             if isinstance(request, CallResult):  # could not even dial
                 self.land(request, final=True)
             elif request is not None:
@@ -222,6 +230,11 @@ class JobRun:
                 self.engine.notify("on_result", self.job, stored)
         self.queue.clear()
 
+    def final_without_call(self, result: CallResult) -> None:
+        stored, new = self.store.record_result(result, self.run)
+        if new:
+            self.engine.notify("on_result", self.job, stored)
+
     def land(self, result: CallResult, *, final: bool) -> None:
         stored, new = self.store.finish_attempt(
             result, final=final, run=self.run, clock_seconds=self.now
@@ -232,7 +245,7 @@ class JobRun:
     # --- one call -------------------------------------------------------------------------------
 
     def prepare(
-        self, receiver: Receiver, attempt: int, moment: datetime
+        self, receiver: Receiver, attempt: int, moment: datetime, number_key: str | None = None
     ) -> CallRequest | CallResult | None:
         """Claim the attempt and create its session; a result if the call cannot be placed,
         None if the attempt was claimed before (never dialled again, never finalised here)."""
@@ -246,6 +259,7 @@ class JobRun:
         try:
             prompts = self.speech.prompts(receiver)
             session = CallSession.new(job, receiver, attempt, prompts, now=moment)
+            session.number_key = number_key  # an opt-out in the call lists the number by it
         except Exception as exc:
             log.exception("call %s: cannot prepare the call", call_id)
             return CallResult(

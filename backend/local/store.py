@@ -157,7 +157,7 @@ class JobRow:
 
     def state(self, now: datetime | None = None) -> JobState:
         """The stored state; a running job that no live run owns is INTERRUPTED."""
-        stored = JobState(self.status)
+        stored = JobState.parse(self.status)
         if stored is not JobState.RUNNING:
             return stored
         live = self.lease is not None and self.lease.is_live(now or datetime.now(UTC))

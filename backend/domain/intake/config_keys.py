@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-JOB_KEYS = ("greeting", "ending", "phone_prefix", "name")
+JOB_KEYS = ("greeting", "ending", "phone_prefix", "name", "voicemail_message")
 INT_SETTINGS = (
     "max_attempts",
     "retry_delay_seconds",
@@ -10,6 +10,8 @@ INT_SETTINGS = (
     "concurrency",
     "max_receivers",
     "deadline_hours",
+    "max_calls_per_day",
+    "no_input_limit",
 )
 SETTING_KEYS = (
     *INT_SETTINGS,

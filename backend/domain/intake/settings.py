@@ -32,15 +32,7 @@ def parse_settings(config: Mapping[str, str], where: Where, problems: ProblemLog
     countries = config.get("allowed_countries", "").strip()
     if countries:
         codes = [c.upper() for c in re.split(r"[\s,;]+", countries) if c]
-        unknown = [c for c in codes if c not in phonenumbers.SUPPORTED_REGIONS]
-        if unknown:
-            problems.add(
-                where.config(
-                    "allowed_countries",
-                    f"allowed_countries: {', '.join(unknown)} is not a two-letter country code "
-                    "such as HK, GB, US",
-                )
-            )
+        unknown = _check_countries(codes, where, problems)
         values["allowed_countries"] = tuple(c for c in codes if c not in unknown)
     window = _window(config, where, problems)
     if window is not None:
@@ -66,7 +58,7 @@ def parse_settings(config: Mapping[str, str], where: Where, problems: ProblemLog
             bad_keys.add(key)
             shown = config.get(key, "")
             if key in INT_SETTINGS:
-                message = _int_setting_message(key, shown)
+                message = int_setting_message(key, shown)
             else:
                 message = f"{key} '{shown}': {item['msg']}"
             problems.add(where.config(key, message))
@@ -77,7 +69,30 @@ def parse_settings(config: Mapping[str, str], where: Where, problems: ProblemLog
             return JobSettings()
 
 
-def _int_setting_message(key: str, shown: object) -> str:
+def check_settings(settings: JobSettings, where: Where, problems: ProblemLog) -> None:
+    """Ready-made settings (JSON intake) pass the checks parse_settings makes on text values.
+
+    The calling window and the zone need no check here: the JobSettings model validates them
+    (`models.window_problem`, `zones.known_zone`), so a bad one never gets this far.
+    """
+    _check_countries(list(settings.allowed_countries), where, problems)
+
+
+def _check_countries(codes: list[str], where: Where, problems: ProblemLog) -> list[str]:
+    """The codes that are not countries phone numbers can be checked against (each a problem)."""
+    unknown = [c for c in codes if c not in phonenumbers.SUPPORTED_REGIONS]
+    if unknown:
+        problems.add(
+            where.config(
+                "allowed_countries",
+                f"allowed_countries: {', '.join(unknown)} is not a two-letter country code "
+                "such as HK, GB, US",
+            )
+        )
+    return unknown
+
+
+def int_setting_message(key: str, shown: object) -> str:
     bounds = JobSettings.model_fields[key].metadata
     low = next((getattr(b, "ge", None) for b in bounds if getattr(b, "ge", None) is not None), None)
     high = next(

@@ -173,6 +173,8 @@ class Stack:
     results_table: str = "callouts-results"
     sessions_table: str = "callouts-sessions"
     idempotency_table: str = "callouts-idempotency"
+    dnc_table: str = "callouts-do-not-call"
+    dnc_secret_arn: str = ""
 
     def env(self) -> dict[str, str]:
         return {
@@ -191,6 +193,8 @@ class Stack:
             "CALLOUTS_MAX_RUNNING_JOBS": "1",
             "CALLOUTS_MAX_CONCURRENT_CALLS": "5",
             "CALLOUTS_COMPLETION_TOPIC_ARN": self.topic_arn,
+            "CALLOUTS_DNC_TABLE": self.dnc_table,
+            "CALLOUTS_DNC_SECRET_ARN": self.dnc_secret_arn,
         }
 
     def queue_messages(self, url: str, wait: int = 0) -> list[dict[str, Any]]:
@@ -291,6 +295,10 @@ def build_stack(execute: bool) -> Stack:
         BillingMode="PAY_PER_REQUEST",
     )
     _table(stack.ddb, stack.idempotency_table, "id")
+    _table(stack.ddb, stack.dnc_table, "pk")
+    stack.dnc_secret_arn = session.client("secretsmanager").create_secret(
+        Name="callouts-do-not-call", SecretString=uuid.uuid4().hex + uuid.uuid4().hex
+    )["ARN"]
     stack.topic_arn = stack.sns.create_topic(Name="callouts-finished")["TopicArn"]
     # An SQS subscription lets the tests read what SNS published.
     stack.notifications_url = stack.sqs.create_queue(QueueName="notifications")["QueueUrl"]

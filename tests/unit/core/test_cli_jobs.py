@@ -385,3 +385,20 @@ def test_run_refuses_to_start_without_its_contact_flow(
     assert "Nobody was called" in result.stderr
     assert not out.exists()  # no report of failures it caused itself
     assert not db.exists()  # no job was started
+
+
+def test_local_bot_refuses_to_start_without_its_contact_flow(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import bot.local
+    from backend.flows import files
+
+    started: list[object] = []
+    monkeypatch.setattr(bot.local, "run", lambda *args, **kwargs: started.append(args))
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-test")
+    monkeypatch.setenv("SLACK_SIGNING_SECRET", "secret")
+    monkeypatch.setattr(files, "OUTBOUND_CALL_FLOW", tmp_path / "gone" / "outbound_call.json")
+    result = runner.invoke(app, ["bot", "--http", "--out", str(tmp_path / "slack")])
+    assert result.exit_code == 1
+    assert "outbound_call.json: file not found" in result.stderr
+    assert started == []

@@ -5,7 +5,13 @@ from __future__ import annotations
 import pytest
 
 from backend.domain.models import CallJob, JobSettings, Question, QuestionType, Receiver
-from backend.domain.speech import Speech, SpeechError, SpeechTemplate, ssml_error
+from backend.domain.speech import (
+    OPT_OUT_ANNOUNCEMENT,
+    Speech,
+    SpeechError,
+    SpeechTemplate,
+    ssml_error,
+)
 
 YES_NO_KEYS = "Say yes or no, or press 1 for yes and 2 for no."
 
@@ -26,7 +32,7 @@ def make_job(greeting: str = "Hi {{ name }}.", question: str = "Coming, {{ name 
 def test_prompts_are_personalised_and_wrapped_in_speak() -> None:
     job = make_job()
     prompts = Speech(job).prompts(job.receivers[0])
-    assert prompts.greeting == "<speak>Hi Ann.</speak>"
+    assert prompts.greeting == f"<speak>Hi Ann. {OPT_OUT_ANNOUNCEMENT}</speak>"
     assert prompts.questions == (f"<speak>Coming, Ann? {YES_NO_KEYS}</speak>",)
     assert prompts.ending == "<speak>Bye Ann.</speak>"
 
@@ -34,7 +40,8 @@ def test_prompts_are_personalised_and_wrapped_in_speak() -> None:
 def test_single_prompt_methods_match_prompts() -> None:
     job = make_job()
     speech, receiver = Speech(job), job.receivers[0]
-    assert speech.greeting(receiver) == "<speak>Hi Ann.</speak>"
+    assert speech.greeting(receiver) == "<speak>Hi Ann.</speak>"  # no organisation set
+    assert speech.prompts(receiver).greeting == f"<speak>Hi Ann. {OPT_OUT_ANNOUNCEMENT}</speak>"
     assert speech.question(0, receiver) == f"<speak>Coming, Ann? {YES_NO_KEYS}</speak>"
     assert speech.ending(receiver) == "<speak>Bye Ann.</speak>"
 
@@ -181,7 +188,8 @@ def test_greeting_starts_with_the_organisation() -> None:
     job = identified_job(organisation="Sunshine & Co School")
     prompts = Speech(job).prompts(job.receivers[0])
     assert prompts.greeting == (
-        "<speak>This is a call from Sunshine &amp; Co School. Hi Ann.</speak>"
+        f"<speak>This is a call from Sunshine &amp; Co School. Hi Ann. {OPT_OUT_ANNOUNCEMENT}"
+        "</speak>"
     )
     assert ssml_error(prompts.greeting) is None
 
@@ -190,7 +198,7 @@ def test_greeting_that_names_the_organisation_is_left_alone() -> None:
     job = identified_job(
         greeting="Hello {{ name }}, SUNSHINE school here.", organisation="Sunshine School"
     )
-    greeting = Speech(job).prompts(job.receivers[0]).greeting
+    greeting = Speech(job).greeting(job.receivers[0])
     assert greeting == "<speak>Hello Ann, SUNSHINE school here.</speak>"
 
 
@@ -216,8 +224,8 @@ def test_ending_that_already_gives_the_number_is_left_alone() -> None:
 
 def test_no_identification_settings_change_nothing_but_the_keypad_hint() -> None:
     job = identified_job()
-    prompts = Speech(job).prompts(job.receivers[0])
-    assert (prompts.greeting, prompts.ending) == (
+    speech = Speech(job)
+    assert (speech.greeting(job.receivers[0]), speech.ending(job.receivers[0])) == (
         "<speak>Hi Ann.</speak>",
         "<speak>Bye Ann.</speak>",
     )
