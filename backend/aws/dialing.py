@@ -72,13 +72,13 @@ THROTTLE_BASE_SECONDS = 2
 
 
 def no_line_delay(cap: int) -> int:
-    return max(1, min(cap, random.randint(*NO_LINE_DELAY)))  # noqa: S311 (jitter, not security)
+    return max(1, min(cap, random.randint(*NO_LINE_DELAY)))
 
 
 def throttle_delay(receive_count: int, cap: int) -> int:
     """Exponential back-off with full jitter, at least 1 s and at most `cap`."""
     ceiling = min(cap, THROTTLE_BASE_SECONDS * 2 ** min(receive_count, 16))
-    return max(1, int(random.uniform(0, ceiling)))  # noqa: S311 (jitter, not security)
+    return max(1, int(random.uniform(0, ceiling)))
 
 
 @dataclass
