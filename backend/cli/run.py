@@ -44,6 +44,7 @@ STATUS_STYLES = {
     "DropCall": "yellow",
     "NoAnswer": "magenta",
     "Busy": "magenta",
+    "NoHuman": "magenta",
     "NotCallable": "red",
     "OptedOut": "cyan",
     "Failed": "bold red",
@@ -109,11 +110,13 @@ def load_settings() -> Settings:
 
 
 def _open_store(db: Path | None) -> SqliteStore:
-    from backend.local.store import SqliteStore
+    from backend.local.store import SqliteStore, StoreError
 
     path = db or load_settings().db_path
     try:
         return SqliteStore(path)
+    except StoreError as error:  # names the file and what to do
+        raise _fail(str(error)) from None
     except Exception as error:
         raise _fail(f"cannot open the job database {path}: {error}") from error
 

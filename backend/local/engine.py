@@ -27,7 +27,8 @@ Resume (same job id, same SQLite file): receivers with a final result are not ca
 results are replayed to the listeners); a claim that was never dialled is released (it did not
 use up an attempt); an attempt dialled without an outcome (a crash mid-call) is never re-dialled:
 it becomes that attempt's outcome from its session (the flow's result if it finished, `DropCall`
-"interrupted" if the person had answered, else `Failed` "interrupted"), and a new attempt follows
+"interrupted" with the answers so far if the person had picked up — `NoHuman` if nothing was
+answered yet — else `Failed` "interrupted"), and a new attempt follows
 `retry_delay_seconds` later if attempts remain and the person was not reached. Pending retries
 keep their delay: the virtual clock continues from where the last run stopped.
 """

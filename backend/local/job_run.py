@@ -318,7 +318,9 @@ class JobRun:
             return session.result, session.result.status.retryable
         moment = self.at(self.now)
         if session is not None and session.connected_at is not None:
-            return session.end_with(CallStatus.DROP_CALL, "interrupted", moment), False
+            # Answers so far kept (DropCall); nothing answered is NoHuman, which may be retried.
+            cut = session.end_with(CallStatus.DROP_CALL, "interrupted", moment)
+            return cut, cut.status.retryable
         result = CallResult(
             job_id=self.job.job_id,
             receiver_id=row.receiver_id,

@@ -11,6 +11,7 @@ import pytest
 from backend.aws import wiring
 from backend.aws.jobs import JobStore
 from backend.aws.wiring import jobs_table, session_store
+from backend.domain.job_state import JobState
 from backend.domain.models import CallJob
 from backend.handlers import connect_flow, contact_events, dialer
 from backend.handlers import report as report_handler
@@ -491,7 +492,7 @@ def test_report_handler_writes_report_and_presigned_url(stack: Stack, ctx: Lambd
     assert job.job_id in body.decode()
     xlsx = stack.s3.get_object(Bucket=stack.data_bucket, Key=report["xlsx_key"])["Body"].read()
     assert xlsx[:2] == b"PK"
-    assert jobs_table().state(job.job_id) == "FINISHED"
+    assert jobs_table().state(job.job_id) is JobState.FINISHED
 
 
 def test_stream_image_reads_back_as_a_result() -> None:

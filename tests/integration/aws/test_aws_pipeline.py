@@ -20,6 +20,7 @@ import pytest
 from backend.aws.jobs import JobStore
 from backend.aws.wiring import jobs_table
 from backend.domain.intake import job_to_json
+from backend.domain.job_state import JobState
 from backend.flows import load_flow
 from backend.handlers import connect_flow, contact_events, dialer, intake_upload, start_job
 from backend.local.simulator import BotLibrary, PhoneSimulator, SimulatedPerson
@@ -183,7 +184,7 @@ def test_upload_to_report_end_to_end(
     }
     report = stack.s3.get_object(Bucket=stack.data_bucket, Key=notification["json_key"])
     assert job_id in report["Body"].read().decode()
-    assert jobs_table().state(job_id) == "FINISHED"
+    assert jobs_table().state(job_id) is JobState.FINISHED
 
     # A repeated upload and a redelivered job message start nothing and dial nobody.
     assert intake_upload.handler(upload_event, ctx)["uploads"][0]["queued"] is False
@@ -324,7 +325,7 @@ def test_cancel_mid_job_ends_every_remaining_receiver_once_as_cancelled(
     [(notification, _)] = stack.notifications()
     assert notification["cancelled"] is True
     assert sum(notification["counts"].values()) == len(job.receivers)
-    assert jobs_table().state(job.job_id) == "CANCELLED"
+    assert jobs_table().state(job.job_id) is JobState.CANCELLED
 
 
 def test_a_receiver_outside_the_calling_window_waits_and_is_then_called(

@@ -82,6 +82,12 @@ class FakeDialer:
             raise RuntimeError("line dead")
         if script.pickup == "crash":
             raise Crash
+        if script.pickup == "crash_after_greeting":  # picked up, then the process dies
+            assert self.store is not None
+            handle_flow_event(
+                _event(request.call_id, {"event": "start"}), self.store, _NoCompletion()
+            )
+            raise Crash
         if script.pickup == "handler_error":  # the flow Lambda's store is down: flow hangs up
             response = handle_flow_event(
                 _event(request.call_id, {"event": "start"}), _BrokenStore(), _NoCompletion()
@@ -628,3 +634,19 @@ def test_store_errors_name_the_file_and_what_to_do(tmp_path: Path) -> None:
     ):
         explained = str(StoreError(text, sqlite3.OperationalError(message)))
         assert f"job database {text} {words}" in explained
+
+
+def test_a_call_cut_by_a_crash_before_any_answer_is_retried_as_no_human(tmp_path: Path) -> None:
+    dialer = FakeDialer(scripts={"r0": [Script("crash_after_greeting"), Script()]})
+    with pytest.raises(Crash):
+        engine_for(tmp_path, dialer).run(make_job(1, max_attempts=2))
+    second = FakeDialer()
+    engine = engine_for(tmp_path, second)
+    results = engine.run(make_job(1, max_attempts=2))
+    assert [(c.receiver.id, c.attempt) for c in second.calls] == [("r0", 2)]
+    assert results[0].status is CallStatus.CALL_COMPLETED
+    first = engine.store.attempts("job-e")[0]
+    assert (first.outcome, first.result and first.result.error) == (
+        CallStatus.NO_HUMAN,
+        "interrupted",
+    )
