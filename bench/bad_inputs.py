@@ -279,9 +279,8 @@ CASES: tuple[Case, ...] = (
     # JSON jobs
     Case("json: 200,000 deep", "json", lambda: DEEP, False, "nested too deeply"),
     Case("json: unknown time zone", "json",
-         lambda: _job(settings={"calling_window": {"start": "09:00", "end": "17:00",
-                                                   "timezone": "Asia/Hongkong_X"}}), False,
-         "not a time zone", "field settings.calling_window.timezone"),
+         lambda: _job(settings={"timezone": "Asia/Hongkong_X"}), False,
+         "not a time zone", "field settings.timezone"),
     Case("json: unknown allowed_countries", "json",
          lambda: _job(settings={"allowed_countries": ["HK", "XX"]}), False,
          "XX is not a two-letter", "field settings.allowed_countries"),

@@ -15,7 +15,7 @@ from typing import Any
 
 from backend.aws.jobs import tasks_key
 from backend.domain.call_time import call_timeout
-from backend.domain.calling_rules import next_allowed
+from backend.domain.calling_rules import TIMEZONE_COLUMN, Expired, next_call_time
 from backend.domain.models import CallJob, Receiver
 
 # Receivers in flight per line: enough that lines stay busy while a quarter of the calls wait
@@ -34,19 +34,17 @@ def call_tasks(job: CallJob, now: datetime | None = None) -> list[dict[str, Any]
     """Everything one map iteration needs; no phone numbers (the dialer reads them from the job)."""
     settings = job.settings
     at = now or datetime.now(UTC)
-    window = settings.calling_window
-    opens: dict[str, datetime] = {}
+    opens: dict[tuple[str, str], datetime] = {}
 
     def opening(receiver: Receiver) -> datetime:
         # Only the order of the tasks depends on it (the dialer checks each call's window), so
-        # one answer per number prefix (country and area code) is enough: parsing 100,000
-        # numbers for their zones would take the start-job Lambda most of a minute.
-        if window is None:
-            return at
-        prefix = receiver.phone_number[:PREFIX_LENGTH]
-        if prefix not in opens:
-            opens[prefix] = next_allowed(receiver, window, at)
-        return opens[prefix]
+        # one answer per number prefix (country and area code) and own `timezone` is enough:
+        # parsing 100,000 numbers for their zones would take the start-job Lambda most of a minute.
+        key = (receiver.phone_number[:PREFIX_LENGTH], receiver.fields.get(TIMEZONE_COLUMN, ""))
+        if key not in opens:
+            when = next_call_time(receiver, at, settings, at)
+            opens[key] = when.deadline if isinstance(when, Expired) else when
+        return opens[key]
 
     receivers = sorted(job.receivers, key=opening)
     return [

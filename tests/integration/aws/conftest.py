@@ -524,8 +524,14 @@ def flow_event(call_id: str, parameters: dict[str, str], contact_id: str = "c-1"
 
 
 def example_workbook(**settings: Any) -> bytes:
-    """The project's example workbook plus Configures settings (e.g. retry_delay_seconds=0)."""
+    """The project's example workbook plus Configures settings (e.g. retry_delay_seconds=0).
+
+    Calling hours are off unless a test sets `calling_window`: these tests run at any wall-clock
+    hour, and calling hours have their own tests (test_aws_calls, test_aws_pipeline).
+    """
     from backend.domain.workbook_template import write_example
+
+    settings.setdefault("calling_window", "any")
 
     raw = io.BytesIO()
     write_example(raw)

@@ -334,15 +334,10 @@ def test_a_receiver_outside_the_calling_window_waits_and_is_then_called(
     from datetime import UTC, datetime, timedelta
 
     from backend.aws import wiring
-    from backend.domain.models import CallingWindow
 
     stack = running_stack
-    base = example_job(retry_delay_seconds=0)
-    window = CallingWindow(start="09:00", end="17:00", timezone="UTC")
-    job = base.model_copy(
-        update={"settings": base.settings.model_copy(update={"calling_window": window})}
-    )
-    opening = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
+    job = example_job(retry_delay_seconds=0, calling_window="09:00-17:00")
+    opening = datetime(2026, 11, 30, 1, 0, tzinfo=UTC)  # Monday 09:00 in Hong Kong
     closed = {"now": True}
     # One second before the window opens: the state machine waits 2 s, then sends the call again.
     wiring.dialer().clock = lambda: opening - timedelta(seconds=1) if closed["now"] else opening
