@@ -101,9 +101,8 @@ class LineLeases:
             if error_code(error) != "TransactionCanceledException":
                 raise
             reasons = [r.get("Code") for r in error.response.get("CancellationReasons", [])]
-            if len(reasons) == 3 and reasons[2] == "ConditionalCheckFailed":
-                return True  # a concurrent delivery of the same call took it
-            return False
+            # Only the lease's condition failed: a concurrent delivery of this call took it.
+            return len(reasons) == 3 and reasons[2] == "ConditionalCheckFailed"
         return True
 
     def release(self, call_id: str) -> bool:

@@ -8,7 +8,10 @@ in the store. Calls that start at the same virtual instant run together on a thr
   naming the live owner; a stale lease (dead process, or no heartbeat for
   `lease_stale_seconds`) is taken over. A run that loses its lease stops (`LeaseLost`) without
   writing. A heartbeat thread renews the lease and picks up a cancel requested by another process.
-- Per receiver: the calling window is checked in virtual time (outside it, the receiver waits);
+- Per receiver: calling hours and the deadline are checked in virtual time
+  (`calling_rules.next_call_time`): outside their hours the receiver waits (the clock jumps to the
+  opening, nothing spins); one not called by the deadline (`deadline_hours` after the job's first
+  start) ends as `Expired`;
   each attempt is claimed in SQLite, then the dial guards run (a guard may end the attempt
   without a call), then the dial fact is recorded, then the call is placed.
 - A call longer than its time-out (`call_time.call_timeout`: the setting, or derived from the job)

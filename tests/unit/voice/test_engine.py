@@ -15,6 +15,7 @@ import pytest
 from backend.domain.call_flow import handle_flow_event
 from backend.domain.job_state import JobState
 from backend.domain.models import (
+    ALL_DAYS,
     CallingWindow,
     CallJob,
     CallResult,
@@ -396,7 +397,7 @@ def test_calling_window_waits_in_virtual_time(tmp_path: Path) -> None:
     store = SqliteStore(tmp_path / "w.db")
     dialer.store = store
     engine = LocalEngine(store, report_dir=None, clock=lambda: late, dialer=dialer)
-    job = make_job(2, calling_window=CallingWindow(start="08:00", end="21:00"))
+    job = make_job(2, calling_window=CallingWindow(start="08:00", end="21:00", days=ALL_DAYS))
     results = engine.run(job)
     opening = datetime(2026, 11, 29, 0, 0, tzinfo=UTC)
     assert [r.call_at for r in results] == [opening, opening]
