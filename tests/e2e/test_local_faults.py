@@ -131,7 +131,9 @@ def _fault_free(
         )
         scripted = {rid: [person_for(people, rid, attempt)] for rid in ids}
         engine = LocalEngine(
-            SqliteStore(tmp / f"fault-free-{attempt}.db"),
+            # its own folder: the do-not-call list next to the job's database (where people who
+            # said "stop" in the run under test are listed) must not change the replay
+            SqliteStore(tmp / f"fault-free-{attempt}" / "replay.db"),
             scripted,
             report_dir=None,
             clock=lambda: datetime(2026, 12, 1, 2, 0, tzinfo=UTC),
