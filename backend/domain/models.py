@@ -12,6 +12,9 @@ from pydantic_core import PydanticCustomError
 
 from backend.domain import voices
 
+# Receivers in one job: the Distributed Map, its ResultWriter and the report are sized for it.
+MAX_RECEIVERS = 100_000
+
 
 class QuestionType(StrEnum):
     """How a question is answered; each type has its own Lex V2 bot."""
@@ -116,7 +119,7 @@ class JobSettings(_Frozen):
     retry_delay_seconds: int = Field(default=300, ge=0, le=86_400)
     call_timeout_seconds: int = Field(default=300, ge=30, le=3_600)
     concurrency: int = Field(default=10, ge=1, le=1_000)
-    max_receivers: int = Field(default=10_000, ge=1, le=100_000)
+    max_receivers: int = Field(default=10_000, ge=1, le=MAX_RECEIVERS)  # a guard: raise it
     allowed_countries: tuple[str, ...] = Field(
         default=(), description="ISO 3166 region codes such as HK, GB; empty allows every country."
     )
