@@ -51,4 +51,4 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 
 clean:
-	rm -rf $(VENV) out .callouts .pytest_cache .mypy_cache .ruff_cache .aws-sam
+	rm -rf $(VENV) out .callouts .pytest_cache .mypy_cache .ruff_cache .aws-sam build dist

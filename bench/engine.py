@@ -6,6 +6,10 @@
    writing the report).
 2. Call-slot utilisation = busy slot time / (cap x makespan), in virtual time, for 1,000
    receivers, cap 10 and random call lengths (target >= 95%).
+3. Kill and resume (the local fault suite's scenario, in one process): a 2,000-receiver job whose
+   run dies three times at random calls, then resumes to the end. Prints the rings the dialer saw,
+   the dial facts in the store, the final results, and the checks of the fault suite (rings per
+   attempt, dials per person, one result per receiver, calls cut by the deaths).
 """
 
 from __future__ import annotations
@@ -26,7 +30,8 @@ from backend.domain.models import (
     Receiver,
 )
 from backend.domain.ports import ReportFiles
-from backend.local.engine import CallRequest, Dialer, DialOutcome, LocalEngine
+from backend.local.calls import CallRequest, Dialer, DialOutcome
+from backend.local.engine import LocalEngine
 from backend.local.store import SqliteStore
 
 T0 = datetime(2026, 11, 30, 2, 0, tzinfo=UTC)
@@ -155,8 +160,81 @@ def bench_utilisation(receivers: int = 1_000, cap: int = 10) -> None:
     print(f"  wall time          {wall:10.2f} s")
 
 
+class _Death(BaseException):
+    """The process dying mid-call: not an Exception, so nothing in the engine catches it."""
+
+
+@dataclass
+class DyingDialer:
+    """Counts every ring (an independent record) and dies on the `die_at`-th call."""
+
+    inner: Dialer
+    die_at: int | None = None
+    rings: dict[tuple[str, int], int] = field(default_factory=dict)
+    calls: int = 0
+
+    def dial(self, request: CallRequest) -> DialOutcome:
+        key = (request.receiver.id, request.attempt)
+        self.rings[key] = self.rings.get(key, 0) + 1
+        self.calls += 1
+        if self.calls == self.die_at:
+            raise _Death
+        return self.inner.dial(request)
+
+
+def bench_kill_and_resume(receivers: int = 2_000, deaths: int = 3) -> None:
+    from backend.local.dialer import SimulatorDialer
+    from backend.local.simulator import random_people
+
+    job = make_job("bench-kills", receivers, 10)
+    rng = random.Random(SEED)
+    with tempfile.TemporaryDirectory() as tmp:
+        store = SqliteStore(Path(tmp) / "kills.db")
+        dialer = DyingDialer(SimulatorDialer(store, random_people(job, SEED)))
+        runs = 0
+        started = time.perf_counter()
+        while True:
+            runs += 1
+            dialer.calls = 0
+            dialer.die_at = rng.randint(200, 800) if runs <= deaths else None
+            engine = LocalEngine(store, report_dir=None, clock=lambda: T0, dialer=dialer)
+            try:
+                results = engine.run(job)
+                break
+            except _Death:
+                continue
+        wall = time.perf_counter() - started
+        dials = store.dials(job.job_id)
+        attempts = store.attempts(job.job_id)
+    per_person: dict[str, int] = {}
+    for dial in dials:
+        per_person[dial.receiver_id] = per_person.get(dial.receiver_id, 0) + 1
+    statuses: dict[str, int] = {}
+    for result in results:
+        statuses[result.status.value] = statuses.get(result.status.value, 0) + 1
+    interrupted = sum(1 for r in results if r.error == "interrupted")
+    print(f"kill and resume: {receivers} receivers, {deaths} deaths at random calls, {runs} runs")
+    print(
+        f"  rings (dialer)     {sum(dialer.rings.values()):8d}   max per attempt "
+        f"{max(dialer.rings.values())} (must be 1)"
+    )
+    print(
+        f"  dial facts (store) {len(dials):8d}   max per person {max(per_person.values())} "
+        f"(max_attempts {job.settings.max_attempts})"
+    )
+    print(f"  claims             {len(attempts):8d}   (undialled claims released on resume)")
+    print(
+        f"  final results      {len(results):8d}   distinct receivers "
+        f"{len({r.receiver_id for r in results})} (must be {receivers})"
+    )
+    print(f"  cut by a death     {interrupted:8d}   (at most {deaths} x cap 10)")
+    print(f"  statuses           {statuses}")
+    print(f"  wall time          {wall:8.2f} s")
+
+
 def main() -> None:
     bench_utilisation()
+    bench_kill_and_resume()
     bench_full_job()
 
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from typing import TYPE_CHECKING, Any
 
 from slack_sdk.models.blocks import ContextBlock, MarkdownTextObject
 
 from backend.domain.models import CallJob, SlackOrigin
+from backend.domain.retry import retry_job
 from bot.commands import cancel as cancel_job
 from bot.commands import team_card
 from bot.modal import ModalMeta, job_modal
@@ -134,11 +134,6 @@ def cancel(deps: Deps, body: dict[str, Any]) -> None:
     cancel_job(deps, channel, user, job_id, team=team)
 
 
-def retry_job_id(job_id: str, receiver_ids: list[str]) -> str:
-    digest = hashlib.sha256("\n".join(sorted(receiver_ids)).encode()).hexdigest()[:8]
-    return f"{job_id[:68]}-r{digest}"
-
-
 def retry(deps: Deps, body: dict[str, Any]) -> None:
     """A new job with only the receivers not reached; same unreached set -> same job id."""
     team, channel, user, job_id = _context(body)
@@ -153,15 +148,8 @@ def retry(deps: Deps, body: dict[str, Any]) -> None:
     if not unreached:
         deps.ephemeral(channel, user, "Everybody was reached: nothing to retry.")
         return
-    retry_id = retry_job_id(job_id, sorted(unreached))
-    again = job.model_copy(
-        update={
-            "job_id": retry_id,
-            "name": f"{job.name or job_id} (retry)",
-            "receivers": tuple(r for r in job.receivers if r.id in unreached),
-            "origin": None,
-        }
-    )
+    again = retry_job(job, unreached)
+    retry_id = again.job_id
     # Keep it findable like any previewed job (a retry of the retry needs it).
     from backend.domain.intake import job_to_json
 

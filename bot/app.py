@@ -20,6 +20,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
+from backend.domain.dnc import DoNotCallList
 from backend.domain.ports import JobSubmitter
 from bot import actions, commands, uploads
 from bot.modal import ADD_QUESTION, CALLBACK_ID, REMOVE_QUESTION
@@ -71,8 +72,10 @@ class Deps:
         submitter: JobSubmitter,
         state: BotState,
         downloader: Downloader,
+        dnc: DoNotCallList | None = None,
     ) -> None:
         self.settings = settings
+        self.dnc = dnc  # the do-not-call list (`/callout dnc`, preview counts)
         self.client = client
         self.submitter = submitter
         self.state = state
@@ -126,9 +129,11 @@ def build_app(
     listener_executor: Executor | None = None,
     downloader: Downloader = download,
     socket_mode: bool = False,
+    dnc: DoNotCallList | None = None,
 ) -> App:
-    """The Bolt app. `client` does every Web API call; `submitter` starts and cancels jobs."""
-    deps = Deps(settings, client, submitter, state, downloader)
+    """The Bolt app. `client` does every Web API call; `submitter` starts and cancels jobs;
+    `dnc` is the do-not-call list (local SQLite or DynamoDB)."""
+    deps = Deps(settings, client, submitter, state, downloader, dnc)
 
     def authorize(enterprise_id: str | None, team_id: str | None, **_: Any) -> AuthorizeResult:
         # No network here: the token is only needed by lazy work, through `client`.

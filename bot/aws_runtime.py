@@ -51,7 +51,15 @@ def aws_app() -> App:
         submitter(),
         bot_state(),
         process_before_response=True,
+        dnc=do_not_call(),
     )
+
+
+def do_not_call() -> Any:
+    """The DynamoDB do-not-call list (None when the stack gives this function no table)."""
+    from backend.aws.wiring import do_not_call as build
+
+    return build()
 
 
 def load_job(job_id: str) -> CallJob | None:

@@ -13,7 +13,7 @@ from slack_sdk.errors import SlackApiError
 from bot.modal import ModalInput, ModalMeta, job_modal, modal_errors, read_modal
 from bot.preview import NOT_IN_CHANNEL, post_preview
 from bot.state import CANCELLING, ENDED, JobCard
-from bot.views import USAGE, card_blocks, card_text, status_list_blocks
+from bot.views import USAGE, card_blocks, card_text, mask_numbers, status_list_blocks
 
 if TYPE_CHECKING:
     from backend.domain.intake import IntakeResult
@@ -21,7 +21,13 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-SUBCOMMANDS = ("", "new", "template", "status", "cancel")
+SUBCOMMANDS = ("", "new", "template", "status", "cancel", "dnc")
+DNC_USAGE = (
+    "`/callout dnc add NUMBER` – never call this number again (any job)\n"
+    "`/callout dnc remove NUMBER` – take it off the do-not-call list (admins)\n"
+    "`/callout dnc check NUMBER` – is it on the list? (admins)\n"
+    "Write numbers with their country code, like `+852 9123 4567`."
+)
 
 
 def _words(body: dict[str, Any]) -> list[str]:
@@ -35,6 +41,8 @@ def acknowledge(ack: Callable[..., None], body: dict[str, Any]) -> None:
         ack(text=USAGE)  # help, and anything unknown: usage, only to the user
     elif sub == "cancel" and len(words) < 2:
         ack(text="Which job? `/callout cancel JOB_ID` (see `/callout status`).")
+    elif sub == "dnc" and (len(words) < 3 or words[1].lower() not in ("add", "remove", "check")):
+        ack(text=DNC_USAGE)
     else:
         ack()
 
@@ -82,6 +90,8 @@ def _run(deps: Deps, body: dict[str, Any]) -> None:
         status(deps, channel, user, words[1] if len(words) > 1 else None, team=team)
     elif sub == "cancel" and len(words) > 1:
         cancel(deps, channel, user, words[1], team=team)
+    elif sub == "dnc" and len(words) > 2:
+        do_not_call(deps, channel, user, words[1].lower(), " ".join(words[2:]))
 
 
 def team_card(deps: Deps, job_id: str, team: str) -> JobCard | None:
@@ -141,6 +151,58 @@ def cancel(deps: Deps, channel: str, user: str, job_id: str, *, team: str = "") 
         )
     else:
         deps.ephemeral(channel, user, f"`{job_id}` is not running any more.")
+
+
+def do_not_call(deps: Deps, channel: str, user: str, action: str, raw: str) -> None:
+    """`/callout dnc add|remove|check NUMBER`, answered privately with the number masked.
+
+    Adding protects someone, so anyone who may start jobs may add; removing a number or checking
+    one (which tells whether a person asked not to be called) is for admins only.
+    """
+    from backend.domain.dnc import add_number, is_listed, remove_number
+    from backend.domain.phones import PhoneError, mask_phone, to_e164
+
+    if deps.dnc is None:
+        deps.ephemeral(channel, user, "The do-not-call list is not set up for this bot.")
+        return
+    admin = user in deps.settings.admin_users
+    refusal = deps.may_start(channel, user) if action == "add" else None
+    if not admin and (action != "add" or refusal):
+        deps.ephemeral(
+            channel,
+            user,
+            refusal or f"Only admins can {action} numbers on the do-not-call list.",
+        )
+        return
+    try:
+        number = to_e164(raw)
+    except PhoneError as error:
+        deps.ephemeral(
+            channel,
+            user,
+            f"{mask_numbers(str(error))}. Write it with its country code, like `+852 9123 4567`.",
+        )
+        return
+    shown = mask_phone(number)
+    if action == "add":
+        added = add_number(deps.dnc, number, f"slack:{user}")
+        text = (
+            f":no_bell: {shown} is on the do-not-call list: no job will call it."
+            if added
+            else f"{shown} was already on the do-not-call list."
+        )
+    elif action == "remove":
+        removed = remove_number(deps.dnc, number)
+        text = (
+            f"{shown} is off the do-not-call list: jobs may call it again."
+            if removed
+            else f"{shown} was not on the do-not-call list."
+        )
+    else:
+        listed = is_listed(deps.dnc, number)
+        text = f"{shown} is {'on' if listed else 'not on'} the do-not-call list."
+    log.info("dnc %s by %s", action, user)
+    deps.ephemeral(channel, user, text)
 
 
 def modal_job(inp: ModalInput, view_values: Any) -> IntakeResult:

@@ -66,7 +66,7 @@ def build_local_bot(
         listeners=[notifier],
         report_dir=out_dir / "reports",
     )
-    app = build_app(settings, client, engine, state, socket_mode=socket)
+    app = build_app(settings, client, engine, state, socket_mode=socket, dnc=engine.dnc)
     return LocalBot(app, engine, notifier, state)
 
 

@@ -5,7 +5,6 @@ so what was typed survives `views.update`."""
 from __future__ import annotations
 
 import csv
-import io
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -43,7 +42,6 @@ NAME, GREETING, ENDING, PREFIX, RECEIVERS, ATTEMPTS, TIMEOUT = (
     "max_attempts",
     "call_timeout",
 )
-ID_HEADERS = {"id", "receiverid", "receiver_id"}
 
 
 def template_block(row: int) -> str:
@@ -180,12 +178,13 @@ def job_modal(meta: ModalMeta) -> View:
         InputBlock(
             block_id=TIMEOUT,
             label="Call timeout (seconds)",
+            optional=True,
+            hint="Empty: long enough for every question asked three times.",
             element=NumberInputElement(
                 action_id=VALUE,
                 is_decimal_allowed=False,
                 min_value=30,
                 max_value=3600,
-                initial_value=300,
             ),
         ),
         ContextBlock(
@@ -247,44 +246,77 @@ def read_modal(view: Mapping[str, Any]) -> ModalInput:
     return ModalInput(config, questions, receivers, extra, problems)
 
 
+_SEPARATORS = ("\t", ";", ",")
+
+
+def _digits(text: str) -> int:
+    return sum(ch.isdigit() for ch in text)
+
+
+def _cells(line: str, separator: str) -> list[str]:
+    # skipinitialspace: `S1, 91234567, "Chan, Tai Man"` has a quoted third value.
+    return [
+        cell.strip()
+        for cell in next(csv.reader([line], delimiter=separator, skipinitialspace=True), [])
+    ]
+
+
+def _split_line(line: str) -> list[str]:
+    """One pasted line split on its own separator: tab, `;` or `,`, the one whose second value
+    is a phone number (so `S1; 91234567; Chan, Tai Man` keeps the comma in the name)."""
+    fallback: list[str] | None = None
+    for separator in _SEPARATORS:
+        if separator not in line:
+            continue
+        cells = _cells(line, separator)
+        if len(cells) >= 2 and _digits(cells[1]) >= 5:
+            return cells
+        if fallback is None and len(cells) >= 2:
+            fallback = cells
+    return fallback if fallback is not None else _cells(line, ",")
+
+
 def parse_receivers(
     text: str,
 ) -> tuple[list[tuple[str, str, dict[str, str], int]], list[str], dict[str, str]]:
-    """Pasted lines `id, phone, name…` (comma, tab or semicolon) with an optional header line."""
+    """Pasted lines `id, phone, name…` (comma, tab or semicolon; values may be quoted) with an
+    optional header line whose names are matched like workbook headers (`ID, Phone, Name`)."""
+    # Intake loads here, not at import: slash commands ack on a light cold start.
+    from backend.domain.intake.cells import header_key
+    from backend.domain.intake.sheets import RECEIVER_COLUMNS
+
     lines = [(n, line) for n, line in enumerate(text.splitlines(), start=1) if line.strip()]
     if not lines:
         return [], ["name"], {RECEIVERS: "Paste at least one line: id, phone, name"}
-    sample = lines[0][1]
-    delimiter = "\t" if "\t" in sample else (";" if ";" in sample and "," not in sample else ",")
     problems: list[str] = []
     rows: list[tuple[int, list[str]]] = []
     for n, line in lines:
         try:
-            cells = next(csv.reader(io.StringIO(line), delimiter=delimiter))
-        except (csv.Error, StopIteration) as error:
+            rows.append((n, _split_line(line)))
+        except csv.Error as error:
             problems.append(f"line {n}: could not be read ({error}): retype it")
-            continue
-        rows.append((n, [cell.strip() for cell in cells]))
-    header: list[str] | None = None
-    if rows and rows[0][1] and rows[0][1][0].lower().replace(" ", "") in ID_HEADERS:
-        header = rows[0][1]
+    keys = [RECEIVER_COLUMNS.get(key, key) for key in map(header_key, rows[0][1] if rows else [])]
+    if "id" in keys and "phone_number" in keys:
+        header: list[str] | None = keys
         rows = rows[1:]
-        extra = [name or f"column{i}" for i, name in enumerate(header[2:], start=3)]
-        seen: set[str] = set()
-        for name in [*header[:2], *extra]:
-            if name.lower() in seen:
+        names = [key or f"column{i}" for i, key in enumerate(keys, start=1)]
+        for name in dict.fromkeys(names):
+            if names.count(name) > 1:
                 problems.append(
                     f"the header line names '{name}' twice: give every column its own name"
                 )
-            seen.add(name.lower())
+        id_at, phone_at = names.index("id"), names.index("phone_number")
+        extras = [(i, name) for i, name in enumerate(names) if i not in (id_at, phone_at)]
     else:
         # The documented line is `id, phone, name`: the name column exists even when a line
         # leaves it out, so `{{ name }}` in a template is never reported as unknown.
+        header = None
+        id_at, phone_at = 0, 1
         width = max((len(cells) for _, cells in rows), default=3)
-        extra = ["name", *(f"column{i}" for i in range(4, width + 1))]
+        extras = [(2, "name"), *((i - 1, f"column{i}") for i in range(4, width + 1))]
     receivers = []
     for line_number, cells in rows:
-        if len(cells) < 2 or not cells[1]:
+        if len(cells) <= max(id_at, phone_at) or not cells[phone_at]:
             problems.append(f"line {line_number}: needs at least an id and a phone number")
             continue
         if header is not None and len(cells) > len(header):
@@ -293,12 +325,10 @@ def parse_receivers(
                 f"{len(header)} columns: add the column names or remove the extra values"
             )
             continue
-        fields = {
-            name: (cells[i + 2] if i + 2 < len(cells) else "") for i, name in enumerate(extra)
-        }
-        receivers.append((cells[0], cells[1], fields, line_number))
+        fields = {name: (cells[i] if i < len(cells) else "") for i, name in extras}
+        receivers.append((cells[id_at], cells[phone_at], fields, line_number))
     errors = {RECEIVERS: "; ".join(problems)[:280]} if problems else {}
-    return receivers, extra, errors
+    return receivers, [name for _, name in extras], errors
 
 
 def block_for(problem: Problem, meta_rows: Sequence[int]) -> str:

@@ -27,7 +27,16 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from backend.domain.models import CallJob, CallResult
 from backend.domain.ports import ReportFiles
 from backend.domain.problems import Problem
-from bot.state import CANCELLING, FINISHED, REJECTED, RUNNING, STOPPED, BotState, JobCard
+from bot.state import (
+    CANCELLING,
+    FINISHED,
+    REJECTED,
+    RUNNING,
+    STOPPED,
+    BotState,
+    CardState,
+    JobCard,
+)
 from bot.views import (
     batch_blocks,
     card_blocks,
@@ -148,7 +157,7 @@ class SlackNotifier:
             self._live.pop(job.job_id, None)
 
     def on_job_stopped(
-        self, job_id: str, state: str, reason: str, problems: Sequence[Problem] = ()
+        self, job_id: str, state: CardState, reason: str, problems: Sequence[Problem] = ()
     ) -> bool:
         """A job that ends without a report: `REJECTED` (the start-job Lambda refused it) or
         `STOPPED` (its execution failed). The card shows the final state and the reason, and the

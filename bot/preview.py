@@ -14,6 +14,7 @@ from bot.views import preview_blocks, spoken_text
 
 if TYPE_CHECKING:
     from backend.domain.intake import IntakeResult
+    from backend.domain.models import CallJob
     from bot.app import Deps
 
 log = logging.getLogger(__name__)
@@ -35,6 +36,15 @@ def first_hears(result: IntakeResult) -> tuple[list[str], list[Problem]]:
     return [spoken_text(p) for p in (prompts.greeting, *prompts.questions, prompts.ending)], []
 
 
+def listed_count(deps: Deps, job: CallJob | None) -> int:
+    """How many receivers of the job are on the do-not-call list (0 without a list)."""
+    if job is None or deps.dnc is None or not job.receivers:
+        return 0
+    from backend.domain.dnc import listed_receivers
+
+    return len(listed_receivers(job, deps.dnc))
+
+
 def post_preview(
     deps: Deps,
     result: IntakeResult,
@@ -52,7 +62,12 @@ def post_preview(
     job = result.job
     started = deps.state.card(job.job_id) if job is not None else None
     blocks = preview_blocks(
-        job=job, problems=problems, title=title, first_hears=heard, started=started
+        job=job,
+        problems=problems,
+        title=title,
+        first_hears=heard,
+        started=started,
+        do_not_call=listed_count(deps, job),
     )
     summary = f"Preview of {title}: " + (
         f"{len(problems)} problem(s) to fix"

@@ -14,18 +14,54 @@ import threading
 import time
 from collections import Counter
 from dataclasses import asdict, dataclass, field
+from enum import StrEnum
 from pathlib import Path
 from typing import Any, Protocol
 
+from backend.domain.dnc import DO_NOT_CALL
+from backend.domain.job_state import JobState
 from backend.domain.models import CallJob, CallResult, CallStatus, QuestionType
+from backend.domain.retry import may_reach
 from backend.domain.summary import AnswerTally, tally_from_counts
 
-RUNNING = "running"
-CANCELLING = "cancelling"
-FINISHED = "finished"
+
+class CardState(StrEnum):
+    """What a job card shows: a job state (`JobState`, the one vocabulary) mapped by `of`, or one
+    of two card-only states."""
+
+    RUNNING = JobState.RUNNING.value
+    FINISHED = JobState.FINISHED.value  # the report was posted (a cancelled job's too)
+    STOPPED = JobState.STOPPED.value  # the run failed or was stopped before its report
+    CANCELLING = "cancelling"  # card only: Cancel was pressed, calls in flight finish
+    REJECTED = "rejected"  # card only: the start-job Lambda refused the job
+
+    @classmethod
+    def of(cls, state: JobState) -> CardState:
+        """The card state of a job state."""
+        return _CARD_STATES[state]
+
+    @classmethod
+    def parse(cls, text: str) -> CardState:
+        """A stored card state, whatever its case."""
+        return cls(text.strip().lower())
+
+
+_CARD_STATES: dict[JobState, CardState] = {
+    JobState.QUEUED: CardState.RUNNING,
+    JobState.RUNNING: CardState.RUNNING,
+    JobState.FINISHED: CardState.FINISHED,
+    JobState.CANCELLED: CardState.FINISHED,
+    JobState.FAILED: CardState.STOPPED,
+    JobState.STOPPED: CardState.STOPPED,
+    JobState.INTERRUPTED: CardState.STOPPED,
+}
+
+RUNNING = CardState.RUNNING
+CANCELLING = CardState.CANCELLING
+FINISHED = CardState.FINISHED
 # A job that ended without a report: the start-job Lambda refused it, or its execution failed.
-REJECTED = "rejected"
-STOPPED = "stopped"
+REJECTED = CardState.REJECTED
+STOPPED = CardState.STOPPED
 ENDED = frozenset({FINISHED, REJECTED, STOPPED})
 
 
@@ -68,7 +104,7 @@ class JobCard:
     thread_ts: str | None
     total: int
     questions: list[str]
-    state: str = RUNNING
+    state: CardState = RUNNING
     reason: str | None = None  # why a REJECTED or STOPPED job ended
     statuses: dict[str, str] = field(default_factory=dict)  # receiver id -> CallStatus value
     # per question: answer -> count; "" = no answer
@@ -77,6 +113,7 @@ class JobCard:
     report_posted: bool = False
     retry_of: str | None = None
     created_at: float = field(default_factory=time.time)
+    do_not_call: int = 0  # NotCallable results because the number is on the do-not-call list
 
     @classmethod
     def for_job(cls, job: CallJob, card_ts: str | None = None) -> JobCard:
@@ -109,6 +146,8 @@ class JobCard:
         if result.receiver_id in self.statuses:
             return False
         self.statuses[result.receiver_id] = result.status.value
+        if result.status is CallStatus.NOT_CALLABLE and result.error == DO_NOT_CALL:
+            self.do_not_call += 1
         while len(self.tallies) < len(self.questions):
             self.tallies.append({})
         # As in the report: every question of every finished call is counted, a missing answer
@@ -133,15 +172,16 @@ class JobCard:
 
     def unreached(self) -> list[str]:
         """Receivers a retry may reach: not reached, and their number is callable."""
-        skip = {CallStatus.CALL_COMPLETED, CallStatus.DROP_CALL, CallStatus.NOT_CALLABLE}
-        return [rid for rid, status in self.statuses.items() if CallStatus(status) not in skip]
+        return [rid for rid, status in self.statuses.items() if may_reach(CallStatus(status))]
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))
 
     @classmethod
     def from_json(cls, raw: str) -> JobCard:
-        return cls(**json.loads(raw))
+        data = json.loads(raw)
+        data["state"] = CardState.parse(str(data.get("state") or RUNNING))
+        return cls(**data)
 
 
 def _question_type(types: list[str], index: int) -> QuestionType:

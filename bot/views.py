@@ -50,7 +50,10 @@ STATUS_EMOJI = {
     CallStatus.DROP_CALL: ":telephone_receiver:",
     CallStatus.NO_ANSWER: ":zzz:",
     CallStatus.BUSY: ":no_entry:",
+    CallStatus.NO_HUMAN: ":mailbox_with_mail:",
     CallStatus.NOT_CALLABLE: ":x:",
+    CallStatus.OPTED_OUT: ":no_bell:",
+    CallStatus.EXPIRED: ":hourglass:",
     CallStatus.FAILED: ":warning:",
     CallStatus.CANCELLED: ":octagonal_sign:",
 }
@@ -143,8 +146,11 @@ def preview_blocks(
     title: str,
     first_hears: Sequence[str] = (),
     started: JobCard | None = None,
+    do_not_call: int = 0,
 ) -> list[Block]:
-    """The preview of a workbook or form: calls, questions, what #1 hears, problems, buttons."""
+    """The preview of a workbook or form: calls, questions, what #1 hears, problems, buttons.
+
+    `do_not_call`: how many receivers are on the do-not-call list (they will not be called)."""
     blocks: list[Block] = [HeaderBlock(text=shorten(f"Call job: {title}", 150))]
     if job is not None:
         questions = "\n".join(
@@ -157,6 +163,13 @@ def preview_blocks(
                 f"job `{job.job_id}`\n{questions}"
             )
         )
+        if do_not_call:
+            blocks.append(
+                _section(
+                    f":no_bell: *{do_not_call} of {len(job.receivers)}* on the do-not-call list: "
+                    "they will not be called (NotCallable, do-not-call)."
+                )
+            )
         if first_hears and job.receivers:
             first = job.receivers[0]
             spoken = "\n".join(f"> {escape(shorten(line, 400))}" for line in first_hears if line)
@@ -242,6 +255,12 @@ def stop_advice(card: JobCard) -> str:
     return STOPPED_ADVICE.format(job_id=card.job_id)
 
 
+def _do_not_call_note(card: JobCard, status: CallStatus) -> str:
+    if status is CallStatus.NOT_CALLABLE and card.do_not_call:
+        return f" ({card.do_not_call} do-not-call)"
+    return ""
+
+
 def card_blocks(card: JobCard, reason: str | None = None) -> list[Block]:
     """The job card: title, state, progress bar, counts per status, tallies, buttons.
 
@@ -258,7 +277,8 @@ def card_blocks(card: JobCard, reason: str | None = None) -> list[Block]:
     if counts:
         fields = [
             MarkdownTextObject(
-                text=f"{STATUS_EMOJI[status]} *{status.value}*: {counts[status.value]}"
+                text=f"{STATUS_EMOJI.get(status, '•')} *{status.value}*: "
+                f"{counts[status.value]}{_do_not_call_note(card, status)}"
             )
             for status in CallStatus
             if counts.get(status.value)
@@ -383,7 +403,8 @@ def status_list_blocks(cards: Sequence[JobCard]) -> list[Block]:
     if not cards:
         return [_section("No call jobs were started in this channel yet.")]
     lines = [
-        f"• `{card.job_id}` {escape(card.name)} – {card.state}, {card.done}/{card.total} calls"
+        f"• `{card.job_id}` {escape(card.name)} – {card.state.lower()}, "
+        f"{card.done}/{card.total} calls"
         for card in cards
     ]
     return [_section("*Latest jobs in this channel:*\n" + "\n".join(lines))]

@@ -8,6 +8,7 @@ from typing import Any
 
 from backend.aws.clients import ClientError, error_code
 from backend.aws.observability import count
+from backend.aws.sessions import DynamoSessionStore
 from backend.domain.models import CallResult
 from backend.domain.session import CallSession
 
@@ -49,18 +50,36 @@ class StepFunctionsCallbacks:
         """Outside the calling window: the state machine waits, then asks again."""
         return self._send(taskToken=token, output=json.dumps({"wait_seconds": max(1, seconds)}))
 
+    def heartbeat(self, token: str) -> bool:
+        """SendTaskHeartbeat: False when the task already ended (the call must not be made)."""
+        try:
+            self.sfn.send_task_heartbeat(taskToken=token)
+        except ClientError as error:
+            if error_code(error) in _GONE:
+                return False
+            raise
+        return True
+
     def fail(self, token: str, error: str, cause: str) -> bool:
         return self._send(taskToken=token, error=error, cause=cause[:32_000])
 
 
 class StepFunctionsCompletion:
-    """`backend.domain.session.CallCompletion`: SendTaskSuccess with the session's token."""
+    """`backend.domain.session.CallCompletion`: SendTaskSuccess with the session's token, then
+    the session's `completion_sent` mark.
 
-    def __init__(self, sfn: Any) -> None:
+    A send that fails (throttled, Step Functions unavailable) raises and leaves the mark unset:
+    the DISCONNECTED handler and the sweeper send the result again. A task that already ended
+    (timed out, completed by the other path) is marked too: nobody waits for that result.
+    """
+
+    def __init__(self, sfn: Any, sessions: DynamoSessionStore) -> None:
         self.callbacks = StepFunctionsCallbacks(sfn)
+        self.sessions = sessions
 
     def complete(self, session: CallSession, result: CallResult) -> None:
         if not session.task_token:
             log.warning("call %s has no task token", session.call_id)
-            return
-        self.callbacks.result(session.task_token, result)
+        elif not self.callbacks.result(session.task_token, result):
+            log.info("call %s: its task had ended, the result is not sent", session.call_id)
+        self.sessions.mark_sent(session.call_id)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import random
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -15,11 +16,15 @@ from pydantic import BaseModel, Field, ValidationError
 from backend.aws.clients import ClientError, error_code
 from backend.aws.completion import DEPLOYMENT_FAULT, StepFunctionsCallbacks
 from backend.aws.connect import ConnectDialer, DialError, DialFault
+from backend.aws.dials import DialLog
+from backend.aws.dnc import DynamoDoNotCall
 from backend.aws.jobs import ENDED, ClaimState, JobsTable, JobStore
+from backend.aws.lines import LineLeases
 from backend.aws.sessions import DynamoSessionStore
 from backend.domain.calling_rules import is_allowed, next_allowed
-from backend.domain.models import CallJob, CallResult, CallStatus
-from backend.domain.session import CallSession, StaleSession
+from backend.domain.dnc import DO_NOT_CALL, DialVerdict, check_dial
+from backend.domain.models import CallJob, CallResult, CallStatus, Receiver
+from backend.domain.session import CallSession, StaleSession, call_id_for
 from backend.domain.speech import Speech, SpeechError
 
 log = logging.getLogger(__name__)
@@ -34,6 +39,8 @@ class CallTask(BaseModel):
     job_id: str = Field(min_length=1)
     receiver_id: str = Field(min_length=1)
     attempt: int = Field(ge=1)
+    # The Dial task's HeartbeatSeconds: a deferred message comes back well within it.
+    heartbeat_seconds: int = Field(default=300, ge=1)
 
 
 class DialOutcome(StrEnum):
@@ -45,10 +52,32 @@ class DialOutcome(StrEnum):
     FAILED = "failed"
     DEPLOYMENT_FAULT = "deployment_fault"
     DROPPED = "dropped"  # unreadable message without a task token
+    STALE = "stale"  # its task already ended (timed out, stopped): nobody is rung for it
 
 
 class RetryLater(Exception):
-    """Connect is throttling or busy: leave the message for a later delivery (same ClientToken)."""
+    """Leave the message for a later delivery (same ClientToken): Connect is throttling or busy,
+    or every line is taken. `seconds` is the jittered visibility delay for the message."""
+
+    def __init__(self, reason: str, seconds: int) -> None:
+        super().__init__(reason)
+        self.seconds = seconds
+
+
+# No free line: look again soon (a line frees every call length / budget seconds on average);
+# the jitter spreads the waiting messages so they do not all ask at the same moment.
+NO_LINE_DELAY = (5, 20)
+THROTTLE_BASE_SECONDS = 2
+
+
+def no_line_delay(cap: int) -> int:
+    return max(1, min(cap, random.randint(*NO_LINE_DELAY)))
+
+
+def throttle_delay(receive_count: int, cap: int) -> int:
+    """Exponential back-off with full jitter, at least 1 s and at most `cap`."""
+    ceiling = min(cap, THROTTLE_BASE_SECONDS * 2 ** min(receive_count, 16))
+    return max(1, int(random.uniform(0, ceiling)))
 
 
 @dataclass
@@ -58,7 +87,10 @@ class Dialer:
     sessions: DynamoSessionStore
     callbacks: StepFunctionsCallbacks
     connect: ConnectDialer
+    dials: DialLog
+    lines: LineLeases
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    dnc: DynamoDoNotCall | None = None  # do-not-call list + daily cap (None: not checked)
 
     def __post_init__(self) -> None:
         self._jobs: dict[str, tuple[CallJob, Speech]] = {}  # warm containers reuse both
@@ -69,7 +101,7 @@ class Dialer:
             self._jobs[job_id] = (job, Speech(job))
         return self._jobs[job_id]
 
-    def handle(self, body: str) -> DialOutcome:
+    def handle(self, body: str, receive_count: int = 1) -> DialOutcome:
         try:
             task = CallTask.model_validate_json(body)
         except ValidationError as error:
@@ -79,7 +111,17 @@ class Dialer:
                 return DialOutcome.FAILED
             log.error("calls-queue message without a task token dropped: %s", error)
             return DialOutcome.DROPPED
-        return self.dial(task)
+        # The heartbeat both proves the task is still open and keeps it open while the message
+        # waits for a line or for Connect: a message for a task that ended rings nobody.
+        if not self.callbacks.heartbeat(task.task_token):
+            log.warning(
+                "stale call task dropped (its task ended): job %s receiver %s attempt %d",
+                task.job_id,
+                task.receiver_id,
+                task.attempt,
+            )
+            return DialOutcome.STALE
+        return self.dial(task, receive_count)
 
     def _result(self, task: CallTask, status: CallStatus, error: str | None) -> CallResult:
         return CallResult(
@@ -91,7 +133,7 @@ class Dialer:
             attempts=task.attempt,
         )
 
-    def dial(self, task: CallTask) -> DialOutcome:
+    def dial(self, task: CallTask, receive_count: int = 1) -> DialOutcome:
         record = self.jobs.get(task.job_id)
         if record and record.get("cancel_requested", {}).get("BOOL"):
             by = record.get("cancelled_by", {}).get("S") or "a user"
@@ -129,6 +171,9 @@ class Dialer:
         claim = self.jobs.claim(task.job_id, task.receiver_id, task.attempt, task.task_token)
         if claim.state is ClaimState.DIALLED:
             return DialOutcome.DUPLICATE
+        dialable = self._dialable(task, job, receiver, now)
+        if isinstance(dialable, DialOutcome):
+            return dialable
         try:
             prompts = speech.prompts(receiver)
         except SpeechError as error:
@@ -139,6 +184,7 @@ class Dialer:
         session = CallSession.new(
             job, receiver, task.attempt, prompts, now=now, task_token=task.task_token
         )
+        session.number_key = dialable  # an opt-out in the call goes on the list by this key
         try:
             self.sessions.create(session)
         except StaleSession:  # a PENDING claim: the session exists from the earlier delivery
@@ -146,19 +192,46 @@ class Dialer:
             if stored is not None and stored.result is not None:
                 # Ended without a contact (NotCallable): repeat the result, never the dial.
                 self.callbacks.result(task.task_token, stored.result)
+                self.sessions.mark_sent(stored.call_id)
                 return DialOutcome.DUPLICATE
             session = stored or session
+        cap = task.heartbeat_seconds // 3
+        if not self.lines.acquire(session.call_id, task.job_id, job.settings.concurrency):
+            raise RetryLater("every line is taken", no_line_delay(cap))
+        self.dials.record(task.job_id, task.receiver_id, task.attempt, session.call_id)
         try:
             contact_id = self.connect.dial(session.call_id, receiver.phone_number)
         except DialError as error:
+            self.lines.release(session.call_id)  # no call: its line is free again
+            if error.fault is DialFault.RETRY_LATER:
+                raise RetryLater(str(error), throttle_delay(receive_count, cap)) from error
             return self._dial_failed(task, session, error)
         self.sessions.link_contact(contact_id, session.call_id)
+        self.lines.set_contact(session.call_id, contact_id)
         self.jobs.mark_dialled(task.job_id, task.receiver_id, task.attempt, contact_id)
         return DialOutcome.DIALLED
 
+    def _dialable(
+        self, task: CallTask, job: CallJob, receiver: Receiver, now: datetime
+    ) -> DialOutcome | str | None:
+        """The do-not-call list and daily cap (`dnc.check_dial`): the number's key if it may
+        be dialled, else what was done instead (a NotCallable result, or wait for tomorrow)."""
+        if self.dnc is None:
+            return None
+        call_id = call_id_for(task.job_id, task.receiver_id, task.attempt)
+        check = check_dial(job, receiver, call_id, now, self.dnc, self.dnc)
+        if check.verdict is DialVerdict.DO_NOT_CALL:
+            result = self._result(task, CallStatus.NOT_CALLABLE, DO_NOT_CALL)
+            self.callbacks.result(
+                task.task_token, result.model_copy(update={"attempts": task.attempt - 1})
+            )
+            return DialOutcome.NOT_CALLABLE
+        if check.verdict is DialVerdict.CAPPED and check.wait_until is not None:
+            self.callbacks.wait(task.task_token, int((check.wait_until - now).total_seconds()) + 1)
+            return DialOutcome.WAITING
+        return check.number_key
+
     def _dial_failed(self, task: CallTask, session: CallSession, error: DialError) -> DialOutcome:
-        if error.fault is DialFault.RETRY_LATER:
-            raise RetryLater(str(error)) from error
         if error.fault is DialFault.NOT_CALLABLE:
             result = session.end_with(CallStatus.NOT_CALLABLE, str(error), self.clock())
             try:
@@ -166,6 +239,7 @@ class Dialer:
             except StaleSession:
                 log.warning("call %s changed while ending it as NotCallable", session.call_id)
             self.callbacks.result(task.task_token, result)
+            self.sessions.mark_sent(session.call_id)
             return DialOutcome.NOT_CALLABLE
         # Our deployment is wrong (flow, instance, permissions): stop the job instead of
         # failing every receiver one by one, and say why in the task error.
@@ -179,6 +253,19 @@ class Dialer:
             "source phone number of the stack; the job was stopped.",
         )
         return DialOutcome.DEPLOYMENT_FAULT
+
+
+@dataclass(frozen=True, slots=True)
+class CallsQueue:
+    """The calls queue as the dialer sees it: a message left for later comes back after a delay."""
+
+    sqs: Any
+    url: str
+
+    def defer(self, receipt_handle: str, seconds: int) -> None:
+        self.sqs.change_message_visibility(
+            QueueUrl=self.url, ReceiptHandle=receipt_handle, VisibilityTimeout=seconds
+        )
 
 
 def _token_of(body: str) -> str | None:

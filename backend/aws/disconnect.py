@@ -1,4 +1,9 @@
-"""Connect DISCONNECTED events: end the call's task with the right status if the flow did not."""
+"""Connect DISCONNECTED events: the call's line is free; end its task if the flow did not.
+
+The event is the one sure sign that the call is over, so the line is released here first, never
+on the flow's last answer (the ending is still playing then). A finished session whose result
+was never delivered (`completion_sent` unset) is sent again.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +15,7 @@ from typing import Any
 
 from backend.aws.clients import ClientError, error_code
 from backend.aws.connect import ConnectDialer
+from backend.aws.lines import LineLeases
 from backend.aws.sessions import DynamoSessionStore
 from backend.domain.models import CallResult, CallStatus
 from backend.domain.session import CallCompletion, StaleSession
@@ -24,6 +30,7 @@ class DisconnectHandler:
     sessions: DynamoSessionStore
     connect: ConnectDialer
     completion: CallCompletion
+    lines: LineLeases
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
 
     def handle(self, event: Mapping[str, Any]) -> CallResult | None:
@@ -41,6 +48,8 @@ class DisconnectHandler:
                 log.info("contact %s is not a Callouts call", contact_id)
                 return None
             self.sessions.link_contact(contact_id, call_id)
+        if self.lines.release(call_id):
+            log.info("call %s released its line", call_id)
         # Throttling and other errors raise: the asynchronous invocation is retried (the
         # idempotency record is released), and the task timeout stays the backstop.
         found = True
@@ -51,9 +60,15 @@ class DisconnectHandler:
                 raise
             found, reason, connected = False, None, False
         for _ in range(3):
-            session = self.sessions.get(call_id)
-            if session is None or session.finished:
+            session, sent = self.sessions.load(call_id)
+            if session is None:
                 return None
+            if session.result is not None:
+                if sent:
+                    return None
+                log.warning("call %s: sending its undelivered result again", call_id)
+                self.completion.complete(session, session.result)
+                return session.result
             if found:
                 result = session.end_from_disconnect(reason, connected, self.clock())
             elif session.connected_at is not None:  # answered: keep the answers given

@@ -19,8 +19,9 @@ from enum import StrEnum
 from typing import Any
 
 from backend.aws.clients import ClientError
-from backend.aws.jobs import ENDED, JobsTable, JobState
+from backend.aws.jobs import JobsTable
 from backend.aws.rejections import SOURCE
+from backend.domain.job_state import ENDED, JobState
 
 log = logging.getLogger(__name__)
 

@@ -9,22 +9,11 @@ from enum import StrEnum
 from typing import Any
 
 from backend.aws.clients import ClientError, error_code
+from backend.domain.job_state import ENDED as ENDED  # re-exported: callers import it from here
+from backend.domain.job_state import JobState
 from backend.domain.models import CallJob
 
 JOB_SK = "job"
-
-
-class JobState(StrEnum):
-    QUEUED = "QUEUED"
-    RUNNING = "RUNNING"
-    FINISHED = "FINISHED"  # the report was written
-    CANCELLED = "CANCELLED"  # the report was written after a cancel
-    FAILED = "FAILED"  # the execution failed or timed out before its report
-    STOPPED = "STOPPED"  # the execution was stopped (StopExecution) before its report
-
-
-# A job in one of these states is over: it is never started, dialled or ended again.
-ENDED = frozenset({JobState.FINISHED, JobState.CANCELLED, JobState.FAILED, JobState.STOPPED})
 
 
 def job_key(job_id: str) -> str:

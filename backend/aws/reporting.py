@@ -7,8 +7,9 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from backend.aws.jobs import JobsTable, JobState, JobStore
+from backend.aws.jobs import JobsTable, JobStore
 from backend.aws.results import ResultsTable
+from backend.domain.job_state import JobState
 from backend.domain.models import CallResult
 from backend.domain.report import write_report
 

@@ -39,7 +39,8 @@ class AwsSettings(BaseModel):
     report_url_expiry_seconds: int = 7 * 24 * 3600
     session_ttl_seconds: int = 2 * 24 * 3600
     slack_secret_arn: str = ""
-
+    dnc_table: str = ""  # the do-not-call list and daily dial counts
+    dnc_secret_arn: str = ""  # HMAC secret of the do-not-call list (Secrets Manager)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> AwsSettings:

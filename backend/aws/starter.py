@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from backend.aws.clients import ClientError, error_code
-from backend.aws.jobs import ENDED, JobsTable, JobState, JobStore
+from backend.aws.jobs import JobsTable, JobStore
 from backend.aws.tasks import write_tasks
 from backend.domain.intake import job_from_json
+from backend.domain.intake.assemble import DEFAULT_LIMITS
+from backend.domain.intake.json_form import load_json
+from backend.domain.job_state import ENDED, JobState
 from backend.domain.models import CallJob
 from backend.domain.problems import Problem
+
+log = logging.getLogger(__name__)
 
 
 class JobsBusy(Exception):
@@ -58,14 +64,22 @@ class JobStarter:
         self.max_concurrent_calls = max_concurrent_calls
 
     def parse(self, body: str) -> CallJob:
-        """The job from a queue message: job JSON, or a reference to a job document in S3."""
-        try:
-            payload = json.loads(body)
-        except json.JSONDecodeError as error:
-            raise BadJobMessage([Problem(f"the message is not JSON: {error.msg}")]) from error
+        """The job from a queue message: job JSON, or a reference to a job document in S3.
+
+        Whatever is wrong with the message's content is a BadJobMessage, never another
+        exception: only reading a job_ref from S3 can fail for the infrastructure's sake.
+        """
+        payload = load_json(body, DEFAULT_LIMITS.max_bytes, "queue message")
+        if isinstance(payload, Problem):
+            raise BadJobMessage([payload])
         if isinstance(payload, Mapping) and "job_ref" in payload:
             payload = self._referenced(payload["job_ref"])
-        result = job_from_json(payload)
+        try:
+            result = job_from_json(payload)
+        except Exception as error:  # intake answers with problems; a crash is still the input's
+            log.exception("intake failed on a job message")
+            problem = Problem(f"the job could not be checked ({type(error).__name__}): fix it")
+            raise BadJobMessage([problem]) from error
         if not result.ok or result.job is None:
             job_id = payload.get("job_id") if isinstance(payload, Mapping) else None
             raise BadJobMessage(
@@ -98,11 +112,10 @@ class JobStarter:
                 field="job_ref.key",
             )
             raise BadJobMessage([problem]) from error
-        try:
-            return json.loads(raw)
-        except (json.JSONDecodeError, UnicodeDecodeError) as error:
-            problem = Problem(f"the job document {ref['key']} is not JSON", field="job_ref.key")
-            raise BadJobMessage([problem]) from error
+        payload = load_json(raw, DEFAULT_LIMITS.max_bytes, f"job document {ref['key']}")
+        if isinstance(payload, Problem):
+            raise BadJobMessage([Problem(payload.message, field="job_ref.key")])
+        return payload
 
     def running_jobs(self) -> int:
         paginator = self.sfn.get_paginator("list_executions")

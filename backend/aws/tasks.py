@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from backend.aws.jobs import tasks_key
+from backend.domain.call_time import call_timeout
 from backend.domain.models import CallJob
 
 
@@ -19,7 +20,7 @@ def call_tasks(job: CallJob) -> list[dict[str, Any]]:
             "attempt": 1,
             "max_attempts": settings.max_attempts,
             "retry_delay_seconds": settings.retry_delay_seconds,
-            "call_timeout_seconds": settings.call_timeout_seconds,
+            "call_timeout_seconds": call_timeout(job),
         }
         for receiver in job.receivers
     ]

@@ -15,11 +15,13 @@ if TYPE_CHECKING:
 
     from backend.aws.completion import StepFunctionsCompletion
     from backend.aws.connect import ConnectDialer
-    from backend.aws.dialing import Dialer
+    from backend.aws.dialing import CallsQueue, Dialer
     from backend.aws.disconnect import DisconnectHandler
+    from backend.aws.dnc import DynamoDoNotCall
     from backend.aws.execution_events import ExecutionEndHandler
     from backend.aws.intake import UploadIntake
     from backend.aws.jobs import JobsTable, JobStore
+    from backend.aws.lines import LineLeases
     from backend.aws.rejections import RejectionNotifier
     from backend.aws.reporting import ReportWriter
     from backend.aws.sessions import DynamoSessionStore
@@ -47,6 +49,14 @@ def session_store() -> DynamoSessionStore:
 
 
 @cache
+def line_leases() -> LineLeases:
+    from backend.aws.lines import LineLeases
+
+    s = settings()
+    return LineLeases(clients.client("dynamodb"), s.sessions_table, s.max_concurrent_calls)
+
+
+@cache
 def idempotency_store() -> DynamoDBPersistenceLayer:
     from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 
@@ -59,7 +69,7 @@ def idempotency_store() -> DynamoDBPersistenceLayer:
 def completion() -> StepFunctionsCompletion:
     from backend.aws.completion import StepFunctionsCompletion
 
-    return StepFunctionsCompletion(clients.client("stepfunctions"))
+    return StepFunctionsCompletion(clients.client("stepfunctions"), session_store())
 
 
 @cache
@@ -112,9 +122,22 @@ def job_starter() -> JobStarter:
 
 
 @cache
+def do_not_call() -> DynamoDoNotCall | None:
+    """The do-not-call list (None when this function is not given the table)."""
+    from backend.aws.dnc import DynamoDoNotCall, secret_from_arn
+
+    s = settings()
+    if not s.dnc_table:
+        return None
+    arn = s.dnc_secret_arn
+    return DynamoDoNotCall(clients.client("dynamodb"), s.dnc_table, lambda: secret_from_arn(arn))
+
+
+@cache
 def dialer() -> Dialer:
     from backend.aws.completion import StepFunctionsCallbacks
     from backend.aws.dialing import Dialer
+    from backend.aws.dials import DialLog
 
     return Dialer(
         jobs_table(),
@@ -122,14 +145,24 @@ def dialer() -> Dialer:
         session_store(),
         StepFunctionsCallbacks(clients.client("stepfunctions")),
         connect_dialer(),
+        DialLog(clients.client("dynamodb"), settings().jobs_table),
+        line_leases(),
+        dnc=do_not_call(),
     )
+
+
+@cache
+def calls_queue() -> CallsQueue:
+    from backend.aws.dialing import CallsQueue
+
+    return CallsQueue(clients.client("sqs"), settings().calls_queue_url)
 
 
 @cache
 def disconnect_handler() -> DisconnectHandler:
     from backend.aws.disconnect import DisconnectHandler
 
-    return DisconnectHandler(session_store(), connect_dialer(), completion())
+    return DisconnectHandler(session_store(), connect_dialer(), completion(), line_leases())
 
 
 @cache
@@ -166,12 +199,15 @@ def reset() -> None:
     for builder in (
         idempotency_store,
         session_store,
+        line_leases,
         completion,
         connect_dialer,
+        do_not_call,
         rejection_notifier,
         upload_intake,
         job_starter,
         dialer,
+        calls_queue,
         disconnect_handler,
         report_writer,
         execution_end_handler,

@@ -8,49 +8,42 @@ from __future__ import annotations
 import html
 import io
 import re
-from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
 from rich.text import Text
 
 from backend.cli import app
-from backend.domain.problems import Problem
-
-if TYPE_CHECKING:
-    from backend.domain.intake import IntakeResult
-    from backend.domain.models import CallJob
-
-out = Console(highlight=False, soft_wrap=True)  # piped output: one line per line
-err = Console(stderr=True, highlight=False)
+from backend.cli.job_files import JOB_FILE_HELP, fail, load_job, out
 
 _BREAK = re.compile(r"<break\b([^>]*)>", re.IGNORECASE)
 _TIME_ATTR = re.compile(r"time\s*=\s*[\"']([^\"']*)[\"']", re.IGNORECASE)
 _TAG = re.compile(r"<[^>]+>")
 
 
-def _fail(message: str) -> NoReturn:
-    err.print(Text(message, style="bold red"), soft_wrap=True)
-    raise typer.Exit(1)
-
-
 @app.command()
 def template(
     out_file: Annotated[Path, typer.Argument(metavar="OUT.xlsx", help="Where to write it.")],
-    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+    force: Annotated[
+        bool, typer.Option("--force/--no-force", help="Overwrite an existing file.")
+    ] = False,
 ) -> None:
-    """Write a blank, documented call-job workbook to fill in."""
+    """Write a blank, documented call-job workbook to fill in.
+
+    \b
+    Example:
+      callouts template my_job.xlsx
+      callouts template my_job.xlsx --force
+    """
     from backend.domain.workbook_template import write_blank_template
 
     if out_file.exists() and not force:
-        _fail(f"{out_file} already exists: choose another name or add --force to overwrite it")
+        fail(f"{out_file} already exists: choose another name or add --force to overwrite it")
     try:
         write_blank_template(out_file)
     except OSError as error:
-        _fail(f"cannot write {out_file}: {error.strerror or error}")
+        fail(f"cannot write {out_file}: {error.strerror or error}")
     out.print(
         Text(f"Wrote {out_file}. Fill in the Configures, Questions and Receivers sheets, then run ")
         + Text(f"callouts validate {out_file}", style="bold")
@@ -59,10 +52,16 @@ def template(
 
 @app.command()
 def validate(
-    job_file: Annotated[Path, typer.Argument(metavar="JOB.xlsx", help="The call-job workbook.")],
+    job_file: Annotated[Path, typer.Argument(metavar="JOB_FILE", help=JOB_FILE_HELP)],
 ) -> None:
-    """Check a call-job workbook: print every problem (exit 1), or a one-line summary (exit 0)."""
-    job = read_job_or_exit(job_file)
+    """Check a call job: print every problem (exit 1), or a one-line summary (exit 0).
+
+    \b
+    Example:
+      callouts validate examples/call_job.xlsx
+      callouts validate job.json
+    """
+    job = load_job(job_file)
     columns = ", ".join(job.extra_columns) or "none"
     out.print(
         Text(f"OK {job_file.name}: ", style="bold green")
@@ -75,20 +74,26 @@ def validate(
 
 @app.command()
 def preview(
-    job_file: Annotated[Path, typer.Argument(metavar="JOB.xlsx", help="The call-job workbook.")],
+    job_file: Annotated[Path, typer.Argument(metavar="JOB_FILE", help=JOB_FILE_HELP)],
     receiver: Annotated[
         str | None,
         typer.Option("--receiver", "-r", metavar="ID", help="Receiver id (default: the first)."),
     ] = None,
 ) -> None:
-    """Print what a person hears: greeting, each question with its type, and the ending."""
+    """Print what a person hears: greeting, each question with its type, and the ending.
+
+    \b
+    Example:
+      callouts preview examples/call_job.xlsx
+      callouts preview examples/call_job.xlsx --receiver S07
+    """
     from backend.domain.answers import answer_hint
     from backend.domain.phones import mask_phone
     from backend.domain.speech import Speech, SpeechError
 
-    job = read_job_or_exit(job_file)
+    job = load_job(job_file)
     if not job.receivers:
-        _fail("the job has no receivers: add rows to the Receivers sheet")
+        fail("the job has no receivers: add rows to the Receivers sheet")
     if receiver is None:
         person = job.receivers[0]
     else:
@@ -97,11 +102,11 @@ def preview(
         except KeyError:
             known = ", ".join(r.id for r in job.receivers[:10])
             more = ", ..." if len(job.receivers) > 10 else ""
-            _fail(f"no receiver with id {receiver!r} in {job_file.name}; ids are: {known}{more}")
+            fail(f"no receiver with id {receiver!r} in {job_file.name}; ids are: {known}{more}")
     try:
         prompts = Speech(job).prompts(person)
     except SpeechError as error:
-        _fail(f"cannot speak the job for receiver {person.id}: {error.message}")
+        fail(f"cannot speak the job for receiver {person.id}: {error.message}")
 
     out.print(
         Text(f"Receiver {person.id} ({mask_phone(person.phone_number)})", style="bold")
@@ -110,6 +115,17 @@ def preview(
             style="dim",
         )
     )
+    from backend.cli.dnc import listed_count
+
+    listed = listed_count(job)
+    if listed:
+        out.print(
+            Text(
+                f"{listed} of {len(job.receivers)} receiver(s) are on the do-not-call list: "
+                "they will not be called (NotCallable, do-not-call).",
+                style="yellow",
+            )
+        )
     out.print()
     out.print(Text("Greeting", style="bold cyan"))
     out.print(Text(readable_ssml(prompts.greeting)))
@@ -134,29 +150,34 @@ def report(
     ],
     out_file: Annotated[Path, typer.Argument(metavar="OUT.xlsx", help="Where to write it.")],
 ) -> None:
-    """Build the Excel report (Results, Summary with charts, Questions) from a results JSON."""
+    """Build the Excel report (Results, Summary with charts, Questions) from a results JSON.
+
+    \b
+    Example:
+      callouts report out/demo/call-job-0123456789.json report.xlsx
+    """
     from backend.domain.report import ReportInputError, load_results_json, write_xlsx
     from backend.domain.summary import summary
 
     try:
         data = results_file.read_bytes()
     except OSError as error:
-        _fail(f"cannot read {results_file}: {error.strerror or error}")
+        fail(f"cannot read {results_file}: {error.strerror or error}")
     try:
         job, results = load_results_json(data)
     except ReportInputError as error:
-        _fail(f"{results_file} is not a callouts results file: {error}")
+        fail(f"{results_file} is not a callouts results file: {error}")
     if out_file.is_dir():
-        _fail(f"cannot write {out_file}: it is a directory; give a file name such as report.xlsx")
+        fail(f"cannot write {out_file}: it is a directory; give a file name such as report.xlsx")
     if not out_file.parent.is_dir():
-        _fail(f"cannot write {out_file}: the folder {out_file.parent} does not exist")
+        fail(f"cannot write {out_file}: the folder {out_file.parent} does not exist")
     # Built in memory first: a half-written workbook never replaces a good file.
     buffer = io.BytesIO()
     write_xlsx(job, results, buffer)
     try:
         out_file.write_bytes(buffer.getvalue())
     except OSError as error:
-        _fail(f"cannot write {out_file}: {error.strerror or error}")
+        fail(f"cannot write {out_file}: {error.strerror or error}")
     done = summary(job, results)
     out.print(
         Text(f"Wrote {out_file}: ", style="bold green")
@@ -174,47 +195,3 @@ def readable_ssml(ssml: str) -> str:
 def _pause(match: re.Match[str]) -> str:
     time = _TIME_ATTR.search(match.group(1))
     return f" [pause {time.group(1)}] " if time else " [pause] "
-
-
-def read_job_or_exit(job_file: Path) -> CallJob:
-    """The job in a workbook, or exit 1 after printing why it cannot be used."""
-    from backend.domain.intake import read_workbook
-
-    if job_file.is_dir():
-        _fail(f"cannot read {job_file}: it is a directory; give the workbook file (.xlsx)")
-    if not job_file.is_file():
-        _fail(f"cannot read {job_file}: no such file")
-    try:
-        result: IntakeResult = read_workbook(job_file, filename=job_file.name)
-    except OSError as error:
-        _fail(f"cannot read {job_file}: {error.strerror or error}")
-    except Exception as error:  # a backstop: intake reports problems, but never show a traceback
-        _fail(f"cannot read {job_file}: {error}")
-    if result.job is None and not result.problems:
-        _fail(f"cannot read {job_file}: no job could be built from it")
-    if result.problems or result.job is None:
-        _print_problems(job_file, result.problems)
-        raise typer.Exit(1)
-    return result.job
-
-
-def _print_problems(job_file: Path, problems: Sequence[Problem]) -> None:
-    table = Table(title=f"Problems in {job_file.name}", title_justify="left", show_lines=False)
-    table.add_column("Sheet")
-    table.add_column("Row", justify="right")
-    table.add_column("Column")
-    table.add_column("Problem", overflow="fold")
-    for problem in problems:
-        table.add_row(
-            Text(problem.sheet or ""),
-            Text("" if problem.row is None else str(problem.row)),
-            Text(problem.column or problem.field or ""),
-            Text(problem.message),
-        )
-    out.print(table)
-    err.print(
-        Text(
-            f"{len(problems)} problem(s) found: fix them and run callouts validate again",
-            style="red",
-        )
-    )

@@ -1,15 +1,19 @@
-"""`callouts run | status | transcript`: run a call job on this machine with simulated phones.
+"""`callouts run | status | cancel | retry | transcript`: call jobs on this machine.
 
 `run` streams each person's result (masked phone number) under a live progress bar, then writes
 the report; the job state lives in a SQLite file, so running the same workbook again resumes it
 (nobody already called is called again). Ctrl-C stops; the next run picks up where it stopped.
+One run owns a job at a time (a second one refuses, naming the first); `cancel` stops a run in
+any process through the database; `retry` runs the unreached again as a new job.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -21,11 +25,14 @@ from rich.table import Table
 from rich.text import Text
 
 from backend.cli import app
+from backend.cli.job_files import JOB_FILE_HELP, require_call_files
 
 if TYPE_CHECKING:
     from backend.domain.models import CallJob, CallResult
     from backend.domain.ports import ReportFiles
-    from backend.local.store import SqliteStore
+    from backend.local.calls import CallRequest, DialOutcome
+    from backend.local.lease import Lease
+    from backend.local.store import JobRow, SqliteStore
     from backend.settings import Settings
 
 out = Console(highlight=False, soft_wrap=True)  # piped output: one line per line
@@ -37,6 +44,7 @@ STATUS_STYLES = {
     "NoAnswer": "magenta",
     "Busy": "magenta",
     "NotCallable": "red",
+    "OptedOut": "cyan",
     "Failed": "bold red",
     "Cancelled": "dim",
 }
@@ -48,6 +56,32 @@ JOB_ID = re.compile(r"^[A-Za-z0-9_.-]{1,80}$")
 
 class Simulation(StrEnum):
     random = "random"
+
+
+AnswersOption = Annotated[
+    Path | None,
+    typer.Option("--answers", metavar="ANSWERS.csv", help="What each simulated person says."),
+]
+SimulateOption = Annotated[
+    Simulation | None,
+    typer.Option("--simulate", metavar="random", help="Simulated people: random (the default)."),
+]
+SeedOption = Annotated[
+    int, typer.Option("--seed", metavar="NUMBER", help="Seed of --simulate random.")
+]
+ConcurrencyOption = Annotated[
+    int | None,
+    typer.Option(
+        "--concurrency", metavar="NUMBER", help="Calls at once, 1 to 1000 (default: the job's)."
+    ),
+]
+OutOption = Annotated[
+    Path | None, typer.Option("--out", metavar="DIR", help="Report directory (default: out).")
+]
+DbOption = Annotated[
+    Path | None,
+    typer.Option("--db", metavar="PATH", help="Job database (default: .callouts/callouts.db)."),
+]
 
 
 def _fail(message: str) -> typer.Exit:
@@ -203,50 +237,114 @@ def _people(job: CallJob, answers: Path | None, simulate: Simulation | None, see
     return random_people(job, seed)
 
 
+class _OneLine(logging.Formatter):
+    """Log records as one plain line: the terminal never shows a traceback."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return f"{record.levelname.lower()}: {record.getMessage()}"
+
+
+def _log_plainly() -> None:
+    """Warnings from the engine (a failed call, a store fault) as one line each on stderr."""
+    root = logging.getLogger()
+    if not any(isinstance(h.formatter, _OneLine) for h in root.handlers):
+        handler = logging.StreamHandler()
+        handler.setFormatter(_OneLine())
+        handler.setLevel(logging.WARNING)
+        root.addHandler(handler)
+
+
+@contextmanager
+def _plain_store_errors() -> Iterator[None]:
+    """A job-database failure (read-only, disk full, locked) as a plain message, exit 1."""
+    from backend.local.lease import JobBusy, LeaseLost
+    from backend.local.store import StoreError
+
+    _log_plainly()
+    try:
+        yield
+    except StoreError as error:
+        raise _fail(str(error)) from None
+    except JobBusy as error:
+        raise _fail(_busy_message(error.job_id, error.holder)) from None
+    except LeaseLost as error:
+        raise _fail(
+            f"{error}; its results so far are kept: see `callouts status {error.job_id}`"
+        ) from None
+
+
+def _busy_message(job_id: str, holder: Lease) -> str:
+    return (
+        f"job {job_id} is already running ({holder.describe()}): wait for it to finish, "
+        f"or stop it with `callouts cancel {job_id}`"
+    )
+
+
+def _refuse_if_running(row: JobRow) -> None:
+    from backend.domain.job_state import JobState
+
+    if row.state() is JobState.RUNNING and row.lease is not None:
+        raise _fail(_busy_message(row.job_id, row.lease))
+
+
 @app.command()
 def run(
-    job_file: Annotated[Path, typer.Argument(metavar="JOB.xlsx", help="The call-job workbook.")],
-    answers: Annotated[
-        Path | None,
-        typer.Option("--answers", metavar="ANSWERS.csv", help="What each simulated person says."),
-    ] = None,
-    simulate: Annotated[
-        Simulation | None,
-        typer.Option("--simulate", help="Simulated people: `random` (the default)."),
-    ] = None,
-    seed: Annotated[int, typer.Option("--seed", help="Seed of --simulate random.")] = 1,
-    concurrency: Annotated[
-        int | None,
-        typer.Option(
-            "--concurrency", metavar="K", help="Calls at once, 1 to 1000 (default: the job's)."
-        ),
-    ] = None,
-    out_dir: Annotated[
-        Path | None, typer.Option("--out", metavar="DIR", help="Report directory (default: out).")
-    ] = None,
-    db: Annotated[
-        Path | None,
-        typer.Option("--db", metavar="PATH", help="Job database (default: .callouts/callouts.db)."),
-    ] = None,
+    job_file: Annotated[Path, typer.Argument(metavar="JOB_FILE", help=JOB_FILE_HELP)],
+    answers: AnswersOption = None,
+    simulate: SimulateOption = None,
+    seed: SeedOption = 1,
+    concurrency: ConcurrencyOption = None,
+    out_dir: OutOption = None,
+    db: DbOption = None,
     job_id: Annotated[
         str | None,
-        typer.Option("--job-id", help="Job id (default: derived from the file: reruns resume)."),
+        typer.Option(
+            "--job-id",
+            metavar="TEXT",
+            help="Job id (default: derived from the file: reruns resume).",
+        ),
     ] = None,
 ) -> None:
-    """Run a call job on this machine with simulated phones and write its report."""
-    from backend.cli.jobs import read_job_or_exit
-    from backend.local.engine import LocalEngine
+    """Run a call job on this machine with simulated phones and write its report.
 
-    settings = load_settings()
-    if concurrency is not None and not 1 <= concurrency <= MAX_CONCURRENCY:
-        raise _fail(f"--concurrency {concurrency}: give a number of calls at once from 1 to 1000")
+    \b
+    Example:
+      callouts run examples/call_job.xlsx --answers examples/answers.csv --out out/demo
+      callouts run job.json --simulate random --seed 3
+    """
+    from backend.cli.job_files import load_job
+
+    _check_concurrency(concurrency)
     if job_id is not None and not JOB_ID.match(job_id):
         raise _fail(
             f"--job-id {job_id!r} is not a valid job id: use 1-80 letters, digits, '.', '_' or '-'"
         )
-    job = read_job_or_exit(job_file)
+    job = load_job(job_file)
     if job_id:
         job = job.model_copy(update={"job_id": job_id})
+    with _plain_store_errors():
+        _run_job(job, answers, simulate, seed, concurrency, out_dir, db)
+
+
+def _check_concurrency(concurrency: int | None) -> None:
+    if concurrency is not None and not 1 <= concurrency <= MAX_CONCURRENCY:
+        raise _fail(f"--concurrency {concurrency}: give a number of calls at once from 1 to 1000")
+
+
+def _run_job(
+    job: CallJob,
+    answers: Path | None,
+    simulate: Simulation | None,
+    seed: int,
+    concurrency: int | None,
+    out_dir: Path | None,
+    db: Path | None,
+) -> None:
+    """Run (or resume) `job` in the terminal: checks first, then the calls, then the summary."""
+    from backend.local.engine import LocalEngine
+
+    settings = load_settings()
+    require_call_files()
     people = _people(job, answers, simulate, seed)
     report_dir = out_dir or settings.out
     _check_report_dir(report_dir)
@@ -260,33 +358,17 @@ def run(
             "Give this run its own --job-id"
         )
     if known is not None:
-        counts = store.counts(job.job_id)
-        done = sum(counts.values())
-        verb = "finished" if known.status != "running" else "resuming"
-        out.print(
-            Text(
-                f"Job {job.job_id} is in {store.path} ({verb}: {done} of "
-                f"{len(job.receivers)} done); nobody already called is called again. "
-                "Use --job-id to start afresh.",
-                style="dim",
-            )
-        )
+        _refuse_if_running(known)
+        _print_known(store, known, job)
     cap = concurrency or settings.concurrency or job.settings.concurrency
-    if known is not None and known.status != "running":
+    if known is not None and known.state().over:
         out.print(Text(f"Stored results of job {job.job_id}:", style="bold"))
     else:
         out.print(
             Text(f"Calling {len(job.receivers)} receiver(s) of job {job.job_id}, ", style="bold")
             + Text(f"{cap} at a time, {len(job.questions)} question(s).")
         )
-    with Progress(
-        TextColumn("[progress.description]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=out,
-        transient=True,
-    ) as progress:
+    with _progress() as progress:
         task = progress.add_task("calls", total=len(job.receivers))
         engine = LocalEngine(
             store,
@@ -307,11 +389,37 @@ def run(
     _print_summary(job, results, engine.last_report)
 
 
+def _print_known(store: SqliteStore, known: JobRow, job: CallJob) -> None:
+    done = sum(store.counts(job.job_id).values())
+    verb = known.state().value if known.state().over else "resuming"
+    out.print(
+        Text(
+            f"Job {job.job_id} is in {store.path} ({verb}: {done} of "
+            f"{len(job.receivers)} done); nobody already called is called again. "
+            "Use --job-id to start afresh.",
+            style="dim",
+        )
+    )
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=out,
+        transient=True,
+    )
+
+
 def _print_summary(job: CallJob, results: Sequence[CallResult], report: ReportFiles | None) -> None:
     from backend.domain.summary import summary
 
     job_summary = summary(job, results)
     counts = ", ".join(f"{status.value} {n}" for status, n in job_summary.statuses.items() if n)
+    if job_summary.do_not_call:
+        counts += f" ({job_summary.do_not_call} on the do-not-call list)"
     out.print(Text(f"Done: {job_summary.done} of {job_summary.total}: {counts}", style="bold"))
     if report is not None and report.xlsx:
         out.print("Report:")
@@ -319,39 +427,69 @@ def _print_summary(job: CallJob, results: Sequence[CallResult], report: ReportFi
             out.print(f"  {path}")
 
 
+def _state_text(row: JobRow) -> str:
+    """The job's state in words: running (by whom), interrupted, finished, cancelled."""
+    from backend.domain.job_state import JobState
+
+    state = row.state()
+    if state is JobState.RUNNING and row.lease is not None:
+        cancelling = ", cancel requested" if row.cancel_requested else ""
+        return f"running ({row.lease.describe()}{cancelling})"
+    if state is JobState.INTERRUPTED:
+        return "interrupted (run it again to resume, or cancel it)"
+    return state.value
+
+
 @app.command()
 def status(
     job_id: Annotated[
-        str | None, typer.Argument(help="A job id (default: list every job).")
+        str | None,
+        typer.Argument(metavar="JOB_ID", help="A job id (default: list every job)."),
     ] = None,
-    db: Annotated[
-        Path | None,
-        typer.Option("--db", metavar="PATH", help="Job database (default: .callouts/callouts.db)."),
-    ] = None,
+    db: DbOption = None,
 ) -> None:
-    """List the jobs run on this machine, or show one job's counts per status."""
+    """List the jobs run on this machine (running, interrupted, finished, cancelled), or show one
+    job's state and counts per status.
+
+    \b
+    Example:
+      callouts status
+      callouts status call-job-0123456789
+    """
+    with _plain_store_errors():
+        _status(job_id, db)
+
+
+def _list_jobs(db: Path | None) -> None:
     store, path = _existing_store(db)
-    if job_id is None:
-        rows = store.jobs() if store is not None else []
-        if store is None or not rows:
-            out.print(f"No jobs in {path} yet: start one with `callouts run JOB.xlsx`.")
-            return
-        table = Table(title=f"Jobs in {store.path}", title_justify="left")
-        for column in ("Job", "Status", "Done", "Started"):
-            table.add_column(column)
-        for listed in rows:
-            done = sum(store.counts(listed.job_id).values())
-            table.add_row(
-                listed.job_id, listed.status, f"{done}/{listed.receivers}", listed.created_at[:19]
-            )
-        out.print(table)
+    rows = store.jobs() if store is not None else []
+    if store is None or not rows:
+        out.print(f"No jobs in {path} yet: start one with `callouts run JOB.xlsx`.")
         return
-    row = store.job_row(job_id) if store is not None else None
-    if store is None or row is None:
-        raise _fail(f"no job {job_id!r} in {path}: `callouts status` lists the jobs")
+    table = Table(title=f"Jobs in {store.path}", title_justify="left")
+    for column in ("Job", "State", "Done", "Started"):
+        table.add_column(column)
+    for listed in rows:
+        done = sum(store.counts(listed.job_id).values())
+        table.add_row(
+            listed.job_id,
+            listed.state().value,
+            f"{done}/{listed.receivers}",
+            listed.created_at[:19],
+        )
+    out.print(table)
+
+
+def _status(job_id: str | None, db: Path | None) -> None:
+    if job_id is None:
+        _list_jobs(db)
+        return
+    store, row = _job_row_or_exit(db, job_id)
     counts = store.counts(job_id)
     done = sum(counts.values())
-    out.print(Text(f"Job {job_id}: {row.status}, {done} of {row.receivers} done", style="bold"))
+    out.print(
+        Text(f"Job {job_id}: {_state_text(row)}, {done} of {row.receivers} done", style="bold")
+    )
     table = Table(show_header=True)
     table.add_column("Status")
     table.add_column("Receivers", justify="right")
@@ -362,16 +500,142 @@ def status(
     out.print(table)
 
 
+def _job_row_or_exit(db: Path | None, job_id: str) -> tuple[SqliteStore, JobRow]:
+    store, path = _existing_store(db)
+    row = store.job_row(job_id) if store is not None else None
+    if store is None or row is None:
+        raise _fail(f"no job {job_id!r} in {path}: `callouts status` lists the jobs")
+    return store, row
+
+
+class _NoCalls:
+    """The dialer of a run that only settles a cancelled job: it must never be asked to call."""
+
+    def dial(self, request: CallRequest) -> DialOutcome:
+        raise RuntimeError(f"call {request.call_id}: a cancelled job places no calls")
+
+
+@app.command()
+def cancel(
+    job_id: Annotated[
+        str, typer.Argument(metavar="JOB_ID", help="The job id (see `callouts status`).")
+    ],
+    out_dir: OutOption = None,
+    db: DbOption = None,
+) -> None:
+    """Stop a job: nobody else is dialled, calls in progress end normally.
+
+    A job running in another terminal stops within seconds and writes its report there; an
+    interrupted job is settled here (the unreached end as Cancelled) and its report written.
+
+    \b
+    Example:
+      callouts cancel call-job-0123456789
+    """
+    with _plain_store_errors():
+        _cancel(job_id, out_dir, db)
+
+
+def _cancel(job_id: str, out_dir: Path | None, db: Path | None) -> None:
+    from backend.domain.job_state import JobState
+    from backend.local.engine import LocalEngine
+
+    store, row = _job_row_or_exit(db, job_id)
+    state = row.state()
+    if state.over:
+        out.print(f"Job {job_id} is already {state.value}: nothing to cancel.")
+        return
+    store.request_cancel(job_id)
+    if state is JobState.RUNNING and row.lease is not None:
+        out.print(
+            f"Cancel requested: the run of job {job_id} ({row.lease.describe()}) stops dialling "
+            "within a few seconds; calls in progress end normally."
+        )
+        return
+    job = store.get_job(job_id)
+    assert job is not None
+    report_dir = out_dir or load_settings().out
+    _check_report_dir(report_dir)
+    engine = LocalEngine(store, report_dir=report_dir, dialer=_NoCalls())
+    results = engine.run(job)
+    out.print(Text(f"Job {job_id} cancelled (it was interrupted):", style="bold"))
+    _print_summary(job, results, engine.last_report)
+
+
+@app.command()
+def retry(
+    job_id: Annotated[
+        str,
+        typer.Argument(metavar="JOB_ID", help="The finished or cancelled job (see `status`)."),
+    ],
+    answers: AnswersOption = None,
+    simulate: SimulateOption = None,
+    seed: SeedOption = 1,
+    concurrency: ConcurrencyOption = None,
+    out_dir: OutOption = None,
+    db: DbOption = None,
+) -> None:
+    """Call the unreached of a job again, as a new job (like Slack's "Retry unreached").
+
+    Unreached: NoAnswer, Busy, NoHuman, Failed, Expired or Cancelled. Retrying the same job
+    twice gives the same new job id, so a second retry resumes the first.
+
+    \b
+    Example:
+      callouts retry call-job-0123456789 --simulate random
+    """
+    _check_concurrency(concurrency)
+    with _plain_store_errors():
+        again = _retry_job(job_id, db)
+        if again is not None:
+            _run_job(again, answers, simulate, seed, concurrency, out_dir, db)
+
+
+def _retry_job(job_id: str, db: Path | None) -> CallJob | None:
+    from backend.domain.retry import retry_job, unreached
+
+    store, row = _job_row_or_exit(db, job_id)
+    state = row.state()
+    if not state.over:
+        raise _fail(
+            f"job {job_id} is {_state_text(row)}: retry it once it has finished "
+            f"(or after `callouts cancel {job_id}`)"
+        )
+    job = store.get_job(job_id)
+    assert job is not None
+    ids = unreached(store.results(job_id))
+    if not ids:
+        out.print(f"Everybody in job {job_id} was reached: nothing to retry.")
+        return None
+    again = retry_job(job, ids)
+    out.print(
+        Text(
+            f"Retrying {len(ids)} unreached receiver(s) of job {job_id} as job {again.job_id}.",
+            style="bold",
+        )
+    )
+    return again
+
+
 @app.command()
 def transcript(
-    job_id: Annotated[str, typer.Argument(help="The job id (see `callouts status`).")],
-    receiver_id: Annotated[str, typer.Argument(help="The receiver id.")],
-    db: Annotated[
-        Path | None,
-        typer.Option("--db", metavar="PATH", help="Job database (default: .callouts/callouts.db)."),
-    ] = None,
+    job_id: Annotated[
+        str, typer.Argument(metavar="JOB_ID", help="The job id (see `callouts status`).")
+    ],
+    receiver_id: Annotated[str, typer.Argument(metavar="RECEIVER_ID", help="The receiver id.")],
+    db: DbOption = None,
 ) -> None:
-    """Print what was said and heard on each call attempt to one receiver."""
+    """Print what was said and heard on each call attempt to one receiver.
+
+    \b
+    Example:
+      callouts transcript call-job-0123456789 S07
+    """
+    with _plain_store_errors():
+        _transcript(job_id, receiver_id, db)
+
+
+def _transcript(job_id: str, receiver_id: str, db: Path | None) -> None:
     store, path = _existing_store(db)
     job = store.get_job(job_id) if store is not None else None
     if store is None or job is None:

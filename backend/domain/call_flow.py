@@ -14,10 +14,13 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
+from backend.domain.models import CallStatus
+from backend.domain.opt_out import OPT_OUT_SOURCE
 from backend.domain.session import (
     CallCompletion,
+    CallSession,
     SessionStore,
     StaleSession,
 )
@@ -38,6 +41,27 @@ ERROR_RESPONSE: dict[str, str] = {
 
 class BadFlowEvent(ValueError):
     pass
+
+
+class OptOutList(Protocol):
+    """Where an opt-out goes at once: the do-not-call list (`dnc.DoNotCallList.add_key`)."""
+
+    def add_key(self, key: str, source: str, now: datetime | None = None) -> bool: ...
+
+
+def record_opt_out(session: CallSession, opt_outs: OptOutList | None, now: datetime) -> None:
+    """Put an opted-out call's number on the do-not-call list (idempotent, never raises)."""
+    if session.result is None or session.result.status is not CallStatus.OPTED_OUT:
+        return
+    if opt_outs is None or session.number_key is None:
+        log.error("call %s opted out but has no do-not-call list to go on", session.call_id)
+        return
+    try:
+        opt_outs.add_key(session.number_key, OPT_OUT_SOURCE, now)
+    except Exception:
+        log.exception(
+            "call %s: the opt-out could not be put on the do-not-call list", session.call_id
+        )
 
 
 @dataclass(frozen=True)
@@ -85,8 +109,13 @@ def handle_flow_event(
     store: SessionStore,
     completion: CallCompletion,
     now: Callable[[], datetime] | None = None,
+    opt_outs: OptOutList | None = None,
 ) -> dict[str, str]:
-    """Advance the call session by one flow step and say what the flow does next."""
+    """Advance the call session by one flow step and say what the flow does next.
+
+    A person who says "stop" ends the call as `OptedOut`: the number goes on `opt_outs` (the
+    do-not-call list) before the result is delivered.
+    """
     try:
         flow_event = parse_flow_event(event)
     except BadFlowEvent as exc:
@@ -116,6 +145,7 @@ def handle_flow_event(
             except StaleSession:
                 continue
             if session.result is not None:
+                record_opt_out(session, opt_outs, clock())
                 try:
                     completion.complete(session, session.result)
                 except Exception:  # the disconnect path / task timeout will finish the task

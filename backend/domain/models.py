@@ -117,9 +117,29 @@ class JobSettings(_Frozen):
 
     max_attempts: int = Field(default=2, ge=1, le=10)
     retry_delay_seconds: int = Field(default=300, ge=0, le=86_400)
-    call_timeout_seconds: int = Field(default=300, ge=30, le=3_600)
+    call_timeout_seconds: int | None = Field(
+        default=None,
+        ge=30,
+        le=3_600,
+        description="Longest a call may take before it is cut (its answers are kept); default: "
+        "derived from the job (backend/domain/call_time.py, docs/statuses.md).",
+    )
+    no_input_limit: int = Field(
+        default=2,
+        ge=1,
+        le=3,
+        description="Consecutive no-inputs (silence or nothing understood) on the first question "
+        "after which the call ends as NoHuman (voicemail or silence); at most 3, the tries a "
+        "question gets.",
+    )
     concurrency: int = Field(default=10, ge=1, le=1_000)
     max_receivers: int = Field(default=10_000, ge=1, le=MAX_RECEIVERS)  # a guard: raise it
+    max_calls_per_day: int = Field(
+        default=3,
+        ge=1,
+        le=20,
+        description="Most calls one number gets per local day, across every job (docs/respect.md).",
+    )
     allowed_countries: tuple[str, ...] = Field(
         default=(), description="ISO 3166 region codes such as HK, GB; empty allows every country."
     )
@@ -168,6 +188,11 @@ class CallJob(_Frozen):
     name: str = ""
     greeting: str = ""
     ending: str = ""
+    voicemail_message: str = Field(
+        default="",
+        description="Template said before hanging up on a voicemail or silence (NoHuman); "
+        "empty: hang up without a word.",
+    )
     phone_prefix: str = Field(default="", pattern=r"^\+?\d{0,4}$")
     questions: tuple[Question, ...] = ()
     receivers: tuple[Receiver, ...] = ()

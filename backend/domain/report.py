@@ -1,10 +1,15 @@
 """The report of a job: an .xlsx (Results, Summary with bar charts, Questions), JSON and CSV.
 
-The Results columns keep the original Callouts order: task_id, receiver_id, call_at, status,
-error, phone_number, the extra receiver columns, Question 1..N, then attempts and
-duration_seconds. One row per receiver in job order; a receiver without a result yet keeps its
-row with an empty status. The report is the job owner's own data file: phone numbers are written
-in full (only Slack messages and logs mask them).
+The Results columns keep the original Callouts order and names, for the machines that read them:
+task_id, receiver_id, call_at, status, error, phone_number, the extra receiver columns,
+Question 1..N, then attempts and duration_seconds. One row per receiver in job order; a receiver
+without a result yet keeps its row with an empty status. The report is the job owner's own data
+file: phone numbers are written in full (only Slack messages and logs mask them).
+
+For people reading the workbook: each `Question N` header carries a note with the question's
+text, `call_at` is in the job's time zone (`timezone` setting, else UTC) and says which, column
+widths fit their content, the header row is frozen, and phone numbers are text in Excel (the CSV
+writes them as `="+852..."`, which Excel shows as text and never reads as a number).
 """
 
 from __future__ import annotations
@@ -17,15 +22,17 @@ import re
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import suppress
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, tzinfo
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import IO, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE
 from openpyxl.chart import BarChart, Reference
+from openpyxl.comments import Comment
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
@@ -41,7 +48,10 @@ TAIL_COLUMNS = ("attempts", "duration_seconds")
 RESULTS_SHEET, SUMMARY_SHEET, QUESTIONS_SHEET = "Results", "Summary", "Questions"
 _CHART_ROWS = 16  # a 7.5 cm chart covers about 15 default rows: blocks are spaced by this much
 _BOLD = Font(bold=True)
-_WIDTHS = {"task_id": 24, "call_at": 20, "error": 30, "phone_number": 16, "duration_seconds": 17}
+MIN_WIDTH, MAX_WIDTH = 8, 60  # Results column widths, in characters, fitted to content within
+_DATE_TIME_FORMAT = "yyyy-mm-dd hh:mm:ss"
+_TITLE_CHARACTERS = 90  # chart titles longer than this are cut with "..."
+_E164 = re.compile(r"^\+[1-9]\d{1,14}$")
 
 Cell = str | int | float | datetime | date | time | None
 
@@ -52,6 +62,25 @@ class ReportInputError(ValueError):
 
 def question_column(number: int) -> str:
     return f"Question {number}"
+
+
+def report_time_zone(job: CallJob) -> tuple[tzinfo, str]:
+    """The zone the report's times are written in, and its name: the job's `timezone` setting,
+    else UTC."""
+    window = job.settings.calling_window
+    name = window.timezone if window is not None else None
+    if name:
+        with suppress(ZoneInfoNotFoundError, ValueError):
+            return ZoneInfo(name), name
+    return UTC, "UTC"
+
+
+def question_title(number: int, template: str, question_type: QuestionType) -> str:
+    """`Question 2: Will {{ name }} come? (Yes/No)`, cut to a chart title's length."""
+    text = " ".join(template.split())
+    if len(text) > _TITLE_CHARACTERS:
+        text = text[: _TITLE_CHARACTERS - 3].rstrip() + "..."
+    return f"{question_column(number)}: {text} ({question_type.value})"
 
 
 def result_columns(job: CallJob) -> list[str]:
@@ -97,12 +126,15 @@ def _row_values(
     yield result.duration_seconds if result else None
 
 
-def _iso(moment: datetime) -> str:
+def _iso(moment: datetime, zone: tzinfo) -> str:
+    """ISO 8601 in the report's zone, with its offset (`Z` for UTC)."""
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(zone)
     return moment.isoformat().replace("+00:00", "Z")
 
 
-def _text_row(values: Iterable[Any]) -> list[str | int | float | None]:
-    return [_iso(v) if isinstance(v, datetime) else v for v in values]
+def _text_row(values: Iterable[Any], zone: tzinfo) -> list[str | int | float | None]:
+    return [_iso(v, zone) if isinstance(v, datetime) else v for v in values]
 
 
 # ---- JSON ------------------------------------------------------------------------------------
@@ -116,13 +148,15 @@ def results_json(job: CallJob, results: Iterable[CallResult]) -> dict[str, Any]:
     rows = report_rows(job, results)
     finished = [result for _, _, result in rows if result is not None]
     columns = result_columns(job)
+    zone, zone_name = report_time_zone(job)
     return {
         "format": REPORT_FORMAT,
         "job": job.model_dump(mode="json"),
         "results": [result.to_json() for result in finished],
         "columns": columns,
+        "time_zone": zone_name,
         "rows": [
-            dict(zip(columns, _text_row(_row_values(job, *row)), strict=True)) for row in rows
+            dict(zip(columns, _text_row(_row_values(job, *row), zone), strict=True)) for row in rows
         ],
         "summary": summary(job, finished).to_json(),
     }
@@ -181,13 +215,29 @@ def _validation_message(prefix: str, error: ValidationError) -> str:
 
 
 def results_csv(job: CallJob, results: Iterable[CallResult]) -> str:
-    """The Results sheet as CSV text (UTF-8, header row, empty string for no value)."""
+    """The Results sheet as CSV text (UTF-8, header row, empty string for no value).
+
+    Times are ISO 8601 with the offset of the job's zone; phone numbers are `="+85251234567"`.
+    """
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(result_columns(job))
+    zone, _ = report_time_zone(job)
+    phone = HEAD_COLUMNS.index("phone_number")
     for row in report_rows(job, results):
-        writer.writerow(_csv_safe(v) for v in _text_row(_row_values(job, *row)))
+        values = [_csv_safe(v) for v in _text_row(_row_values(job, *row), zone)]
+        values[phone] = csv_phone(values[phone])
+        writer.writerow(values)
     return buffer.getvalue()
+
+
+def csv_phone(value: str | int | float) -> str | int | float:
+    """An E.164 number as `="+85251234567"`: Excel opens a CSV `+852...` as a number (the plus
+    and any leading zero lost); this formula yields the text itself. Only a validated number
+    (a plus and digits) is wrapped, so nothing else can run."""
+    if isinstance(value, str) and _E164.match(value):
+        return f'="{value}"'
+    return value
 
 
 _SIGNED_NUMBER = re.compile(r"^[+-][\d ().]*$")
@@ -211,10 +261,13 @@ def _csv_safe(value: str | int | float | None) -> str | int | float:
 def write_xlsx(job: CallJob, results: Iterable[CallResult], target: Path | str | IO[bytes]) -> None:
     """Write the report workbook (write-only mode, so 10,000 rows stay fast and small)."""
     rows = report_rows(job, results)
+    zone, zone_name = report_time_zone(job)
     book = Workbook(write_only=True)
-    _write_results(book.create_sheet(RESULTS_SHEET), job, rows)
+    _write_results(book.create_sheet(RESULTS_SHEET), job, rows, zone, zone_name)
     _write_summary(
-        book.create_sheet(SUMMARY_SHEET), summary(job, (r for _, _, r in rows if r is not None))
+        book.create_sheet(SUMMARY_SHEET),
+        summary(job, (r for _, _, r in rows if r is not None)),
+        zone_name,
     )
     _write_questions(book.create_sheet(QUESTIONS_SHEET), job)
     book.save(target)
@@ -224,20 +277,98 @@ def _write_results(
     sheet: WriteOnlyWorksheet,
     job: CallJob,
     rows: Sequence[tuple[str, Receiver | None, CallResult | None]],
+    zone: tzinfo,
+    zone_name: str,
 ) -> None:
-    sheet.freeze_panes = "C2"
+    """The Results sheet. A write-only sheet takes its column widths before its first row, so the
+    rows' values are prepared first and measured, then streamed out."""
     columns = result_columns(job)
+    table = [_results_values(job, row, zone) for row in rows]
+    date_time_format = f'{_DATE_TIME_FORMAT} "{zone_name}"'
+    shown = len("2026-12-01 09:00:00 ") + len(zone_name)  # what a date-time cell shows
+    for index, width in enumerate(_fitted_widths(columns, table, shown), start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = width
+    sheet.freeze_panes = "C2"
     sheet.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{len(rows) + 1}"
-    for index, name in enumerate(columns, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = _WIDTHS.get(name, 14)
-    sheet.append([_bold(sheet, name) for name in columns])
-    types = [question.type for question in job.questions]
+    sheet.append(_results_header(sheet, job, columns, zone_name))
+    phone = HEAD_COLUMNS.index("phone_number")
+    for values in table:
+        cells = [_xlsx_value(sheet, value, date_time_format) for value in values]
+        cells[phone] = _text_cell(sheet, values[phone])
+        sheet.append(cells)
+
+
+def _results_values(
+    job: CallJob, row: tuple[str, Receiver | None, CallResult | None], zone: tzinfo
+) -> list[Any]:
+    """One Results row as Excel values: times in the report's zone, typed answers."""
+    values = list(_row_values(job, *row))
+    call_at = HEAD_COLUMNS.index("call_at")
+    moment = values[call_at]
+    if isinstance(moment, datetime) and moment.tzinfo is not None:
+        # Excel has no time zones: the local wall time, its zone named by the cell format.
+        values[call_at] = moment.astimezone(zone).replace(tzinfo=None)
     first_answer = len(HEAD_COLUMNS) + len(job.extra_columns)
-    for row in rows:
-        values = list(_row_values(job, *row))
-        for index, question_type in enumerate(types, start=first_answer):
-            values[index] = _typed_answer(question_type, values[index])
-        sheet.append([_xlsx_value(sheet, value) for value in values])
+    for index, question in enumerate(job.questions, start=first_answer):
+        values[index] = _typed_answer(question.type, values[index])
+    return values
+
+
+def _fitted_widths(
+    columns: Sequence[str], table: Sequence[Sequence[Any]], date_time_width: int
+) -> list[float]:
+    """Each column as wide as its longest value or header, within MIN_WIDTH..MAX_WIDTH."""
+    widest = [len(name) for name in columns]
+    for values in table:
+        for index, value in enumerate(values):
+            if value is None:
+                continue
+            if isinstance(value, datetime):
+                size = date_time_width
+            elif isinstance(value, str):
+                size = len(value)
+            elif isinstance(value, date | time):
+                size = 10
+            else:
+                size = len(str(value))
+            if size > widest[index]:
+                widest[index] = size
+    # +2: the autofilter button sits in the header cell.
+    return [float(min(max(size + 2, MIN_WIDTH), MAX_WIDTH)) for size in widest]
+
+
+def _results_header(
+    sheet: WriteOnlyWorksheet, job: CallJob, columns: Sequence[str], zone_name: str
+) -> list[Any]:
+    """Bold header cells; `call_at` and each `Question N` carry a note saying what they hold."""
+    notes = {"call_at": f"Time of the last call attempt, in the {zone_name} time zone."}
+    for number, question in enumerate(job.questions, start=1):
+        notes[question_column(number)] = f"({question.type.value}) {question.template}"
+    header = []
+    for name in columns:
+        cell = _bold(sheet, name)
+        note = notes.get(name)
+        if note is not None:
+            cell.comment = _note(ILLEGAL_CHARACTERS_RE.sub("", note))
+        header.append(cell)
+    return header
+
+
+def _note(text: str) -> Comment:
+    comment = Comment(text, "Callouts")
+    comment.width = 300  # points; tall enough for the text at about 50 characters a line
+    comment.height = 40 + 16 * (len(text) // 50 + 1)
+    return comment
+
+
+def _text_cell(sheet: WriteOnlyWorksheet, value: Any) -> Any:
+    """A text cell that stays text when edited (number format `@`): phone numbers."""
+    if value is None:
+        return None
+    cell = WriteOnlyCell(sheet, ILLEGAL_CHARACTERS_RE.sub("", str(value)))
+    cell.data_type = "s"
+    cell.number_format = "@"
+    return cell
 
 
 def _typed_answer(question_type: QuestionType, answer: str | None) -> Cell:
@@ -257,13 +388,14 @@ def _typed_answer(question_type: QuestionType, answer: str | None) -> Cell:
     return answer
 
 
-def _xlsx_value(sheet: WriteOnlyWorksheet, value: Any) -> Any:
+def _xlsx_value(
+    sheet: WriteOnlyWorksheet, value: Any, date_time_format: str = _DATE_TIME_FORMAT
+) -> Any:
     if isinstance(value, datetime):
-        # Excel has no time zones: write UTC (the header says so in the docs).
-        if value.tzinfo is not None:
+        if value.tzinfo is not None:  # Excel has no time zones
             value = value.astimezone(UTC).replace(tzinfo=None)
         cell = WriteOnlyCell(sheet, value)
-        cell.number_format = "yyyy-mm-dd hh:mm:ss"
+        cell.number_format = date_time_format
         return cell
     if isinstance(value, time):
         cell = WriteOnlyCell(sheet, value)
@@ -286,7 +418,7 @@ def _bold(sheet: WriteOnlyWorksheet, value: str) -> Any:
     return cell
 
 
-def _write_summary(sheet: WriteOnlyWorksheet, job_summary: JobSummary) -> None:
+def _write_summary(sheet: WriteOnlyWorksheet, job_summary: JobSummary, zone_name: str) -> None:
     sheet.column_dimensions["A"].width = 26
     sheet.column_dimensions["B"].width = 10
     row = 0
@@ -303,19 +435,32 @@ def _write_summary(sheet: WriteOnlyWorksheet, job_summary: JobSummary) -> None:
     put(bold("Receivers"), job_summary.total)
     put(bold("Done"), job_summary.done)
     put(bold("Pending"), job_summary.pending)
+    if job_summary.do_not_call:  # NotCallable because the number is on the do-not-call list
+        put(bold("Do-not-call"), job_summary.do_not_call)
+    put(bold("Time zone"), zone_name)
     put()
-    blocks: list[tuple[str, Sequence[tuple[str, int]]]] = [
-        ("Calls per status", [(s.value, n) for s, n in job_summary.statuses.items()])
+    # (block heading, its text in column B, chart title, counts)
+    blocks: list[tuple[str, str, str, Sequence[tuple[str, int]]]] = [
+        (
+            "Calls per status",
+            "",
+            "Calls per status",
+            [(s.value, n) for s, n in job_summary.statuses.items()],
+        )
     ]
     blocks += [
-        (f"{question_column(t.number)} ({t.question_type.value})", t.counts)
+        (
+            f"{question_column(t.number)} ({t.question_type.value})",
+            t.template,
+            question_title(t.number, t.template, t.question_type),
+            t.counts,
+        )
         for t in job_summary.questions
     ]
-    templates = [""] + [tally.template for tally in job_summary.questions]
-    for (title, counts), template in zip(blocks, templates, strict=True):
+    for index, (heading, template, title, counts) in enumerate(blocks):
         start = row + 1
-        put(bold(title), template)
-        put(bold("Answer" if template else "Status"), bold("Count"))
+        put(bold(heading), template)
+        put(bold("Answer" if index else "Status"), bold("Count"))
         header = row
         for label, count in counts:
             put(label, count)

@@ -21,6 +21,7 @@ from pydantic import BaseModel, Field
 from backend.domain.answers import ANSWER_SLOT, normalise_answer
 from backend.domain.disconnects import status_for
 from backend.domain.models import CallJob, CallResult, CallStatus, QuestionType, Receiver
+from backend.domain.opt_out import OPT_OUT_CONFIRMATION, is_opt_out
 from backend.domain.voices import DEFAULT_VOICE
 
 MAX_REASKS = 2  # Repeat/Fallback/silence re-ask a question at most twice, then move on
@@ -58,18 +59,21 @@ class PromptSet(Protocol):
     def questions(self) -> Sequence[str]: ...
     @property
     def ending(self) -> str: ...
+    @property
+    def voicemail(self) -> str: ...
 
 
 @dataclass(frozen=True, slots=True)
 class FlowAction:
-    """What the contact flow does next: ask a question or say the ending and hang up.
+    """What the contact flow does next: ask a question, say the ending (or the voicemail message)
+    and hang up, or hang up without a word (`hangup`: a voicemail or silence and no message).
 
     `turn` counts the flow events the session has applied; the flow echoes it back with the next
     event, so a retried invocation (same turn) is answered again without being applied twice.
     `voice` is the job's Polly voice, set by the flow after the start event.
     """
 
-    action: Literal["ask", "end"]
+    action: Literal["ask", "end", "hangup"]
     prompt: str
     question_type: str = ""
     question_number: str = ""
@@ -100,15 +104,20 @@ class CallSession(BaseModel):
     greeting: str
     questions: list[SessionQuestion]
     ending: str
+    voicemail: str = ""  # said before hanging up on a voicemail or silence (NoHuman)
     voice: str = DEFAULT_VOICE
+    no_input_limit: int = Field(default=2, ge=1)
     index: int = 0
     answers: list[str | None] = Field(default_factory=list)
+    answered_at: list[datetime] = Field(default_factory=list)  # when each answer was recorded
     retries: int = 0
+    no_inputs: int = 0  # consecutive turns on the first question with nothing recognised
     status: Literal["dialing", "in_progress", "ended"] = "dialing"
     started_at: datetime
     connected_at: datetime | None = None
     ended_at: datetime | None = None
     task_token: str | None = None
+    number_key: str | None = None  # the do-not-call list's hash of the number (for an opt-out)
     transcript: list[str] = Field(default_factory=list)
     result: CallResult | None = None
     turn: int = 0  # flow events applied (see FlowAction.turn)
@@ -140,7 +149,9 @@ class CallSession(BaseModel):
                 for p, q in zip(prompts.questions, job.questions, strict=True)
             ],
             ending=prompts.ending,
+            voicemail=prompts.voicemail,
             voice=job.settings.voice,
+            no_input_limit=job.settings.no_input_limit,
             started_at=now or datetime.now(UTC),
             task_token=task_token,
         )
@@ -202,15 +213,22 @@ class CallSession(BaseModel):
             return self._end_action()
         if self.status == "dialing":  # an answer before start: the start event was lost
             return self.start(now)
+        if is_opt_out(intent, slot):  # "stop": confirm, hang up, keep the answers so far
+            self._close(CallStatus.OPTED_OUT, None, now)
+            return self._respond(self._end_action())
         question = self.questions[self.index]
         answer = normalise_answer(question.type, intent, {ANSWER_SLOT: slot or None})
+        repeat = (intent or "").lower().startswith("repeat")
+        if self._nobody_there(answer, repeat):
+            self._close(CallStatus.NO_HUMAN, None, now)
+            return self._respond(self._end_action())
         if answer is None and self.retries < MAX_REASKS:
             self.retries += 1
-            repeat = (intent or "").lower().startswith("repeat")
             action = self._ask(self.index)
             prompt = action.prompt if repeat else join_ssml(SORRY, action.prompt)
             return self._respond(replace(action, prompt=prompt))
         self.answers.append(answer)
+        self.answered_at.append(now or datetime.now(UTC))
         self.index += 1
         self.retries = 0
         if self.index >= len(self.questions):
@@ -221,8 +239,23 @@ class CallSession(BaseModel):
     def record_silence(self, now: datetime | None = None) -> FlowAction:
         return self.record_answer(None, None, now)
 
+    def _nobody_there(self, answer: str | None, repeat: bool) -> bool:
+        """Count a no-input on the first question; True once `no_input_limit` came in a row.
+
+        Silence and speech the bot did not understand (a voicemail greeting, a beep) are
+        no-inputs; asking to repeat is a person, and resets the count.
+        """
+        if self.index != 0 or self.answers:
+            return False
+        if answer is not None or repeat:
+            self.no_inputs = 0
+            return False
+        self.no_inputs += 1
+        return self.no_inputs >= self.no_input_limit
+
     def finish(self, now: datetime | None = None) -> CallResult:
-        """The flow reached its end: `CallCompleted` (idempotent)."""
+        """The flow reached its end: `CallCompleted`, or `NoHuman` if no question was answered
+        (idempotent)."""
         if self.result is not None:
             return self.result
         return self._close(CallStatus.CALL_COMPLETED, None, now)
@@ -230,7 +263,10 @@ class CallSession(BaseModel):
     def end_from_disconnect(
         self, reason: str | None, connected: bool, now: datetime | None = None
     ) -> CallResult:
-        """The call ended before the flow did: status from the disconnects table (idempotent)."""
+        """The call ended before the flow did: status from the disconnects table (idempotent).
+
+        Raises `disconnects.ReasonNotYetKnown`, changing nothing, when `reason` is missing.
+        """
         if self.result is not None:
             return self.result
         connected = connected or self.connected_at is not None
@@ -245,6 +281,29 @@ class CallSession(BaseModel):
             return self.result
         return self._close(status, error, now)
 
+    def timed_out(self, now: datetime) -> CallResult:
+        """The call outlived its time-out at `now`: its result as of that moment (idempotent).
+
+        The one rule for both runners (docs/statuses.md): answers given by `now` are kept
+        (`DropCall`); a call picked up with nothing answered is `NoHuman`; a call never picked
+        up is `Failed`. A result the flow reached by `now` stands. Anything the session
+        recorded after `now` is dropped: the local engine runs a call to its end before it
+        applies the time-out, while on AWS nothing can come later than `now`.
+        """
+        if self.result is not None and (self.ended_at is None or self.ended_at <= now):
+            return self.result
+        self.result = None
+        kept = sum(1 for moment in self.answered_at if moment <= now)
+        del self.answers[kept:], self.answered_at[kept:]
+        self.index = kept
+        if self.connected_at is not None and self.connected_at > now:
+            self.connected_at = None
+        seconds = max(0, int((now - self.started_at).total_seconds()))
+        error = f"timed out after {seconds} s"
+        if self.connected_at is None:
+            return self._close(CallStatus.FAILED, f"{error}, before the call was answered", now)
+        return self._close(CallStatus.DROP_CALL, error, now)
+
     # --- helpers ---------------------------------------------------------------------------------
 
     def _ask(self, index: int) -> FlowAction:
@@ -252,7 +311,16 @@ class CallSession(BaseModel):
         return FlowAction("ask", question.prompt, question.type.key, str(index + 1))
 
     def _end_action(self) -> FlowAction:
-        return FlowAction("end", join_ssml(self.ending), turn=str(self.turn), voice=self.voice)
+        """The ending; for NoHuman the voicemail message, or a silent hang-up without one;
+        for OptedOut the confirmation that nobody will call again."""
+        turn = str(self.turn)
+        if self.result is not None and self.result.status is CallStatus.OPTED_OUT:
+            return FlowAction("end", OPT_OUT_CONFIRMATION, turn=turn, voice=self.voice)
+        if self.result is not None and self.result.status is CallStatus.NO_HUMAN:
+            if self.voicemail:
+                return FlowAction("end", join_ssml(self.voicemail), turn=turn, voice=self.voice)
+            return FlowAction("hangup", "", turn=turn, voice=self.voice)
+        return FlowAction("end", join_ssml(self.ending), turn=turn, voice=self.voice)
 
     def _respond(self, action: FlowAction) -> FlowAction:
         """Stamp an applied event's response with the next turn and remember it for retries."""
@@ -276,6 +344,7 @@ class CallSession(BaseModel):
     def _close(self, status: CallStatus, error: str | None, now: datetime | None) -> CallResult:
         self.ended_at = now or datetime.now(UTC)
         self.status = "ended"
+        status = self._reached_status(status)
         answers: tuple[str | None, ...] = ()
         if status.reached:
             answers = tuple(self.answers) + (None,) * (len(self.questions) - len(self.answers))
@@ -291,6 +360,15 @@ class CallSession(BaseModel):
             duration_seconds=duration,
         )
         return self.result
+
+    def _reached_status(self, status: CallStatus) -> CallStatus:
+        """A call picked up but with no question answered is `NoHuman`, not `CallCompleted` or
+        `DropCall` (docs/statuses.md); a job without questions completes on its greeting."""
+        if status not in (CallStatus.CALL_COMPLETED, CallStatus.DROP_CALL) or not self.questions:
+            return status
+        if any(answer is not None for answer in self.answers):
+            return status
+        return CallStatus.NO_HUMAN
 
     def to_json(self) -> dict[str, Any]:
         return self.model_dump(mode="json")

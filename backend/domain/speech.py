@@ -7,9 +7,13 @@ author may write `<break time="1s"/>` but a receiver named `<break time="100s"/>
 
 from __future__ import annotations
 
+import difflib
+import functools
 import html
 import operator
 import re
+from collections import Counter
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,22 +21,112 @@ from defusedxml import ElementTree as DefusedET
 from jinja2 import StrictUndefined, TemplateSyntaxError, UndefinedError, meta, nodes
 from jinja2.environment import Template
 from jinja2.exceptions import SecurityError
+from jinja2.runtime import markup_join, str_join
 from jinja2.sandbox import SandboxedEnvironment
 from jinja2.utils import concat
 from markupsafe import Markup
 
 from backend.domain.models import CallJob, Receiver
 
-_MAX_REPEAT = 1_000  # largest `'x' * n` / `[..] * n` a template may build
+_MAX_REPEAT = 1_000  # largest `'x' * n` / `[..] * n` count a template may use
 _MAX_WIDTH = 1_000  # largest padding width (`center`, `indent`, `%10s`, `{:>10}`)
-_MAX_TEXT = 100_000  # largest string a `replace` may build
+_MAX_TEXT = 10_000  # largest string or list any one operation in a template may build
+_MAX_RENDER_WORK = 100_000  # characters one rendering may build in all (values said included)
 _MAX_INT_BITS = 4_000  # ints beyond ~10**1200 are never spoken; powers of them are bombs
+_MAX_BREAK_SECONDS = 10.0  # Amazon Polly's longest <break>
 _PERCENT_SPEC = re.compile(r"%[^a-zA-Z%]*")
 _BRACE_SPEC = re.compile(r"\{[^{}]*:([^{}]*)(\{)?")
 _LONG_NUMBER = re.compile(r"\d{4,}")
 _SPEAK = re.compile(r"<\s*/?\s*speak\b", re.IGNORECASE)
 _UNDEFINED_NAME = re.compile(r"^'([^']+)' is undefined")
 _NO_ATTRIBUTE = re.compile(r"has no attribute '([^']+)'")
+# Names Jinja resolves itself: a column with one of these names can never be said by name.
+RESERVED_NAMES = frozenset(
+    {"true", "false", "none", "self", "loop", "caller", "varargs", "kwargs"}
+    | {"and", "or", "not", "in", "is", "if", "else", "elif", "recursive", "with", "without"}
+)
+# The filters a speech template may use; the rest (batch, slice, sum, map, tojson, urlize,
+# xmlattr, ...) have no place in a phone prompt and some build unbounded results.
+ALLOWED_FILTERS = [
+    "abs",
+    "capitalize",
+    "center",
+    "count",
+    "d",
+    "default",
+    "e",
+    "escape",
+    "first",
+    "float",
+    "forceescape",
+    "format",
+    "indent",
+    "int",
+    "join",
+    "last",
+    "length",
+    "list",
+    "lower",
+    "max",
+    "min",
+    "replace",
+    "reverse",
+    "round",
+    "safe",
+    "sort",
+    "string",
+    "striptags",
+    "title",
+    "trim",
+    "truncate",
+    "upper",
+    "wordcount",
+]
+# Methods a template may call on a value (`name.upper()`); `ljust(10**9)` and friends are not.
+_ALLOWED_METHODS = frozenset(
+    [
+        "capitalize",
+        "casefold",
+        "count",
+        "endswith",
+        "find",
+        "format",
+        "isalpha",
+        "isdigit",
+        "islower",
+        "isnumeric",
+        "isspace",
+        "istitle",
+        "isupper",
+        "lower",
+        "lstrip",
+        "removeprefix",
+        "removesuffix",
+        "replace",
+        "rstrip",
+        "split",
+        "startswith",
+        "strip",
+        "swapcase",
+        "title",
+        "upper",
+    ]
+)
+_work: ContextVar[list[int] | None] = ContextVar("speech_render_work", default=None)
+
+
+# Said once, after the greeting, in every call (docs/respect.md): the bots understand both.
+OPT_OUT_ANNOUNCEMENT = "To stop these calls, say stop or press star."
+
+
+def with_opt_out_announcement(greeting: str) -> str:
+    """The greeting (`<speak>…</speak>`) followed by the opt-out announcement."""
+    body = greeting.removeprefix("<speak>").removesuffix("</speak>").strip()
+    return (
+        f"<speak>{body} {OPT_OUT_ANNOUNCEMENT}</speak>"
+        if body
+        else (f"<speak>{OPT_OUT_ANNOUNCEMENT}</speak>")
+    )
 
 
 class SpeechError(Exception):
@@ -58,12 +152,52 @@ class Prompts:
     greeting: str
     questions: tuple[str, ...]
     ending: str
+    voicemail: str = ""  # said to a voicemail or silence before hanging up; empty: say nothing
+
+
+def _size(value: Any) -> int:
+    return len(value) if isinstance(value, str | list | tuple | dict) else 0
+
+
+def _built(value: Any) -> Any:
+    """Every value an operation builds passes here: bounded in size, counted for the rendering."""
+    size = _size(value)
+    if size > _MAX_TEXT:
+        raise SecurityError(f"a value over {_MAX_TEXT:,} characters built in a template")
+    _charge(size)
+    return value
+
+
+def _charge(size: int) -> None:
+    work = _work.get()
+    if work is None:  # constant folding while compiling: nothing is rendered yet
+        return
+    work[0] += size
+    if work[0] > _MAX_RENDER_WORK:
+        raise SecurityError(
+            f"the template builds over {_MAX_RENDER_WORK:,} characters for one receiver"
+        )
+
+
+def _refuse_over(estimate: int) -> None:
+    if estimate > _MAX_TEXT:
+        raise SecurityError(f"a value over {_MAX_TEXT:,} characters built in a template")
+
+
+def _format_estimate(text: str, args: Any) -> int:
+    """Upper bound of `text % args` / `text.format(*args)`: every field the longest argument."""
+    values = list(args.values()) if isinstance(args, dict) else list(args)
+    longest = max((len(str(v)) for v in values), default=0)
+    fields = text.count("%") + text.count("{")
+    return len(text) + fields * (longest + _MAX_WIDTH)
 
 
 class _SpeechEnvironment(SandboxedEnvironment):
-    """Sandbox that also refuses huge string/list repetition and powers (memory bombs)."""
+    """Sandbox that also bounds the size of everything a template builds (memory bombs):
+    repetition, concatenation, formatting, filters and method calls, each result at most
+    _MAX_TEXT characters and one rendering at most _MAX_RENDER_WORK in all."""
 
-    intercepted_binops = frozenset({"*", "**", "%"})
+    intercepted_binops = frozenset({"*", "**", "%", "+"})
 
     def call_binop(self, context: Any, operator_: str, left: Any, right: Any) -> Any:
         if operator_ == "**":
@@ -75,21 +209,42 @@ class _SpeechEnvironment(SandboxedEnvironment):
         if operator_ == "%":
             if isinstance(left, str):
                 _check_percent_format(left)
-            return operator.mod(left, right)
+                _refuse_over(
+                    _format_estimate(left, right if isinstance(right, tuple | dict) else (right,))
+                )
+            return _built(operator.mod(left, right))
+        if operator_ == "+":
+            _refuse_over(_size(left) + _size(right))
+            return _built(operator.add(left, right))
         for seq, count in ((left, right), (right, left)):
-            if (
-                isinstance(seq, str | list | tuple)
-                and isinstance(count, int)
-                and count > _MAX_REPEAT
-            ):
-                raise SecurityError("repetition too large in a template")
-        return operator.mul(left, right)
+            if isinstance(seq, str | list | tuple) and isinstance(count, int):
+                if count > _MAX_REPEAT:
+                    raise SecurityError("repetition too large in a template")
+                _refuse_over(len(seq) * count)
+        return _built(operator.mul(left, right))
+
+    def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:
+        owner = getattr(__obj, "__self__", None)
+        name = getattr(__obj, "__name__", "")
+        if isinstance(owner, str | list | tuple | dict) and not isinstance(owner, type):
+            if name not in _ALLOWED_METHODS:
+                raise SecurityError(f"the method {name}() is not allowed in a speech template")
+            if name == "replace" and isinstance(owner, str):
+                return _replace(owner, *args, **kwargs)
+        return _built(super().call(__context, __obj, *args, **kwargs))
 
     def wrap_str_format(self, value: Any) -> Any:
         wrapped = super().wrap_str_format(value)
-        if wrapped is not None:
-            _check_brace_format(str(value.__self__))
-        return wrapped
+        if wrapped is None:
+            return None
+        text = str(value.__self__)
+        _check_brace_format(text)
+
+        def bounded(*args: Any, **kwargs: Any) -> Any:
+            _refuse_over(_format_estimate(text, [*args, *kwargs.values()]))
+            return _built(wrapped(*args, **kwargs))
+
+        return bounded
 
 
 def _check_percent_format(text: str) -> None:
@@ -125,6 +280,7 @@ def _indent(value: Any, width: Any = 4, first: bool = False, blank: bool = False
     lines = text.splitlines()
     if not lines:
         return text
+    _refuse_over(len(text) + len(pad) * (len(lines) + 1))
     out = [lines[0] if not first else pad + lines[0]]
     out.extend(pad + line if (line or blank) else line for line in lines[1:])
     return "\n".join(out)
@@ -135,9 +291,10 @@ def _replace(value: Any, old: Any, new: Any, count: int | None = None) -> str:
     hits = len(text) + 1 if not old_text else text.count(old_text)
     if count is not None:
         hits = min(hits, max(count, 0))
-    if len(text) + hits * max(len(new_text) - len(old_text), 0) > _MAX_TEXT:
-        raise SecurityError("replacement too large in a template")
-    return text.replace(old_text, new_text, -1 if count is None else count)
+    _refuse_over(len(text) + hits * max(len(new_text) - len(old_text), 0))
+    replaced = text.replace(old_text, new_text, -1 if count is None else count)
+    _built(replaced)
+    return replaced
 
 
 def _format(value: Any, *args: Any, **kwargs: Any) -> str:
@@ -145,7 +302,37 @@ def _format(value: Any, *args: Any, **kwargs: Any) -> str:
     _check_percent_format(text)
     if args and kwargs:
         raise SecurityError("format takes either positional or keyword arguments")
+    _refuse_over(_format_estimate(text, kwargs or args))
     return text % (kwargs or args)
+
+
+def _join(value: Any, separator: Any = "", attribute: Any = None) -> str:
+    if attribute is not None:
+        raise SecurityError("join by attribute is not allowed in a speech template")
+    items = [str(item) for item in value] if not isinstance(value, str) else list(value)
+    _refuse_over(sum(map(len, items)) + len(str(separator)) * len(items))
+    return str(separator).join(items)
+
+
+def _bounded(name: str, function: Any) -> Any:
+    """A filter whose result is bounded in size and counted for the rendering."""
+
+    @functools.wraps(function)
+    def filtered(*args: Any, **kwargs: Any) -> Any:
+        return _built(function(*args, **kwargs))
+
+    return filtered
+
+
+def _bounded_join(join: Any) -> Any:
+    """`a ~ b ~ c`: the concatenation is bounded like any other operation."""
+
+    def joined(seq: Any) -> Any:
+        parts = list(seq)
+        _refuse_over(sum(len(str(part)) for part in parts))
+        return _built(join(parts))
+
+    return joined
 
 
 _NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -155,7 +342,9 @@ def _ssml_escape(value: Any) -> str:
     # Control characters (possible in JSON jobs) are not allowed in XML: SSML would be refused.
     if isinstance(value, Markup):  # from |e or |safe: escaped once here, like any value
         value = value.unescape()
-    return html.escape(_NOT_XML.sub("", str(value)), quote=True)
+    text = html.escape(_NOT_XML.sub("", str(value)), quote=True)
+    _charge(len(text))
+    return text
 
 
 _ENV = _SpeechEnvironment(
@@ -165,14 +354,19 @@ _ENV = _SpeechEnvironment(
     keep_trailing_newline=False,
 )
 _ENV.globals.clear()  # no range/dict/cycler/...: templates see the receiver's fields only
-# Filters that can build huge strings from a short template get bounded versions.
-_ENV.filters.update(center=_center, indent=_indent, replace=_replace, format=_format)
+# Filters that can build huge strings from a short template get bounded versions; every filter
+# kept has its result bounded and counted.
+_ENV.filters.update(center=_center, indent=_indent, replace=_replace, format=_format, join=_join)
+_ENV.filters = {name: _bounded(name, _ENV.filters[name]) for name in ALLOWED_FILTERS}
+_STR_JOIN = _bounded_join(str_join)
+_MARKUP_JOIN = _bounded_join(markup_join)
+_MAX_NESTING = 20  # brackets / {% if %} inside one another
 
 
 class SpeechTemplate:
     """One compiled template: greeting, ending or question N."""
 
-    __slots__ = ("_template", "name", "source", "spoken", "variables")
+    __slots__ = ("_template", "name", "references", "source", "spoken", "variables")
 
     def __init__(self, source: str, name: str) -> None:
         self.name = name
@@ -183,21 +377,43 @@ class SpeechTemplate:
                 "every prompt is wrapped in <speak> automatically",
                 template_name=name,
             )
+        _check_nesting(source, name)
         try:
             tree = _ENV.parse(source)
+            _refuse_unsafe(tree, name)
+            _check_filters(tree, name)
+            self._template: Template = _ENV.from_string(tree)
         except TemplateSyntaxError as error:
             raise SpeechError(
                 f"the {name} has a template error: {error.message} (line {error.lineno}); "
                 "variables are written {{ name }}",
                 template_name=name,
             ) from None
-        _refuse_unsafe(tree, name)
+        except (RecursionError, MemoryError, SyntaxError):
+            raise _too_deep(name) from None
+        # `a ~ b` joins through these names in the compiled template's module.
+        self._template.root_render_func.__globals__.update(
+            str_join=_STR_JOIN, markup_join=_MARKUP_JOIN
+        )
         self.variables: frozenset[str] = frozenset(meta.find_undeclared_variables(tree))
         self.spoken: frozenset[str] = _spoken_variables(tree)
-        self._template: Template = _ENV.from_string(tree)
+        # How often each variable is written: what one rendering costs per character of value.
+        self.references: dict[str, int] = dict(
+            Counter(node.name for node in tree.find_all(nodes.Name) if node.ctx == "load")
+        )
 
-    def render(self, context: dict[str, str], receiver_id: str | None = None) -> str:
-        """`<speak>…</speak>` for one receiver; raises SpeechError (never another exception)."""
+    def render(
+        self,
+        context: dict[str, str],
+        receiver_id: str | None = None,
+        spent: list[int] | None = None,
+    ) -> str:
+        """`<speak>…</speak>` for one receiver; raises SpeechError (never another exception).
+
+        `spent[0]`, when given, grows by the characters this rendering built (intake's budget).
+        """
+        work = [0]
+        token = _work.set(work)
         try:
             # shared=True skips copying the environment globals (emptied below) into every
             # context: half the cost of rendering 80,000 prompts at intake
@@ -209,10 +425,15 @@ class SpeechTemplate:
             raise self._undefined(str(error), receiver_id) from None
         except Exception as error:  # a template is user code: any failure is a problem, not a crash
             raise SpeechError(
-                f"the {self.name} could not be spoken for receiver {receiver_id}: {error}",
+                f"the {self.name} could not be spoken for receiver {receiver_id}: "
+                f"{str(error)[:200]}",
                 template_name=self.name,
                 receiver_id=receiver_id,
             ) from None
+        finally:
+            _work.reset(token)
+            if spent is not None:
+                spent[0] += work[0] + len(self.source)
         return f"<speak>{body.strip()}</speak>"
 
     def _undefined(self, message: str, receiver_id: str | None) -> SpeechError:
@@ -232,12 +453,60 @@ class SpeechTemplate:
         )
 
     def _unsafe(self, detail: str) -> SpeechError:
+        if "characters" in detail:
+            return SpeechError(
+                f"the {self.name} was refused: {detail}; a prompt can speak at most 3,000 "
+                "characters, so say shorter values and repeat less",
+                template_name=self.name,
+            )
         if "unsafe" in detail:
             detail = "internal attributes are not allowed"
         return SpeechError(
             f"the {self.name} was refused by the template sandbox ({detail}): "
             "use only the receiver's columns such as {{ name }}",
             template_name=self.name,
+        )
+
+
+def _too_deep(name: str) -> SpeechError:
+    return SpeechError(
+        f"the {name} is nested too deeply (brackets or {{% if %}} blocks more than "
+        f"{_MAX_NESTING} inside one another): write it more simply",
+        template_name=name,
+    )
+
+
+_OPENERS = re.compile(r"\{%-?\s*if\b|[(\[]|(?<!\{)\{(?![{%#])")
+_CLOSERS = re.compile(r"\{%-?\s*endif\b|[)\]]|(?<![}%#])\}(?!\})")
+
+
+def _check_nesting(source: str, name: str) -> None:
+    """Refuse deep nesting before Jinja's recursive parser and Python's compiler meet it."""
+    depth = 0
+    for match in re.finditer(f"{_OPENERS.pattern}|{_CLOSERS.pattern}", source):
+        if _OPENERS.fullmatch(match.group()):
+            depth += 1
+            if depth > _MAX_NESTING:
+                raise _too_deep(name)
+        else:
+            depth = max(0, depth - 1)
+
+
+def _check_filters(tree: nodes.Template, name: str) -> None:
+    """An unknown filter or test is a problem on its template, with the nearest known name."""
+    for node in tree.find_all((nodes.Filter, nodes.Test)):
+        kind, known = (
+            ("filter", _ENV.filters) if isinstance(node, nodes.Filter) else ("test", _ENV.tests)
+        )
+        if node.name in known:
+            continue
+        close = difflib.get_close_matches(node.name, list(known), n=1)
+        hint = f"did you mean '{close[0]}'? " if close else ""
+        choices = ", ".join(sorted(known))
+        raise SpeechError(
+            f"the {name} uses the {kind} '{node.name}', which does not exist: {hint}"
+            f"{kind}s are {choices}",
+            template_name=name,
         )
 
 
@@ -305,6 +574,9 @@ def receiver_context(receiver: Receiver) -> dict[str, str]:
     return context
 
 
+VOICEMAIL_NAME = "voicemail message"
+
+
 def question_name(index: int) -> str:
     """Template name of question `index` (0-based) as people see it: `question 1`."""
     return f"question {index + 1}"
@@ -320,21 +592,33 @@ class Speech:
             for index, question in enumerate(job.questions)
         )
         self._ending = SpeechTemplate(job.ending, "ending")
+        self._voicemail = (
+            SpeechTemplate(job.voicemail_message, VOICEMAIL_NAME)
+            if job.voicemail_message.strip()
+            else None
+        )
 
     @classmethod
     def from_templates(
-        cls, greeting: SpeechTemplate, questions: tuple[SpeechTemplate, ...], ending: SpeechTemplate
+        cls,
+        greeting: SpeechTemplate,
+        questions: tuple[SpeechTemplate, ...],
+        ending: SpeechTemplate,
+        voicemail: SpeechTemplate | None = None,
     ) -> Speech:
         """Reuse templates already compiled (by intake) instead of compiling them again."""
         speech = cls.__new__(cls)
         speech._greeting, speech._questions, speech._ending = greeting, questions, ending
+        speech._voicemail = voicemail
         return speech
 
     @property
     def templates(self) -> tuple[SpeechTemplate, ...]:
-        return (self._greeting, *self._questions, self._ending)
+        voicemail = (self._voicemail,) if self._voicemail is not None else ()
+        return (self._greeting, *self._questions, self._ending, *voicemail)
 
     def greeting(self, receiver: Receiver) -> str:
+        """The greeting template alone; `prompts` adds the opt-out announcement after it."""
         return self._greeting.render(receiver_context(receiver), receiver.id)
 
     def question(self, index: int, receiver: Receiver) -> str:
@@ -346,9 +630,12 @@ class Speech:
     def prompts(self, receiver: Receiver) -> Prompts:
         context = receiver_context(receiver)
         return Prompts(
-            greeting=self._greeting.render(context, receiver.id),
+            greeting=with_opt_out_announcement(self._greeting.render(context, receiver.id)),
             questions=tuple(q.render(context, receiver.id) for q in self._questions),
             ending=self._ending.render(context, receiver.id),
+            voicemail=(
+                self._voicemail.render(context, receiver.id) if self._voicemail is not None else ""
+            ),
         )
 
 
@@ -358,4 +645,29 @@ def ssml_error(prompt: str) -> str | None:
         DefusedET.fromstring(prompt)
     except (DefusedET.ParseError, ValueError) as error:
         return str(error)
+    return None
+
+
+_BREAK_TIME = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s)\s*$", re.IGNORECASE)
+
+
+def ssml_break_problem(prompt: str) -> str | None:
+    """Why a `<break>` in well-formed SSML cannot be spoken (Polly's longest is 10 s), or None."""
+    try:
+        root = DefusedET.fromstring(prompt)
+    except (DefusedET.ParseError, ValueError):
+        return None
+    for element in root.iter("break"):
+        time_text = element.get("time")
+        if time_text is None:
+            continue
+        match = _BREAK_TIME.match(time_text)
+        if match is None:
+            return f'<break time="{time_text[:20]}"/> is not a duration: write it like 1s or 500ms'
+        seconds = float(match.group(1)) / (1000 if match.group(2).lower() == "ms" else 1)
+        if seconds > _MAX_BREAK_SECONDS:
+            return (
+                f'<break time="{time_text}"/> is longer than {_MAX_BREAK_SECONDS:g} seconds, the '
+                "longest pause a call can make: use several shorter breaks or fewer seconds"
+            )
     return None

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from backend.domain.answers import NO_ANSWER, answer_categories
+from backend.domain.dnc import DO_NOT_CALL
 from backend.domain.models import CallJob, CallResult, CallStatus, QuestionType
 
 TOP_VALUES = 10  # open answers (numbers, dates, times): how many distinct values are listed
@@ -39,6 +40,7 @@ class JobSummary:
     done: int  # receivers with a final result
     statuses: Mapping[CallStatus, int]  # every CallStatus in enum order, zero included
     questions: tuple[AnswerTally, ...]
+    do_not_call: int = 0  # of the NotCallable: numbers on the do-not-call list
 
     @property
     def pending(self) -> int:
@@ -55,6 +57,7 @@ class JobSummary:
             "done": self.done,
             "pending": self.pending,
             "statuses": {status.value: count for status, count in self.statuses.items()},
+            "do_not_call": self.do_not_call,
             "questions": [
                 {
                     "number": tally.number,
@@ -89,6 +92,11 @@ def summary(job: CallJob, results: Iterable[CallResult]) -> JobSummary:
         questions=tuple(
             _tally(number, question.type, question.template, latest.values())
             for number, question in enumerate(job.questions, start=1)
+        ),
+        do_not_call=sum(
+            1
+            for result in latest.values()
+            if result.status is CallStatus.NOT_CALLABLE and result.error == DO_NOT_CALL
         ),
     )
 

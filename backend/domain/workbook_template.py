@@ -69,8 +69,21 @@ CONFIG_KEYS: tuple[ConfigKey, ...] = (
     ConfigKey(
         "call_timeout_seconds",
         "",
-        "Optional. Longest a call may last before it is counted as failed "
-        f"(30-3600, default {_DEFAULTS.call_timeout_seconds}).",
+        "Optional. Longest a call may last before it is cut; the answers given so far are "
+        "kept (30-3600, default: long enough for every question asked three times).",
+    ),
+    ConfigKey(
+        "no_input_limit",
+        "",
+        "Optional. Silent or not-understood turns in a row on the first question after which "
+        "the call is taken for a voicemail or silence, ends, and is tried again later "
+        f"(1-3, default {_DEFAULTS.no_input_limit}).",
+    ),
+    ConfigKey(
+        "voicemail_message",
+        "",
+        "Optional. Said before hanging up on a voicemail or silence, e.g. Hello, this is your "
+        "school, we will call again later. (default: hang up without a message).",
     ),
     ConfigKey(
         "concurrency",
@@ -81,6 +94,12 @@ CONFIG_KEYS: tuple[ConfigKey, ...] = (
         "max_receivers",
         "",
         f"Optional. Refuse the job if it has more receivers (default {_DEFAULTS.max_receivers}).",
+    ),
+    ConfigKey(
+        "max_calls_per_day",
+        "",
+        "Optional. Most calls one number gets per day, counting every job; a number that had "
+        f"them is called the next day (default {_DEFAULTS.max_calls_per_day}).",
     ),
     ConfigKey(
         "allowed_countries",

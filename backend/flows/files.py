@@ -2,6 +2,10 @@
 
 `contact_flows/*.json` are Amazon Connect flow-language documents with `${Name}` placeholders for
 the ARNs known only at deploy time; `render_flow` fills them in for the template.
+
+The one source of both folders is the top of the repository. A wheel ships them as package data
+under `backend/flows/` (setup.py copies them there at build time); a checkout or an editable
+install reads the repository's folders.
 """
 
 from __future__ import annotations
@@ -9,15 +13,26 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from backend.domain.models import QuestionType
 
-# The files sit at the repository root, beside backend/ (read from a checkout, not a wheel).
+# In a checkout the folders sit at the repository root, beside backend/.
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-CONTACT_FLOWS_DIR = PROJECT_ROOT / "contact_flows"
-LEX_BOTS_DIR = PROJECT_ROOT / "lex_bots"
+
+
+def data_dir(name: str) -> Path:
+    """`contact_flows` or `lex_bots`: the installed package's copy, else the repository's folder."""
+    packaged = resources.files(__package__ or "backend.flows") / name
+    if isinstance(packaged, Path) and packaged.is_dir():
+        return packaged
+    return PROJECT_ROOT / name
+
+
+CONTACT_FLOWS_DIR = data_dir("contact_flows")
+LEX_BOTS_DIR = data_dir("lex_bots")
 OUTBOUND_CALL_FLOW = CONTACT_FLOWS_DIR / "outbound_call.json"
 
 CALL_FLOW_FUNCTION = "CallFlowFunctionArn"

@@ -12,8 +12,9 @@ from aws_lambda_powertools.utilities.batch import (
 )
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
+from backend.aws.dialing import RetryLater
 from backend.aws.observability import count, logger, metrics, tracer
-from backend.aws.wiring import dialer
+from backend.aws.wiring import calls_queue, dialer
 
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
@@ -32,8 +33,14 @@ def _log_keys(body: str) -> dict[str, Any]:
 def record_handler(record: SQSRecord) -> str:
     keys = _log_keys(record.body)
     logger.append_keys(**keys)
+    receives = int(record.attributes.approximate_receive_count or 1)
     try:
-        outcome = dialer().handle(record.body)  # RetryLater raises: the message comes back later
+        outcome = dialer().handle(record.body, receives)
+    except RetryLater as later:  # the message comes back after a jittered delay
+        calls_queue().defer(record.receipt_handle, later.seconds)
+        logger.info("call task deferred", reason=str(later), seconds=later.seconds, **keys)
+        count("Dial_deferred")
+        raise
     finally:
         logger.remove_keys(list(keys))
     logger.info("call task", message_id=record.message_id, outcome=outcome.value, **keys)

@@ -50,14 +50,10 @@ def _reject(record: SQSRecord, problems: list[Problem], job_id: str | None) -> N
 
 
 def record_handler(record: SQSRecord) -> None:
+    """Bad input is rejected at once; an infrastructure error is retried a few times, then the
+    sender is told and the message is consumed, so it never holds back the jobs behind it."""
     try:
-        job = job_starter().parse(record.body)
-    except BadJobMessage as error:  # bad input is consumed, never retried: the sender is told
-        _reject(record, error.problems, error.job_id)
-        return
-    logger.append_keys(job_id=job.job_id)
-    try:
-        outcome = job_starter().start(job)
+        _start(record)
     except JobsBusy:  # the message waits in the queue
         _postpone(record)
         raise
@@ -69,8 +65,21 @@ def record_handler(record: SQSRecord) -> None:
             f"the job could not be started after {_receives(record)} deliveries "
             f"({type(error).__name__}): send it again later"
         )
-        _reject(record, [problem], job.job_id)
+        try:
+            _reject(record, [problem], None)
+        except Exception:  # not even the sender can be told: the log and metric are all left
+            logger.exception("job message dropped", message_id=record.message_id)
+            count("JobsDropped")
+
+
+def _start(record: SQSRecord) -> None:
+    try:
+        job = job_starter().parse(record.body)
+    except BadJobMessage as error:  # bad input is consumed, never retried: the sender is told
+        _reject(record, error.problems, error.job_id)
         return
+    logger.append_keys(job_id=job.job_id)
+    outcome = job_starter().start(job)
     logger.info("job start", started=outcome.started, reason=outcome.reason)
     count("JobsStarted", int(outcome.started))
 

@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping, Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from backend.domain.call_flow import handle_flow_event
+from backend.domain.call_flow import OptOutList, handle_flow_event
 from backend.domain.models import CallResult
 from backend.domain.session import CallSession, SessionStore
-from backend.local.engine import CallRequest, DialOutcome, PeopleSource, people_for
+from backend.local.calls import CallRequest, DialOutcome, PeopleSource, people_for
 
 
 class _EngineCompletion:
@@ -40,8 +40,10 @@ class SimulatorDialer:
         flow_path: Path | None = None,
         bots_dir: Path | None = None,
         reference_date: date | None = None,
+        opt_outs: OptOutList | None = None,
     ) -> None:
         self.store = store
+        self.opt_outs = opt_outs  # the do-not-call list an opt-out in a call goes on
         self.people = people
         self.flow_path = flow_path
         self.bots_dir = bots_dir
@@ -76,14 +78,17 @@ class SimulatorDialer:
             flow, bots = self._flow_and_bots(today)
             completion = _EngineCompletion()
             store = self.store
+            opt_outs = self.opt_outs
             local = self._local
 
-            def virtual_now() -> datetime:
+            def virtual_now() -> datetime:  # call start + the simulated time spent so far
                 started: datetime = local.started_at
-                return started
+                return started + timedelta(seconds=local.simulator.elapsed_seconds)
 
             def call_flow_function(event: dict[str, Any], context: object) -> dict[str, str]:
-                return handle_flow_event(event, store, completion, now=virtual_now)
+                return handle_flow_event(
+                    event, store, completion, now=virtual_now, opt_outs=opt_outs
+                )
 
             simulator = PhoneSimulator(flow, bots, {CALL_FLOW_FUNCTION: call_flow_function})
             self._local.simulator = simulator

@@ -1,84 +1,80 @@
 """The local engine: runs a call job with the AWS state machine's semantics, in virtual time.
 
-A discrete-event scheduler: each call occupies one of `cap` slots for its *simulated* duration
-(never slept); a heap of call-end events advances a virtual clock. Calls that start at the same
-virtual instant run together on a thread pool. Per receiver:
+A discrete-event scheduler (`backend.local.job_run`): each call occupies one of `cap` slots for
+its *simulated* duration (never slept); a heap of call-end events advances a virtual clock kept
+in the store. Calls that start at the same virtual instant run together on a thread pool.
 
-- the calling window is checked in virtual time; a receiver outside it waits until it opens;
-- each attempt is claimed in SQLite before dialing (never dialled twice), then dialled;
-- a call longer than `call_timeout_seconds` is cut: `DropCall` "timeout" if the person answered
-  (answers so far kept), `Failed` "timeout" if not;
-- `NoAnswer`/`Busy` are tried again `retry_delay_seconds` later, up to `max_attempts`;
-- a dialer exception is a `Failed` result for that attempt, never a lost receiver;
-- exactly one final result per receiver is written, and listeners hear of it once.
+- One run owns a job: `run` takes the job's lease (pid, host, heartbeat) or raises `JobBusy`
+  naming the live owner; a stale lease (dead process, or no heartbeat for
+  `lease_stale_seconds`) is taken over. A run that loses its lease stops (`LeaseLost`) without
+  writing. A heartbeat thread renews the lease and picks up a cancel requested by another process.
+- Per receiver: the calling window is checked in virtual time (outside it, the receiver waits);
+  each attempt is claimed in SQLite, then the dial guards run (a guard may end the attempt
+  without a call), then the dial fact is recorded, then the call is placed.
+- A call longer than its time-out (`call_time.call_timeout`: the setting, or derived from the job)
+  is cut by the domain's one rule, `CallSession.timed_out`: the answers given by then are kept.
+- Retryable statuses are tried again `retry_delay_seconds` later, up to `max_attempts`.
+- A dialer exception is a `Failed` result for that attempt, never a lost receiver.
+- Exactly one final result per receiver is written, and listeners hear of it once.
 
 Cancellation: receivers not yet dialled (or waiting for a retry) end as `Cancelled`; calls in
 flight finish and are not retried.
 
 Resume (same job id, same SQLite file): receivers with a final result are not called again (their
-results are replayed to the listeners); an attempt claimed without an outcome (a crash mid-call)
-is never re-dialled: it becomes that attempt's outcome from its session (the flow's result if it
-finished, `DropCall` "interrupted" if the person had answered, else `Failed` "interrupted"), and
-a new attempt follows, at once, if attempts remain and the person was not reached.
+results are replayed to the listeners); a claim that was never dialled is released (it did not
+use up an attempt); an attempt dialled without an outcome (a crash mid-call) is never re-dialled:
+it becomes that attempt's outcome from its session (the flow's result if it finished, `DropCall`
+"interrupted" if the person had answered, else `Failed` "interrupted"), and a new attempt follows
+`retry_delay_seconds` later if attempts remain and the person was not reached. Pending retries
+keep their delay: the virtual clock continues from where the last run stopped.
 """
 
 from __future__ import annotations
 
-import heapq
 import logging
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from contextlib import suppress
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any
 
-from backend.domain.attempts import retry_delay, should_retry
-from backend.domain.calling_rules import next_allowed
+from backend.domain.call_time import call_timeout
+from backend.domain.dnc import DO_NOT_CALL, DialVerdict, check_dial
 from backend.domain.models import CallJob, CallResult, CallStatus, Receiver
 from backend.domain.ports import ReportFiles, ResultListener
-from backend.domain.session import CallSession
-from backend.local.store import AttemptRow, SqliteStore
+from backend.domain.session import CallSession, call_id_for
+from backend.local.calls import CallRequest, Dialer, DialOutcome, PeopleSource, people_for
+from backend.local.job_run import JobRun, RunStats
+from backend.local.lease import HEARTBEAT_SECONDS, STALE_AFTER_SECONDS, LeaseLost, RunId
+from backend.local.store import SqliteStore, StoreError
+
+__all__ = [
+    "CallRequest",
+    "DialGuard",
+    "DialOutcome",
+    "Dialer",
+    "LocalEngine",
+    "PeopleSource",
+    "RunStats",
+    "people_for",
+]
+
+if TYPE_CHECKING:
+    from backend.local.dnc import SqliteDoNotCall
 
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
+ReportWriter = Callable[[CallJob, Sequence[CallResult], Path], ReportFiles]
+# Runs just before a call is dialled; a result ends the attempt without a call (e.g. the
+# number is on the do-not-call list), None lets the call go ahead.
+DialGuard = Callable[[CallRequest], CallResult | None]
 
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
-
-
-@dataclass(frozen=True, slots=True)
-class CallRequest:
-    """One attempt to dial: the session (with its call id) is already in the store."""
-
-    job: CallJob
-    receiver: Receiver
-    attempt: int
-    call_id: str
-    started_at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class DialOutcome:
-    """How a (simulated) call ended; `duration_seconds` is simulated time."""
-
-    connected: bool
-    disconnect_reason: str
-    duration_seconds: float
-    transcript: Sequence[Any] = ()
-
-
-class Dialer(Protocol):
-    """Places one call and returns when it has ended (in simulated time)."""
-
-    def dial(self, request: CallRequest) -> DialOutcome: ...
-
-
-ReportWriter = Callable[[CallJob, Sequence[CallResult], Path], ReportFiles]
-PeopleSource = Any  # Mapping[str, Sequence[SimulatedPerson]] or Callable[[CallJob], that mapping]
 
 
 def _default_report_writer(
@@ -87,42 +83,6 @@ def _default_report_writer(
     from backend.domain.report import write_report
 
     return write_report(job, results, out_dir)
-
-
-@dataclass(order=True)
-class _Pending:
-    ready_at: float
-    order: int
-    receiver_id: str = field(compare=False)
-    attempt: int = field(compare=False)
-
-
-@dataclass(order=True)
-class _Running:
-    ends_at: float
-    order: int
-    receiver_id: str = field(compare=False)
-    attempt: int = field(compare=False)
-    result: CallResult = field(compare=False)
-    call_id: str = field(compare=False)
-    busy_seconds: float = field(compare=False)
-
-
-@dataclass
-class RunStats:
-    """Virtual-time figures of the last run (bench and tests)."""
-
-    calls: int = 0
-    makespan_seconds: float = 0.0
-    busy_slot_seconds: float = 0.0
-    max_concurrent: int = 0
-    cap: int = 0
-
-    @property
-    def utilisation(self) -> float:
-        if self.makespan_seconds <= 0 or self.cap <= 0:
-            return 0.0
-        return self.busy_slot_seconds / (self.cap * self.makespan_seconds)
 
 
 class LocalEngine:
@@ -140,13 +100,21 @@ class LocalEngine:
         concurrency: int | None = None,
         worker_threads: int = 8,
         report_writer: ReportWriter = _default_report_writer,
+        guards: Sequence[DialGuard] = (),
+        heartbeat_seconds: float = HEARTBEAT_SECONDS,
+        lease_stale_seconds: float = STALE_AFTER_SECONDS,
+        dnc: SqliteDoNotCall | None = None,
     ) -> None:
+        from backend.local.dnc import SqliteDoNotCall
+
+        # The do-not-call list and daily dial counts: next to the job database by default.
+        self.dnc = dnc if dnc is not None else SqliteDoNotCall.beside(store.path)
         if dialer is None:
             if people is None:
                 raise ValueError("LocalEngine needs simulated people or a dialer")
             from backend.local.dialer import SimulatorDialer
 
-            dialer = SimulatorDialer(store, people)
+            dialer = SimulatorDialer(store, people, opt_outs=self.dnc)
         self.store = store
         self.dialer = dialer
         self.listeners = list(listeners)
@@ -155,6 +123,9 @@ class LocalEngine:
         self.concurrency = concurrency
         self.worker_threads = worker_threads
         self.report_writer = report_writer
+        self.guards = list(guards)
+        self.heartbeat_seconds = heartbeat_seconds
+        self.lease_stale_seconds = lease_stale_seconds
         self.last_stats = RunStats()
         self.last_report: ReportFiles | None = None
         self._lock = threading.Lock()
@@ -170,7 +141,7 @@ class LocalEngine:
             if job.job_id in self._active or (thread is not None and thread.is_alive()):
                 return False
             row = self.store.job_row(job.job_id)
-            if row is not None and row.status != "running":
+            if row is not None and row.state().over:
                 return False
             thread = threading.Thread(
                 target=self._run_logged, args=(job,), name=f"job-{job.job_id}", daemon=True
@@ -188,7 +159,8 @@ class LocalEngine:
         return not thread.is_alive()
 
     def cancel(self, job_id: str, requested_by: str | None = None) -> bool:
-        """Calls not yet dialled end as Cancelled; calls in flight finish."""
+        """Calls not yet dialled end as Cancelled; calls in flight finish. Works across
+        processes: the run owning the job sees the request within a heartbeat."""
         with self._lock:
             event = self._active.get(job_id)
         requested = self.store.request_cancel(job_id)
@@ -207,232 +179,166 @@ class LocalEngine:
     # --- the run --------------------------------------------------------------------------------
 
     def run(self, job: CallJob) -> list[CallResult]:
-        """Run (or resume) the job to the end; returns one result per receiver, in job order."""
+        """Run (or resume) the job to the end; returns one result per receiver, in job order.
+
+        Raises `JobBusy` if another live run owns the job, `LeaseLost` if one takes it over.
+        """
         cancel = threading.Event()
         with self._lock:
             if job.job_id in self._active:
                 raise RuntimeError(f"job {job.job_id} is already running")
             self._active[job.job_id] = cancel
+        run = RunId.this_process()
         try:
-            return self._run(job, cancel)
+            self.store.upsert_job(job)
+            taken = self.store.acquire_lease(job.job_id, run, self.lease_stale_seconds)
+            if taken is not None:
+                log.warning(
+                    "job %s: taking over from a stale run (%s)", job.job_id, taken.describe()
+                )
+            return self._run_leased(job, run, cancel)
         finally:
             with self._lock:
                 self._active.pop(job.job_id, None)
 
-    def _run(self, job: CallJob, cancel: threading.Event) -> list[CallResult]:
-        store = self.store
-        store.upsert_job(job)
-        if store.cancel_requested(job.job_id):
+    def _run_leased(self, job: CallJob, run: RunId, cancel: threading.Event) -> list[CallResult]:
+        lost = threading.Event()
+        if self.store.cancel_requested(job.job_id):
             cancel.set()
-        t0 = self.clock()
-        receivers = {r.id: r for r in job.receivers}
-        order = {r.id: i for i, r in enumerate(job.receivers)}
-        done, pending = self._resume(job, t0)
-        self._notify("on_job_started", job)
-        for receiver in job.receivers:
-            if receiver.id in done:
-                self._notify("on_result", job, done[receiver.id])
-
-        cap = max(1, self.concurrency or job.settings.concurrency)
-        timeout = float(job.settings.call_timeout_seconds)
-        stats = RunStats(cap=cap)
-        speech = _LazySpeech(job)
-        queue: list[_Pending] = [
-            _Pending(0.0, order[rid], rid, attempt) for rid, attempt in pending
-        ]
-        heapq.heapify(queue)
-        running: list[_Running] = []
-        now = 0.0
-        seq = len(order)
-        threads = max(1, min(self.worker_threads, cap))
-        pool = ThreadPoolExecutor(max_workers=threads) if threads > 1 else None
-
-        def at(offset: float) -> datetime:
-            return t0 + timedelta(seconds=offset)
-
-        def land(result: CallResult, *, final: bool) -> None:
-            stored, new = store.finish_attempt(result, final=final)
-            if final and new:
-                self._notify("on_result", job, stored)
-
-        try:
-            while queue or running:
-                if cancel.is_set() and queue:
-                    for item in sorted(queue):
-                        cancelled = CallResult(
-                            job_id=job.job_id,
-                            receiver_id=item.receiver_id,
-                            status=CallStatus.CANCELLED,
-                            error="job cancelled",
-                            attempts=item.attempt - 1,
-                        )
-                        stored, new = store.record_result(cancelled)
-                        if new:
-                            self._notify("on_result", job, stored)
-                    queue.clear()
-
-                starting: list[tuple[_Pending, CallRequest]] = []
-                while queue and queue[0].ready_at <= now and len(running) + len(starting) < cap:
-                    item = heapq.heappop(queue)
-                    receiver = receivers[item.receiver_id]
-                    moment = at(now)
-                    allowed = next_allowed(receiver, job.settings.calling_window, moment)
-                    if allowed > moment:
-                        item.ready_at = (allowed - t0).total_seconds()
-                        heapq.heappush(queue, item)
-                        continue
-                    request = self._prepare(job, receiver, item.attempt, moment, speech)
-                    if isinstance(request, CallResult):  # could not even dial
-                        land(request, final=True)
-                        continue
-                    starting.append((item, request))
-
-                for (item, request), (result, duration) in zip(
-                    starting, self._dial_all(pool, [r for _, r in starting], timeout), strict=True
-                ):
-                    seq += 1
-                    heapq.heappush(
-                        running,
-                        _Running(
-                            now + duration,
-                            seq,
-                            item.receiver_id,
-                            item.attempt,
-                            result,
-                            request.call_id,
-                            duration,
-                        ),
-                    )
-                    stats.calls += 1
-                stats.max_concurrent = max(stats.max_concurrent, len(running))
-
-                next_end = running[0].ends_at if running else float("inf")
-                next_ready = queue[0].ready_at if queue and len(running) < cap else float("inf")
-                if next_end == float("inf") and next_ready == float("inf"):
-                    break
-                if next_end <= next_ready:
-                    now = max(now, next_end)
-                    call = heapq.heappop(running)
-                    stats.busy_slot_seconds += call.busy_seconds
-                    retry = not cancel.is_set() and should_retry(
-                        call.result.status, call.attempt, job.settings
-                    )
-                    land(call.result, final=not retry)
-                    if retry:
-                        heapq.heappush(
-                            queue,
-                            _Pending(
-                                now + retry_delay(job.settings),
-                                order[call.receiver_id],
-                                call.receiver_id,
-                                call.attempt + 1,
-                            ),
-                        )
-                else:
-                    now = max(now, next_ready)
-        finally:
-            if pool is not None:
-                pool.shutdown(wait=True)
-        stats.makespan_seconds = now
-        self.last_stats = stats
-
-        by_receiver = {r.receiver_id: r for r in store.results(job.job_id)}
-        results = [by_receiver[r.id] for r in job.receivers if r.id in by_receiver]
-        store.set_job_status(job.job_id, "cancelled" if cancel.is_set() else "finished")
-        report = (
-            self.report_writer(job, results, self.report_dir)
-            if self.report_dir is not None
-            else ReportFiles("", "", "")
+        stop = threading.Event()
+        beat = threading.Thread(
+            target=self._heartbeat,
+            args=(job.job_id, run, cancel, lost, stop),
+            name=f"lease-{job.job_id}",
+            daemon=True,
         )
-        self.last_report = report
-        self._notify("on_job_finished", job, results, report)
-        return results
+        beat.start()
+        try:
+            job_run = JobRun(self, job, run, cancel, lost)
+            try:
+                return job_run.execute()
+            finally:
+                self.last_stats = job_run.stats
+        except BaseException:
+            # Let the next run start at once (a killed process cannot: its lease goes stale).
+            with suppress(StoreError):
+                self.store.release_lease(job.job_id, run)
+            raise
+        finally:
+            stop.set()
+            beat.join()
+
+    def _heartbeat(
+        self,
+        job_id: str,
+        run: RunId,
+        cancel: threading.Event,
+        lost: threading.Event,
+        stop: threading.Event,
+    ) -> None:
+        while not stop.wait(self.heartbeat_seconds):
+            try:
+                if not self.store.heartbeat(job_id, run):
+                    lost.set()
+                    return
+                if self.store.cancel_requested(job_id):
+                    cancel.set()
+            except StoreError as error:  # the run's own writes will report it
+                log.warning("job %s: heartbeat failed: %s", job_id, error)
 
     # --- one call -------------------------------------------------------------------------------
 
-    def _prepare(
+    def dial_all(
         self,
-        job: CallJob,
-        receiver: Receiver,
-        attempt: int,
-        moment: datetime,
-        speech: _LazySpeech,
-    ) -> CallRequest | CallResult:
-        """Claim the attempt and create its session; a result if the call cannot be placed."""
-        from backend.domain.session import call_id_for
-
-        call_id = call_id_for(job.job_id, receiver.id, attempt)
-        failed = CallResult(
-            job_id=job.job_id,
-            receiver_id=receiver.id,
-            status=CallStatus.FAILED,
-            attempts=attempt,
-            call_at=moment,
-        )
-        if not self.store.claim_attempt(job.job_id, receiver.id, attempt, call_id, moment):
-            log.error("attempt %s was claimed before: not dialling it again", call_id)
-            return failed.model_copy(update={"error": "attempt already claimed"})
-        try:
-            session = CallSession.new(job, receiver, attempt, speech.prompts(receiver), now=moment)
-            self.store.create(session)
-        except Exception as exc:
-            log.exception("call %s: cannot prepare the call", call_id)
-            return failed.model_copy(update={"error": f"cannot prepare the call: {exc}"})
-        return CallRequest(job, receiver, attempt, call_id, moment)
-
-    def _dial_all(
-        self, pool: ThreadPoolExecutor | None, requests: list[CallRequest], timeout: float
+        pool: ThreadPoolExecutor | None,
+        requests: list[CallRequest],
+        run: RunId,
+        clock_seconds: float,
     ) -> list[tuple[CallResult, float]]:
+        """Place calls starting together (`clock_seconds`: the job's virtual time now)."""
         if not requests:
             return []
         if pool is None or len(requests) == 1:
-            return [self._dial_one(r, timeout) for r in requests]
-        futures = [pool.submit(self._dial_one, r, timeout) for r in requests]
+            return [self._dial_one(r, run, clock_seconds) for r in requests]
+        futures = [pool.submit(self._dial_one, r, run, clock_seconds) for r in requests]
         return [f.result() for f in futures]
 
-    def _dial_one(self, request: CallRequest, timeout: float) -> tuple[CallResult, float]:
+    def respect(
+        self, job: CallJob, receiver: Receiver, attempt: int, moment: datetime
+    ) -> CallResult | datetime | str:
+        """The do-not-call list and daily cap (`dnc.check_dial`) just before an attempt is
+        claimed: a final NotCallable result, the moment to try again (the number had its calls
+        today), or the number's key (the call may go ahead)."""
+        check = check_dial(
+            job, receiver, call_id_for(job.job_id, receiver.id, attempt), moment, self.dnc, self.dnc
+        )
+        if check.verdict is DialVerdict.CAPPED and check.wait_until is not None:
+            return check.wait_until
+        if check.verdict is DialVerdict.DO_NOT_CALL:
+            return CallResult(
+                job_id=job.job_id,
+                receiver_id=receiver.id,
+                status=CallStatus.NOT_CALLABLE,
+                error=DO_NOT_CALL,
+                attempts=attempt - 1,
+            )
+        return check.number_key
+
+    def _before_dial(
+        self, request: CallRequest, run: RunId, clock_seconds: float
+    ) -> CallResult | None:
+        """The guards, then the dial fact; a result ends the attempt without a call."""
+        for guard in self.guards:
+            blocked = guard(request)
+            if blocked is not None:
+                return blocked
+        job_id = request.job.job_id
+        if not self.store.record_dial(
+            job_id,
+            request.receiver.id,
+            request.attempt,
+            request.call_id,
+            request.started_at,
+            run,
+            clock_seconds=clock_seconds,
+        ):  # the attempt is not this run's to dial: stop, write nothing
+            raise LeaseLost(job_id, self.store.lease(job_id))
+        return None
+
+    def _dial_one(
+        self, request: CallRequest, run: RunId, clock_seconds: float
+    ) -> tuple[CallResult, float]:
         """Place one call and turn how it ended into that attempt's result."""
-        store = self.store
+        blocked = self._before_dial(request, run, clock_seconds)
+        if blocked is not None:
+            return blocked, 0.0
+        outcome: DialOutcome | None = None
+        error = ""
         try:
             outcome = self.dialer.dial(request)
         except Exception as exc:
             log.exception("call %s: the dialer failed", request.call_id)
-            outcome = None
             error = f"dialer error: {type(exc).__name__}: {exc}"
-        session = store.get(request.call_id)
+        session = self.store.get(request.call_id)
         if session is None:  # only if the store lost it: still one result
-            return (
-                CallResult(
-                    job_id=request.job.job_id,
-                    receiver_id=request.receiver.id,
-                    status=CallStatus.FAILED,
-                    error="call session lost",
-                    attempts=request.attempt,
-                    call_at=request.started_at,
-                ),
-                0.0,
+            lost = CallResult(
+                job_id=request.job.job_id,
+                receiver_id=request.receiver.id,
+                status=CallStatus.FAILED,
+                error="call session lost",
+                attempts=request.attempt,
+                call_at=request.started_at,
             )
+            return lost, 0.0
+        timeout = float(call_timeout(request.job))
         if outcome is None:
             duration = 0.0
             result = session.end_with(CallStatus.FAILED, error, request.started_at)
         else:
-            duration = max(0.0, float(outcome.duration_seconds))
-            end = request.started_at + timedelta(seconds=min(duration, timeout))
-            if duration > timeout:
-                connected = outcome.connected or session.connected_at is not None
-                session.result = None  # the backstop fires before the flow's own completion
-                result = session.end_with(
-                    CallStatus.DROP_CALL if connected else CallStatus.FAILED,
-                    f"timeout after {int(timeout)} s",
-                    end,
-                )
-                duration = timeout
-            else:
-                result = session.end_from_disconnect(
-                    outcome.disconnect_reason, outcome.connected, end
-                )
+            duration = min(max(0.0, float(outcome.duration_seconds)), timeout)
+            result = self._ended(session, outcome, request.started_at, timeout)
             if outcome.transcript:
-                store.save_transcript(
+                self.store.save_transcript(
                     request.call_id,
                     request.job.job_id,
                     request.receiver.id,
@@ -444,91 +350,26 @@ class LocalEngine:
         )
         session.result = result
         try:
-            store.save(session)
+            self.store.save(session)
         except Exception:  # the result is carried by the engine; the session is only a record
             log.warning("call %s: session not saved", request.call_id)
         return result, duration
 
-    # --- resume ---------------------------------------------------------------------------------
-
-    def _resume(
-        self, job: CallJob, now: datetime
-    ) -> tuple[dict[str, CallResult], list[tuple[str, int]]]:
-        """Final results already stored, and (receiver, next attempt) still to dial."""
-        done = {r.receiver_id: r for r in self.store.results(job.job_id)}
-        attempts: dict[str, list[AttemptRow]] = {}
-        for row in self.store.attempts(job.job_id):
-            attempts.setdefault(row.receiver_id, []).append(row)
-        pending: list[tuple[str, int]] = []
-        for receiver in job.receivers:
-            if receiver.id in done:
-                continue
-            rows = attempts.get(receiver.id, [])
-            if not rows:
-                pending.append((receiver.id, 1))
-                continue
-            last = rows[-1]
-            if last.outcome is None:
-                result, retryable = self._interrupted(job, last, now)
-            else:
-                assert last.result is not None
-                result, retryable = last.result, last.outcome.retryable
-            if retryable and last.attempt < job.settings.max_attempts:
-                self.store.finish_attempt(result, final=False)
-                pending.append((receiver.id, last.attempt + 1))
-            else:
-                stored, _ = self.store.finish_attempt(result, final=True)
-                done[receiver.id] = stored
-        return done, pending
-
-    def _interrupted(self, job: CallJob, row: AttemptRow, now: datetime) -> tuple[CallResult, bool]:
-        """The outcome of an attempt whose run crashed mid-call; never dialled again."""
-        session = self.store.get(row.call_id)
-        if session is not None and session.result is not None:
-            return session.result, session.result.status.retryable
-        if session is not None and session.connected_at is not None:
-            return session.end_with(CallStatus.DROP_CALL, "interrupted", now), False
-        result = CallResult(
-            job_id=job.job_id,
-            receiver_id=row.receiver_id,
-            status=CallStatus.FAILED,
-            error="interrupted",
-            attempts=row.attempt,
-            call_at=datetime.fromisoformat(row.claimed_at),
-        )
-        return result, True
+    @staticmethod
+    def _ended(
+        session: CallSession, outcome: DialOutcome, started: datetime, timeout: float
+    ) -> CallResult:
+        """The attempt's result from how the call ended; a call over `timeout` is cut there."""
+        if outcome.duration_seconds <= timeout:
+            end = started + timedelta(seconds=max(0.0, outcome.duration_seconds))
+            return session.end_from_disconnect(outcome.disconnect_reason, outcome.connected, end)
+        return session.timed_out(started + timedelta(seconds=timeout))
 
     # --- listeners ------------------------------------------------------------------------------
 
-    def _notify(self, method: str, *args: Any) -> None:
+    def notify(self, method: str, *args: Any) -> None:
         for listener in self.listeners:
             try:
                 getattr(listener, method)(*args)
             except Exception:  # one broken listener must not stop the calls
                 log.exception("listener %r failed in %s", listener, method)
-
-
-class _LazySpeech:
-    """Speech compiled once per job, on first use."""
-
-    def __init__(self, job: CallJob) -> None:
-        self.job = job
-        self._speech: Any = None
-        self._lock = threading.Lock()
-
-    def prompts(self, receiver: Receiver) -> Any:
-        with self._lock:
-            if self._speech is None:
-                from backend.domain.speech import Speech
-
-                self._speech = Speech(self.job)
-        return self._speech.prompts(receiver)
-
-
-def people_for(source: PeopleSource, job: CallJob) -> Mapping[str, Sequence[Any]]:
-    """Resolve a people source (mapping or callable taking the job)."""
-    if callable(source):
-        resolved: Mapping[str, Sequence[Any]] = source(job)
-        return resolved
-    mapping: Mapping[str, Sequence[Any]] = source
-    return mapping

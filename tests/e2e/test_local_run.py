@@ -257,22 +257,34 @@ def test_a_killed_run_resumes_calling_nobody_twice(tmp_path: Path) -> None:
         (before,) = conn.execute("SELECT COUNT(*) FROM results").fetchone()
     assert 0 < before < 1500
 
+    status = runner.invoke(app, ["status", "--db", str(db)])
+    assert "interrupted" in status.output  # killed: nobody owns the job any more
+
     again = runner.invoke(app, args)
     assert again.exit_code == 0, again.output
     with sqlite3.connect(db) as conn:
         rows = conn.execute("SELECT receiver_id FROM results").fetchall()
-        duplicated = conn.execute(
-            "SELECT COUNT(*) FROM (SELECT receiver_id, attempt FROM attempts"
-            " GROUP BY receiver_id, attempt HAVING COUNT(*) > 1)"
+        # Dial facts, written before each call leaves: nobody dialled more than max_attempts
+        # times, nor for an attempt after their final one, and every final attempt dialled.
+        most = conn.execute(
+            "SELECT MAX(n) FROM (SELECT COUNT(*) AS n FROM dials GROUP BY receiver_id)"
+        ).fetchone()[0]
+        after_final = conn.execute(
+            "SELECT COUNT(*) FROM dials d JOIN results r ON r.job_id = d.job_id"
+            " AND r.receiver_id = d.receiver_id"
+            " WHERE d.attempt > json_extract(r.result, '$.attempts')"
+        ).fetchone()[0]
+        final_undialled = conn.execute(
+            "SELECT COUNT(*) FROM results r WHERE NOT EXISTS (SELECT 1 FROM dials d"
+            " WHERE d.job_id = r.job_id AND d.receiver_id = r.receiver_id"
+            " AND d.attempt = json_extract(r.result, '$.attempts'))"
         ).fetchone()[0]
         unfinished = conn.execute("SELECT COUNT(*) FROM attempts WHERE outcome IS NULL").fetchone()
-        most = conn.execute(
-            "SELECT MAX(n) FROM (SELECT COUNT(*) AS n FROM attempts GROUP BY receiver_id)"
-        ).fetchone()[0]
     assert sorted(r[0] for r in rows) == sorted(f"R{i}" for i in range(1500))
-    assert duplicated == 0
-    assert unfinished == (0,)
     assert most <= 3
+    assert after_final == 0
+    assert final_undialled == 0
+    assert unfinished == (0,)
     report = json.loads(next(out.glob("*.json")).read_text())
     assert len(report["results"]) == 1500
 
@@ -343,3 +355,108 @@ def test_a_bad_environment_setting_is_named_without_a_traceback(
     assert result.exception is None or isinstance(result.exception, SystemExit)
     assert "CALLOUTS_CONCURRENCY" in result.output
     assert not (tmp_path / "e.db").exists()
+
+
+def test_retry_calls_the_unreached_again_as_a_new_job(ran: tuple[Path, Path, str]) -> None:
+    from backend.domain.retry import retry_job_id
+
+    out, db, _ = ran
+    job_id = next(out.glob("*.json")).stem
+    args = ["retry", job_id, "--answers", str(ANSWERS), "--db", str(db), "--out", str(out)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    retry_id = retry_job_id(job_id, ["4"])  # the one Busy receiver; the same id as Slack's
+    assert f"Retrying 1 unreached receiver(s) of job {job_id} as job {retry_id}" in result.output
+    retried = _results(out / f"{retry_id}.json")
+    assert list(retried) == ["4"]
+    assert retried["4"]["status"] == "Busy"
+    listing = runner.invoke(app, ["status", "--db", str(db)]).output
+    assert job_id in listing
+    assert retry_id in listing
+    # Asking again resumes the same retry job: nobody is called again.
+    from backend.local.store import SqliteStore
+
+    before = len(SqliteStore(db).dials(retry_id))
+    again = runner.invoke(app, args)
+    assert again.exit_code == 0, again.output
+    assert len(SqliteStore(db).dials(retry_id)) == before
+
+
+def _interrupted_job(tmp_path: Path) -> tuple[Path, str]:
+    """A job whose run died mid-call after two results (the process is gone, the job not over)."""
+    from datetime import UTC, datetime
+
+    from backend.local.calls import CallRequest, DialOutcome
+    from backend.local.engine import LocalEngine
+    from backend.local.store import SqliteStore
+    from tests.unit.voice.test_engine import Crash, make_job
+
+    class DiesOnTheThirdCall:
+        calls = 0
+
+        def dial(self, request: CallRequest) -> DialOutcome:
+            self.calls += 1
+            if self.calls == 3:
+                raise Crash
+            return DialOutcome(False, "TELECOM_UNANSWERED", 30.0)
+
+    db = tmp_path / "i.db"
+    engine = LocalEngine(
+        SqliteStore(db),
+        report_dir=None,
+        clock=lambda: datetime(2026, 11, 28, 2, tzinfo=UTC),
+        dialer=DiesOnTheThirdCall(),
+        concurrency=1,
+    )
+    with pytest.raises(Crash):
+        engine.run(make_job(5, max_attempts=1))
+    return db, "job-e"
+
+
+def test_status_cancel_and_retry_of_an_interrupted_job(tmp_path: Path) -> None:
+    db, job_id = _interrupted_job(tmp_path)
+    status = runner.invoke(app, ["status", job_id, "--db", str(db)])
+    assert "interrupted (run it again to resume, or cancel it), 2 of 5 done" in status.output
+    refused = runner.invoke(app, ["retry", job_id, "--db", str(db)])
+    assert refused.exit_code == 1
+    assert f"callouts cancel {job_id}" in refused.output
+
+    out = tmp_path / "out"
+    cancel = runner.invoke(app, ["cancel", job_id, "--db", str(db), "--out", str(out)])
+    assert cancel.exit_code == 0, cancel.output
+    assert "cancelled (it was interrupted)" in cancel.output
+    results = _results(out / f"{job_id}.json")
+    statuses = {rid: r["status"] for rid, r in results.items()}
+    assert statuses == {
+        "r0": "NoAnswer",
+        "r1": "NoAnswer",
+        "r2": "Failed",  # rung when the process died: never rung again
+        "r3": "Cancelled",
+        "r4": "Cancelled",
+    }
+    assert results["r2"]["error"] == "interrupted"
+    assert (
+        "cancelled, 5 of 5 done" in runner.invoke(app, ["status", job_id, "--db", str(db)]).output
+    )
+    again = runner.invoke(app, ["cancel", job_id, "--db", str(db)])
+    assert again.exit_code == 0
+    assert "already cancelled" in again.output
+
+    retry = runner.invoke(app, ["retry", job_id, "--db", str(db), "--out", str(out)])
+    assert retry.exit_code == 0, retry.output
+    assert "Retrying 5 unreached receiver(s)" in retry.output
+
+
+def test_cancel_of_an_unknown_job_exits_1(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["cancel", "nope", "--db", str(tmp_path / "x.db")])
+    assert result.exit_code == 1
+    assert "no job 'nope'" in result.output
+
+
+def test_a_file_that_is_not_a_job_database_is_named_plainly(tmp_path: Path) -> None:
+    notes = tmp_path / "notes.txt"
+    notes.write_text("shopping list: " * 200)
+    result = runner.invoke(app, ["status", "--db", str(notes)])
+    assert result.exit_code == 1
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert f"{notes} is not a usable job database" in result.output

@@ -16,24 +16,26 @@ from dataclasses import dataclass
 
 from pydantic import ValidationError
 
+from backend.domain.call_time import timeout_problem
 from backend.domain.intake.config_keys import CONFIG_KEYS
 from backend.domain.intake.locations import SheetNames, Where
 from backend.domain.intake.problem_log import ProblemLog
 from backend.domain.intake.questions import check_questions
 from backend.domain.intake.receivers import check_receivers
 from backend.domain.intake.rows import QuestionRow, ReceiverRow
-from backend.domain.intake.settings import check_window, parse_settings, window_problem
+from backend.domain.intake.settings import check_settings, parse_settings, window_problem
 from backend.domain.intake.templates import (
     TEMPLATE_VARIABLES,
     check_ssml,
     compile_template,
     missing_variables,
     render_all,
+    reserved_columns,
 )
 from backend.domain.models import MAX_RECEIVERS, CallJob, JobSettings, SlackOrigin
 from backend.domain.phones import PhoneError, normalise_prefix
 from backend.domain.problems import Problem
-from backend.domain.speech import SpeechTemplate
+from backend.domain.speech import VOICEMAIL_NAME, SpeechTemplate
 
 # The names other modules imported from here before the split stay importable from here.
 __all__ = [
@@ -60,6 +62,9 @@ class IntakeLimits:
     max_listed_per_kind: int = 20  # identical problems listed before one "...and N more" line
     max_questions: int = 50
     max_template_chars: int = 3_000  # Amazon Polly speaks at most 3,000 characters per request
+    max_value_chars: int = 3_000  # one receiver value: longer than any prompt can say
+    max_cells: int = 1_000_000  # cells in the workbook's sheets, counted before parsing
+    max_render_chars: int = 200_000_000  # characters built rendering every prompt of the job
 
 
 DEFAULT_LIMITS = IntakeLimits()
@@ -129,7 +134,7 @@ def assemble_job(
     if settings is None:
         settings = parse_settings(config, where, problems)
     else:
-        check_window(settings, where, problems)
+        check_settings(settings, where, problems)
 
     if (
         "max_receivers" in settings.model_fields_set
@@ -158,26 +163,21 @@ def assemble_job(
         )
         receivers = receivers[:limit]
 
-    if sheet_names is not None:  # the workbook format: both are required (see the template)
-        for key, example in (
-            ("greeting", "Hello {{ name }}, ..."),
-            ("ending", "Thank you, goodbye"),
-        ):
-            unreadable = key in sheet_names.config_rows and key not in config  # a formula
-            if not unreadable and not config.get(key, "").strip():
-                problems.add(
-                    where.config(
-                        key,
-                        f"the {key} is empty: add a '{key}' row to Configures with what is said "
-                        f"{'first' if key == 'greeting' else 'last'}, e.g. {example}",
-                    )
-                )
+    _require_greeting_and_ending(config, where, problems)
 
     size = limits.max_template_chars
     greeting = compile_template(
         config.get("greeting", ""), "greeting", where, problems, "greeting", size
     )
     ending = compile_template(config.get("ending", ""), "ending", where, problems, "ending", size)
+    voicemail_source = config.get("voicemail_message", "")
+    voicemail = (
+        compile_template(
+            voicemail_source, VOICEMAIL_NAME, where, problems, "voicemail_message", size
+        )
+        if voicemail_source.strip()
+        else None
+    )
     checked = check_questions(
         questions,
         where,
@@ -193,6 +193,7 @@ def assemble_job(
         (greeting, "greeting"),
         *((t, q.row) for t, q in zip(checked.templates, checked.rows, strict=True)),
         (ending, "ending"),
+        (voicemail, "voicemail_message"),
     ]
     located = [(t, loc) for t, loc in candidates if t is not None]
     renderable = [
@@ -201,7 +202,16 @@ def assemble_job(
         if receivers_readable and not missing_variables(t, loc, names, where, problems)
     ]
 
-    valid = check_receivers(receivers, prefix, settings, extra_columns, where, problems)
+    reserved_columns(located, names, where, problems)
+    valid = check_receivers(
+        receivers,
+        prefix,
+        settings,
+        extra_columns,
+        where,
+        problems,
+        max_value_chars=limits.max_value_chars,
+    )
     if not receivers and not truncated and receivers_readable:
         problems.add(
             where.receivers(
@@ -209,7 +219,7 @@ def assemble_job(
             )
         )
 
-    valid = render_all(valid, renderable, where, problems)
+    valid = render_all(valid, renderable, where, problems, limits.max_render_chars)
     if valid:
         check_ssml(valid[0][0], renderable, where, problems)
 
@@ -222,6 +232,7 @@ def assemble_job(
             name=config.get("name", ""),
             greeting=config.get("greeting", ""),
             ending=config.get("ending", ""),
+            voicemail_message=voicemail_source,
             phone_prefix=prefix or "",
             questions=tuple(checked.models),
             extra_columns=tuple(extra_columns),
@@ -235,4 +246,29 @@ def assemble_job(
             result_problems.append(Problem(f"{path}: {item['msg']}", field=path))
         return IntakeResult(None, result_problems)
     job = job.model_copy(update={"receivers": tuple(receiver for receiver, _ in valid)})
+    too_short = timeout_problem(job)
+    if too_short:
+        return IntakeResult(
+            None, [*result_problems, where.config("call_timeout_seconds", too_short)]
+        )
     return IntakeResult(job, result_problems)
+
+
+def _require_greeting_and_ending(
+    config: Mapping[str, str], where: Where, problems: ProblemLog
+) -> None:
+    """Every job says something first and last, whatever door it came through."""
+    sheets = where.sheets
+    for key, example in (("greeting", "Hello {{ name }}, ..."), ("ending", "Thank you, goodbye")):
+        unreadable = sheets is not None and key in sheets.config_rows and key not in config
+        if unreadable or config.get(key, "").strip():  # unreadable: a formula, reported already
+            continue
+        said = "first" if key == "greeting" else "last"
+        if sheets is None:
+            message = f"the {key} is empty: give '{key}' the text said {said}, e.g. {example}"
+        else:
+            message = (
+                f"the {key} is empty: add a '{key}' row to Configures with what is said "
+                f"{said}, e.g. {example}"
+            )
+        problems.add(where.config(key, message))

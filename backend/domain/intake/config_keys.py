@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-JOB_KEYS = ("greeting", "ending", "phone_prefix", "name")
+JOB_KEYS = ("greeting", "ending", "phone_prefix", "name", "voicemail_message")
 INT_SETTINGS = (
     "max_attempts",
     "retry_delay_seconds",
     "call_timeout_seconds",
     "concurrency",
     "max_receivers",
+    "max_calls_per_day",
+    "no_input_limit",
 )
 SETTING_KEYS = (
     *INT_SETTINGS,

@@ -23,6 +23,11 @@ ENTITIES_REFUSED = (
     "the workbook contains XML entity declarations, which Excel never writes: refused for "
     "safety; open it in Excel and save it again as .xlsx"
 )
+STRICT_REFUSED = (
+    "this workbook is saved as 'Strict Open XML Spreadsheet', which cannot be read: open it in "
+    "Excel and save it again choosing 'Excel Workbook (.xlsx)' as the type"
+)
+_STRICT = b"purl.oclc.org/ooxml/spreadsheetml"
 # openpyxl parses through defusedxml when it is installed (and OPENPYXL_DEFUSEDXML is not
 # "False"); the entity scan of each part's head is a first line, the whole part without it.
 _SCAN_BYTES = 4096 if openpyxl.DEFUSEDXML else -1
@@ -60,8 +65,9 @@ def _check_size(size: int, max_bytes: int) -> None:
         raise Refused(f"the file is empty: {NOT_XLSX}")
 
 
-def check_container(content: bytes, max_unzipped_bytes: int) -> None:
-    """An .xlsx zip with a workbook part, not a zip bomb, without XML entity declarations."""
+def check_container(content: bytes, max_unzipped_bytes: int, max_cells: int = 1_000_000) -> None:
+    """An .xlsx zip with a workbook part, not a zip bomb, without XML entity declarations,
+    with at most `max_cells` cells in its sheets (counted before openpyxl parses any)."""
     if content.startswith(_OLE):
         raise Refused(
             "this workbook is password-protected or an old .xls file: remove the password "
@@ -86,6 +92,20 @@ def check_container(content: bytes, max_unzipped_bytes: int) -> None:
                         head = part.read(_SCAN_BYTES)
                     if _ENTITY.search(head):
                         raise Refused(ENTITIES_REFUSED)
+                    if member.filename == "xl/workbook.xml" and _STRICT in head:
+                        raise Refused(STRICT_REFUSED)
+            cells = 0
+            for member in members:
+                if member.filename.startswith("xl/worksheets/") and member.filename.endswith(
+                    ".xml"
+                ):
+                    cells += _count_cells(archive, member)
+                    if cells > max_cells:
+                        raise Refused(
+                            f"the workbook has more than {max_cells:,} cells (empty formatted "
+                            "cells count too): keep the three sheets with the rows the job "
+                            "needs, or split the receivers into several workbooks"
+                        )
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, RuntimeError) as error:
         raise Refused(f"the workbook is damaged ({error}): {NOT_XLSX}") from None
 
@@ -105,6 +125,17 @@ def _looks_like(content: bytes) -> str:
     if "," in text or ";" in text or "\t" in text:
         return "a CSV text file"
     return "a text file"
+
+
+def _count_cells(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> int:
+    """Cells in a worksheet part: `<c ...>` elements, counted in the decompressed stream."""
+    count, tail = 0, b""
+    with archive.open(member) as part:
+        while chunk := part.read(1 << 20):
+            data = tail + chunk  # a tag cut in two by the chunk boundary is whole here
+            count += data.count(b"<c ") + data.count(b"<c>")
+            tail = data[-2:]  # too short to hold a whole `<c ` counted already
+    return count
 
 
 def open_book(content: bytes) -> Any:

@@ -15,11 +15,13 @@ from backend.domain.intake.assemble import (
     assemble_job,
 )
 from backend.domain.intake.cells import cell_text
+from backend.domain.intake.config_keys import INT_SETTINGS
 from backend.domain.intake.rows import QuestionRow, ReceiverRow
+from backend.domain.intake.settings import int_setting_message
 from backend.domain.models import CallJob, JobSettings, SlackOrigin
 from backend.domain.problems import Problem
 
-_TEXT_FIELDS = ("name", "greeting", "ending", "phone_prefix")
+_TEXT_FIELDS = ("name", "greeting", "ending", "phone_prefix", "voicemail_message")
 
 
 def job_to_json(job: CallJob) -> dict[str, Any]:
@@ -37,12 +39,10 @@ def job_from_json(
     """
     problems: list[Problem] = []
     if isinstance(payload, bytes | str):
-        if len(payload) > limits.max_bytes:
-            return _fail(f"the job message is over the {limits.max_bytes:,} byte limit", "")
-        try:
-            payload = json.loads(payload)
-        except (ValueError, RecursionError) as error:  # JSONDecodeError is a ValueError
-            return _fail(f"the job is not valid JSON: {str(error)[:200]}", "")
+        loaded = load_json(payload, limits.max_bytes)
+        if isinstance(loaded, Problem):
+            return IntakeResult(None, [loaded])
+        payload = loaded
     if not isinstance(payload, Mapping):
         return _fail("the job must be a JSON object with job_id, questions and receivers", "")
 
@@ -70,7 +70,7 @@ def job_from_json(
             continue
         config[key] = str(value)
 
-    settings = _model(JobSettings, payload.get("settings"), "settings", problems) or JobSettings()
+    settings = _settings(payload.get("settings"), problems)
     origin = _model(SlackOrigin, payload.get("origin"), "origin", problems)
     created_by = payload.get("created_by")
     if created_by is not None and not isinstance(created_by, str):
@@ -96,6 +96,30 @@ def job_from_json(
     if problems:
         return IntakeResult(None, [*problems, *result.problems])
     return result
+
+
+def load_json(text: bytes | str, max_bytes: int, what: str = "job") -> Any:
+    """The parsed JSON, or a Problem saying why not; cheap for any input (size first, and
+    nesting deeper than the parser's recursion limit is refused, not a crash)."""
+    if len(text) > max_bytes:
+        return Problem(f"the {what} message is over the {max_bytes:,} byte limit")
+    try:
+        return json.loads(text)
+    except RecursionError:
+        return Problem(f"the {what} is not valid JSON for a job: it is nested too deeply")
+    except (ValueError, TypeError) as error:  # JSONDecodeError and UnicodeDecodeError
+        return Problem(f"the {what} is not valid JSON: {str(error)[:200]}")
+
+
+def _settings(value: Any, problems: list[Problem]) -> JobSettings:
+    """JSON settings; `true` is not a number here, although pydantic would read it as 1."""
+    if isinstance(value, Mapping):
+        for key in INT_SETTINGS:
+            if isinstance(value.get(key), bool):
+                shown = json.dumps(value[key])
+                problems.append(Problem(int_setting_message(key, shown), field=f"settings.{key}"))
+        value = {k: v for k, v in value.items() if not isinstance(v, bool) or k not in INT_SETTINGS}
+    return _model(JobSettings, value, "settings", problems) or JobSettings()
 
 
 def _fail(message: str, field: str) -> IntakeResult:

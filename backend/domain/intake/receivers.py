@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Sequence
 
 from backend.domain.intake.locations import Where
@@ -11,6 +13,17 @@ from backend.domain.models import JobSettings, Receiver
 from backend.domain.phones import PhoneError, to_e164
 
 MAX_ID_LENGTH = 100
+# Spaces other than " " (no-break, thin, ideographic) and format characters (zero-width space,
+# direction marks and isolates contact apps add, BOM, word joiner): invisible in a phone number.
+_INVISIBLE = re.compile(r"[\u00a0\u2000-\u200f\u2028-\u202f\u205f-\u206f\u3000\ufeff\u00ad]")
+
+
+def visible_phone(text: str) -> str:
+    """The phone number without the invisible characters pasted around and inside it."""
+    if text.isascii():
+        return text
+    cleaned = _INVISIBLE.sub(" ", text)
+    return "".join(" " if unicodedata.category(ch) == "Cf" else ch for ch in cleaned)
 
 
 def check_receivers(
@@ -20,6 +33,8 @@ def check_receivers(
     extra_columns: Sequence[str],
     where: Where,
     problems: ProblemLog,
+    *,
+    max_value_chars: int = 3_000,
 ) -> list[tuple[Receiver, int]]:
     """The valid receivers with their rows; every other row gets a row problem.
 
@@ -61,7 +76,7 @@ def check_receivers(
         phone = ""
         try:
             if prefix is not None:
-                phone = to_e164(row.phone, prefix, allowed)
+                phone = to_e164(visible_phone(row.phone), prefix, allowed)
         except PhoneError as error:
             problems.add(where.receiver(row.row, "phone_number", str(error)), job_level=False)
             good = False
@@ -80,6 +95,18 @@ def check_receivers(
                 good = False
             else:
                 phones[phone] = row.row
+        for name, value in row.fields.items():
+            if len(value) > max_value_chars:
+                problems.add(
+                    where.receiver(
+                        row.row,
+                        name,
+                        f"the value is {len(value):,} characters long, over the limit of "
+                        f"{max_value_chars:,} (more than one prompt can say): shorten it",
+                    ),
+                    job_level=False,
+                )
+                good = False
         if known_fields:
             for name in row.fields:
                 if name not in known_fields:

@@ -14,6 +14,7 @@ from backend.domain.intake.config_keys import INT_SETTINGS
 from backend.domain.intake.locations import Where
 from backend.domain.intake.problem_log import ProblemLog
 from backend.domain.models import JobSettings
+from backend.domain.problems import Problem
 
 _WINDOW = re.compile(r"^\s*(\d{1,2})[:.](\d{2})\s*(?:-|–|to)\s*(\d{1,2})[:.](\d{2})\s*$")
 
@@ -32,15 +33,7 @@ def parse_settings(config: Mapping[str, str], where: Where, problems: ProblemLog
     countries = config.get("allowed_countries", "").strip()
     if countries:
         codes = [c.upper() for c in re.split(r"[\s,;]+", countries) if c]
-        unknown = [c for c in codes if c not in phonenumbers.SUPPORTED_REGIONS]
-        if unknown:
-            problems.add(
-                where.config(
-                    "allowed_countries",
-                    f"allowed_countries: {', '.join(unknown)} is not a two-letter country code "
-                    "such as HK, GB, US",
-                )
-            )
+        unknown = _check_countries(codes, where, problems)
         values["allowed_countries"] = tuple(c for c in codes if c not in unknown)
     window: dict[str, str] = {}
     text = config.get("calling_window", "").strip()
@@ -63,16 +56,8 @@ def parse_settings(config: Mapping[str, str], where: Where, problems: ProblemLog
             else:
                 window.update(start=start, end=end)
     zone = config.get("timezone", "").strip()
-    if zone:
-        if _known_zone(zone):
-            window["timezone"] = zone
-        else:
-            problems.add(
-                where.config(
-                    "timezone",
-                    f"timezone '{zone}' is not a time zone name such as Asia/Hong_Kong",
-                )
-            )
+    if zone and _check_zone(zone, where, problems):
+        window["timezone"] = zone
     if window:
         values["calling_window"] = window
     for key in ("voice", "language"):
@@ -90,7 +75,7 @@ def parse_settings(config: Mapping[str, str], where: Where, problems: ProblemLog
             bad_keys.add(key)
             shown = config.get(key, "")
             if key in INT_SETTINGS:
-                message = _int_setting_message(key, shown)
+                message = int_setting_message(key, shown)
             else:
                 message = f"{key} '{shown}': {item['msg']}"
             problems.add(where.config(key, message))
@@ -99,6 +84,40 @@ def parse_settings(config: Mapping[str, str], where: Where, problems: ProblemLog
             return JobSettings.model_validate(values)
         except ValidationError:
             return JobSettings()
+
+
+def check_settings(settings: JobSettings, where: Where, problems: ProblemLog) -> None:
+    """Ready-made settings (JSON intake) pass the checks parse_settings makes on text values."""
+    _check_countries(list(settings.allowed_countries), where, problems)
+    window = settings.calling_window
+    if window is not None and window.timezone is not None:
+        _check_zone(window.timezone, where, problems)
+    check_window(settings, where, problems)
+
+
+def _check_countries(codes: list[str], where: Where, problems: ProblemLog) -> list[str]:
+    """The codes that are not countries phone numbers can be checked against (each a problem)."""
+    unknown = [c for c in codes if c not in phonenumbers.SUPPORTED_REGIONS]
+    if unknown:
+        problems.add(
+            where.config(
+                "allowed_countries",
+                f"allowed_countries: {', '.join(unknown)} is not a two-letter country code "
+                "such as HK, GB, US",
+            )
+        )
+    return unknown
+
+
+def _check_zone(zone: str, where: Where, problems: ProblemLog) -> bool:
+    if _known_zone(zone):
+        return True
+    message = f"timezone '{zone}' is not a time zone name such as Asia/Hong_Kong"
+    if where.sheets is None:  # JSON: the zone is part of the calling window
+        problems.add(Problem(message, field="settings.calling_window.timezone"))
+    else:
+        problems.add(where.config("timezone", message))
+    return False
 
 
 def check_window(settings: JobSettings, where: Where, problems: ProblemLog) -> None:
@@ -133,7 +152,7 @@ def window_problem(start: str, end: str) -> str | None:
     return None
 
 
-def _int_setting_message(key: str, shown: object) -> str:
+def int_setting_message(key: str, shown: object) -> str:
     bounds = JobSettings.model_fields[key].metadata
     low = next((getattr(b, "ge", None) for b in bounds if getattr(b, "ge", None) is not None), None)
     high = next(

@@ -31,13 +31,28 @@ RECEIVER_COLUMNS = {
 }
 MAX_CONFIG_ROWS = 100
 HEADER_SEARCH_ROWS = 10  # title rows above the header that are skipped
+MAX_COLUMNS = 200  # columns read from a sheet: more is a problem on the header row
 
 
 def _rows(sheet: Any) -> Iterator[tuple[int, tuple[Any, ...]]]:
-    """Non-empty rows with their 1-based sheet row number (whitespace-only cells are empty)."""
-    for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
+    """Non-empty rows with their 1-based sheet row number (whitespace-only cells are empty).
+
+    The sheet's declared size (`<dimension ref="A1:XFD1048576">`) is ignored: openpyxl would
+    pad every row to it. Only the first MAX_COLUMNS + 1 columns are read, and the empty rows
+    openpyxl fills in between sparse rows (one shared tuple) are skipped without a look.
+    """
+    if hasattr(sheet, "reset_dimensions"):
+        sheet.reset_dimensions()
+    empty: tuple[Any, ...] | None = None
+    for number, row in enumerate(
+        sheet.iter_rows(values_only=True, max_col=MAX_COLUMNS + 1), start=1
+    ):
+        if row is empty:
+            continue
         if any(_filled(value) for value in row):
             yield number, row
+        else:
+            empty = row
 
 
 def _filled(value: Any) -> bool:
@@ -161,6 +176,16 @@ def _header(
 ) -> list[str | None]:
     keys: list[str | None] = []
     seen: dict[str, int] = {}
+    if len(row) > MAX_COLUMNS and any(_filled(value) for value in row[MAX_COLUMNS:]):
+        problems.add(
+            Problem(
+                f"the header row has more than {MAX_COLUMNS} columns: keep the columns the "
+                "call needs and delete the rest",
+                title,
+                number,
+            )
+        )
+        row = row[:MAX_COLUMNS]
     for index, value in enumerate(row):
         key = header_key(value)
         if not key:
@@ -273,8 +298,9 @@ def read_receivers(
     extras = [(i, k) for i, k in enumerate(keys) if k and k not in ("id", "phone_number")]
     extra_columns = [k for _, k in extras]
     receivers: list[ReceiverRow] = []
-    for number, row in rows:
-        if len(receivers) >= max_receivers:
+    for scanned, (number, row) in enumerate(rows):
+        # Rows with problems count too: a sheet of a million bad rows is not read to the end.
+        if len(receivers) >= max_receivers or scanned >= 2 * max_receivers:
             return receivers, extra_columns, True, True
         receiver_id = _identity(_at(row, id_at), title, number, "id", problems)
         phone = _identity(_at(row, phone_at), title, number, "phone_number", problems)

@@ -9,7 +9,14 @@ import re
 from backend.domain.intake.locations import Where
 from backend.domain.intake.problem_log import ProblemLog
 from backend.domain.models import Receiver
-from backend.domain.speech import SpeechError, SpeechTemplate, receiver_context, ssml_error
+from backend.domain.speech import (
+    RESERVED_NAMES,
+    SpeechError,
+    SpeechTemplate,
+    receiver_context,
+    ssml_break_problem,
+    ssml_error,
+)
 
 TEMPLATE_VARIABLES = ("id", "receiver_id")
 MAX_SPOKEN_CHARS = 3_000  # Amazon Polly's limit on the text of one prompt (SSML tags excluded)
@@ -68,19 +75,60 @@ def missing_variables(
     return bool(missing)
 
 
+def render_estimate(valid: list[tuple[Receiver, int]], renderable: list[Located]) -> int:
+    """Characters rendering every prompt of every receiver costs at least: each template's
+    text, plus each value as often as the template names it. Cheap: one pass over the values."""
+    lengths: dict[str, int] = {}
+    for template, _ in renderable:
+        for variable in template.references:
+            lengths.setdefault(variable, 0)
+    for receiver, _ in valid:
+        fields = receiver.fields
+        for variable in lengths:
+            value = receiver.id if variable in TEMPLATE_VARIABLES else fields.get(variable)
+            if value:
+                lengths[variable] += len(value)
+    total = 0
+    for template, _ in renderable:
+        total += len(valid) * len(template.source)
+        total += sum(count * lengths[name] for name, count in template.references.items())
+    return total
+
+
+def _over_budget(total: int, budget: int, where: Where, problems: ProblemLog) -> None:
+    problems.add(
+        where.receivers(
+            f"the prompts of this job add up to over {total:,} characters to prepare, above the "
+            f"limit of {budget:,} per job: say long values less often, shorten them, or split "
+            "the receivers into several jobs"
+        )
+    )
+
+
 def render_all(
     valid: list[tuple[Receiver, int]],
     renderable: list[Located],
     where: Where,
     problems: ProblemLog,
+    budget: int,
 ) -> list[tuple[Receiver, int]]:
     """Render every prompt of every receiver: the only way to find every undefined variable.
 
     A template the sandbox refuses is refused for everyone: reported once, at the template.
+    The work is bounded: a job whose estimate is over `budget` characters is refused before
+    rendering, and rendering stops (job refused) once it has built `budget` characters.
     """
+    estimate = render_estimate(valid, renderable)
+    if estimate > budget:
+        _over_budget(estimate, budget, where, problems)
+        return []
     kept: list[tuple[Receiver, int]] = []
     templates = list(renderable)
+    spent = [0]
     for receiver, row in valid:
+        if spent[0] > budget:
+            _over_budget(spent[0], budget, where, problems)
+            return []
         context = receiver_context(receiver)
         good = True
         empty_said: set[str] = set()
@@ -102,7 +150,7 @@ def render_all(
                     )
                     good = False
             try:
-                prompt = template.render(context, receiver.id)
+                prompt = template.render(context, receiver.id, spent)
             except SpeechError as error:
                 if error.variable is None and error.receiver_id is None:
                     problems.add(where.template(location, error.message))
@@ -162,3 +210,27 @@ def check_ssml(
                     'and use only SSML tags such as <break time="1s"/>',
                 )
             )
+            continue
+        pause = ssml_break_problem(prompt)
+        if pause:
+            problems.add(where.template(location, f"the {template.name} has a {pause}"))
+
+
+def reserved_columns(
+    located: list[Located], columns: set[str], where: Where, problems: ProblemLog
+) -> None:
+    """A column named like a word Jinja resolves itself (`self`, `true`, `none`, `loop`) can
+    never be said by name: `{{ self }}` is the template, `{{ none }}` is nothing."""
+    clashes = RESERVED_NAMES.intersection(columns)
+    for template, location in located:
+        for name in sorted(clashes):
+            if re.search(rf"(?:{{{{|{{%)[^}}]*\b{name}\b", template.source, re.IGNORECASE):
+                problems.add(
+                    where.template(
+                        location,
+                        f"the {template.name} says {{{{ {name} }}}}, but '{name}' is a word "
+                        "templates keep for themselves, so the receivers' column of that name "
+                        f"can never be said: rename the column (e.g. '{name}_value') and write "
+                        f"{{{{ {name}_value }}}}",
+                    )
+                )

@@ -61,7 +61,7 @@ def read_workbook(
         content = read_bytes(source, limits.max_bytes)
         if isinstance(source, Path) and filename is None:
             filename = source.name
-        check_container(content, limits.max_unzipped_bytes)
+        check_container(content, limits.max_unzipped_bytes, limits.max_cells)
         return _read(content, filename, job_id, limits, origin)
     except Refused as refused:
         return IntakeResult(None, [Problem(refused.message)])
@@ -94,24 +94,7 @@ def _read_sheets(
     origin: SlackOrigin | None,
 ) -> IntakeResult:
     problems = ProblemLog(limits.max_listed_per_kind)
-    by_name = {title.strip().lower(): title for title in book.sheetnames}
-    titles: dict[str, str] = {}
-    for canonical, aliases in (
-        ("Configures", CONFIG_SHEETS),
-        ("Questions", QUESTION_SHEETS),
-        ("Receivers", RECEIVER_SHEETS),
-    ):
-        found = next((by_name[a] for a in aliases if a in by_name), None)
-        if found is None:
-            problems.add(
-                Problem(
-                    f"the workbook has no {canonical} sheet (sheets found: "
-                    f"{', '.join(book.sheetnames)}): add a sheet named {canonical}",
-                    sheet=canonical,
-                )
-            )
-        else:
-            titles[canonical] = found
+    titles = _find_sheets(book, problems)
     if problems.items:
         return IntakeResult(None, problems.finish())
 
@@ -144,6 +127,55 @@ def _read_sheets(
         all_problems = sorted([*problems.finish(), *result.problems], key=_order(sheets))
         return IntakeResult(None if problems.job_level else result.job, all_problems)
     return result
+
+
+def _find_sheets(book: Any, problems: ProblemLog) -> dict[str, str]:
+    """The sheet title for each role; a missing, doubled or chart sheet is a problem."""
+    by_name: dict[str, list[str]] = {}
+    for title in book.sheetnames:
+        by_name.setdefault(title.strip().lower(), []).append(title)
+    titles: dict[str, str] = {}
+    for canonical, aliases in (
+        ("Configures", CONFIG_SHEETS),
+        ("Questions", QUESTION_SHEETS),
+        ("Receivers", RECEIVER_SHEETS),
+    ):
+        found = [title for alias in aliases for title in by_name.get(alias, [])]
+        tables = [title for title in found if hasattr(book[title], "iter_rows")]
+        if len(tables) > 1:
+            listed = " and ".join(f"'{title}'{_hidden(book[title])}" for title in tables)
+            problems.add(
+                Problem(
+                    f"the workbook has {len(tables)} {canonical} sheets ({listed}): it is not "
+                    "clear which one to call from; delete or rename the ones not meant",
+                    sheet=tables[0],
+                )
+            )
+        elif tables:
+            titles[canonical] = tables[0]
+        elif found:
+            problems.add(
+                Problem(
+                    f"the {found[0]} sheet is a chart, not a table of rows: put the "
+                    f"{canonical.lower()} on an ordinary sheet named {canonical} (and rename "
+                    "the chart)",
+                    sheet=found[0],
+                )
+            )
+        else:
+            problems.add(
+                Problem(
+                    f"the workbook has no {canonical} sheet (sheets found: "
+                    f"{', '.join(book.sheetnames)}): add a sheet named {canonical}",
+                    sheet=canonical,
+                )
+            )
+    return titles
+
+
+def _hidden(sheet: Any) -> str:
+    state = getattr(sheet, "sheet_state", "visible")
+    return "" if state == "visible" else f" ({state})"
 
 
 def _order(sheets: SheetNames) -> Any:

@@ -116,6 +116,13 @@ class PhoneSimulator:
         self.bots = bots
         self.functions = dict(functions)
         self.max_steps = max_steps
+        self._current: _Call | None = None
+
+    @property
+    def elapsed_seconds(self) -> float:
+        """Simulated seconds since the current call was dialled (0 between calls): the flow's
+        functions read it to stamp what happens during the call in virtual time."""
+        return self._current.duration if self._current is not None else 0.0
 
     def call(
         self,
@@ -145,11 +152,14 @@ class PhoneSimulator:
                 INVALID_SECONDS,
             )
         call = _Call(contact_id, dict(attributes), person, phone_number)
+        self._current = call
         try:
             reason = self._run(call)
         except _HungUp:
             call.transcript.append(TranscriptLine("person", "(hangs up)"))
             reason = CUSTOMER_DISCONNECT
+        finally:
+            self._current = None
         return CallOutcome(
             True, reason, call.transcript, round(call.duration, 2), call.path, call.voice
         )

@@ -33,9 +33,9 @@ class LexResult:
 
 
 def normalise(text: str) -> str:
-    """Lower case, apostrophes dropped, punctuation other than `: . / -` inside words removed."""
+    """Lower case, apostrophes dropped, punctuation but `: . / -` and the `*` key removed."""
     text = text.lower().replace("’", "'").replace("'", "")
-    text = re.sub(r"[^a-z0-9:./\- ]", " ", text)
+    text = re.sub(r"[^a-z0-9:./\-* ]", " ", text)
     text = re.sub(r"(?<![0-9])[.](?![0-9])", " ", text)  # keep "3.5", drop sentence dots
     return " ".join(text.split())
 

@@ -7,10 +7,12 @@ Answers CSV (header row first, one row per receiver and attempt):
     S002,1,busy,,
     S002,2,answer,1,ok|?
 
-`attempt` defaults to 1; `pickup` is answer (default), no_answer, busy or invalid; `hang_up_after`
+`attempt` defaults to 1; `pickup` is answer (default), no_answer, busy, invalid, voicemail (an
+answering machine: its greeting, then silence while it records) or silent (picks up and says
+nothing); `hang_up_after`
 = k hangs up after answering k questions; `answers` holds one utterance per bot turn separated by
 `|`: an empty one is silence, `?` or `repeat` asks to hear the question again, digits (optionally
-ending in `#`) are keypad presses.
+ending in `#`) are keypad presses, `stop` (or `*` on the keypad) asks not to be called again.
 """
 
 from __future__ import annotations
@@ -26,8 +28,8 @@ from typing import Literal
 from backend.domain.models import CallJob, QuestionType
 from backend.domain.problems import Problem
 
-Pickup = Literal["answer", "no_answer", "busy", "invalid"]
-PICKUPS: tuple[Pickup, ...] = ("answer", "no_answer", "busy", "invalid")
+Pickup = Literal["answer", "no_answer", "busy", "invalid", "voicemail", "silent"]
+PICKUPS: tuple[Pickup, ...] = ("answer", "no_answer", "busy", "invalid", "voicemail", "silent")
 _PICKUP_ALIASES: dict[str, Pickup] = {
     "answer": "answer",
     "answered": "answer",
@@ -38,7 +40,16 @@ _PICKUP_ALIASES: dict[str, Pickup] = {
     "busy": "busy",
     "invalid": "invalid",
     "invalidnumber": "invalid",
+    "voicemail": "voicemail",
+    "answeringmachine": "voicemail",
+    "machine": "voicemail",
+    "silent": "silent",
+    "silence": "silent",
 }
+# What an answering machine says when it picks up; the bots understand none of it (Fallback).
+VOICEMAIL_GREETING = (
+    "the person you are calling is not available please leave your message after the tone"
+)
 ANSWERS_SEPARATOR = "|"
 
 
@@ -60,6 +71,11 @@ class SimulatedPerson:
             raise ValueError(f"pickup must be one of {', '.join(PICKUPS)}, not {self.pickup!r}")
         if self.hang_up_after is not None and self.hang_up_after < 0:
             raise ValueError("hang_up_after must be 0 or more")
+        # A machine plays its greeting, then records silence; a silent person says nothing.
+        if self.pickup == "voicemail" and not self.utterances:
+            self.utterances = [VOICEMAIL_GREETING]
+        if self.pickup == "silent":
+            self.utterances = []
 
 
 # A receiver the answers file does not mention does not pick up: a visible NoAnswer in the report
@@ -265,6 +281,10 @@ def _random_person(
         return SimulatedPerson("no_answer")
     if roll < (0.19 if first else 0.25):
         return SimulatedPerson("busy")
+    if roll < (0.22 if first else 0.28):
+        return SimulatedPerson("voicemail")
+    if roll < (0.23 if first else 0.29):
+        return SimulatedPerson("silent")
     utterances: list[str] = []
     for question_type in questions:
         quirk = rng.random()
@@ -279,28 +299,42 @@ def _random_person(
     return SimulatedPerson("answer", utterances, hang_up_after)
 
 
+def _opts_out(rng: random.Random, person: SimulatedPerson) -> SimulatedPerson:
+    """About 1 in 100 people who answer say "stop" (or press star) instead of an answer."""
+    if person.pickup != "answer" or not person.utterances or rng.random() >= OPT_OUT_SHARE:
+        return person
+    at = rng.randrange(len(person.utterances))
+    said = rng.choice(("stop", "stop calling me", "remove me", "unsubscribe", "*"))
+    return SimulatedPerson("answer", [*person.utterances[:at], said], None)
+
+
+OPT_OUT_SHARE = 0.01
+
+
 def random_people(
     job: CallJob, seed: int | str, reference_date: date | None = None
 ) -> dict[str, list[SimulatedPerson]]:
     """A realistic, deterministic mix of people for every receiver and attempt of a job.
 
-    About 81% pick up and answer with valid speech or keypad input for each question type (a few
+    About 77% pick up and answer with valid speech or keypad input for each question type (a few
     ask to repeat, stay silent once, or are not understood once), about 11% do not answer, 7% are
-    busy, 1% have an invalid number, and 4% of those who pick up hang up midway. The same seed gives
-    the same people; each receiver draws from its own stream, so adding receivers does not change
-    the others.
+    busy, 3% reach a voicemail, 1% pick up and stay silent, 1% have an invalid number, 4% of
+    those who pick up and answer hang up midway, and 1% of those who answer say "stop". The same
+    seed gives the same people; each receiver draws from its own stream, so adding receivers does
+    not change the others.
     """
     reference = reference_date or date(2026, 12, 1)  # keypad dates: the month after
     questions = [question.type for question in job.questions]
     people: dict[str, list[SimulatedPerson]] = {}
     for receiver in job.receivers:
         rng = random.Random(f"{seed}:{receiver.id}")
+        stop_rng = random.Random(f"{seed}:{receiver.id}:stop")  # leaves the main stream as it was
         attempts: list[SimulatedPerson] = []
         for attempt in range(job.settings.max_attempts):
             person = _random_person(rng, questions, reference, first=attempt == 0)
             if attempts and attempts[0].pickup == "invalid":
                 person = attempts[0]
-            attempts.append(person)
+            attempts.append(_opts_out(stop_rng, person))
         people[receiver.id] = attempts
     return people
 

@@ -107,7 +107,8 @@ def test_the_notifier_lambda_stops_the_card_of_an_execution_stopped_by_hand(
 
     import bot.notifier_handler as notifier_handler
     from backend.aws.execution_events import ExecutionEndHandler
-    from backend.aws.jobs import JobsTable, JobState
+    from backend.aws.jobs import JobsTable
+    from backend.domain.job_state import JobState
     from tests.e2e.slack.test_aws import JOBS, _job, _state
     from tests.e2e.slack.test_stopped_jobs import _Events
 

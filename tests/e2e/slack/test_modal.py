@@ -144,10 +144,10 @@ def test_problems_come_back_as_inline_errors(harness: Harness) -> None:
 
 
 def test_receiver_lines_without_header_get_a_name_column() -> None:
-    receivers, extra, problems = parse_receivers("1, 51234567, Chan Tai Man\n\n2\t61234567")
+    receivers, extra, problems = parse_receivers("1, 51234567, Chan Tai Man\n\n2\t61234567\n3")
     assert extra == ["name"]
-    assert [r[0] for r in receivers] == ["1"]
-    assert "line 3" in problems["receivers"]
+    assert [(r[0], r[1], r[3]) for r in receivers] == [("1", "51234567", 1), ("2", "61234567", 3)]
+    assert "line 4" in problems["receivers"]
 
 
 def _errors(harness: Harness, payload: dict[str, Any]) -> dict[str, str]:

@@ -14,7 +14,7 @@ from backend.domain.models import CallJob, CallResult, CallStatus, SlackOrigin
 from backend.domain.ports import ReportFiles
 from bot.app import lazy_client
 from bot.notifier import SlackNotifier
-from bot.state import JobCard, SqliteBotState
+from bot.state import CardState, JobCard, SqliteBotState
 from tests.e2e.slack.conftest import CHANNEL, TEAM, USER, example_workbook, make_settings
 from tests.fakes.slack_api import FakeSlack
 
@@ -372,13 +372,13 @@ def test_the_notifier_keeps_a_cancelling_card_cancelling(
     clock.now += 2
     notifier.flush()
     card = state.card(job.job_id)
-    card.state = "cancelling"  # the bot's Cancel button, meanwhile
+    card.state = CardState.CANCELLING  # the bot's Cancel button, meanwhile
     state.save_card(card)
     notifier.on_result(job, result(job, 1, CallStatus.CANCELLED))
     clock.now += 2
     notifier.flush()
     assert "Cancelling" in fake_slack.calls_to("chat.update")[-1].text()
-    assert state.card(job.job_id).state == "cancelling"
+    assert state.card(job.job_id).state is CardState.CANCELLING
 
 
 def test_a_failed_report_upload_on_aws_is_raised_so_the_event_is_retried(

@@ -13,7 +13,7 @@ from backend.aws.rejections import Rejection
 from backend.domain.models import CallStatus
 from backend.domain.problems import Problem
 from bot.notifier import SlackDeliveryError
-from bot.state import FINISHED, REJECTED, STOPPED, JobCard, SqliteBotState
+from bot.state import FINISHED, REJECTED, STOPPED, CardState, JobCard, SqliteBotState
 from bot.views import card_blocks
 from tests.e2e.slack.test_aws import _job, _state, aws  # noqa: F401 - aws is a fixture
 from tests.e2e.slack.test_notifier import CARD_TS, result, slack_job
@@ -129,7 +129,7 @@ def test_slack_down_raises_so_the_event_is_delivered_again_and_then_shown(
 
     with pytest.raises(SlackDeliveryError):
         stream.handle(failed_event(job.job_id))
-    assert state.card(job.job_id).state == "running"  # not marked as shown
+    assert state.card(job.job_id).state is CardState.RUNNING  # not marked as shown
 
     stream.handle(failed_event(job.job_id))
     _refused, delivered = thread_posts(fake_slack)  # the fake records the refused call too

@@ -8,6 +8,7 @@ import re
 
 from openpyxl import load_workbook
 
+from bot.state import CardState
 from bot.views import DISCARD_ACTION, START_ACTION
 from tests.e2e.slack.conftest import (
     CHANNEL,
@@ -352,7 +353,7 @@ def test_cancel_marks_the_card_cancelling_once(harness: Harness) -> None:
     harness.fake.clear()
 
     harness.action("callout_cancel", job_id)
-    assert harness.state.card(job_id).state == "cancelling"
+    assert harness.state.card(job_id).state is CardState.CANCELLING
     (update,) = [c for c in harness.fake.calls_to("chat.update") if c.args["ts"] == card_ts]
     assert "Cancelling" in update.text()
     assert "callout_cancel" not in _buttons(_blocks(update.args))

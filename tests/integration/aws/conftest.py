@@ -109,8 +109,12 @@ class FakeConnect:
         if self.describe_errors:
             code = self.describe_errors.pop(0)
             raise ClientError({"Error": {"Code": code, "Message": code}}, "DescribeContact")
+        if ContactId not in self.disconnects:  # still on the line
+            return {"Contact": {"Id": ContactId}}
         reason, connected = self.disconnects[ContactId]
-        contact: dict[str, Any] = {"Id": ContactId, "DisconnectReason": reason}
+        contact: dict[str, Any] = {"Id": ContactId, "DisconnectTimestamp": datetime.now(UTC)}
+        if reason:
+            contact["DisconnectReason"] = reason
         if connected:
             contact["ConnectedToSystemTimestamp"] = datetime.now(UTC)
         return {"Contact": contact}
@@ -122,12 +126,29 @@ class RecordingSfn:
     def __init__(self) -> None:
         self.successes: list[tuple[str, dict[str, Any]]] = []
         self.failures: list[tuple[str, str, str]] = []
+        self.heartbeats: list[str] = []
+        self.errors: list[str] = []  # error codes the next SendTask* calls raise, in order
+        self.ended: set[str] = set()  # tokens whose task is over (TaskTimedOut)
+
+    def _check(self, token: str, operation: str) -> None:
+        if token in self.ended:
+            raise ClientError({"Error": {"Code": "TaskTimedOut", "Message": "x"}}, operation)
+        if self.errors:
+            code = self.errors.pop(0)
+            raise ClientError({"Error": {"Code": code, "Message": code}}, operation)
 
     def send_task_success(self, taskToken: str, output: str) -> None:
+        self._check(taskToken, "SendTaskSuccess")
         self.successes.append((taskToken, json.loads(output)))
 
     def send_task_failure(self, taskToken: str, error: str, cause: str) -> None:
+        self._check(taskToken, "SendTaskFailure")
         self.failures.append((taskToken, error, cause))
+
+    def send_task_heartbeat(self, taskToken: str) -> None:
+        if taskToken in self.ended:
+            raise ClientError({"Error": {"Code": "TaskTimedOut", "Message": "x"}}, "Heartbeat")
+        self.heartbeats.append(taskToken)
 
 
 @dataclass
@@ -152,6 +173,8 @@ class Stack:
     results_table: str = "callouts-results"
     sessions_table: str = "callouts-sessions"
     idempotency_table: str = "callouts-idempotency"
+    dnc_table: str = "callouts-do-not-call"
+    dnc_secret_arn: str = ""
 
     def env(self) -> dict[str, str]:
         return {
@@ -170,6 +193,8 @@ class Stack:
             "CALLOUTS_MAX_RUNNING_JOBS": "1",
             "CALLOUTS_MAX_CONCURRENT_CALLS": "5",
             "CALLOUTS_COMPLETION_TOPIC_ARN": self.topic_arn,
+            "CALLOUTS_DNC_TABLE": self.dnc_table,
+            "CALLOUTS_DNC_SECRET_ARN": self.dnc_secret_arn,
         }
 
     def queue_messages(self, url: str, wait: int = 0) -> list[dict[str, Any]]:
@@ -246,8 +271,34 @@ def build_stack(execute: bool) -> Stack:
         "receiver_id",
         StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},
     )
-    _table(stack.ddb, stack.sessions_table, "call_id")
+    stack.ddb.create_table(
+        TableName=stack.sessions_table,
+        KeySchema=[{"AttributeName": "call_id", "KeyType": "HASH"}],
+        AttributeDefinitions=[
+            {"AttributeName": "call_id", "AttributeType": "S"},
+            {"AttributeName": "sweep", "AttributeType": "S"},
+            {"AttributeName": "since", "AttributeType": "N"},
+        ],
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": "sweep",
+                "KeySchema": [
+                    {"AttributeName": "sweep", "KeyType": "HASH"},
+                    {"AttributeName": "since", "KeyType": "RANGE"},
+                ],
+                "Projection": {
+                    "ProjectionType": "INCLUDE",
+                    "NonKeyAttributes": ["job_id", "contact_id"],
+                },
+            }
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
     _table(stack.ddb, stack.idempotency_table, "id")
+    _table(stack.ddb, stack.dnc_table, "pk")
+    stack.dnc_secret_arn = session.client("secretsmanager").create_secret(
+        Name="callouts-do-not-call", SecretString=uuid.uuid4().hex + uuid.uuid4().hex
+    )["ARN"]
     stack.topic_arn = stack.sns.create_topic(Name="callouts-finished")["TopicArn"]
     # An SQS subscription lets the tests read what SNS published.
     stack.notifications_url = stack.sqs.create_queue(QueueName="notifications")["QueueUrl"]

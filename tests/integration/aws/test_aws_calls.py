@@ -42,6 +42,13 @@ def _task(
     return {"Body": json.dumps(body), "MessageId": f"{receiver}-{attempt}-{token}"}
 
 
+def _queued(stack: Stack, message: dict[str, Any]) -> dict[str, Any]:
+    """Send a call task through the calls queue and receive it (a real receipt handle)."""
+    stack.sqs.send_message(QueueUrl=stack.calls_queue_url, MessageBody=message["Body"])
+    [received] = stack.queue_messages(stack.calls_queue_url)
+    return received
+
+
 def test_duplicate_redelivered_and_retried_messages_dial_once(
     stack: Stack, recording_sfn: RecordingSfn, ctx: LambdaContext
 ) -> None:
@@ -100,11 +107,19 @@ def test_throttling_leaves_the_message_and_redials_with_the_same_token(
     job = _saved_job(stack)
     number = job.receiver("3").phone_number
     stack.connect.refuse[number] = code
-    message = _task(job, "3")
+    message = _queued(stack, _task(job, "3"))
 
     assert dialer.handler(sqs_event([message]), ctx) == {
         "batchItemFailures": [{"itemIdentifier": message["MessageId"]}]
     }
+    # Backed off with jitter (never the queue's fixed 120 s), within the heartbeat window.
+    assert stack.queue_messages(stack.calls_queue_url) == []
+    assert (
+        stack.sqs.get_queue_attributes(
+            QueueUrl=stack.calls_queue_url, AttributeNames=["ApproximateNumberOfMessagesNotVisible"]
+        )["Attributes"]["ApproximateNumberOfMessagesNotVisible"]
+        == "1"
+    )
     del stack.connect.refuse[number]
     assert dialer.handler(sqs_event([message]), ctx) == {"batchItemFailures": []}
     dialer.handler(sqs_event([message]), ctx)
@@ -518,3 +533,129 @@ def test_report_of_10000_results_reads_every_page_of_the_results_table(
     assert report["counts"] == {"Busy": 3333, "CallCompleted": 3334, "NoAnswer": 3333}
     body = stack.s3.get_object(Bucket=stack.data_bucket, Key=report["json_key"])["Body"].read()
     assert len(json.loads(body)["results"]) == 10_000
+
+
+def test_a_dial_is_recorded_apart_from_its_claim(
+    stack: Stack, recording_sfn: RecordingSfn, ctx: LambdaContext
+) -> None:
+    from backend.aws.dials import DialLog
+
+    job = _saved_job(stack)
+    log = DialLog(stack.ddb, stack.jobs_table)
+    # Claimed, then the dialer died before dialling: a claim and no dial.
+    jobs_table().claim(job.job_id, "2", 1, "token-2")
+    dialer.handler(sqs_event([_task(job, "1")]), ctx)
+    stack.connect.refuse[job.receiver("3").phone_number] = "ThrottlingException"
+    dialer.handler(sqs_event([_task(job, "3", token="token-3")]), ctx)  # sent, refused: a dial
+    del stack.connect.refuse[job.receiver("3").phone_number]
+    dialer.handler(sqs_event([_task(job, "3", token="token-3")]), ctx)  # same attempt again
+
+    assert log.dials(job.job_id) == {"1": 1, "3": 1}
+    tokens = {r["ClientToken"].rsplit(":", 2)[1] for r in stack.connect.requests}
+    assert tokens == {"1", "3"}  # the independent record agrees: receiver 2 was never rung
+
+
+_ANSWERS = [
+    ("OkIntent", ""),
+    ("YesIntent", ""),
+    ("ChoiceIntent", "B"),
+    ("NumberIntent", "3"),
+    ("DateIntent", "2026-12-01"),
+    ("TimeIntent", "15:30"),
+]
+
+
+def _answer_all(ctx: LambdaContext, call_id: str) -> None:
+    connect_flow.handler(flow_event(call_id, {"event": "start"}), ctx)
+    for intent, answer in _ANSWERS:
+        connect_flow.handler(
+            flow_event(call_id, {"event": "answer", "intent": intent, "answer": answer}), ctx
+        )
+
+
+def test_a_result_that_failed_to_send_is_sent_again_at_disconnect(
+    stack: Stack, recording_sfn: RecordingSfn, ctx: LambdaContext
+) -> None:
+    job = _saved_job(stack)
+    dialer.handler(sqs_event([_task(job, "1")]), ctx)
+    call_id = f"{job.job_id}:1:1"
+    connect_flow.handler(flow_event(call_id, {"event": "start"}), ctx)
+    for intent, answer in _ANSWERS[:-1]:
+        connect_flow.handler(
+            flow_event(call_id, {"event": "answer", "intent": intent, "answer": answer}), ctx
+        )
+    recording_sfn.errors = ["ThrottlingException"]  # SendTaskSuccess fails at the last turn
+    last = {"event": "answer", "intent": _ANSWERS[-1][0], "answer": _ANSWERS[-1][1]}
+    assert connect_flow.handler(flow_event(call_id, last), ctx)["action"] == "end"
+    assert recording_sfn.successes == []
+    assert session_store().load(call_id)[1] is False  # finished, not sent
+
+    [contact] = stack.connect.dialled
+    stack.connect.disconnects[contact] = ("CONTACT_FLOW_DISCONNECT", True)
+    assert contact_events.handler(disconnected_event(contact), ctx) == {
+        "completed": True,
+        "status": "CallCompleted",
+    }
+    contact_events.handler(disconnected_event(contact), ctx)  # a second DISCONNECTED
+
+    [(_, output)] = recording_sfn.successes
+    assert output["result"]["answers"] == ["OK", "Yes", "B", "3", "2026-12-01", "15:30"]
+    assert session_store().load(call_id)[1] is True
+
+
+def test_a_task_that_ended_is_marked_and_never_sent_again(
+    stack: Stack, recording_sfn: RecordingSfn, ctx: LambdaContext
+) -> None:
+    job = _saved_job(stack)
+    dialer.handler(sqs_event([_task(job, "1")]), ctx)
+    call_id = f"{job.job_id}:1:1"
+    recording_sfn.ended.add("token-1")
+    _answer_all(ctx, call_id)
+    [contact] = stack.connect.dialled
+    stack.connect.disconnects[contact] = ("CONTACT_FLOW_DISCONNECT", True)
+
+    assert contact_events.handler(disconnected_event(contact), ctx) == {"completed": False}
+    assert recording_sfn.successes == []
+    assert session_store().load(call_id)[1] is True
+
+
+def test_a_message_for_a_task_that_ended_rings_nobody(
+    stack: Stack, recording_sfn: RecordingSfn, ctx: LambdaContext
+) -> None:
+    job = _saved_job(stack)
+    recording_sfn.ended.add("token-1")  # throttled past the task's heartbeat: it timed out
+
+    assert dialer.handler(sqs_event([_task(job, "1")]), ctx) == {"batchItemFailures": []}
+
+    assert stack.connect.requests == []
+    assert recording_sfn.successes == recording_sfn.failures == []
+
+
+def test_the_line_is_held_until_disconnected_and_waiting_calls_hold_none(
+    stack: Stack, recording_sfn: RecordingSfn, ctx: LambdaContext
+) -> None:
+    from backend.aws.wiring import line_leases
+
+    job = _saved_job(stack)  # the stack's budget is 5 lines, the job's concurrency 10
+    first = [_task(job, r.id, token=f"t-{r.id}") for r in job.receivers[:5]]
+    assert dialer.handler(sqs_event(first), ctx) == {"batchItemFailures": []}
+    assert line_leases().live() == 5
+    sixth = _queued(stack, _task(job, job.receivers[5].id, token="t-6"))
+
+    assert dialer.handler(sqs_event([sixth]), ctx)["batchItemFailures"]  # no line: deferred
+    assert len(stack.connect.dialled) == 5
+    assert recording_sfn.heartbeats.count("t-6") == 1  # its task stays open while it waits
+
+    call_id = f"{job.job_id}:{job.receivers[0].id}:1"
+    _answer_all(ctx, call_id)  # the last answer completes the task, the ending still plays
+    assert len(recording_sfn.successes) == 1
+    assert line_leases().live() == 5
+    assert dialer.handler(sqs_event([sixth]), ctx)["batchItemFailures"]
+
+    stack.connect.disconnects[stack.connect.dialled[0]] = ("CONTACT_FLOW_DISCONNECT", True)
+    contact_events.handler(disconnected_event(stack.connect.dialled[0]), ctx)
+    contact_events.handler(disconnected_event(stack.connect.dialled[0]), ctx)  # twice
+    assert line_leases().live() == 4
+    assert dialer.handler(sqs_event([sixth]), ctx) == {"batchItemFailures": []}
+    assert len(stack.connect.dialled) == 6
+    assert line_leases().live() == line_leases().live(job.job_id) == 5

@@ -52,7 +52,8 @@ def test_a_refused_set_up_stops_the_job_and_counts_a_deployment_fault(
     [(token, output)] = recording_sfn.successes
     assert token == "token-2"
     assert output["result"]["status"] == "Cancelled"  # not NotCallable
-    emitted = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
+    lines = capsys.readouterr().out.splitlines()
+    emitted = [json.loads(line) for line in lines if '"_aws"' in line]
     counted = [m for m in emitted if DEPLOYMENT_FAULT_METRIC in m]
     assert counted
     assert counted[0]["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "Callouts"

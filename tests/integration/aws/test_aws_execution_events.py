@@ -12,10 +12,11 @@ from unittest import mock
 
 import pytest
 
-from backend.aws.jobs import JobState, JobStore
+from backend.aws.jobs import JobStore
 from backend.aws.submitter import SqsJobSubmitter
 from backend.aws.wiring import job_starter, jobs_table
 from backend.domain.intake import job_to_json
+from backend.domain.job_state import JobState
 from backend.domain.models import CallJob
 from backend.handlers import dialer, execution_events, start_job
 

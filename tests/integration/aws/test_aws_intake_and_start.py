@@ -242,7 +242,7 @@ def test_bad_job_message_is_consumed_not_retried(stack: Stack, ctx: LambdaContex
     assert (schema["origin"], schema["message_id"], schema["job_id"]) == ("queue", "schema", "x")
     assert "receivers" in {p["field"] for p in schema["problems"]}
     assert text["message_id"] == "text"
-    assert "not JSON" in text["problems"][0]["message"]
+    assert "not valid JSON" in text["problems"][0]["message"]
 
 
 def test_receiver_problems_in_a_job_message_name_the_fields(
@@ -350,3 +350,68 @@ def test_a_job_that_could_not_be_queued_can_be_submitted_again(
 
     assert SqsJobSubmitter.from_settings().submit(job) is True
     assert len(stack.queue_messages(stack.job_queue_url)) == 1
+
+
+@pytest.mark.parametrize(
+    ("poison", "fragment"),
+    [
+        ("[" * 200_000 + "]" * 200_000, "nested too deeply"),
+        ("capitalise", "capitalise"),
+        ("deep template", "nested too deeply"),
+        ("bomb", "10,000 characters"),
+    ],
+)
+def test_a_poisoned_message_is_rejected_once_and_the_next_job_starts(
+    stack: Stack, ctx: LambdaContext, poison: str, fragment: str
+) -> None:
+    bad = job_to_json(example_job(retry_delay_seconds=1))
+    templates = {
+        "capitalise": "Hello {{ name|capitalise }}",
+        "deep template": "{{ " + "(" * 1_000 + "name" + ")" * 1_000 + " }}",
+        "bomb": "{{ 'a' * 1000 * 1000 * 1000 }}",
+    }
+    if poison in templates:
+        bad["greeting"] = templates[poison]
+        body = json.dumps(bad)
+    else:
+        body = poison
+    good = example_job()
+    event = _fifo(
+        [
+            {"Body": body, "MessageId": "poison"},
+            {"Body": json.dumps(job_to_json(good)), "MessageId": "next"},
+        ]
+    )
+
+    assert start_job.handler(event, ctx) == {"batchItemFailures": []}  # nothing retried
+
+    [rejection] = _rejections(stack)
+    assert rejection["message_id"] == "poison"
+    assert any(fragment in p["message"] for p in rejection["problems"]), rejection
+    if poison in templates:
+        assert "greeting" in {p["field"] for p in rejection["problems"]}
+    assert _execution_arn(stack, good.job_id)  # the job behind it started
+
+
+def test_an_unreadable_job_reference_is_retried_a_few_times_then_rejected(
+    stack: Stack, ctx: LambdaContext, monkeypatch: Any
+) -> None:
+    from backend.aws import wiring
+    from backend.aws.clients import ClientError
+
+    def throttled(**kwargs: Any) -> Any:
+        raise ClientError({"Error": {"Code": "SlowDown", "Message": "busy"}}, "GetObject")
+
+    monkeypatch.setattr(wiring.job_starter().s3, "get_object", throttled)
+    body = json.dumps({"job_ref": {"bucket": stack.data_bucket, "key": "jobs/a.json"}})
+    early = _fifo([{"Body": body, "MessageId": "m"}])
+    assert start_job.handler(early, ctx) == {"batchItemFailures": [{"itemIdentifier": "m"}]}
+    assert stack.notifications() == []
+
+    late = _fifo([{"Body": body, "MessageId": "m"}])
+    late["Records"][0]["attributes"]["ApproximateReceiveCount"] = str(
+        start_job.MAX_FAILED_DELIVERIES
+    )
+    assert start_job.handler(late, ctx) == {"batchItemFailures": []}
+    [rejection] = _rejections(stack)
+    assert "ClientError" in rejection["problems"][0]["message"]

@@ -21,7 +21,7 @@ from .conftest import ROOT
 from .test_aws_template import _CfnLoader
 
 TEMPLATE = ROOT / "template.yaml"
-STATEFUL = {"IntakeBucket", "DataBucket", "JobsTable", "ResultsTable"}
+STATEFUL = {"IntakeBucket", "DataBucket", "JobsTable", "ResultsTable", "DoNotCallTable"}
 TRANSIENT = {"SessionsTable", "IdempotencyTable"}  # TTL'd personal data: never kept
 WILDCARD_RESOURCE_OK = {
     "polly:SynthesizeSpeech",  # the Lex V2 runtime role speaks with any voice

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+import typer
 from typer.testing import CliRunner
 
 from backend.cli import app
@@ -35,11 +36,41 @@ def broken_copy(example: Path, tmp_path: Path) -> Path:
     return path
 
 
-@pytest.mark.parametrize("command", ["template", "validate", "preview", "report"])
-def test_every_command_has_help(command: str) -> None:
-    result = runner.invoke(app, [command, "--help"])
+COMMANDS = sorted(typer.main.get_command(app).commands)  # type: ignore[attr-defined]
+
+
+def test_the_commands_are_all_listed() -> None:
+    assert {"template", "validate", "preview", "report", "run", "status", "bot"} <= set(COMMANDS)
+
+
+@pytest.mark.parametrize("command", ["", *COMMANDS])
+def test_every_command_has_help_with_an_example_and_no_bool_labels(command: str) -> None:
+    result = runner.invoke(app, [command, "--help"] if command else ["--help"])
     assert result.exit_code == 0
     assert "Usage" in result.output
+    assert "Example:" in result.output
+    assert f"callouts {command}".strip() in result.output.split("Example:")[1]
+    assert "<bool>" not in result.output
+    assert "<int>" not in result.output
+
+
+def test_help_names_flags_and_metavars_as_click_users_expect() -> None:
+    template = runner.invoke(app, ["template", "--help"]).output
+    assert "--force / --no-force" in template
+    run = runner.invoke(app, ["run", "--help"]).output
+    for option in ("--seed NUMBER", "--concurrency NUMBER", "--out DIR", "--db PATH"):
+        assert option in run
+    assert "JOB_FILE" in run
+
+
+def test_template_force_is_a_flag_pair(tmp_path: Path) -> None:
+    target = tmp_path / "new.xlsx"
+    target.write_text("keep me")
+    refused = runner.invoke(app, ["template", str(target), "--no-force"])
+    assert refused.exit_code == 1
+    assert target.read_text() == "keep me"
+    assert runner.invoke(app, ["template", str(target), "--force"]).exit_code == 0
+    assert "Receivers" in openpyxl.load_workbook(target).sheetnames
 
 
 def test_template_writes_a_workbook_and_refuses_to_overwrite(tmp_path: Path) -> None:
@@ -245,3 +276,129 @@ def test_validate_a_directory_says_so(tmp_path: Path) -> None:
     result = runner.invoke(app, ["validate", str(tmp_path)])
     assert result.exit_code == 1
     assert "is a directory" in result.output
+
+
+# ---- JSON jobs: the same commands, the same checks --------------------------------------------
+
+
+def _json_job(example: Path, tmp_path: Path, name: str = "job.json", **change: object) -> Path:
+    from backend.domain.intake import job_to_json, read_workbook
+
+    job = read_workbook(example).job
+    assert job is not None
+    data = job_to_json(job)
+    data.update(change)
+    path = tmp_path / name
+    path.write_text(json.dumps(data))
+    return path
+
+
+def test_validate_and_preview_a_json_job(example: Path, tmp_path: Path) -> None:
+    path = _json_job(example, tmp_path)
+    validated = runner.invoke(app, ["validate", str(path)])
+    assert validated.exit_code == 0, validated.output
+    assert "8 receiver(s), 6 question(s)" in validated.output
+    previewed = runner.invoke(app, ["preview", str(path), "--receiver", "5"])
+    assert previewed.exit_code == 0, previewed.output
+    assert "Hello Lam & Ho Family" in previewed.stdout
+
+
+def test_json_job_problems_are_the_workbooks_named_by_field(example: Path, tmp_path: Path) -> None:
+    from backend.domain.intake import job_to_json, read_workbook
+
+    job = read_workbook(example).job
+    assert job is not None
+    data = job_to_json(job)
+    data["questions"][1]["type"] = "Essay"
+    data["receivers"][2]["phone_number"] = "12ab"
+    path = tmp_path / "broken.json"
+    path.write_text(json.dumps(data))
+    as_json = runner.invoke(app, ["validate", str(path)])
+    as_workbook = runner.invoke(app, ["validate", str(broken_copy(example, tmp_path))])
+    assert as_json.exit_code == as_workbook.exit_code == 1
+    assert "questions[1].type" in as_json.stdout
+    assert "receivers[2].phone_number" in as_json.stdout
+    assert "Field" in as_json.stdout
+    assert "Sheet" not in as_json.stdout
+    for message in ("unknown question type 'Essay'", "phone number '12ab' contains letters"):
+        assert message in as_json.stdout
+        assert message in as_workbook.stdout
+    assert "2 problem(s)" in as_json.stderr
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("job.json", "{oops", "not valid JSON"),
+        ("job.json", "[1, 2]", "must be a JSON object"),
+        ("job.txt", '{"receivers": []}', "job_id is required"),  # told by content
+    ],
+)
+def test_bad_json_job_exits_1_with_the_intake_message(
+    tmp_path: Path, name: str, content: str, message: str
+) -> None:
+    path = tmp_path / name
+    path.write_text(content)
+    result = runner.invoke(app, ["validate", str(path)])
+    assert result.exit_code == 1
+    assert message in result.output
+    assert "Traceback" not in result.output
+
+
+def test_a_workbook_is_read_as_a_workbook_whatever_its_name(example: Path, tmp_path: Path) -> None:
+    path = tmp_path / "named_like.json"
+    path.write_bytes(example.read_bytes())
+    result = runner.invoke(app, ["validate", str(path)])
+    assert result.exit_code == 0, result.output
+
+
+def test_run_a_json_job_gives_the_workbooks_answers(example: Path, tmp_path: Path) -> None:
+    answers = Path(__file__).resolve().parents[3] / "examples" / "answers.csv"
+
+    def run(job_file: Path, where: str) -> dict[str, object]:
+        out = tmp_path / where
+        db = tmp_path / f"{where}.db"
+        result = runner.invoke(
+            app,
+            ["run", str(job_file), "--answers", str(answers), "--out", str(out), "--db", str(db)],
+        )
+        assert result.exit_code == 0, result.output
+        (report,) = out.glob("*.json")
+        data = json.loads(report.read_text())
+        return {r["receiver_id"]: (r["status"], r["answers"]) for r in data["results"]}
+
+    from_json = run(_json_job(example, tmp_path), "json")
+    assert from_json == run(example, "xlsx")
+    assert len(from_json) == 8
+
+
+def test_run_refuses_to_start_without_its_contact_flow(
+    example: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from backend.flows import files
+
+    monkeypatch.setattr(files, "OUTBOUND_CALL_FLOW", tmp_path / "gone" / "outbound_call.json")
+    out, db = tmp_path / "out", tmp_path / "callouts.db"
+    result = runner.invoke(app, ["run", str(example), "--out", str(out), "--db", str(db)])
+    assert result.exit_code == 1
+    assert "outbound_call.json: file not found" in result.stderr
+    assert "Nobody was called" in result.stderr
+    assert not out.exists()  # no report of failures it caused itself
+    assert not db.exists()  # no job was started
+
+
+def test_local_bot_refuses_to_start_without_its_contact_flow(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import bot.local
+    from backend.flows import files
+
+    started: list[object] = []
+    monkeypatch.setattr(bot.local, "run", lambda *args, **kwargs: started.append(args))
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-test")
+    monkeypatch.setenv("SLACK_SIGNING_SECRET", "secret")
+    monkeypatch.setattr(files, "OUTBOUND_CALL_FLOW", tmp_path / "gone" / "outbound_call.json")
+    result = runner.invoke(app, ["bot", "--http", "--out", str(tmp_path / "slack")])
+    assert result.exit_code == 1
+    assert "outbound_call.json: file not found" in result.stderr
+    assert started == []

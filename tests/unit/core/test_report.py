@@ -11,8 +11,18 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from backend.domain.models import CallJob, CallResult, CallStatus, Question, QuestionType, Receiver
+from backend.domain.models import (
+    CallingWindow,
+    CallJob,
+    CallResult,
+    CallStatus,
+    JobSettings,
+    Question,
+    QuestionType,
+    Receiver,
+)
 from backend.domain.report import (
+    MAX_WIDTH,
     ReportInputError,
     load_results_json,
     result_columns,
@@ -322,4 +332,127 @@ def test_csv_neutralises_plus_and_minus_formulas_but_keeps_numbers(name: str, wr
     )
     rows = list(csv.reader(io.StringIO(results_csv(job, []))))
     assert rows[1][rows[0].index("name")] == written
-    assert rows[1][rows[0].index("phone_number")] == "+85251230000"
+    assert rows[1][rows[0].index("phone_number")] == '="+85251230000"'
+
+
+# ---- read as a person reads it in Excel -------------------------------------------------------
+
+LONG_ID = "class-1a-parents-2026-11-a"  # 26 characters: cut by the old fixed widths
+
+
+def zoned_job(zone: str | None) -> CallJob:
+    window = CallingWindow(timezone=zone) if zone else None
+    return make_job().model_copy(
+        update={"job_id": LONG_ID, "settings": JobSettings(calling_window=window)}
+    )
+
+
+def zoned_results() -> list[CallResult]:
+    return [r.model_copy(update={"job_id": LONG_ID}) for r in RESULTS] + [
+        result("r3", CallStatus.FAILED, error="x" * 200).model_copy(update={"job_id": LONG_ID})
+    ]
+
+
+def test_results_sheet_is_frozen_fitted_and_says_what_each_column_holds(tmp_path: Path) -> None:
+    target = tmp_path / "report.xlsx"
+    write_xlsx(zoned_job("Asia/Hong_Kong"), zoned_results(), target)
+    sheet = openpyxl.load_workbook(target)["Results"]
+    assert sheet.freeze_panes == "C2"  # header row (and receiver ids) stay in view
+    header = [cell.value for cell in sheet[1]]
+    width = {
+        name: sheet.column_dimensions[openpyxl.utils.get_column_letter(i)].width
+        for i, name in enumerate(header, start=1)
+    }
+    assert len(LONG_ID) < width["task_id"] < 40  # the whole job id, no more
+    assert width["error"] == MAX_WIDTH  # a 200-character error is bounded
+    assert width["class"] < 12  # "1A": as narrow as its header allows
+    notes = {cell.value: cell.comment.text for cell in sheet[1] if cell.comment}
+    assert "Will {{ name }} come?" in notes["Question 1"]
+    assert "Yes/No" in notes["Question 1"]
+    assert "Which day?" in notes["Question 4"]
+    assert "Asia/Hong_Kong" in notes["call_at"]
+
+
+def test_times_are_in_the_jobs_zone_and_name_it(tmp_path: Path) -> None:
+    target = tmp_path / "report.xlsx"
+    write_xlsx(zoned_job("Asia/Hong_Kong"), zoned_results(), target)
+    book = openpyxl.load_workbook(target)
+    header = [cell.value for cell in book["Results"][1]]
+    call_at = book["Results"].cell(2, header.index("call_at") + 1)
+    assert call_at.value == datetime(2026, 11, 28, 17, 30)  # 09:30 UTC is 17:30 in Hong Kong
+    assert call_at.number_format.endswith('"Asia/Hong_Kong"')
+    summary_cells = {row[0]: row[1] for row in book["Summary"].iter_rows(values_only=True)}
+    assert summary_cells["Time zone"] == "Asia/Hong_Kong"
+    rows = list(csv.DictReader(io.StringIO(results_csv(zoned_job("Asia/Hong_Kong"), RESULTS))))
+    assert rows[0]["call_at"] == "2026-11-28T17:30:00+08:00"
+    data = results_json(zoned_job("Asia/Hong_Kong"), RESULTS)
+    assert data["time_zone"] == "Asia/Hong_Kong"
+    assert data["rows"][0]["call_at"] == "2026-11-28T17:30:00+08:00"
+
+
+def test_without_a_time_zone_times_are_utc_and_say_so(tmp_path: Path) -> None:
+    target = tmp_path / "report.xlsx"
+    write_xlsx(zoned_job(None), zoned_results(), target)
+    book = openpyxl.load_workbook(target)
+    header = [cell.value for cell in book["Results"][1]]
+    call_at = book["Results"].cell(2, header.index("call_at") + 1)
+    assert call_at.value == datetime(2026, 11, 28, 9, 30)
+    assert call_at.number_format.endswith('"UTC"')
+    assert "UTC" in {row[1] for row in book["Summary"].iter_rows(values_only=True)}
+
+
+def test_phone_numbers_are_text_cells(tmp_path: Path) -> None:
+    target = tmp_path / "report.xlsx"
+    write_xlsx(make_job(), RESULTS, target)
+    sheet = openpyxl.load_workbook(target)["Results"]
+    header = [cell.value for cell in sheet[1]]
+    column = header.index("phone_number") + 1
+    for row in range(2, 6):
+        cell = sheet.cell(row, column)
+        assert cell.data_type == "s"
+        assert cell.number_format == "@"
+        assert cell.value == f"+8525123{row - 2:04d}"
+
+
+def test_summary_charts_are_titled_with_the_question(tmp_path: Path) -> None:
+    target = tmp_path / "report.xlsx"
+    write_xlsx(make_job(), RESULTS, target)
+    charts = openpyxl.load_workbook(target)["Summary"]._charts
+    titles = ["".join(run.t for run in chart.title.tx.rich.p[0].r) for chart in charts]
+    assert titles[0] == "Calls per status"
+    assert titles[1] == "Question 1: Will {{ name }} come? (Yes/No)"
+    assert titles[4] == "Question 4: Which day? (Date)"
+
+
+def excel_reads(field: str) -> object:
+    """What Excel makes of one CSV field it opens: `="..."` is a formula giving that text, other
+    text starting with `=` is a formula it would run, a number (sign and all) becomes a number."""
+    if field.startswith("="):
+        if len(field) > 3 and field[1] == '"' and field[-1] == '"' and '"' not in field[2:-1]:
+            return field[2:-1]
+        raise AssertionError(f"Excel would run {field!r}")
+    try:
+        return float(field.replace(" ", "")) if field.strip() else None
+    except ValueError:
+        return field
+
+
+def test_csv_opened_in_excel_keeps_the_plus_of_phone_numbers() -> None:
+    assert excel_reads("+85251230000") == 85251230000.0  # why the CSV cannot write it bare
+    job = make_job().model_copy(
+        update={
+            "receivers": (
+                Receiver(
+                    id="r0",
+                    phone_number="+85251230000",
+                    fields={"name": '=HYPERLINK("http://x")', "class": "1A"},
+                ),
+            )
+        }
+    )
+    text = results_csv(job, RESULTS)
+    rows = list(csv.reader(io.StringIO(text)))
+    cells = [dict(zip(rows[0], map(excel_reads, row), strict=True)) for row in rows[1:]]
+    assert cells[0]["phone_number"] == "+85251230000"
+    assert cells[0]["name"] == '\'=HYPERLINK("http://x")'  # shown, never run
+    assert cells[0]["Question 3"] == 12.0

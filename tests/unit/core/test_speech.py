@@ -5,7 +5,13 @@ from __future__ import annotations
 import pytest
 
 from backend.domain.models import CallJob, Question, QuestionType, Receiver
-from backend.domain.speech import Speech, SpeechError, SpeechTemplate, ssml_error
+from backend.domain.speech import (
+    OPT_OUT_ANNOUNCEMENT,
+    Speech,
+    SpeechError,
+    SpeechTemplate,
+    ssml_error,
+)
 
 
 def make_job(greeting: str = "Hi {{ name }}.", question: str = "Coming, {{ name }}?") -> CallJob:
@@ -24,7 +30,7 @@ def make_job(greeting: str = "Hi {{ name }}.", question: str = "Coming, {{ name 
 def test_prompts_are_personalised_and_wrapped_in_speak() -> None:
     job = make_job()
     prompts = Speech(job).prompts(job.receivers[0])
-    assert prompts.greeting == "<speak>Hi Ann.</speak>"
+    assert prompts.greeting == f"<speak>Hi Ann. {OPT_OUT_ANNOUNCEMENT}</speak>"
     assert prompts.questions == ("<speak>Coming, Ann?</speak>",)
     assert prompts.ending == "<speak>Bye Ann.</speak>"
 
@@ -32,7 +38,8 @@ def test_prompts_are_personalised_and_wrapped_in_speak() -> None:
 def test_single_prompt_methods_match_prompts() -> None:
     job = make_job()
     speech, receiver = Speech(job), job.receivers[0]
-    assert speech.greeting(receiver) == "<speak>Hi Ann.</speak>"
+    assert speech.greeting(receiver) == "<speak>Hi Ann.</speak>"  # the template alone
+    assert speech.prompts(receiver).greeting == f"<speak>Hi Ann. {OPT_OUT_ANNOUNCEMENT}</speak>"
     assert speech.question(0, receiver) == "<speak>Coming, Ann?</speak>"
     assert speech.ending(receiver) == "<speak>Bye Ann.</speak>"
 

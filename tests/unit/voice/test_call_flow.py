@@ -68,11 +68,12 @@ def store(tmp_path: Path) -> SqliteStore:
     return SqliteStore(tmp_path / "flow.db")
 
 
-def new_session(store: SqliteStore, *types: QuestionType) -> str:
+def new_session(store: SqliteStore, *types: QuestionType, no_input_limit: int = 2) -> str:
     job = CallJob(
         job_id="job-9",
         questions=tuple(Question(template="q", type=t) for t in types),
         receivers=(Receiver(id="r1", phone_number="+85291234567"),),
+        settings=JobSettings(no_input_limit=no_input_limit),
     )
     prompts = Prompts(
         "<speak>Hi.</speak>",
@@ -129,14 +130,16 @@ def test_events_after_the_end_never_complete_twice(store: SqliteStore) -> None:
 
 
 def test_silence_and_fallback_re_ask_at_most_twice(store: SqliteStore) -> None:
-    call_id = new_session(store, QuestionType.NUMBER, QuestionType.OK)
+    call_id = new_session(store, QuestionType.OK, QuestionType.NUMBER, QuestionType.OK)
     done = RecordingCompletion()
     handle_flow_event(connect_event(call_id, {"event": "start"}), store, done)
+    ok = connect_event(call_id, {"event": "answer", "intent": "OkIntent"})
+    assert handle_flow_event(ok, store, done)["question_number"] == "2"
     silence = connect_event(call_id, {"event": "silence"})
     fallback = connect_event(call_id, {"event": "answer", "intent": "FallbackIntent"})
-    assert handle_flow_event(silence, store, done)["question_number"] == "1"
-    assert handle_flow_event(fallback, store, done)["question_number"] == "1"
     assert handle_flow_event(silence, store, done)["question_number"] == "2"
+    assert handle_flow_event(fallback, store, done)["question_number"] == "2"
+    assert handle_flow_event(silence, store, done)["question_number"] == "3"
 
 
 @pytest.mark.parametrize(
@@ -304,7 +307,7 @@ def test_a_retried_answer_is_recorded_once_and_gets_the_same_response(store: Sql
 
 
 def test_a_retried_fallback_does_not_use_up_a_re_ask(store: SqliteStore) -> None:
-    call_id = new_session(store, QuestionType.NUMBER, QuestionType.OK)
+    call_id = new_session(store, QuestionType.NUMBER, QuestionType.OK, no_input_limit=3)
     done = RecordingCompletion()
     start = handle_flow_event(connect_event(call_id, {"event": "start"}), store, done)
     first = handle_flow_event(answer_event(call_id, start, "FallbackIntent"), store, done)
@@ -381,15 +384,29 @@ def test_silence_three_times_moves_on_and_the_call_completes(store: SqliteStore)
     call_id = new_session(store, QuestionType.OK, QuestionType.YES_NO)
     done = RecordingCompletion()
     response = handle_flow_event(connect_event(call_id, {"event": "start"}), store, done)
+    response = handle_flow_event(answer_event(call_id, response, "OkIntent"), store, done)
     numbers = []
-    for _ in range(6):
+    for _ in range(3):
         response = handle_flow_event(silence_event(call_id, response), store, done)
         numbers.append(response["question_number"])
-    assert numbers == ["1", "1", "2", "2", "2", ""]
+    assert numbers == ["2", "2", ""]
     assert response["action"] == "end"
     (completed,) = done.calls
     assert completed[1].status is CallStatus.CALL_COMPLETED
-    assert completed[1].answers == (None, None)
+    assert completed[1].answers == ("OK", None)
+
+
+def test_silence_on_the_first_question_hangs_up_as_no_human(store: SqliteStore) -> None:
+    call_id = new_session(store, QuestionType.OK, QuestionType.YES_NO)
+    done = RecordingCompletion()
+    response = handle_flow_event(connect_event(call_id, {"event": "start"}), store, done)
+    response = handle_flow_event(silence_event(call_id, response), store, done)
+    assert response["action"] == "ask"
+    response = handle_flow_event(silence_event(call_id, response), store, done)
+    assert (response["action"], response["prompt"]) == ("hangup", "")
+    (ended,) = done.calls
+    assert ended[1].status is CallStatus.NO_HUMAN
+    assert ended[1].answers == ()
 
 
 def test_asking_to_repeat_forever_still_ends_the_call(store: SqliteStore) -> None:
@@ -402,7 +419,9 @@ def test_asking_to_repeat_forever_still_ends_the_call(store: SqliteStore) -> Non
         events += 1
         assert events <= 6
     assert events == 6  # three hearings of each question
-    assert done.calls[0][1].answers == (None, None)
+    # somebody asked to repeat, but nothing was answered: not CallCompleted (docs/statuses.md)
+    assert done.calls[0][1].status is CallStatus.NO_HUMAN
+    assert done.calls[0][1].answers == ()
 
 
 def test_an_intent_of_another_bot_is_not_an_answer(store: SqliteStore) -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import sqlite3
 import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -11,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from backend.domain.call_flow import handle_flow_event
+from backend.domain.job_state import JobState
 from backend.domain.models import (
     CallingWindow,
     CallJob,
@@ -23,7 +26,9 @@ from backend.domain.models import (
 )
 from backend.domain.ports import ReportFiles
 from backend.domain.session import CallSession
-from backend.local.engine import CallRequest, DialOutcome, LocalEngine
+from backend.local.calls import CallRequest, DialOutcome
+from backend.local.engine import LocalEngine
+from backend.local.lease import RunId
 from backend.local.store import SqliteStore
 
 T0 = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)  # 10:00 in Hong Kong
@@ -41,6 +46,7 @@ class Script:
     turns: tuple[tuple[str | None, str | None], ...] = (("OkIntent", None), ("YesIntent", None))
     hang_up_after: int | None = None
     duration: float = 60.0
+    turn_seconds: float = 0.0  # virtual time between flow events
 
 
 @dataclass
@@ -90,13 +96,20 @@ class FakeDialer:
             return DialOutcome(False, reason, script.duration)
         assert self.store is not None
         done = _NoCompletion()
-        response = handle_flow_event(_event(request.call_id, {"event": "start"}), self.store, done)
+        events = iter(range(1_000))
+
+        def now() -> datetime:  # virtual time, as the simulator dialer stamps it
+            return request.started_at + timedelta(seconds=next(events) * script.turn_seconds)
+
+        response = handle_flow_event(
+            _event(request.call_id, {"event": "start"}), self.store, done, now
+        )
         lines = [response["prompt"]]
         for number, (intent, slot) in enumerate(script.turns):
             if script.hang_up_after is not None and number >= script.hang_up_after:
                 return DialOutcome(True, "CUSTOMER_DISCONNECT", script.duration, lines)
             params = {"event": "answer", "intent": intent or "", "answer": slot or ""}
-            response = handle_flow_event(_event(request.call_id, params), self.store, done)
+            response = handle_flow_event(_event(request.call_id, params), self.store, done, now)
             lines.append(response["prompt"])
             if response["action"] == "end":
                 break
@@ -205,7 +218,7 @@ def test_every_receiver_gets_one_completed_result(tmp_path: Path) -> None:
     assert sorted(r.receiver_id for r in listener.results) == [f"r{i}" for i in range(5)]
     assert len(listener.finished) == 1
     assert listener.finished[0][1].json.endswith("job-e.json")
-    assert engine.store.job_row("job-e").status == "finished"  # type: ignore[union-attr]
+    assert engine.store.job_row("job-e").status == JobState.FINISHED  # type: ignore[union-attr]
 
 
 def test_concurrency_cap_is_never_exceeded_and_slots_stay_busy(tmp_path: Path) -> None:
@@ -260,16 +273,20 @@ def test_hang_up_midway_is_drop_call_with_partial_answers(tmp_path: Path) -> Non
 
 def test_a_call_longer_than_the_timeout_is_cut(tmp_path: Path) -> None:
     dialer = FakeDialer(
-        scripts={"r0": [Script(duration=500)], "r1": [Script("no_answer", duration=400)]}
+        scripts={
+            "r0": [Script(duration=500, turn_seconds=100)],  # answers at 100 s and 200 s
+            "r1": [Script("no_answer", duration=400)],
+        }
     )
     results = engine_for(tmp_path, dialer).run(
         make_job(2, call_timeout_seconds=120, max_attempts=1)
     )
     assert results[0].status is CallStatus.DROP_CALL
-    assert results[0].error == "timeout after 120 s"
+    assert results[0].error == "timed out after 120 s"
+    assert results[0].answers == ("OK", None)  # the answer after the time-out is not kept
     assert results[0].duration_seconds == 120
     assert results[1].status is CallStatus.FAILED
-    assert results[1].error == "timeout after 120 s"
+    assert results[1].error == "timed out after 120 s, before the call was answered"
 
 
 def test_dialer_failures_become_failed_results_never_lost(tmp_path: Path) -> None:
@@ -309,7 +326,12 @@ def test_resume_after_a_crash_never_calls_anyone_twice(tmp_path: Path) -> None:
     again = engine_for(tmp_path, second_dialer, second_listener, concurrency=1)
     results = again.run(make_job(6))
     dialled = [(c.receiver.id, c.attempt) for c in second_dialer.calls]
-    assert dialled == [("r3", 2), ("r4", 1), ("r5", 1)]
+    # r3 was rung when the process died: its next attempt waits the retry delay, in virtual
+    # time continued from the first run (r0..r2 took 60 s each, r3 was dialled at 180 s).
+    assert dialled == [("r4", 1), ("r5", 1), ("r3", 2)]
+    starts = {c.receiver.id: c.started_at for c in second_dialer.calls}
+    assert starts["r4"] == T0 + timedelta(seconds=180)
+    assert starts["r3"] >= T0 + timedelta(seconds=180 + 300)
     assert len(results) == 6
     assert {r.status for r in results} == {CallStatus.CALL_COMPLETED}
     assert next(r for r in results if r.receiver_id == "r3").attempts == 2
@@ -346,7 +368,7 @@ def test_cancel_ends_undialled_calls_as_cancelled(tmp_path: Path) -> None:
     assert statuses[2:] == [CallStatus.CANCELLED] * 6
     assert len(dialer.calls) == 2
     assert len(listener.results) == 8
-    assert engine.store.job_row("job-e").status == "cancelled"  # type: ignore[union-attr]
+    assert engine.store.job_row("job-e").status == JobState.CANCELLED  # type: ignore[union-attr]
     assert engine.cancel("job-e") is False
 
 
@@ -388,13 +410,17 @@ def test_submit_runs_in_the_background_once(tmp_path: Path) -> None:
 
 def test_store_keeps_exactly_one_final_result(tmp_path: Path) -> None:
     store = SqliteStore(tmp_path / "s.db")
+    run = RunId.this_process()
+    job = make_job(1).model_copy(update={"job_id": "j"})
+    store.upsert_job(job)
+    store.acquire_lease("j", run)
     first = CallResult(job_id="j", receiver_id="r", status=CallStatus.BUSY)
     second = CallResult(job_id="j", receiver_id="r", status=CallStatus.CALL_COMPLETED)
-    assert store.record_result(first) == (first, True)
-    assert store.record_result(second) == (first, False)
+    assert store.record_result(first, run) == (first, True)
+    assert store.record_result(second, run) == (first, False)
     assert store.results("j") == [first]
-    assert store.claim_attempt("j", "r", 1, "j:r:1", T0) is True
-    assert store.claim_attempt("j", "r", 1, "j:r:1", T0) is False
+    assert store.claim_attempt("j", "r", 1, "j:r:1", T0, run) is True
+    assert store.claim_attempt("j", "r", 1, "j:r:1", T0, run) is False
 
 
 def test_simulated_runs_are_deterministic_for_a_seed(tmp_path: Path) -> None:
@@ -424,12 +450,180 @@ def test_flow_handler_failures_still_give_one_result_each(tmp_path: Path) -> Non
     scripts = {"r1": [Script("handler_error")], "r2": [Script("handler_error")]}
     listener = Listener()
     results = engine_for(tmp_path, FakeDialer(scripts=scripts), listener).run(make_job(4))
+    # picked up, heard "sorry ... we will try again later", answered nothing: NoHuman (retried)
     assert [r.status for r in results] == [
         CallStatus.CALL_COMPLETED,
-        CallStatus.DROP_CALL,
-        CallStatus.DROP_CALL,
+        CallStatus.NO_HUMAN,
+        CallStatus.NO_HUMAN,
         CallStatus.CALL_COMPLETED,
     ]
     assert results[1].error == "disconnected: CONTACT_FLOW_DISCONNECT"
-    assert results[1].answers == (None, None)
+    assert results[1].answers == ()
     assert len(listener.results) == 4
+
+
+# --- one run owns a job; dials are facts; the clock survives a resume --------------------------
+
+
+@dataclass
+class BlockingDialer(FakeDialer):
+    """Holds every call of `receiver` until `release` is set (a run stuck mid-call)."""
+
+    receiver: str = "r0"
+    entered: threading.Event = field(default_factory=threading.Event)
+    release: threading.Event = field(default_factory=threading.Event)
+
+    def _dial(self, request: CallRequest) -> DialOutcome:
+        if request.receiver.id == self.receiver:
+            self.entered.set()
+            assert self.release.wait(30)
+        return super()._dial(request)
+
+
+def _background(engine: LocalEngine, job: CallJob) -> tuple[threading.Thread, list[object]]:
+    outcome: list[object] = []
+
+    def target() -> None:
+        try:
+            outcome.append(engine.run(job))
+        except BaseException as error:  # recorded for the test to look at
+            outcome.append(error)
+
+    thread = threading.Thread(target=target, daemon=True)
+    thread.start()
+    return thread, outcome
+
+
+def test_a_second_run_of_a_running_job_refuses_naming_the_first(tmp_path: Path) -> None:
+    import os
+    import socket
+
+    from backend.local.lease import JobBusy
+
+    blocking = BlockingDialer()
+    first = engine_for(tmp_path, blocking)
+    thread, outcome = _background(first, make_job(3))
+    assert blocking.entered.wait(30)
+    second_dialer = FakeDialer()
+    second = engine_for(tmp_path, second_dialer)
+    with pytest.raises(JobBusy) as refused:
+        second.run(make_job(3))
+    assert f"pid {os.getpid()} on {socket.gethostname()}" in str(refused.value)
+    assert second_dialer.calls == []
+    blocking.release.set()
+    thread.join(30)
+    assert [r.status for r in outcome[0]] == [CallStatus.CALL_COMPLETED] * 3  # type: ignore[union-attr]
+
+
+def test_a_stale_run_is_taken_over_and_then_writes_nothing(tmp_path: Path) -> None:
+    """Run A stops heartbeating mid-call (Ctrl-Z); run B takes the job over; A wakes up."""
+    from backend.local.lease import LeaseLost
+
+    blocking = BlockingDialer()
+    stale = Listener()
+    first = engine_for(tmp_path, blocking, stale, heartbeat_seconds=3600, concurrency=1)
+    thread, outcome = _background(first, make_job(3, max_attempts=1))
+    assert blocking.entered.wait(30)
+    time.sleep(0.3)
+    second_dialer = FakeDialer()
+    second = engine_for(tmp_path, second_dialer, lease_stale_seconds=0.2, concurrency=1)
+    results = second.run(make_job(3, max_attempts=1))
+    # r0 was rung by A and is never rung again: its attempt is A's, cut by the takeover.
+    assert [(c.receiver.id, c.attempt) for c in second_dialer.calls] == [("r1", 1), ("r2", 1)]
+    assert results[0].error == "interrupted"
+    before = second.store.attempts("job-e")
+
+    blocking.release.set()
+    thread.join(30)
+    assert isinstance(outcome[0], LeaseLost)
+    assert stale.results == []  # A announced nothing
+    assert second.store.attempts("job-e") == before  # and overwrote nothing
+    assert sorted(second.store.results("job-e"), key=lambda r: r.receiver_id) == results
+
+
+def test_a_claim_never_dialled_does_not_use_up_an_attempt(tmp_path: Path) -> None:
+    def die_before_dialling(request: CallRequest) -> CallResult | None:
+        if request.receiver.id == "r1":
+            raise Crash
+        return None
+
+    first = engine_for(tmp_path, FakeDialer(), concurrency=1, guards=[die_before_dialling])
+    with pytest.raises(Crash):
+        first.run(make_job(3, max_attempts=1))
+    claimed = [(a.receiver_id, a.attempt, a.dialled_at) for a in first.store.attempts("job-e")]
+    assert claimed == [("r0", 1, T0.isoformat()), ("r1", 1, None)]
+
+    second_dialer = FakeDialer()
+    results = engine_for(tmp_path, second_dialer, concurrency=1).run(make_job(3, max_attempts=1))
+    assert [(c.receiver.id, c.attempt) for c in second_dialer.calls] == [("r1", 1), ("r2", 1)]
+    assert [r.status for r in results] == [CallStatus.CALL_COMPLETED] * 3
+    with sqlite3.connect(tmp_path / "e.db") as conn:
+        dials = conn.execute(
+            "SELECT receiver_id, COUNT(*) FROM dials GROUP BY receiver_id ORDER BY receiver_id"
+        ).fetchall()
+    assert dials == [("r0", 1), ("r1", 1), ("r2", 1)]
+
+
+def test_a_dial_guard_ends_the_attempt_without_a_call(tmp_path: Path) -> None:
+    def do_not_call(request: CallRequest) -> CallResult | None:
+        if request.receiver.id != "r1":
+            return None
+        return CallResult(
+            job_id=request.job.job_id,
+            receiver_id="r1",
+            status=CallStatus.NOT_CALLABLE,
+            error="on the do-not-call list",
+            attempts=request.attempt,
+        )
+
+    dialer = FakeDialer()
+    engine = engine_for(tmp_path, dialer, guards=[do_not_call])
+    results = engine.run(make_job(3))
+    assert sorted(c.receiver.id for c in dialer.calls) == ["r0", "r2"]
+    assert results[1].status is CallStatus.NOT_CALLABLE
+    assert [d.receiver_id for d in engine.store.dials("job-e")] == ["r0", "r2"]
+
+
+def test_resume_keeps_retry_delays_and_time_order(tmp_path: Path) -> None:
+    # r0 does not answer (30 s); r1 and r2 take 100 s; r3 crashes the process at 200 s.
+    scripts = {
+        "r0": [Script("no_answer", duration=30), Script()],
+        "r1": [Script(duration=100)],
+        "r2": [Script(duration=100)],
+        "r3": [Script("crash")],
+    }
+    first = FakeDialer(scripts=scripts)
+    with pytest.raises(Crash):
+        engine_for(tmp_path, first, concurrency=1).run(make_job(5, retry_delay_seconds=600))
+    assert [c.started_at for c in first.calls] == [
+        T0,
+        T0 + timedelta(seconds=30),
+        T0 + timedelta(seconds=130),
+        T0 + timedelta(seconds=230),
+    ]
+    second = FakeDialer()
+    engine_for(tmp_path, second, concurrency=1).run(make_job(5, retry_delay_seconds=600))
+    starts = {(c.receiver.id, c.attempt): c.started_at for c in second.calls}
+    # r4 goes on from where the clock stopped (never before r3's dial), and r0's retry waits
+    # its delay after its first attempt ended, not "now".
+    assert starts[("r4", 1)] == T0 + timedelta(seconds=230)
+    assert starts[("r0", 2)] == T0 + timedelta(seconds=30 + 600)
+    assert min(starts.values()) >= max(c.started_at for c in first.calls)
+
+
+def test_store_errors_name_the_file_and_what_to_do(tmp_path: Path) -> None:
+    from backend.local.store import StoreError
+
+    text = tmp_path / "notes.db"
+    text.write_text("this is not a database, just some text " * 100)
+    with pytest.raises(StoreError) as error:
+        SqliteStore(text).jobs()
+    assert str(text) in str(error.value)
+    assert "--db" in str(error.value)
+    for message, words in (
+        ("attempt to write a readonly database", "is read-only"),
+        ("database or disk is full", "is full: free some space"),
+        ("database is locked", "is locked"),
+    ):
+        explained = str(StoreError(text, sqlite3.OperationalError(message)))
+        assert f"job database {text} {words}" in explained

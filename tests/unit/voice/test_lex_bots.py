@@ -56,13 +56,21 @@ def test_bot_is_a_cloudformation_bot_locale(question_type: QuestionType) -> None
     assert locale["LocaleId"] == "en_US"
     assert 0 < locale["NluConfidenceThreshold"] <= 1
     names = [intent["Name"] for intent in locale["Intents"]]
-    assert set(names) == ANSWER_INTENTS[question_type] | {"RepeatIntent", "FallbackIntent"}
+    assert set(names) == ANSWER_INTENTS[question_type] | {
+        "OptOutIntent",
+        "RepeatIntent",
+        "FallbackIntent",
+    }
     assert len(names) == len(set(names))
     by_name: dict[str, dict[str, Any]] = {intent["Name"]: intent for intent in locale["Intents"]}
     assert by_name["RepeatIntent"]["ParentIntentSignature"] == "AMAZON.RepeatIntent"
     assert by_name["FallbackIntent"]["ParentIntentSignature"] == "AMAZON.FallbackIntent"
     for built_in in ("RepeatIntent", "FallbackIntent"):
         assert "SampleUtterances" not in by_name[built_in]  # Lex rejects them on built-ins
+    opt_out = by_name["OptOutIntent"]  # "stop" in every bot, and the star key
+    opt_out_utterances = {item["Utterance"] for item in opt_out["SampleUtterances"]}
+    assert {"stop", "stop calling me", "remove me", "unsubscribe", "*"} <= opt_out_utterances
+    assert "Slots" not in opt_out
     for name in ANSWER_INTENTS[question_type]:
         intent = by_name[name]
         utterances = [item["Utterance"] for item in intent["SampleUtterances"]]

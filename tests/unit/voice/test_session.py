@@ -79,20 +79,21 @@ def test_answers_are_normalised_and_the_call_completes() -> None:
 
 
 def test_fallback_re_asks_twice_then_moves_on_without_an_answer() -> None:
-    session = make_session(QuestionType.YES_NO, QuestionType.OK)
+    session = make_session(QuestionType.OK, QuestionType.YES_NO, QuestionType.OK)
     session.start(T0)
+    session.record_answer("OkIntent", None, T0)
     first = session.record_answer("FallbackIntent", None, T0)
     second = session.record_silence(T0)
-    assert first.question_number == second.question_number == "1"
+    assert first.question_number == second.question_number == "2"
     assert "Sorry" in first.prompt
-    assert "Question 1?" in first.prompt
+    assert "Question 2?" in first.prompt
     moved = session.record_answer("FallbackIntent", None, T0)
-    assert moved.question_number == "2"
-    assert session.answers == [None]
+    assert moved.question_number == "3"
+    assert session.answers == ["OK", None]
     end = session.record_answer("OkIntent", None, T0)
     assert end.action == "end"
     assert session.result is not None
-    assert session.result.answers == (None, "OK")
+    assert session.result.answers == ("OK", None, "OK")
 
 
 def test_repeat_says_the_same_question_again_without_apology() -> None:
@@ -104,13 +105,14 @@ def test_repeat_says_the_same_question_again_without_apology() -> None:
 
 
 def test_a_good_answer_resets_the_retry_count() -> None:
-    session = make_session(QuestionType.OK, QuestionType.OK)
+    session = make_session(QuestionType.OK, QuestionType.OK, QuestionType.OK)
     session.start(T0)
+    session.record_answer("OkIntent", None, T0)
     session.record_silence(T0)
     session.record_silence(T0)
     session.record_answer("OkIntent", None, T0)
-    assert session.record_silence(T0).question_number == "2"
-    assert session.record_silence(T0).question_number == "2"
+    assert session.record_silence(T0).question_number == "3"
+    assert session.record_silence(T0).question_number == "3"
 
 
 def test_hang_up_midway_keeps_partial_answers_as_drop_call() -> None:
@@ -186,7 +188,20 @@ def test_join_ssml() -> None:
         ),
         ("TELECOM_PROBLEM", False, CallStatus.FAILED, "disconnected: TELECOM_PROBLEM"),
         ("SOMETHING_NEW", True, CallStatus.FAILED, "unknown disconnect reason: SOMETHING_NEW"),
-        (None, False, CallStatus.FAILED, "unknown disconnect reason: (none)"),
+        (
+            "TELECOM_POTENTIAL_BLOCKING",
+            False,
+            CallStatus.FAILED,
+            "disconnected: TELECOM_POTENTIAL_BLOCKING",
+        ),
+        (
+            "CUSTOMER_NEVER_ARRIVED",
+            False,
+            CallStatus.NO_ANSWER,
+            "disconnected: CUSTOMER_NEVER_ARRIVED",
+        ),
+        ("OTHER", False, CallStatus.FAILED, "disconnected: OTHER"),
+        ("OTHER", True, CallStatus.DROP_CALL, "disconnected: OTHER"),
     ],
 )
 def test_disconnect_table(

@@ -606,7 +606,10 @@ def test_the_transcript_holds_every_prompt_and_every_reply_in_order() -> None:
 
 
 def real_call(
-    types: tuple[QuestionType, ...], person: SimulatedPerson, voice: str = "Joanna"
+    types: tuple[QuestionType, ...],
+    person: SimulatedPerson,
+    voice: str = "Joanna",
+    voicemail: str = "",
 ) -> tuple[CallOutcome, Any, _Completion]:
     """One call through the real flow Lambda logic; returns the outcome, session and completion."""
     from backend.domain.call_flow import handle_flow_event
@@ -623,6 +626,7 @@ def real_call(
         "<speak>Hello.</speak>",
         tuple(f"<speak>Question {i + 1}?</speak>" for i in range(len(types))),
         "<speak>Bye.</speak>",
+        voicemail,
     )
     now = datetime(2026, 11, 28, 10, tzinfo=UTC)
     session = CallSession.new(job, job.receivers[0], 1, prompts, now=now)
@@ -645,10 +649,47 @@ def test_hanging_up_after_k_answers_keeps_exactly_k_answers(k: int) -> None:
     assert outcome.disconnect_reason == CUSTOMER_DISCONNECT
     assert completion.results == []  # the flow never reached the end
     result = session.end_from_disconnect(outcome.disconnect_reason, outcome.connected)
-    assert result.status is CallStatus.DROP_CALL
-    expected = ("OK", "Yes", "B")[:k]
-    assert result.answers == expected + (None,) * (3 - k)
+    if k == 0:  # picked up and hung up before answering anything (docs/statuses.md)
+        assert (result.status, result.answers) == (CallStatus.NO_HUMAN, ())
+    else:
+        assert result.status is CallStatus.DROP_CALL
+        expected = ("OK", "Yes", "B")[:k]
+        assert result.answers == expected + (None,) * (3 - k)
     assert [line.text for line in outcome.transcript][-1] == "(hangs up)"
+
+
+@pytest.mark.parametrize("pickup", ["voicemail", "silent"])
+def test_a_voicemail_or_a_silent_person_ends_early_as_no_human(pickup: Any) -> None:
+    types = (QuestionType.YES_NO, QuestionType.NUMBER, QuestionType.DATE)
+    outcome, session, completion = real_call(types, SimulatedPerson(pickup=pickup))
+    (result,) = completion.results
+    assert result.status is CallStatus.NO_HUMAN
+    assert result.answers == ()
+    # two turns on the first question, then a silent hang-up: no ending, no third question
+    assert outcome.path[-2:] == ["check-action", "hang-up"]
+    assert "say-ending" not in outcome.path
+    asked = [text for speaker, text in said(outcome) if speaker == "system"]
+    assert asked == ["Hello. Question 1?", "Sorry, I didn't catch that. Question 1?"]
+    assert outcome.duration_seconds < 60
+    assert session.end_from_disconnect(outcome.disconnect_reason, True) == result
+
+
+def test_the_voicemail_message_is_left_before_hanging_up() -> None:
+    outcome, _, completion = real_call(
+        (QuestionType.OK,),
+        SimulatedPerson(pickup="voicemail"),
+        voicemail="<speak>This is your school. We will call again.</speak>",
+    )
+    assert completion.results[0].status is CallStatus.NO_HUMAN
+    assert outcome.path[-2:] == ["say-ending", "hang-up"]
+    assert said(outcome)[-1] == ("system", "This is your school. We will call again.")
+
+
+def test_an_answering_machine_greeting_is_understood_by_no_bot() -> None:
+    from backend.local.simulator.people import VOICEMAIL_GREETING
+
+    for question_type in QuestionType:
+        assert BOTS.match(question_type, VOICEMAIL_GREETING).intent == "FallbackIntent"
 
 
 def test_hanging_up_during_the_ending_keeps_the_completed_call() -> None:

@@ -1,0 +1,122 @@
+"""What a command checks before it works: the job file, and the files a call needs.
+
+The job file is a call-job workbook (.xlsx) or a JSON job (the queue's form), told apart by the
+content (an .xlsx is a zip, a JSON job an object), else by the extension. Both go through the
+shared intake (`read_workbook`, `job_from_json`), so they are checked alike; an unusable job
+prints every problem and exits 1, never a traceback.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, NoReturn
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from backend.domain.problems import Problem
+
+if TYPE_CHECKING:
+    from backend.domain.intake import IntakeResult
+    from backend.domain.models import CallJob
+
+out = Console(highlight=False, soft_wrap=True)  # piped output: one line per line
+err = Console(stderr=True, highlight=False)
+
+JOB_FILE_HELP = "The call job: a workbook (.xlsx) or a JSON job (.json)."
+_BOM = b"\xef\xbb\xbf"
+
+
+class JobForm(StrEnum):
+    WORKBOOK = "workbook"
+    JSON = "json"
+
+
+def fail(message: str) -> NoReturn:
+    """Print the message in red on stderr and exit 1."""
+    err.print(Text(message, style="bold red"), soft_wrap=True)
+    raise typer.Exit(1)
+
+
+def job_form(path: Path, head: bytes) -> JobForm:
+    """Which reader a file needs: its first bytes decide, then its extension."""
+    if head.startswith(b"PK"):
+        return JobForm.WORKBOOK
+    if head.removeprefix(_BOM).lstrip().startswith(b"{"):
+        return JobForm.JSON
+    return JobForm.JSON if path.suffix.lower() == ".json" else JobForm.WORKBOOK
+
+
+def load_job(job_file: Path) -> CallJob:
+    """The job in a workbook or JSON file, or exit 1 after printing why it cannot be used."""
+    if job_file.is_dir():
+        fail(f"cannot read {job_file}: it is a directory; give the job file (.xlsx or .json)")
+    if not job_file.is_file():
+        fail(f"cannot read {job_file}: no such file")
+    try:
+        result = _read(job_file)
+    except OSError as error:
+        fail(f"cannot read {job_file}: {error.strerror or error}")
+    except Exception as error:  # a backstop: intake reports problems, but never show a traceback
+        fail(f"cannot read {job_file}: {error}")
+    if result.problems or result.job is None:
+        if not result.problems:
+            fail(f"cannot read {job_file}: no job could be built from it")
+        print_problems(job_file, result.problems)
+        raise typer.Exit(1)
+    return result.job
+
+
+def _read(job_file: Path) -> IntakeResult:
+    from backend.domain.intake import IntakeLimits, job_from_json, read_workbook
+
+    limits = IntakeLimits()
+    with job_file.open("rb") as handle:  # one byte over the limit is enough to refuse it
+        content = handle.read(limits.max_bytes + 1)
+    if job_form(job_file, content[:64]) is JobForm.WORKBOOK:
+        return read_workbook(content, filename=job_file.name, limits=limits)
+    return job_from_json(content, limits=limits)
+
+
+def require_call_files() -> None:
+    """Exit 1, before anyone is called or anything is written, when the contact flow or a bot file
+    is missing or invalid (every call would fail)."""
+    from backend.flows.preflight import REINSTALL_HINT, call_files_problems
+
+    problems = call_files_problems()
+    if problems:
+        listed = "".join(f"\n  {problem}" for problem in problems)
+        fail(
+            f"cannot start: the contact flow or Lex bot files are missing or invalid:{listed}\n"
+            f"Nobody was called. To fix it, {REINSTALL_HINT}."
+        )
+
+
+def print_problems(job_file: Path, problems: Sequence[Problem]) -> None:
+    """Every problem in a table: sheet, row and column for a workbook, the field for JSON."""
+    table = Table(title=f"Problems in {job_file.name}", title_justify="left", show_lines=False)
+    in_sheets = any(problem.sheet or problem.row is not None for problem in problems)
+    if in_sheets:
+        table.add_column("Sheet")
+        table.add_column("Row", justify="right")
+        table.add_column("Column")
+    else:
+        table.add_column("Field")
+    table.add_column("Problem", overflow="fold")
+    for problem in problems:
+        where = [Text(problem.column or problem.field or "")]
+        if in_sheets:
+            row = "" if problem.row is None else str(problem.row)
+            where = [Text(problem.sheet or ""), Text(row), *where]
+        table.add_row(*where, Text(problem.message))
+    out.print(table)
+    err.print(
+        Text(
+            f"{len(problems)} problem(s) found: fix them and run callouts validate again",
+            style="red",
+        )
+    )
