@@ -95,6 +95,10 @@ class FakeDynamoDB:
         self.items[Item["call_id"]["S"]] = Item
         return {}
 
+    def update_item(self, TableName: str, Key: dict[str, Any], **_: Any) -> dict[str, Any]:
+        self.items.setdefault(Key["call_id"]["S"], dict(Key))  # marks (completion_sent): kept
+        return {}
+
 
 class FakeSfn:
     def __init__(self) -> None:
@@ -149,7 +153,7 @@ def warm_turns_ms(calls: int = CALLS) -> list[tuple[float, float]]:
         raise RuntimeError("the example workbook no longer has six questions: adapt the bench")
     receiver, speech = job.receivers[0], Speech(job)
     store, sfn = DynamoSessionStore(FakeDynamoDB(), "sessions"), FakeSfn()
-    completion = StepFunctionsCompletion(sfn)
+    completion = StepFunctionsCompletion(sfn, store)
     connect_flow.session_store = lambda: store  # type: ignore[assignment]
     connect_flow.completion = lambda: completion  # type: ignore[assignment]
     timings: list[tuple[float, float]] = []

@@ -80,3 +80,19 @@ def test_a_cold_import_pulls_in_only_the_heavy_modules_the_function_uses(module:
 def test_the_check_sees_a_heavy_import() -> None:
     # The check itself can fail: a module known to import openpyxl is caught.
     assert "openpyxl" in _heavy_imports("backend.handlers.intake_upload")
+
+
+def test_the_voice_path_bench_drives_whole_calls_through_the_handler() -> None:
+    # Not timed: the bench prints the figures; this keeps it working as the handler changes.
+    code = "from bench.voice_path import warm_turns_ms; print(len(warm_turns_ms(3)))"
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={**os.environ, **LAMBDA_ENV},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip().splitlines()[-1] == "14"  # two calls of seven turns after the first
