@@ -450,3 +450,21 @@ def test_alarm_email_falls_back_to_the_notification_email(cfn: dict[str, Any]) -
     assert subscription["Properties"]["Endpoint"] == {
         "Fn::If": ["HasAlarmEmail", {"Ref": "AlarmEmail"}, {"Ref": "NotificationEmail"}]
     }
+
+
+def test_every_polled_queue_hides_a_message_at_least_as_long_as_its_function_runs(
+    cfn: dict[str, Any],
+) -> None:
+    """Lambda refuses an SQS mapping whose queue's visibility timeout is below the function's."""
+    resources, checked = cfn["Resources"], 0
+    for mapping in _of_type(cfn, "AWS::Lambda::EventSourceMapping").values():
+        source = mapping["Properties"]["EventSourceArn"]
+        queue = (
+            resources.get(source.get("Fn::GetAtt", [""])[0]) if isinstance(source, dict) else None
+        )
+        if not queue or queue["Type"] != "AWS::SQS::Queue":
+            continue
+        function = resources[mapping["Properties"]["FunctionName"]["Ref"]]
+        assert queue["Properties"]["VisibilityTimeout"] >= function["Properties"]["Timeout"]
+        checked += 1
+    assert checked == 2  # the job queue (start-job) and the calls queue (dialer)
