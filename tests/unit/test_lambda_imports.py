@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[2]
 HEAVY = ("openpyxl", "jinja2", "aws_xray_sdk", "boto3", "pandas", "slack_sdk", "slack_bolt")
 ALLOWED: dict[str, set[str]] = {
     "backend.handlers.connect_flow": set(),
-    "backend.handlers.dialer": {"aws_xray_sdk"},  # jinja2 only once it renders a prompt
+    "backend.handlers.dialer": {"aws_xray_sdk", "jinja2"},  # it renders each call's prompts
     # Powertools idempotency (the DynamoDB persistence layer) imports boto3.
     "backend.handlers.contact_events": {"aws_xray_sdk", "boto3"},
     "backend.handlers.execution_events": {"aws_xray_sdk"},

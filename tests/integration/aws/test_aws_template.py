@@ -179,7 +179,10 @@ def test_lex_bots_versions_aliases_and_flow_come_from_their_files(template: dict
     # The flow file's placeholders, plus the logging switch the render adds (FlowLogging).
     expected = {*FLOW_PLACEHOLDERS, render.FLOW_LOGGING}
     assert set(re.findall(r"\$\{(\w+)\}", content)) == set(variables) == expected
-    for value in variables.values():
+    for name, value in variables.items():
+        if name == render.FLOW_LOGGING:
+            assert value == {"Ref": "FlowLogging"}
+            continue
         assert value["Fn::GetAtt"][0] in resources
     assert "Callouts" not in resources["OKBot"]["Properties"]  # the simulator-only block
 
