@@ -7,7 +7,16 @@ import sys
 import time
 import traceback
 
-MODULES = ("intake_report", "bad_inputs", "voice_path", "engine", "slack_calls", "package_sizes")
+MODULES = (
+    "intake_report",
+    "bad_inputs",
+    "voice_path",
+    "engine",
+    "slack_calls",
+    "package_sizes",
+    "aws_lines",
+    "aws_scale",
+)
 
 
 def main() -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from slack_sdk.errors import SlackApiError
@@ -61,12 +62,19 @@ def post_preview(
     problems = [*result.problems, *speech_problems]
     job = result.job
     started = deps.state.card(job.job_id) if job is not None else None
+    hours = ""
+    if job is not None and job.receivers and not problems:
+        from backend.domain.calling_rules import hours_summary
+
+        hours = hours_summary(job.receivers, job.settings, datetime.now(UTC))
     blocks = preview_blocks(
         job=job,
         problems=problems,
         title=title,
         first_hears=heard,
         started=started,
+        hours=hours,
+        warnings=result.warnings,
         do_not_call=listed_count(deps, job),
     )
     summary = f"Preview of {title}: " + (

@@ -146,11 +146,16 @@ def preview_blocks(
     title: str,
     first_hears: Sequence[str] = (),
     started: JobCard | None = None,
+    hours: str = "",
+    warnings: Sequence[Problem] = (),
     do_not_call: int = 0,
 ) -> list[Block]:
-    """The preview of a workbook or form: calls, questions, what #1 hears, problems, buttons.
+    """The preview of a workbook or form: calls, questions, what #1 hears, calling hours,
+    warnings, problems, buttons.
 
-    `do_not_call`: how many receivers are on the do-not-call list (they will not be called)."""
+    `hours`: the calling-hours paragraph (calling_rules.hours_summary); `warnings`: intake
+    warnings (the job can still start); `do_not_call`: how many receivers are on the do-not-call
+    list (they will not be called)."""
     blocks: list[Block] = [HeaderBlock(text=shorten(f"Call job: {title}", 150))]
     if job is not None:
         questions = "\n".join(
@@ -179,6 +184,11 @@ def preview_blocks(
                     f"{mask_phone(first.phone_number)}) will hear:*\n{spoken}"
                 )
             )
+    if hours and job is not None and not problems:
+        blocks.append(_section(f":clock3: {escape(hours)}"))
+    if warnings:
+        lines = "\n".join(f"• {escape(mask_numbers(str(w)))}" for w in warnings[:5])
+        blocks.append(_section(f"*Worth fixing (the job can still start):*\n{lines}"))
     if problems:
         blocks.append(
             _section(f":warning: *{len(problems)} problem(s) to fix before this job can start:*")

@@ -82,6 +82,13 @@ class ConnectDialer:
         reason = contact.get("DisconnectReason")
         return (str(reason) if reason else None, bool(contact.get("ConnectedToSystemTimestamp")))
 
+    def has_ended(self, contact_id: str) -> bool:
+        """Whether Connect has disconnected the contact (DescribeContact's DisconnectTimestamp)."""
+        contact = self.client.describe_contact(InstanceId=self.instance_id, ContactId=contact_id)[
+            "Contact"
+        ]
+        return bool(contact.get("DisconnectTimestamp"))
+
     def call_id_of(self, contact_id: str) -> str | None:
         """The call id in a contact's attributes (GetContactAttributes); None if not ours."""
         try:

@@ -21,7 +21,7 @@ from backend.aws.dnc import DynamoDoNotCall
 from backend.aws.jobs import ENDED, ClaimState, JobsTable, JobStore
 from backend.aws.lines import LineLeases
 from backend.aws.sessions import DynamoSessionStore
-from backend.domain.calling_rules import is_allowed, next_allowed
+from backend.domain.calling_rules import Expired, next_call_time
 from backend.domain.dnc import DO_NOT_CALL, DialVerdict, check_dial
 from backend.domain.models import CallJob, CallResult, CallStatus, Receiver
 from backend.domain.session import CallSession, StaleSession, call_id_for
@@ -49,6 +49,7 @@ class DialOutcome(StrEnum):
     NOT_CALLABLE = "not_callable"
     CANCELLED = "cancelled"
     WAITING = "waiting"  # outside the calling window
+    EXPIRED = "expired"  # the job's deadline passed before this person could be called
     FAILED = "failed"
     DEPLOYMENT_FAULT = "deployment_fault"
     DROPPED = "dropped"  # unreadable message without a task token
@@ -162,10 +163,13 @@ class Dialer:
             self.callbacks.result(task.task_token, self._result(task, CallStatus.FAILED, error))
             return DialOutcome.FAILED
         now = self.clock()
-        window = job.settings.calling_window
-        if not is_allowed(receiver, window, now):
-            wait = (next_allowed(receiver, window, now) - now).total_seconds()
-            self.callbacks.wait(task.task_token, int(wait) + 1)
+        when = next_call_time(receiver, now, job.settings, _started_at(record, now))
+        if isinstance(when, Expired):
+            result = when.result(task.job_id, task.receiver_id, task.attempt - 1)
+            self.callbacks.result(task.task_token, result)
+            return DialOutcome.EXPIRED
+        if when > now:
+            self.callbacks.wait(task.task_token, int((when - now).total_seconds()) + 1)
             return DialOutcome.WAITING
 
         claim = self.jobs.claim(task.job_id, task.receiver_id, task.attempt, task.task_token)
@@ -253,6 +257,14 @@ class Dialer:
             "source phone number of the stack; the job was stopped.",
         )
         return DialOutcome.DEPLOYMENT_FAULT
+
+
+def _started_at(record: dict[str, Any] | None, now: datetime) -> datetime:
+    """When the job was accepted (its jobs-table `created_at`): the deadline counts from there."""
+    try:
+        return datetime.fromtimestamp(int((record or {})["created_at"]["N"]), UTC)
+    except (KeyError, TypeError, ValueError):
+        return now
 
 
 @dataclass(frozen=True, slots=True)

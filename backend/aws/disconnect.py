@@ -69,7 +69,7 @@ class DisconnectHandler:
                 log.warning("call %s: sending its undelivered result again", call_id)
                 self.completion.complete(session, session.result)
                 return session.result
-            if found:
+            if found:  # no DisconnectReason yet raises ReasonNotYetKnown: Lambda retries
                 result = session.end_from_disconnect(reason, connected, self.clock())
             elif session.connected_at is not None:  # answered: keep the answers given
                 result = session.end_with(CallStatus.DROP_CALL, _NOT_FOUND, self.clock())

@@ -117,7 +117,7 @@ class JobsTable:
 
     def state(self, job_id: str) -> JobState | None:
         item = self.get(job_id)
-        return JobState(item["status"]["S"]) if item else None
+        return JobState.parse(item["status"]["S"]) if item else None
 
     def set_state(self, job_id: str, state: JobState, execution_arn: str | None = None) -> None:
         names = {"#s": "status"}

@@ -101,7 +101,7 @@ class LineLeases:
             if error_code(error) != "TransactionCanceledException":
                 raise
             reasons = [r.get("Code") for r in error.response.get("CancellationReasons", [])]
-            # True when a concurrent delivery of the same call took it.
+            # Only the lease's condition failed: a concurrent delivery of this call took it.
             return len(reasons) == 3 and reasons[2] == "ConditionalCheckFailed"
         return True
 

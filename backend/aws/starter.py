@@ -10,7 +10,7 @@ from typing import Any
 
 from backend.aws.clients import ClientError, error_code
 from backend.aws.jobs import JobsTable, JobStore
-from backend.aws.tasks import write_tasks
+from backend.aws.tasks import map_width, write_tasks
 from backend.domain.intake import job_from_json
 from backend.domain.intake.assemble import DEFAULT_LIMITS
 from backend.domain.intake.json_form import load_json
@@ -144,7 +144,10 @@ class JobStarter:
         execution_input = {
             "job_id": job.job_id,
             "tasks": {"bucket": self.store.bucket, "key": key},
-            "max_concurrency": max(1, min(job.settings.concurrency, self.max_concurrent_calls)),
+            # Receivers in flight, not lines: the dialer leases lines (see backend/aws/tasks.py).
+            "max_concurrency": map_width(
+                len(job.receivers), min(job.settings.concurrency, self.max_concurrent_calls)
+            ),
         }
         execution_arn = (
             f"{self.state_machine_arn.replace(':stateMachine:', ':execution:')}:{job.job_id}"

@@ -1,18 +1,52 @@
-"""Call tasks: the JSON array in S3 the Distributed Map reads, one per receiver."""
+"""Call tasks: the JSON array in S3 the Distributed Map reads, one per receiver.
+
+The Map keeps `map_width` receivers in flight, several per line: lines are leased by the dialer
+(backend/aws/lines.py), so a receiver waiting for a retry or for their calling window holds a
+Map slot but no line. The tasks are ordered by when each receiver may first be called, so the
+Map (which starts items roughly in order) reaches everyone callable now before the receivers
+whose window opens later: closed zones never crowd out callable people.
+"""
 
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 from backend.aws.jobs import tasks_key
 from backend.domain.call_time import call_timeout
-from backend.domain.models import CallJob
+from backend.domain.calling_rules import TIMEZONE_COLUMN, Expired, next_call_time
+from backend.domain.models import CallJob, Receiver
+
+# Receivers in flight per line: enough that lines stay busy while a quarter of the calls wait
+# out a retry delay of up to ~20 call lengths (bench/aws_lines.py measures it).
+IN_FLIGHT_PER_LINE = 10
+MAX_MAP_CONCURRENCY = 10_000  # the Distributed Map's limit on child executions at once
+PREFIX_LENGTH = 8  # "+" and 7 digits: country and area code (zones follow area codes)
 
 
-def call_tasks(job: CallJob) -> list[dict[str, Any]]:
+def map_width(receivers: int, lines: int) -> int:
+    """The Map's MaxConcurrency for a job with `receivers` and `lines` lines."""
+    return max(1, min(receivers, MAX_MAP_CONCURRENCY, IN_FLIGHT_PER_LINE * max(1, lines)))
+
+
+def call_tasks(job: CallJob, now: datetime | None = None) -> list[dict[str, Any]]:
     """Everything one map iteration needs; no phone numbers (the dialer reads them from the job)."""
     settings = job.settings
+    at = now or datetime.now(UTC)
+    opens: dict[tuple[str, str], datetime] = {}
+
+    def opening(receiver: Receiver) -> datetime:
+        # Only the order of the tasks depends on it (the dialer checks each call's window), so
+        # one answer per number prefix (country and area code) and own `timezone` is enough:
+        # parsing 100,000 numbers for their zones would take the start-job Lambda most of a minute.
+        key = (receiver.phone_number[:PREFIX_LENGTH], receiver.fields.get(TIMEZONE_COLUMN, ""))
+        if key not in opens:
+            when = next_call_time(receiver, at, settings, at)
+            opens[key] = when.deadline if isinstance(when, Expired) else when
+        return opens[key]
+
+    receivers = sorted(job.receivers, key=opening)
     return [
         {
             "job_id": job.job_id,
@@ -22,7 +56,7 @@ def call_tasks(job: CallJob) -> list[dict[str, Any]]:
             "retry_delay_seconds": settings.retry_delay_seconds,
             "call_timeout_seconds": call_timeout(job),
         }
-        for receiver in job.receivers
+        for receiver in receivers
     ]
 
 

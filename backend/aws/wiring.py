@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from backend.aws.reporting import ReportWriter
     from backend.aws.sessions import DynamoSessionStore
     from backend.aws.starter import JobStarter
+    from backend.aws.sweeper import CallSweeper, CallTimeouts
 
 
 def jobs_table() -> JobsTable:
@@ -166,6 +167,20 @@ def disconnect_handler() -> DisconnectHandler:
 
 
 @cache
+def call_sweeper() -> CallSweeper:
+    from backend.aws.sweeper import CallSweeper
+
+    return CallSweeper(session_store(), line_leases(), completion(), connect_dialer())
+
+
+@cache
+def call_timeouts() -> CallTimeouts:
+    from backend.aws.sweeper import CallTimeouts
+
+    return CallTimeouts(session_store())
+
+
+@cache
 def report_writer() -> ReportWriter:
     from backend.aws.reporting import ReportWriter
     from backend.aws.results import ResultsTable
@@ -210,6 +225,8 @@ def reset() -> None:
         calls_queue,
         disconnect_handler,
         report_writer,
+        call_sweeper,
+        call_timeouts,
         execution_end_handler,
         clients.client,
         clients.connect_client,

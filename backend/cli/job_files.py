@@ -9,6 +9,7 @@ prints every problem and exits 1, never a traceback.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
@@ -53,6 +54,13 @@ def job_form(path: Path, head: bytes) -> JobForm:
 
 def load_job(job_file: Path) -> CallJob:
     """The job in a workbook or JSON file, or exit 1 after printing why it cannot be used."""
+    job = load_intake(job_file).job
+    assert job is not None
+    return job
+
+
+def load_intake(job_file: Path) -> IntakeResult:
+    """`load_job` with the intake's warnings: its result always has a job and no problems."""
     if job_file.is_dir():
         fail(f"cannot read {job_file}: it is a directory; give the job file (.xlsx or .json)")
     if not job_file.is_file():
@@ -68,7 +76,24 @@ def load_job(job_file: Path) -> CallJob:
             fail(f"cannot read {job_file}: no job could be built from it")
         print_problems(job_file, result.problems)
         raise typer.Exit(1)
-    return result.job
+    return result
+
+
+def print_warnings(warnings: Sequence[Problem]) -> None:
+    """Warnings: worth fixing, but the job may run (e.g. no organisation set)."""
+    for warning in warnings:
+        out.print(Text("Warning: ", style="bold yellow") + Text(str(warning)))
+
+
+def parse_start_at(text: str) -> datetime:
+    """`--start-at 2026-12-01T18:30+08:00`: an ISO time; without an offset it is UTC."""
+    try:
+        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise typer.BadParameter(
+            f"{text!r} is not an ISO time such as 2026-12-01T18:30+08:00"
+        ) from None
+    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _read(job_file: Path) -> IntakeResult:

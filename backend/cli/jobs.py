@@ -8,6 +8,7 @@ from __future__ import annotations
 import html
 import io
 import re
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -15,7 +16,14 @@ import typer
 from rich.text import Text
 
 from backend.cli import app
-from backend.cli.job_files import JOB_FILE_HELP, fail, load_job, out
+from backend.cli.job_files import (
+    JOB_FILE_HELP,
+    fail,
+    load_intake,
+    out,
+    parse_start_at,
+    print_warnings,
+)
 
 _BREAK = re.compile(r"<break\b([^>]*)>", re.IGNORECASE)
 _TIME_ATTR = re.compile(r"time\s*=\s*[\"']([^\"']*)[\"']", re.IGNORECASE)
@@ -61,7 +69,9 @@ def validate(
       callouts validate examples/call_job.xlsx
       callouts validate job.json
     """
-    job = load_job(job_file)
+    result = load_intake(job_file)
+    job = result.job
+    assert job is not None
     columns = ", ".join(job.extra_columns) or "none"
     out.print(
         Text(f"OK {job_file.name}: ", style="bold green")
@@ -70,6 +80,7 @@ def validate(
             f"question(s), extra columns: {columns}"
         )
     )
+    print_warnings(result.warnings)
 
 
 @app.command()
@@ -79,19 +90,30 @@ def preview(
         str | None,
         typer.Option("--receiver", "-r", metavar="ID", help="Receiver id (default: the first)."),
     ] = None,
+    at: Annotated[
+        datetime | None,
+        typer.Option(
+            "--start-at",
+            metavar="ISO-TIME",
+            parser=parse_start_at,
+            help="Count who is outside their calling hours at this time (default: now).",
+        ),
+    ] = None,
 ) -> None:
-    """Print what a person hears: greeting, each question with its type, and the ending.
+    """Print what a person hears, who is outside their calling hours now, and any warnings.
 
     \b
     Example:
       callouts preview examples/call_job.xlsx
       callouts preview examples/call_job.xlsx --receiver S07
     """
-    from backend.domain.answers import answer_hint
+    from backend.domain.calling_rules import hours_summary
     from backend.domain.phones import mask_phone
     from backend.domain.speech import Speech, SpeechError
 
-    job = load_job(job_file)
+    result = load_intake(job_file)
+    job = result.job
+    assert job is not None
     if not job.receivers:
         fail("the job has no receivers: add rows to the Receivers sheet")
     if receiver is None:
@@ -115,6 +137,8 @@ def preview(
             style="dim",
         )
     )
+    out.print(Text(hours_summary(job.receivers, job.settings, at or datetime.now(UTC))))
+    print_warnings(result.warnings)
     from backend.cli.dnc import listed_count
 
     listed = listed_count(job)
@@ -133,10 +157,7 @@ def preview(
         zip(job.questions, prompts.questions, strict=True), start=1
     ):
         out.print()
-        out.print(
-            Text(f"Question {number} ({question.type.value})", style="bold cyan")
-            + Text(f"  {answer_hint(question.type)}", style="dim")
-        )
+        out.print(Text(f"Question {number} ({question.type.value})", style="bold cyan"))
         out.print(Text(readable_ssml(prompt)))
     out.print()
     out.print(Text("Ending", style="bold cyan"))

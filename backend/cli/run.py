@@ -14,6 +14,7 @@ import re
 import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -25,7 +26,7 @@ from rich.table import Table
 from rich.text import Text
 
 from backend.cli import app
-from backend.cli.job_files import JOB_FILE_HELP, require_call_files
+from backend.cli.job_files import JOB_FILE_HELP, parse_start_at, require_call_files
 
 if TYPE_CHECKING:
     from backend.domain.models import CallJob, CallResult
@@ -43,10 +44,12 @@ STATUS_STYLES = {
     "DropCall": "yellow",
     "NoAnswer": "magenta",
     "Busy": "magenta",
+    "NoHuman": "magenta",
     "NotCallable": "red",
     "OptedOut": "cyan",
     "Failed": "bold red",
     "Cancelled": "dim",
+    "Expired": "dim",
 }
 
 
@@ -107,11 +110,13 @@ def load_settings() -> Settings:
 
 
 def _open_store(db: Path | None) -> SqliteStore:
-    from backend.local.store import SqliteStore
+    from backend.local.store import SqliteStore, StoreError
 
     path = db or load_settings().db_path
     try:
         return SqliteStore(path)
+    except StoreError as error:  # names the file and what to do
+        raise _fail(str(error)) from None
     except Exception as error:
         raise _fail(f"cannot open the job database {path}: {error}") from error
 
@@ -304,6 +309,16 @@ def run(
             help="Job id (default: derived from the file: reruns resume).",
         ),
     ] = None,
+    start_at: Annotated[
+        datetime | None,
+        typer.Option(
+            "--start-at",
+            metavar="ISO-TIME",
+            parser=parse_start_at,
+            help="Run the simulated job as if started at this time, e.g. 2026-12-01T18:30+08:00 "
+            "(default: now); calling hours and the deadline count from it.",
+        ),
+    ] = None,
 ) -> None:
     """Run a call job on this machine with simulated phones and write its report.
 
@@ -323,7 +338,7 @@ def run(
     if job_id:
         job = job.model_copy(update={"job_id": job_id})
     with _plain_store_errors():
-        _run_job(job, answers, simulate, seed, concurrency, out_dir, db)
+        _run_job(job, answers, simulate, seed, concurrency, out_dir, db, start_at)
 
 
 def _check_concurrency(concurrency: int | None) -> None:
@@ -339,9 +354,11 @@ def _run_job(
     concurrency: int | None,
     out_dir: Path | None,
     db: Path | None,
+    start_at: datetime | None = None,
 ) -> None:
     """Run (or resume) `job` in the terminal: checks first, then the calls, then the summary."""
-    from backend.local.engine import LocalEngine
+    from backend.domain.calling_rules import hours_summary
+    from backend.local.engine import LocalEngine, utc_now
 
     settings = load_settings()
     require_call_files()
@@ -368,6 +385,8 @@ def _run_job(
             Text(f"Calling {len(job.receivers)} receiver(s) of job {job.job_id}, ", style="bold")
             + Text(f"{cap} at a time, {len(job.questions)} question(s).")
         )
+        started = start_at or utc_now()
+        out.print(Text(hours_summary(job.receivers, job.settings, started), style="dim"))
     with _progress() as progress:
         task = progress.add_task("calls", total=len(job.receivers))
         engine = LocalEngine(
@@ -377,6 +396,7 @@ def _run_job(
             report_dir,
             concurrency=cap,
             worker_threads=settings.worker_threads,
+            clock=(lambda: start_at) if start_at is not None else utc_now,
         )
         try:
             results = engine.run(job)

@@ -32,9 +32,15 @@ _HINTS: dict[QuestionType, str] = {
     QuestionType.OK: "say OK, or press 1",
     QuestionType.YES_NO: "say yes or no, or press 1 for yes and 2 for no",
     QuestionType.MULTIPLE_CHOICE: "say a letter from A to E, or press 1 to 5 for A to E",
-    QuestionType.NUMBER: "say a number",
-    QuestionType.DATE: "say a date, for example the thirtieth of November",
-    QuestionType.TIME: "say a time, for example three thirty p m",
+    QuestionType.NUMBER: "say a number, or key it in and press hash",
+    QuestionType.DATE: (
+        "say a date, for example the thirtieth of November, or key in the year, month and day "
+        "as eight digits and press hash"
+    ),
+    QuestionType.TIME: (
+        "say a time, for example three thirty p m, or key in four digits on the 24-hour clock "
+        "and press hash"
+    ),
 }
 
 _YES_NO_WORDS = {"yes": "Yes", "yeah": "Yes", "yep": "Yes", "no": "No", "nope": "No"}

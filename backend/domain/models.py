@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from backend.domain import voices
+from backend.domain import voices, zones
 
 # Receivers in one job: the Distributed Map, its ResultWriter and the report are sized for it.
 MAX_RECEIVERS = 100_000
@@ -102,14 +102,83 @@ class Receiver(_Frozen):
     )
 
 
-class CallingWindow(_Frozen):
-    """Local hours in which calls may start, in the receiver's time zone (or `timezone`)."""
+class Weekday(StrEnum):
+    """A day calls may be made on, as written in settings (`Mon` ... `Sun`)."""
 
-    start: str = Field(default="08:00", pattern=r"^\d{2}:\d{2}$")
-    end: str = Field(default="21:00", pattern=r"^\d{2}:\d{2}$")
-    timezone: str | None = Field(
-        default=None, description="IANA zone; default: the zone of each receiver's phone number."
-    )
+    MON = "Mon"
+    TUE = "Tue"
+    WED = "Wed"
+    THU = "Thu"
+    FRI = "Fri"
+    SAT = "Sat"
+    SUN = "Sun"
+
+    @classmethod
+    def of(cls, day: date) -> Weekday:
+        return list(cls)[day.weekday()]
+
+
+ALL_DAYS: tuple[Weekday, ...] = tuple(Weekday)
+DEFAULT_DAYS: tuple[Weekday, ...] = ALL_DAYS[:6]  # Monday to Saturday
+
+
+def window_problem(start: str, end: str) -> str | None:
+    """Why `start`-`end` ("HH:MM") cannot be a calling window, or None.
+
+    Overnight windows (`20:00-08:00`) are refused on purpose: a reversed window is far more
+    often a typo than a wish to phone people at 3 a.m. `24:00` is allowed as an end.
+    """
+    try:
+        (h1, m1), (h2, m2) = ((int(p) for p in t.split(":")) for t in (start, end))
+    except ValueError:
+        return "should be two times like 09:00-20:00"
+    if h1 > 23 or m1 > 59 or m2 > 59 or h2 > 24 or (h2 == 24 and m2 > 0):
+        return "is not a time of day: use hours 00-23 (an end of 24:00 is allowed), minutes 00-59"
+    if (h1, m1) == (h2, m2):
+        return "starts and ends at the same time: give a later end, such as 09:00-20:00"
+    if (h1, m1) > (h2, m2):
+        return (
+            "runs overnight (its end is before its start): calls start only within one day, "
+            "so write the first time before the second, such as 09:00-20:00"
+        )
+    return None
+
+
+class CallingWindow(_Frozen):
+    """Local hours and days in which calls may start, in each receiver's own time zone.
+
+    On by default (09:00-20:00, Monday to Saturday); `CallingWindow.ANY` (`calling_window: any`)
+    is the explicit way to allow every hour of every day. The rules are in calling_rules.py.
+    """
+
+    start: str = Field(default="09:00", pattern=r"^\d{2}:\d{2}$")
+    end: str = Field(default="20:00", pattern=r"^\d{2}:\d{2}$")
+    days: tuple[Weekday, ...] = Field(default=DEFAULT_DAYS, min_length=1)
+
+    @field_validator("days")
+    @classmethod
+    def _week_order(cls, value: tuple[Weekday, ...]) -> tuple[Weekday, ...]:
+        return tuple(day for day in Weekday if day in value)
+
+    @model_validator(mode="after")
+    def _real_window(self) -> CallingWindow:
+        why = window_problem(self.start, self.end)
+        if why:
+            raise PydanticCustomError(
+                "calling_window", "calling_window '{shown}' {why}", {"shown": self.span, "why": why}
+            )
+        return self
+
+    @property
+    def span(self) -> str:
+        return f"{self.start}-{self.end}"
+
+    @property
+    def always(self) -> bool:
+        return self.start == "00:00" and self.end == "24:00" and self.days == ALL_DAYS
+
+
+ANY_TIME = "any"  # the setting value that turns calling hours off
 
 
 class JobSettings(_Frozen):
@@ -134,6 +203,12 @@ class JobSettings(_Frozen):
     )
     concurrency: int = Field(default=10, ge=1, le=1_000)
     max_receivers: int = Field(default=10_000, ge=1, le=MAX_RECEIVERS)  # a guard: raise it
+    deadline_hours: int = Field(
+        default=168,
+        ge=1,
+        le=720,
+        description="Hours after the job starts when everyone still unreached ends as Expired.",
+    )
     max_calls_per_day: int = Field(
         default=3,
         ge=1,
@@ -143,7 +218,24 @@ class JobSettings(_Frozen):
     allowed_countries: tuple[str, ...] = Field(
         default=(), description="ISO 3166 region codes such as HK, GB; empty allows every country."
     )
-    calling_window: CallingWindow | None = None
+    calling_window: CallingWindow = Field(
+        default=CallingWindow(),
+        description="Local hours and days calls may start; 'any' allows every hour of every day; "
+        "null means the default.",
+    )
+    timezone: str | None = Field(
+        default=None,
+        description="IANA zone used for receivers whose zone is not known from their number or "
+        "their own 'timezone' column; default UTC.",
+    )
+    organisation: str = Field(
+        default="", max_length=200, description="Who is calling: said first in every call."
+    )
+    callback_number: str = Field(
+        default="",
+        max_length=40,
+        description="Number people can call back, said in the ending (E.164 after intake).",
+    )
     voice: str = Field(
         default=voices.DEFAULT_VOICE,
         description="Amazon Polly voice the contact flow speaks with: an English voice with a "
@@ -169,6 +261,24 @@ class JobSettings(_Frozen):
         if language is None:
             raise PydanticCustomError("language", voices.LANGUAGE_PROBLEM)
         return language
+
+    @field_validator("calling_window", mode="before")
+    @classmethod
+    def _window_or_any(cls, value: Any) -> Any:
+        if value is None:
+            return CallingWindow()
+        if isinstance(value, str) and value.strip().lower() == ANY_TIME:
+            return CallingWindow(start="00:00", end="24:00", days=ALL_DAYS)
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str | None) -> str | None:
+        if value is not None and not zones.known_zone(value):
+            raise PydanticCustomError(
+                "timezone", "timezone '{zone}' {why}", {"zone": value, "why": zones.ZONE_PROBLEM}
+            )
+        return value
 
 
 class SlackOrigin(_Frozen):

@@ -141,6 +141,39 @@ def _invalid_reason(text: str, parsed: phonenumbers.PhoneNumber, has_country: bo
     return PhoneError(f"phone number '{text}' is not a valid number: {hint}")
 
 
+def callback_e164(raw: str, prefix: str = "") -> str:
+    """A number people may call back, in E.164: any valid number (office, toll-free, 0300...)."""
+    text = _ascii_digits(str(raw)).strip()
+    try:
+        parsed = phonenumbers.parse(
+            text, None if text.startswith("+") else _region_for_prefix(prefix)
+        )
+    except phonenumbers.NumberParseException:
+        parsed = None
+    if parsed is None or not phonenumbers.is_valid_number(parsed):
+        hint = "start it with + and the country code" if not prefix else "check the digits"
+        raise PhoneError(f"'{raw}' is not a valid phone number: {hint}")
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def spoken_number(e164: str, caller_e164: str = "") -> str:
+    """How a number is read out: national format to someone in the same country, else with +."""
+    try:
+        number = phonenumbers.parse(e164, None)
+        same = (
+            caller_e164
+            and phonenumbers.parse(caller_e164, None).country_code == number.country_code
+        )
+    except phonenumbers.NumberParseException:
+        return e164
+    style = (
+        phonenumbers.PhoneNumberFormat.NATIONAL
+        if same
+        else phonenumbers.PhoneNumberFormat.INTERNATIONAL
+    )
+    return str(phonenumbers.format_number(number, style))
+
+
 def region_of(e164: str) -> str | None:
     """ISO region (`HK`, `GB`) of an E.164 number, or None if unknown."""
     try:
@@ -154,11 +187,25 @@ def time_zones(e164: str) -> tuple[str, ...]:
     """IANA time zones the number may be in (empty when unknown)."""
     from phonenumbers import timezone  # loads a large table: only when asked
 
+    single = _country_zone(e164, vars(timezone).get("TIMEZONE_DATA", {}))  # not in the stubs
+    if single:  # most countries have one zone: no need to parse (intake asks for 10,000 numbers)
+        return single
     try:
         zones = timezone.time_zones_for_number(phonenumbers.parse(e164, None))
     except phonenumbers.NumberParseException:
         return ()
     return tuple(zone for zone in zones if zone != "Etc/Unknown")
+
+
+def _country_zone(e164: str, zones_by_code: dict[str, tuple[str, ...]]) -> tuple[str, ...]:
+    """The zone of a country that has only one (`+852...` -> Asia/Hong_Kong); () otherwise."""
+    digits = e164.removeprefix("+")
+    for size in (1, 2, 3):  # country calling codes are prefix-free
+        code = digits[:size]
+        if code.isdigit() and int(code) in phonenumbers.COUNTRY_CODE_TO_REGION_CODE:
+            zones = zones_by_code.get(code, ())
+            return zones if len(zones) == 1 and zones[0] != "Etc/Unknown" else ()
+    return ()
 
 
 def mask_phone(e164: str) -> str:

@@ -67,8 +67,7 @@ def question_column(number: int) -> str:
 def report_time_zone(job: CallJob) -> tuple[tzinfo, str]:
     """The zone the report's times are written in, and its name: the job's `timezone` setting,
     else UTC."""
-    window = job.settings.calling_window
-    name = window.timezone if window is not None else None
+    name = job.settings.timezone
     if name:
         with suppress(ZoneInfoNotFoundError, ValueError):
             return ZoneInfo(name), name

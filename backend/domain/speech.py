@@ -26,7 +26,9 @@ from jinja2.sandbox import SandboxedEnvironment
 from jinja2.utils import concat
 from markupsafe import Markup
 
+from backend.domain.answers import answer_hint
 from backend.domain.models import CallJob, Receiver
+from backend.domain.phones import spoken_number
 
 _MAX_REPEAT = 1_000  # largest `'x' * n` / `[..] * n` count a template may use
 _MAX_WIDTH = 1_000  # largest padding width (`center`, `indent`, `%10s`, `{:>10}`)
@@ -583,7 +585,13 @@ def question_name(index: int) -> str:
 
 
 class Speech:
-    """The prompts of one job; templates are compiled once here, rendered per receiver."""
+    """The prompts of one job; templates are compiled once here, rendered per receiver.
+
+    The caller is identified (docs/respect.md): the greeting starts with the job's organisation
+    unless the greeting already names it, the ending gives the callback number unless it already
+    has those digits, and every question says how to answer by voice and keypad unless its
+    template already mentions pressing keys.
+    """
 
     def __init__(self, job: CallJob) -> None:
         self._greeting = SpeechTemplate(job.greeting, "greeting")
@@ -597,10 +605,17 @@ class Speech:
             if job.voicemail_message.strip()
             else None
         )
+        self._identify(job)
+
+    def _identify(self, job: CallJob) -> None:
+        self._organisation = job.settings.organisation.strip()
+        self._callback = job.settings.callback_number.strip()
+        self._hints = tuple(answer_hint(question.type) for question in job.questions)
 
     @classmethod
     def from_templates(
         cls,
+        job: CallJob,
         greeting: SpeechTemplate,
         questions: tuple[SpeechTemplate, ...],
         ending: SpeechTemplate,
@@ -610,6 +625,7 @@ class Speech:
         speech = cls.__new__(cls)
         speech._greeting, speech._questions, speech._ending = greeting, questions, ending
         speech._voicemail = voicemail
+        speech._identify(job)
         return speech
 
     @property
@@ -618,25 +634,70 @@ class Speech:
         return (self._greeting, *self._questions, self._ending, *voicemail)
 
     def greeting(self, receiver: Receiver) -> str:
-        """The greeting template alone; `prompts` adds the opt-out announcement after it."""
-        return self._greeting.render(receiver_context(receiver), receiver.id)
+        """The identified greeting; `prompts` adds the opt-out announcement after it."""
+        return self._say_greeting(receiver_context(receiver), receiver)
 
     def question(self, index: int, receiver: Receiver) -> str:
-        return self._questions[index].render(receiver_context(receiver), receiver.id)
+        return self._say_question(index, receiver_context(receiver), receiver)
 
     def ending(self, receiver: Receiver) -> str:
-        return self._ending.render(receiver_context(receiver), receiver.id)
+        return self._say_ending(receiver_context(receiver), receiver)
 
     def prompts(self, receiver: Receiver) -> Prompts:
         context = receiver_context(receiver)
         return Prompts(
-            greeting=with_opt_out_announcement(self._greeting.render(context, receiver.id)),
-            questions=tuple(q.render(context, receiver.id) for q in self._questions),
-            ending=self._ending.render(context, receiver.id),
+            greeting=with_opt_out_announcement(self._say_greeting(context, receiver)),
+            questions=tuple(
+                self._say_question(index, context, receiver)
+                for index in range(len(self._questions))
+            ),
+            ending=self._say_ending(context, receiver),
             voicemail=(
                 self._voicemail.render(context, receiver.id) if self._voicemail is not None else ""
             ),
         )
+
+    def _say_greeting(self, context: dict[str, str], receiver: Receiver) -> str:
+        body = _body(self._greeting.render(context, receiver.id))
+        organisation = self._organisation
+        if organisation and _plain(organisation) not in _plain(body):
+            body = f"This is a call from {_ssml_escape(organisation)}. {body}".strip()
+        return f"<speak>{body}</speak>"
+
+    def _say_question(self, index: int, context: dict[str, str], receiver: Receiver) -> str:
+        body = _body(self._questions[index].render(context, receiver.id))
+        if not _MENTIONS_KEYS.search(body):
+            body = f"{body} {_sentence(self._hints[index])}".strip()
+        return f"<speak>{body}</speak>"
+
+    def _say_ending(self, context: dict[str, str], receiver: Receiver) -> str:
+        body = _body(self._ending.render(context, receiver.id))
+        number = self._callback
+        if number and _digits(number)[-7:] not in _digits(body):
+            spoken = _ssml_escape(spoken_number(number, receiver.phone_number))
+            say = f'<say-as interpret-as="telephone">{spoken}</say-as>'
+            body = f"If you have any questions, please call us back on {say}. {body}".strip()
+        return f"<speak>{body}</speak>"
+
+
+_MENTIONS_KEYS = re.compile(r"\b(press|keypad|key in)\b", re.IGNORECASE)
+
+
+def _body(prompt: str) -> str:
+    return prompt.removeprefix("<speak>").removesuffix("</speak>").strip()
+
+
+def _plain(ssml: str) -> str:
+    """Text of an SSML fragment for "does it already say X": tags gone, unescaped, squashed."""
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", ssml)).lower().split())
+
+
+def _digits(text: str) -> str:
+    return "".join(ch for ch in text if ch.isdigit())
+
+
+def _sentence(text: str) -> str:
+    return f"{text[:1].upper()}{text[1:]}."
 
 
 def ssml_error(prompt: str) -> str | None:

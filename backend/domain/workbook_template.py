@@ -108,16 +108,38 @@ CONFIG_KEYS: tuple[ConfigKey, ...] = (
         "(default: any country).",
     ),
     ConfigKey(
+        "organisation",
+        "",
+        "Recommended. Who is calling, e.g. Sunshine Primary School: said first in every call "
+        "unless the greeting already names it.",
+    ),
+    ConfigKey(
+        "callback_number",
+        "",
+        "Recommended. A number people can call back, said at the end of every call.",
+    ),
+    ConfigKey(
         "calling_window",
         "",
-        "Optional. Local hours in which calls may start, e.g. 09:00-20:00, the start before "
-        "the end (overnight windows are refused; default: no limit).",
+        "Optional. Local hours in which calls may start, in each person's own time zone, e.g. "
+        f"09:00-20:00 (default {_DEFAULTS.calling_window.span}; 'any' calls at any hour).",
+    ),
+    ConfigKey(
+        "calling_days",
+        "",
+        "Optional. Days calls may be made, e.g. Mon-Fri (default Mon-Sat).",
     ),
     ConfigKey(
         "timezone",
         "",
-        "Optional. Time zone of the calling window, e.g. Asia/Hong_Kong "
-        "(default: the zone of each phone number).",
+        "Optional. Time zone for numbers whose zone is unknown, e.g. Asia/Hong_Kong (default "
+        "UTC). A Receivers column 'timezone' sets one person's zone.",
+    ),
+    ConfigKey(
+        "deadline_hours",
+        "",
+        "Optional. Hours after the start when people still not reached end as Expired "
+        f"(1-720, default {_DEFAULTS.deadline_hours}).",
     ),
     ConfigKey(
         "voice",
@@ -158,6 +180,8 @@ EXAMPLE_CONFIG: tuple[tuple[str, str | int], ...] = (
     ("ending", "Thank you {{ name }}. See you at the picnic, goodbye!"),
     ("phone_prefix", "+852"),
     ("max_attempts", 2),
+    ("organisation", "Harbour View Primary School"),
+    ("callback_number", "2123 4567"),
 )
 
 EXAMPLE_QUESTIONS: tuple[ExampleQuestion, ...] = (

@@ -7,9 +7,11 @@ The list holds only keyed hashes of numbers (`backend.domain.dnc.NumberHasher`).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import sqlite3
+import tempfile
 import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -19,6 +21,7 @@ from pathlib import Path
 from backend.domain.dnc import DncEntry, NumberHasher
 
 KEY_BYTES = 32
+KEEP_DIAL_DAYS = 30
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS do_not_call (
@@ -42,13 +45,17 @@ class DncKeyError(RuntimeError):
 def load_or_create_key(path: Path) -> bytes:
     """The secret in `path`, created (32 random bytes, hex, mode 0600) if it does not exist."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        pass
-    else:
-        with os.fdopen(fd, "w") as file:
-            file.write(secrets.token_hex(KEY_BYTES) + "\n")
+    if not path.exists():
+        # Written to a private temporary file, then linked into place: another process never
+        # reads a half-written key, and the first link wins.
+        fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".donotcall-key-")
+        try:
+            with os.fdopen(fd, "w") as file:  # mkstemp makes the file 0600
+                file.write(secrets.token_hex(KEY_BYTES) + "\n")
+            with contextlib.suppress(FileExistsError):
+                os.link(temporary, path)
+        finally:
+            os.unlink(temporary)
     try:
         text = path.read_text().strip()
         secret = bytes.fromhex(text)
@@ -89,7 +96,9 @@ class SqliteDoNotCall:
         if str(db_path) == ":memory:":
             return cls(":memory:", secrets.token_bytes(KEY_BYTES))
         directory = Path(db_path).parent
-        return cls(directory / "donotcall.db", load_or_create_key(directory / "donotcall.key"))
+        dnc = cls(directory / "donotcall.db", load_or_create_key(directory / "donotcall.key"))
+        dnc.forget_old_dials(datetime.now(UTC).date())
+        return dnc
 
     @classmethod
     def existing(cls, db_path: Path) -> SqliteDoNotCall | None:
@@ -171,10 +180,14 @@ class SqliteDoNotCall:
                 "INSERT INTO dials (number_key, day, call_id) VALUES (?, ?, ?)",
                 (key, day, call_id),
             )
-            # Counts of past days are not needed any more: keep no more than the cap needs.
-            cutoff = (date.fromisoformat(day) - timedelta(days=2)).isoformat()
-            db.execute("DELETE FROM dials WHERE number_key = ? AND day < ?", (key, cutoff))
             return True
+
+    def forget_old_dials(self, today: date, keep_days: int = KEEP_DIAL_DAYS) -> int:
+        """Drop dial counts of days long past (by the real date: a simulated job's virtual
+        clock may run days ahead of it, and its counts must hold for the next job)."""
+        cutoff = (today - timedelta(days=keep_days)).isoformat()
+        with self._tx() as db:
+            return db.execute("DELETE FROM dials WHERE day < ?", (cutoff,)).rowcount
 
     def dials(self, key: str, day: str) -> int:
         """Dials counted for a hashed number on a day (tests and `callouts dnc`)."""

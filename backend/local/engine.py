@@ -8,7 +8,10 @@ in the store. Calls that start at the same virtual instant run together on a thr
   naming the live owner; a stale lease (dead process, or no heartbeat for
   `lease_stale_seconds`) is taken over. A run that loses its lease stops (`LeaseLost`) without
   writing. A heartbeat thread renews the lease and picks up a cancel requested by another process.
-- Per receiver: the calling window is checked in virtual time (outside it, the receiver waits);
+- Per receiver: calling hours and the deadline are checked in virtual time
+  (`calling_rules.next_call_time`): outside their hours the receiver waits (the clock jumps to the
+  opening, nothing spins); one not called by the deadline (`deadline_hours` after the job's first
+  start) ends as `Expired`;
   each attempt is claimed in SQLite, then the dial guards run (a guard may end the attempt
   without a call), then the dial fact is recorded, then the call is placed.
 - A call longer than its time-out (`call_time.call_timeout`: the setting, or derived from the job)
@@ -24,7 +27,8 @@ Resume (same job id, same SQLite file): receivers with a final result are not ca
 results are replayed to the listeners); a claim that was never dialled is released (it did not
 use up an attempt); an attempt dialled without an outcome (a crash mid-call) is never re-dialled:
 it becomes that attempt's outcome from its session (the flow's result if it finished, `DropCall`
-"interrupted" if the person had answered, else `Failed` "interrupted"), and a new attempt follows
+"interrupted" with the answers so far if the person had picked up — `NoHuman` if nothing was
+answered yet — else `Failed` "interrupted"), and a new attempt follows
 `retry_delay_seconds` later if attempts remain and the person was not reached. Pending retries
 keep their delay: the virtual clock continues from where the last run stopped.
 """

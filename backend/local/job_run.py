@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from backend.domain.attempts import retry_delay, should_retry
-from backend.domain.calling_rules import next_allowed
+from backend.domain.calling_rules import Expired, deadline, next_call_time
 from backend.domain.job_state import JobState
 from backend.domain.models import CallJob, CallResult, CallStatus, Receiver
 from backend.domain.ports import ReportFiles
@@ -91,6 +91,7 @@ class JobRun:
         # Never behind the stored clock (time order across resumes) nor behind the real one.
         self.now = max(clock.seconds, (engine.clock() - self.t0).total_seconds(), 0.0)
         self.started_at = self.now
+        self.deadline = self.offset(deadline(job.settings, self.t0))  # from the job's first start
         self.cap = max(1, engine.concurrency or job.settings.concurrency)
         self.stats = RunStats(cap=self.cap)
         self.queue: list[_Pending] = []
@@ -140,14 +141,20 @@ class JobRun:
             item = heapq.heappop(self.queue)
             receiver = self.receivers[item.receiver_id]
             moment = self.at(self.now)
-            allowed = next_allowed(receiver, self.job.settings.calling_window, moment)
-            if allowed > moment:
+            allowed = next_call_time(receiver, moment, self.job.settings, self.t0)
+            if isinstance(allowed, Expired):  # the deadline came first: the job ends
+                expired = allowed.result(self.job.job_id, receiver.id, item.attempt - 1)
+                stored, new = self.store.record_result(expired, self.run)
+                if new:
+                    self.engine.notify("on_result", self.job, stored)
+                continue
+            if allowed > moment:  # wait in virtual time: a jump, never a spin
                 item.ready_at = self.offset(allowed)
                 heapq.heappush(self.queue, item)
                 continue
             respected = self.engine.respect(self.job, receiver, item.attempt, moment)
             if isinstance(respected, datetime):  # the number had its calls today
-                item.ready_at = self.offset(respected)
+                item.ready_at = min(self.offset(respected), self.deadline)  # then Expired
                 heapq.heappush(self.queue, item)
                 continue
             if isinstance(respected, CallResult):  # on the do-not-call list: never dialled
@@ -203,7 +210,9 @@ class JobRun:
         return True
 
     def schedule(self, receiver_id: str, attempt: int, ready_at: float) -> None:
-        item = _Pending(max(ready_at, self.now), self.order[receiver_id], receiver_id, attempt)
+        # Never due after the deadline: a retry it cuts off ends as Expired at the deadline.
+        due = max(min(ready_at, self.deadline), self.now)
+        item = _Pending(due, self.order[receiver_id], receiver_id, attempt)
         heapq.heappush(self.queue, item)
 
     def cancel_waiting(self) -> None:
@@ -309,7 +318,9 @@ class JobRun:
             return session.result, session.result.status.retryable
         moment = self.at(self.now)
         if session is not None and session.connected_at is not None:
-            return session.end_with(CallStatus.DROP_CALL, "interrupted", moment), False
+            # Answers so far kept (DropCall); nothing answered is NoHuman, which may be retried.
+            cut = session.end_with(CallStatus.DROP_CALL, "interrupted", moment)
+            return cut, cut.status.retryable
         result = CallResult(
             job_id=self.job.job_id,
             receiver_id=row.receiver_id,

@@ -24,6 +24,8 @@ ALLOWED: dict[str, set[str]] = {
     # Powertools idempotency (the DynamoDB persistence layer) imports boto3.
     "backend.handlers.contact_events": {"aws_xray_sdk", "boto3"},
     "backend.handlers.execution_events": {"aws_xray_sdk"},
+    "backend.handlers.call_timeout": {"aws_xray_sdk"},
+    "backend.handlers.sweeper": {"aws_xray_sdk"},
     "backend.handlers.report": {"aws_xray_sdk"},  # openpyxl only once it writes a report
     "backend.handlers.start_job": {"aws_xray_sdk", "openpyxl", "jinja2"},
     "backend.handlers.intake_upload": {"aws_xray_sdk", "openpyxl", "jinja2"},

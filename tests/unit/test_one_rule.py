@@ -7,10 +7,11 @@ import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args, get_type_hints
 
 from backend.domain.job_state import JobState
 from backend.domain.models import CallStatus
+from backend.domain.session import FlowAction
 from bot.state import CardState
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -131,3 +132,22 @@ def test_every_job_state_has_a_card_state() -> None:
     assert CardState.of(JobState.FAILED) is CardState.STOPPED
     assert JobState.parse("RUNNING") is JobState.RUNNING  # the jobs table wrote upper case
     assert CardState.parse("CANCELLING") is CardState.CANCELLING
+
+
+# --- the contact flow handles every action the flow Lambda returns -----------------------------
+
+
+def test_the_contact_flow_branches_on_every_flow_action() -> None:
+    flow = json.loads((ROOT / "contact_flows" / "outbound_call.json").read_text(encoding="utf-8"))
+    [check] = [
+        action
+        for action in flow["Actions"]
+        if action["Type"] == "Compare"
+        and action["Parameters"]["ComparisonValue"] == "$.External.action"
+    ]
+    branches = {
+        operand
+        for condition in check["Transitions"]["Conditions"]
+        for operand in condition["Condition"]["Operands"]
+    }
+    assert branches == set(get_args(get_type_hints(FlowAction)["action"]))

@@ -12,18 +12,20 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from pydantic import ValidationError
 
 from backend.domain.call_time import timeout_problem
 from backend.domain.intake.config_keys import CONFIG_KEYS
+from backend.domain.intake.hours import check_hours
+from backend.domain.intake.identity import check_identity
 from backend.domain.intake.locations import SheetNames, Where
 from backend.domain.intake.problem_log import ProblemLog
 from backend.domain.intake.questions import check_questions
 from backend.domain.intake.receivers import check_receivers
 from backend.domain.intake.rows import QuestionRow, ReceiverRow
-from backend.domain.intake.settings import check_settings, parse_settings, window_problem
+from backend.domain.intake.settings import check_settings, parse_settings
 from backend.domain.intake.templates import (
     TEMPLATE_VARIABLES,
     check_ssml,
@@ -32,7 +34,13 @@ from backend.domain.intake.templates import (
     render_all,
     reserved_columns,
 )
-from backend.domain.models import MAX_RECEIVERS, CallJob, JobSettings, SlackOrigin
+from backend.domain.models import (
+    MAX_RECEIVERS,
+    CallJob,
+    JobSettings,
+    SlackOrigin,
+    window_problem,
+)
 from backend.domain.phones import PhoneError, normalise_prefix
 from backend.domain.problems import Problem
 from backend.domain.speech import VOICEMAIL_NAME, SpeechTemplate
@@ -75,6 +83,8 @@ WORKBOOK_SHEETS = SheetNames()  # the template's sheet titles
 class IntakeResult:
     job: CallJob | None  # None when problems make a job impossible to build
     problems: list[Problem]
+    # Worth saying but not stopping the job (e.g. no organisation set): shown by validate/preview.
+    warnings: list[Problem] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -135,6 +145,8 @@ def assemble_job(
         settings = parse_settings(config, where, problems)
     else:
         check_settings(settings, where, problems)
+    warnings: list[Problem] = []
+    settings = check_identity(settings, prefix, where, problems, warnings)
 
     if (
         "max_receivers" in settings.model_fields_set
@@ -212,6 +224,7 @@ def assemble_job(
         problems,
         max_value_chars=limits.max_value_chars,
     )
+    valid = check_hours(valid, settings, where, problems)
     if not receivers and not truncated and receivers_readable:
         problems.add(
             where.receivers(
@@ -225,7 +238,7 @@ def assemble_job(
 
     result_problems = problems.finish()
     if problems.job_level or not valid or not checked.complete:
-        return IntakeResult(None, result_problems)
+        return IntakeResult(None, result_problems, warnings)
     try:
         job = CallJob(
             job_id=job_id,
@@ -244,14 +257,14 @@ def assemble_job(
         for item in error.errors():
             path = ".".join(str(part) for part in item["loc"])
             result_problems.append(Problem(f"{path}: {item['msg']}", field=path))
-        return IntakeResult(None, result_problems)
+        return IntakeResult(None, result_problems, warnings)
     job = job.model_copy(update={"receivers": tuple(receiver for receiver, _ in valid)})
     too_short = timeout_problem(job)
     if too_short:
         return IntakeResult(
-            None, [*result_problems, where.config("call_timeout_seconds", too_short)]
+            None, [*result_problems, where.config("call_timeout_seconds", too_short)], warnings
         )
-    return IntakeResult(job, result_problems)
+    return IntakeResult(job, result_problems, warnings)
 
 
 def _require_greeting_and_ending(

@@ -9,6 +9,7 @@ INT_SETTINGS = (
     "call_timeout_seconds",
     "concurrency",
     "max_receivers",
+    "deadline_hours",
     "max_calls_per_day",
     "no_input_limit",
 )
@@ -16,7 +17,10 @@ SETTING_KEYS = (
     *INT_SETTINGS,
     "allowed_countries",
     "calling_window",
+    "calling_days",
     "timezone",
+    "organisation",
+    "callback_number",
     "voice",
     "language",
 )

@@ -94,7 +94,7 @@ def job_from_json(
         created_by=created_by,
     )
     if problems:
-        return IntakeResult(None, [*problems, *result.problems])
+        return IntakeResult(None, [*problems, *result.problems], result.warnings)
     return result
 
 

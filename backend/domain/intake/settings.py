@@ -1,9 +1,8 @@
-"""JobSettings from Configures text values, and the one calling-window check."""
+"""JobSettings from Configures text values: numbers, countries, calling hours and days, zone."""
 
 from __future__ import annotations
 
 import re
-import zoneinfo
 from collections.abc import Mapping
 from typing import Any
 
@@ -13,8 +12,8 @@ from pydantic import ValidationError
 from backend.domain.intake.config_keys import INT_SETTINGS
 from backend.domain.intake.locations import Where
 from backend.domain.intake.problem_log import ProblemLog
-from backend.domain.models import JobSettings
-from backend.domain.problems import Problem
+from backend.domain.models import ALL_DAYS, ANY_TIME, JobSettings, Weekday, window_problem
+from backend.domain.zones import ZONE_PROBLEM, known_zone
 
 _WINDOW = re.compile(r"^\s*(\d{1,2})[:.](\d{2})\s*(?:-|–|to)\s*(\d{1,2})[:.](\d{2})\s*$")
 
@@ -35,32 +34,16 @@ def parse_settings(config: Mapping[str, str], where: Where, problems: ProblemLog
         codes = [c.upper() for c in re.split(r"[\s,;]+", countries) if c]
         unknown = _check_countries(codes, where, problems)
         values["allowed_countries"] = tuple(c for c in codes if c not in unknown)
-    window: dict[str, str] = {}
-    text = config.get("calling_window", "").strip()
-    if text:
-        match = _WINDOW.match(text)
-        if match is None:
-            problems.add(
-                where.config(
-                    "calling_window",
-                    f"calling_window '{text}' should be two times like 09:00-20:00, "
-                    "the first before the second",
-                )
-            )
-        else:
-            h1, m1, h2, m2 = (int(part) for part in match.groups())
-            start, end = f"{h1:02d}:{m1:02d}", f"{h2:02d}:{m2:02d}"
-            why = window_problem(start, end)
-            if why:
-                problems.add(where.config("calling_window", f"calling_window '{text}' {why}"))
-            else:
-                window.update(start=start, end=end)
-    zone = config.get("timezone", "").strip()
-    if zone and _check_zone(zone, where, problems):
-        window["timezone"] = zone
-    if window:
+    window = _window(config, where, problems)
+    if window is not None:
         values["calling_window"] = window
-    for key in ("voice", "language"):
+    zone = config.get("timezone", "").strip()
+    if zone:
+        if known_zone(zone):
+            values["timezone"] = zone
+        else:
+            problems.add(where.config("timezone", f"timezone '{zone}' {ZONE_PROBLEM}"))
+    for key in ("voice", "language", "organisation", "callback_number"):
         text = config.get(key, "").strip()
         if text:
             values[key] = text
@@ -87,12 +70,12 @@ def parse_settings(config: Mapping[str, str], where: Where, problems: ProblemLog
 
 
 def check_settings(settings: JobSettings, where: Where, problems: ProblemLog) -> None:
-    """Ready-made settings (JSON intake) pass the checks parse_settings makes on text values."""
+    """Ready-made settings (JSON intake) pass the checks parse_settings makes on text values.
+
+    The calling window and the zone need no check here: the JobSettings model validates them
+    (`models.window_problem`, `zones.known_zone`), so a bad one never gets this far.
+    """
     _check_countries(list(settings.allowed_countries), where, problems)
-    window = settings.calling_window
-    if window is not None and window.timezone is not None:
-        _check_zone(window.timezone, where, problems)
-    check_window(settings, where, problems)
 
 
 def _check_countries(codes: list[str], where: Where, problems: ProblemLog) -> list[str]:
@@ -109,49 +92,6 @@ def _check_countries(codes: list[str], where: Where, problems: ProblemLog) -> li
     return unknown
 
 
-def _check_zone(zone: str, where: Where, problems: ProblemLog) -> bool:
-    if _known_zone(zone):
-        return True
-    message = f"timezone '{zone}' is not a time zone name such as Asia/Hong_Kong"
-    if where.sheets is None:  # JSON: the zone is part of the calling window
-        problems.add(Problem(message, field="settings.calling_window.timezone"))
-    else:
-        problems.add(where.config("timezone", message))
-    return False
-
-
-def check_window(settings: JobSettings, where: Where, problems: ProblemLog) -> None:
-    """The calling window of ready-made settings (JSON intake) passes the same check."""
-    if settings.calling_window is None:
-        return
-    why = window_problem(settings.calling_window.start, settings.calling_window.end)
-    if why:
-        shown = f"{settings.calling_window.start}-{settings.calling_window.end}"
-        problems.add(where.config("calling_window", f"calling_window '{shown}' {why}"))
-
-
-def window_problem(start: str, end: str) -> str | None:
-    """Why `start`-`end` ("HH:MM") cannot be a calling window, or None.
-
-    Overnight windows (`20:00-08:00`) are refused on purpose: a reversed window is far more
-    often a typo than a wish to phone people at 3 a.m. `24:00` is allowed as an end.
-    """
-    try:
-        (h1, m1), (h2, m2) = ((int(p) for p in t.split(":")) for t in (start, end))
-    except ValueError:
-        return "should be two times like 09:00-20:00"
-    if h1 > 23 or m1 > 59 or m2 > 59 or h2 > 24 or (h2 == 24 and m2 > 0):
-        return "is not a time of day: use hours 00-23 (an end of 24:00 is allowed), minutes 00-59"
-    if (h1, m1) == (h2, m2):
-        return "starts and ends at the same time: give a later end, such as 09:00-20:00"
-    if (h1, m1) > (h2, m2):
-        return (
-            "runs overnight (its end is before its start): calls start only within one day, "
-            "so write the first time before the second, such as 09:00-20:00"
-        )
-    return None
-
-
 def int_setting_message(key: str, shown: object) -> str:
     bounds = JobSettings.model_fields[key].metadata
     low = next((getattr(b, "ge", None) for b in bounds if getattr(b, "ge", None) is not None), None)
@@ -163,10 +103,81 @@ def int_setting_message(key: str, shown: object) -> str:
     return f"{key} '{shown}' must be a whole number"
 
 
-def _known_zone(name: str) -> bool:
-    try:
-        zoneinfo.ZoneInfo(name)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        # No time-zone database at all (some minimal images): nothing to check against.
-        return not zoneinfo.available_timezones()
-    return True
+_ANY = frozenset({ANY_TIME, "any time", "anytime", "always", "all day", "off", "none"})
+_EVERY_DAY = frozenset({"any", "all", "every day", "everyday", "daily", "all days"})
+_DAY_NAMES = {day.value.lower(): day for day in Weekday}
+_DAY_NAMES.update(
+    {
+        name: day
+        for day, names in zip(
+            Weekday,
+            (
+                ("monday",),
+                ("tuesday", "tues"),
+                ("wednesday",),
+                ("thursday", "thur", "thurs"),
+                ("friday",),
+                ("saturday",),
+                ("sunday",),
+            ),
+            strict=True,
+        )
+        for name in names
+    }
+)
+_DAYS_HELP = "use day names such as Mon-Sat, Mon-Fri or Mon, Wed, Fri (or 'every day')"
+
+
+def _window(config: Mapping[str, str], where: Where, problems: ProblemLog) -> dict[str, Any] | None:
+    """The calling_window and calling_days cells as CallingWindow fields (None: defaults)."""
+    window: dict[str, Any] = {}
+    text = config.get("calling_window", "").strip()
+    if text.lower() in _ANY:
+        window.update(start="00:00", end="24:00", days=ALL_DAYS)
+    elif text:
+        match = _WINDOW.match(text)
+        if match is None:
+            problems.add(
+                where.config(
+                    "calling_window",
+                    f"calling_window '{text}' should be two times like 09:00-20:00, "
+                    "the first before the second (or 'any' to call at any hour)",
+                )
+            )
+        else:
+            h1, m1, h2, m2 = (int(part) for part in match.groups())
+            start, end = f"{h1:02d}:{m1:02d}", f"{h2:02d}:{m2:02d}"
+            why = window_problem(start, end)
+            if why:
+                problems.add(where.config("calling_window", f"calling_window '{text}' {why}"))
+            else:
+                window.update(start=start, end=end)
+    days_text = config.get("calling_days", "").strip()
+    if days_text:
+        days = parse_days(days_text)
+        if days is None:
+            problems.add(where.config("calling_days", f"calling_days '{days_text}': {_DAYS_HELP}"))
+        else:
+            window["days"] = days
+    return window or None
+
+
+def parse_days(text: str) -> tuple[Weekday, ...] | None:
+    """`Mon-Sat`, `Monday to Friday`, `Mon, Wed, Fri`, `every day` -> days; None if unreadable."""
+    wanted = " ".join(text.lower().split())
+    if wanted in _EVERY_DAY:
+        return ALL_DAYS
+    order = list(Weekday)
+    days: set[Weekday] = set()
+    for part in re.split(r"\s*[,;/&]\s*|\s+and\s+", wanted):
+        if not part:
+            continue
+        ends = [p.strip().rstrip(".") for p in re.split(r"\s*(?:-|–|\bto\b)\s*", part)]
+        named = [_DAY_NAMES.get(p) for p in ends]
+        if len(named) not in (1, 2) or any(d is None for d in named):
+            return None
+        first, last = order.index(named[0]), order.index(named[-1])  # type: ignore[arg-type]
+        if last < first:  # Sat-Mon: over the weekend
+            last += 7
+        days.update(order[i % 7] for i in range(first, last + 1))
+    return tuple(d for d in order if d in days) or None

@@ -125,7 +125,8 @@ def _read_sheets(
     )
     if problems.items:
         all_problems = sorted([*problems.finish(), *result.problems], key=_order(sheets))
-        return IntakeResult(None if problems.job_level else result.job, all_problems)
+        job = None if problems.job_level else result.job
+        return IntakeResult(job, all_problems, result.warnings)
     return result
 
 

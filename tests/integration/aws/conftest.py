@@ -315,25 +315,31 @@ def build_stack(execute: bool) -> Stack:
     events.put_targets(Rule="callouts-events", Targets=[{"Id": "q", "Arn": events_arn}])
     iam = session.client("iam")
     role = iam.create_role(RoleName="callouts-sfn", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
-    report_arn = "arn:aws:lambda:us-east-1:123456789012:function:callouts-report"
+    arns = {
+        name: f"arn:aws:lambda:us-east-1:123456789012:function:{name}"
+        for name in ("callouts-report", "callouts-call-timeout")
+    }
     if execute:
         zipped = io.BytesIO()
         import zipfile
 
         with zipfile.ZipFile(zipped, "w") as archive:
             archive.writestr("report.py", "def handler(event, context):\n    return event\n")
-        report_arn = session.client("lambda").create_function(
-            FunctionName="callouts-report",
-            Runtime="python3.11",
-            Role=role,
-            Handler="report.handler",
-            Code={"ZipFile": zipped.getvalue()},
-        )["FunctionArn"]
+        for name in arns:
+            arns[name] = session.client("lambda").create_function(
+                FunctionName=name,
+                Runtime="python3.11",
+                Role=role,
+                Handler="report.handler",
+                Code={"ZipFile": zipped.getvalue()},
+            )["FunctionArn"]
     definition = render_asl(
         {
             "CallsQueueUrl": stack.calls_queue_url,
             "ResultsTable": stack.results_table,
-            "ReportFunctionArn": report_arn,
+            "ReportFunctionArn": arns["callouts-report"],
+            "CallTimeoutFunctionArn": arns["callouts-call-timeout"],
+            "DataBucket": stack.data_bucket,
             "CompletionTopicArn": stack.topic_arn,
             "EventBusName": "default",
         }
@@ -363,12 +369,13 @@ def stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
 
 @pytest.fixture
 def running_stack(monkeypatch: pytest.MonkeyPatch, ctx: LambdaContext) -> Iterator[Stack]:
-    """moto executing the ASL; the report Lambda task runs backend.handlers.report in-process."""
-    from backend.handlers import report
+    """moto executing the ASL; its Lambda tasks run backend.handlers.report / call_timeout."""
+    from backend.handlers import call_timeout, report
 
     def invoke(self: Any, function_name: str, qualifier: Any, body: Any, *args: Any) -> bytes:
         payload = json.loads(body) if body else {}
-        return json.dumps(report.handler(payload, LambdaContext())).encode()
+        handler = call_timeout.handler if "call-timeout" in function_name else report.handler
+        return json.dumps(handler(payload, LambdaContext())).encode()
 
     with (
         mock_aws(
@@ -517,8 +524,14 @@ def flow_event(call_id: str, parameters: dict[str, str], contact_id: str = "c-1"
 
 
 def example_workbook(**settings: Any) -> bytes:
-    """The project's example workbook plus Configures settings (e.g. retry_delay_seconds=0)."""
+    """The project's example workbook plus Configures settings (e.g. retry_delay_seconds=0).
+
+    Calling hours are off unless a test sets `calling_window`: these tests run at any wall-clock
+    hour, and calling hours have their own tests (test_aws_calls, test_aws_pipeline).
+    """
     from backend.domain.workbook_template import write_example
+
+    settings.setdefault("calling_window", "any")
 
     raw = io.BytesIO()
     write_example(raw)

@@ -8,9 +8,11 @@ from typing import Any
 
 import pytest
 
+from backend.aws import wiring
 from backend.aws.jobs import JobStore
 from backend.aws.wiring import jobs_table, session_store
-from backend.domain.models import CallingWindow, CallJob
+from backend.domain.job_state import JobState
+from backend.domain.models import CallJob
 from backend.handlers import connect_flow, contact_events, dialer
 from backend.handlers import report as report_handler
 
@@ -172,22 +174,38 @@ def test_cancelled_job_ends_remaining_calls_without_dialling(
 def test_outside_the_calling_window_waits_without_dialling(
     stack: Stack, recording_sfn: RecordingSfn, ctx: LambdaContext
 ) -> None:
-    now = datetime.now(UTC)
-    start = (now + timedelta(hours=2)).strftime("%H:%M")
-    end = (now + timedelta(hours=3)).strftime("%H:%M")
-    job = example_job()
-    window = CallingWindow(start=start, end=end, timezone="UTC")
-    job = job.model_copy(
-        update={"settings": job.settings.model_copy(update={"calling_window": window})}
-    )
+    job = example_job(calling_window="09:00-20:00", calling_days="Mon-Sat")
     JobStore(stack.s3, stack.data_bucket).save(job)
     jobs_table().create(job)
+    # Monday 07:00 in Hong Kong, where the example's receivers are: two hours before the window.
+    wiring.dialer().clock = lambda: datetime(2026, 11, 29, 23, 0, tzinfo=UTC)
 
     dialer.handler(sqs_event([_task(job)]), ctx)
 
     assert stack.connect.requests == []
     [(_, output)] = recording_sfn.successes
-    assert 60 * 60 <= output["wait_seconds"] <= 2 * 60 * 60 + 60
+    assert output["wait_seconds"] == 2 * 60 * 60 + 1
+
+
+def test_at_the_deadline_the_receiver_expires_without_dialling(
+    stack: Stack, recording_sfn: RecordingSfn, ctx: LambdaContext
+) -> None:
+    job = example_job(calling_window="09:00-20:00", deadline_hours=24)
+    JobStore(stack.s3, stack.data_bucket).save(job)
+    jobs_table().create(job)
+    created = datetime.fromtimestamp(
+        int(jobs_table().get(job.job_id)["created_at"]["N"]),
+        UTC,  # type: ignore[index]
+    )
+    wiring.dialer().clock = lambda: created + timedelta(hours=24)
+
+    dialer.handler(sqs_event([_task(job, attempt=2)]), ctx)
+
+    assert stack.connect.requests == []
+    [(_, output)] = recording_sfn.successes
+    assert output["result"]["status"] == "Expired"
+    assert output["result"]["attempts"] == 1
+    assert "deadline" in output["result"]["error"]
 
 
 def test_unreadable_message_with_a_token_fails_its_task(
@@ -474,7 +492,7 @@ def test_report_handler_writes_report_and_presigned_url(stack: Stack, ctx: Lambd
     assert job.job_id in body.decode()
     xlsx = stack.s3.get_object(Bucket=stack.data_bucket, Key=report["xlsx_key"])["Body"].read()
     assert xlsx[:2] == b"PK"
-    assert jobs_table().state(job.job_id) == "FINISHED"
+    assert jobs_table().state(job.job_id) is JobState.FINISHED
 
 
 def test_stream_image_reads_back_as_a_result() -> None:

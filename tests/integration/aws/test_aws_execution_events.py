@@ -125,7 +125,7 @@ def test_a_timed_out_execution_fails_the_job_with_its_error_and_cause(
 
     record = jobs_table().get(job.job_id)
     assert record is not None
-    assert record["status"]["S"] == "FAILED"
+    assert record["status"]["S"] == JobState.FAILED.value
     assert record["failure_error"]["S"] == "States.Timeout"
     [detail] = _failed_events(stack)
     assert detail["status"] == "TIMED_OUT"

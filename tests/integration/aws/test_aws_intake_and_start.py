@@ -156,7 +156,7 @@ def test_start_job_writes_tasks_and_starts_one_execution(stack: Stack, ctx: Lamb
     assert [e["name"] for e in executions] == [job.job_id]
     started = stack.sfn.describe_execution(executionArn=executions[0]["executionArn"])
     execution_input = json.loads(started["input"])
-    assert execution_input["max_concurrency"] == 5  # min(job concurrency 10, stack budget 5)
+    assert execution_input["max_concurrency"] == 8  # receivers in flight: all 8 (10 per line)
     tasks = json.loads(
         stack.s3.get_object(Bucket=stack.data_bucket, Key=execution_input["tasks"]["key"])[
             "Body"

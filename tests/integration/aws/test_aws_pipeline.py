@@ -20,6 +20,7 @@ import pytest
 from backend.aws.jobs import JobStore
 from backend.aws.wiring import jobs_table
 from backend.domain.intake import job_to_json
+from backend.domain.job_state import JobState
 from backend.flows import load_flow
 from backend.handlers import connect_flow, contact_events, dialer, intake_upload, start_job
 from backend.local.simulator import BotLibrary, PhoneSimulator, SimulatedPerson
@@ -183,7 +184,7 @@ def test_upload_to_report_end_to_end(
     }
     report = stack.s3.get_object(Bucket=stack.data_bucket, Key=notification["json_key"])
     assert job_id in report["Body"].read().decode()
-    assert jobs_table().state(job_id) == "FINISHED"
+    assert jobs_table().state(job_id) is JobState.FINISHED
 
     # A repeated upload and a redelivered job message start nothing and dial nobody.
     assert intake_upload.handler(upload_event, ctx)["uploads"][0]["queued"] is False
@@ -324,7 +325,7 @@ def test_cancel_mid_job_ends_every_remaining_receiver_once_as_cancelled(
     [(notification, _)] = stack.notifications()
     assert notification["cancelled"] is True
     assert sum(notification["counts"].values()) == len(job.receivers)
-    assert jobs_table().state(job.job_id) == "CANCELLED"
+    assert jobs_table().state(job.job_id) is JobState.CANCELLED
 
 
 def test_a_receiver_outside_the_calling_window_waits_and_is_then_called(
@@ -333,15 +334,10 @@ def test_a_receiver_outside_the_calling_window_waits_and_is_then_called(
     from datetime import UTC, datetime, timedelta
 
     from backend.aws import wiring
-    from backend.domain.models import CallingWindow
 
     stack = running_stack
-    base = example_job(retry_delay_seconds=0)
-    window = CallingWindow(start="09:00", end="17:00", timezone="UTC")
-    job = base.model_copy(
-        update={"settings": base.settings.model_copy(update={"calling_window": window})}
-    )
-    opening = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
+    job = example_job(retry_delay_seconds=0, calling_window="09:00-17:00")
+    opening = datetime(2026, 11, 30, 1, 0, tzinfo=UTC)  # Monday 09:00 in Hong Kong
     closed = {"now": True}
     # One second before the window opens: the state machine waits 2 s, then sends the call again.
     wiring.dialer().clock = lambda: opening - timedelta(seconds=1) if closed["now"] else opening

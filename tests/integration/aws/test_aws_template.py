@@ -145,6 +145,7 @@ def test_every_task_resource_is_allowed_by_the_state_machine_policy(
         "arn:aws:states:::sns:publish": "sns:Publish",
         "arn:aws:states:::events:putEvents": "events:PutEvents",
         "arn:aws:states:::s3:getObject": "s3:GetObject",
+        "arn:aws:states:::s3:putObject": "s3:PutObject",  # the Map's ResultWriter
     }
     resources = {n["Resource"] for n in _walk(asl) if isinstance(n, dict) and "Resource" in n}
     assert resources <= set(needed), resources - set(needed)
@@ -272,7 +273,7 @@ def test_task_callbacks_are_scoped_to_the_state_machine_and_its_map_children(
             found += 1
             arns = [r["Fn::Sub"] for r in node["Resource"]]
             assert all(":stateMachine:${AWS::StackName}-callouts" in arn for arn in arns), arns
-    assert found == 3  # dialer, flow Lambda, contact events
+    assert found == 4  # dialer, flow Lambda, contact events, sweeper
 
 
 def test_job_queue_lets_a_waiting_job_wait_for_days(template: dict[str, Any]) -> None:

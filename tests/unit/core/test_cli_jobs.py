@@ -36,7 +36,16 @@ def broken_copy(example: Path, tmp_path: Path) -> Path:
     return path
 
 
-COMMANDS = sorted(typer.main.get_command(app).commands)  # type: ignore[attr-defined]
+def _command_paths(group: object, path: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    """Every command and sub-command (`dnc add`) of the app, as its words."""
+    paths = []
+    for name, command in sorted(getattr(group, "commands", {}).items()):
+        paths.append((*path, name))
+        paths += _command_paths(command, (*path, name))
+    return paths
+
+
+COMMANDS = [" ".join(words) for words in _command_paths(typer.main.get_command(app))]
 
 
 def test_the_commands_are_all_listed() -> None:
@@ -45,7 +54,7 @@ def test_the_commands_are_all_listed() -> None:
 
 @pytest.mark.parametrize("command", ["", *COMMANDS])
 def test_every_command_has_help_with_an_example_and_no_bool_labels(command: str) -> None:
-    result = runner.invoke(app, [command, "--help"] if command else ["--help"])
+    result = runner.invoke(app, [*command.split(), "--help"])
     assert result.exit_code == 0
     assert "Usage" in result.output
     assert "Example:" in result.output

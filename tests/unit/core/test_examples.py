@@ -38,7 +38,11 @@ def test_committed_example_passes_intake_with_every_question_type() -> None:
         "S08",
     ]
     assert all(receiver.phone_number.startswith("+852") for receiver in job.receivers)
-    assert Speech(job).greeting(job.receivers[0]).startswith("<speak>Hello Chan Tai Man")
+    assert (
+        Speech(job)
+        .greeting(job.receivers[0])
+        .startswith("<speak>This is a call from Harbour View Primary School. Hello Chan Tai Man")
+    )
 
 
 def test_committed_example_is_what_the_generator_writes(tmp_path: Path) -> None:

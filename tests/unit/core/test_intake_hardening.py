@@ -319,14 +319,14 @@ def test_configures_without_a_header_row_still_reads_its_first_row(workbook: Bui
     assert result.ok, result.problems
 
 
-def test_timezone_alone_turns_on_the_default_window(workbook: Builder) -> None:
+def test_timezone_is_the_jobs_fallback_zone_and_hours_stay_on(workbook: Builder) -> None:
     result = read_workbook(
         workbook(config=with_setting("timezone", "Asia/Tokyo"), questions=QUESTIONS)
     )
     assert result.job is not None
     window = result.job.settings.calling_window
-    assert window is not None
-    assert (window.start, window.end, window.timezone) == ("08:00", "21:00", "Asia/Tokyo")
+    assert (window.start, window.end) == ("09:00", "20:00")
+    assert result.job.settings.timezone == "Asia/Tokyo"
 
 
 def test_max_receivers_above_the_limit_is_refused_up_front(workbook: Builder) -> None:

@@ -139,8 +139,8 @@ def test_a_column_named_like_a_template_word_is_a_problem(column: str) -> None:
         ({"max_attempts": True}, "settings.max_attempts", "whole number from 1 to 10"),
         ({"allowed_countries": ["HK", "ZZ"]}, "settings.allowed_countries", "ZZ is not"),
         (
-            {"calling_window": {"start": "09:00", "end": "17:00", "timezone": "Mars/Olympus"}},
-            "settings.calling_window.timezone",
+            {"timezone": "Mars/Olympus"},
+            "settings.timezone",
             "not a time zone",
         ),
     ],
@@ -202,7 +202,11 @@ def test_generated_numbers_are_answered(phone: str) -> None:
     payload = job()
     payload["receivers"][0]["phone_number"] = phone
     result = job_from_json(payload)
-    assert result.ok or any(p.field == "receivers[0].phone_number" for p in result.problems)
+    # receivers[1]: a generated number equal to the second receiver's is a duplicate there
+    assert result.ok or any(
+        p.field in ("receivers[0].phone_number", "receivers[1].phone_number")
+        for p in result.problems
+    )
 
 
 JSON = st.recursive(

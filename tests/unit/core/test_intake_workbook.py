@@ -156,9 +156,8 @@ def test_settings_in_configures(workbook: Builder) -> None:
     settings = job.settings
     assert (settings.max_attempts, settings.retry_delay_seconds, settings.concurrency) == (3, 60, 5)
     assert settings.allowed_countries == ("HK", "GB")
-    assert settings.calling_window is not None
     assert (settings.calling_window.start, settings.calling_window.end) == ("09:00", "20:00")
-    assert settings.calling_window.timezone == "Asia/Hong_Kong"
+    assert settings.timezone == "Asia/Hong_Kong"
     assert settings.voice == "Amy"
     assert job.name == "Trip reminder"
 

@@ -12,7 +12,6 @@ import openpyxl
 import pytest
 
 from backend.domain.models import (
-    CallingWindow,
     CallJob,
     CallResult,
     CallStatus,
@@ -341,10 +340,7 @@ LONG_ID = "class-1a-parents-2026-11-a"  # 26 characters: cut by the old fixed wi
 
 
 def zoned_job(zone: str | None) -> CallJob:
-    window = CallingWindow(timezone=zone) if zone else None
-    return make_job().model_copy(
-        update={"job_id": LONG_ID, "settings": JobSettings(calling_window=window)}
-    )
+    return make_job().model_copy(update={"job_id": LONG_ID, "settings": JobSettings(timezone=zone)})
 
 
 def zoned_results() -> list[CallResult]:

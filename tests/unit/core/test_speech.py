@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from backend.domain.models import CallJob, Question, QuestionType, Receiver
+from backend.domain.models import CallJob, JobSettings, Question, QuestionType, Receiver
 from backend.domain.speech import (
     OPT_OUT_ANNOUNCEMENT,
     Speech,
@@ -12,6 +12,8 @@ from backend.domain.speech import (
     SpeechTemplate,
     ssml_error,
 )
+
+YES_NO_KEYS = "Say yes or no, or press 1 for yes and 2 for no."
 
 
 def make_job(greeting: str = "Hi {{ name }}.", question: str = "Coming, {{ name }}?") -> CallJob:
@@ -31,16 +33,16 @@ def test_prompts_are_personalised_and_wrapped_in_speak() -> None:
     job = make_job()
     prompts = Speech(job).prompts(job.receivers[0])
     assert prompts.greeting == f"<speak>Hi Ann. {OPT_OUT_ANNOUNCEMENT}</speak>"
-    assert prompts.questions == ("<speak>Coming, Ann?</speak>",)
+    assert prompts.questions == (f"<speak>Coming, Ann? {YES_NO_KEYS}</speak>",)
     assert prompts.ending == "<speak>Bye Ann.</speak>"
 
 
 def test_single_prompt_methods_match_prompts() -> None:
     job = make_job()
     speech, receiver = Speech(job), job.receivers[0]
-    assert speech.greeting(receiver) == "<speak>Hi Ann.</speak>"  # the template alone
+    assert speech.greeting(receiver) == "<speak>Hi Ann.</speak>"  # no organisation set
     assert speech.prompts(receiver).greeting == f"<speak>Hi Ann. {OPT_OUT_ANNOUNCEMENT}</speak>"
-    assert speech.question(0, receiver) == "<speak>Coming, Ann?</speak>"
+    assert speech.question(0, receiver) == f"<speak>Coming, Ann? {YES_NO_KEYS}</speak>"
     assert speech.ending(receiver) == "<speak>Bye Ann.</speak>"
 
 
@@ -163,3 +165,82 @@ def test_escape_and_safe_filters_neither_double_escape_nor_let_values_inject_ssm
     template = SpeechTemplate(f"Hello {source}.", "greeting")
     prompt = template.render({"name": 'Lam & Ho <break time="100s"/>'}, "1")
     assert prompt == "<speak>Hello Lam &amp; Ho &lt;break time=&quot;100s&quot;/&gt;.</speak>"
+
+
+def identified_job(
+    greeting: str = "Hi {{ name }}.",
+    ending: str = "Bye {{ name }}.",
+    phone: str = "+85251234567",
+    **settings: str,
+) -> CallJob:
+    job = make_job(greeting=greeting)
+    receiver = job.receivers[0].model_copy(update={"phone_number": phone})
+    return job.model_copy(
+        update={
+            "ending": ending,
+            "receivers": (receiver,),
+            "settings": JobSettings(**settings),  # type: ignore[arg-type]
+        }
+    )
+
+
+def test_greeting_starts_with_the_organisation() -> None:
+    job = identified_job(organisation="Sunshine & Co School")
+    prompts = Speech(job).prompts(job.receivers[0])
+    assert prompts.greeting == (
+        f"<speak>This is a call from Sunshine &amp; Co School. Hi Ann. {OPT_OUT_ANNOUNCEMENT}"
+        "</speak>"
+    )
+    assert ssml_error(prompts.greeting) is None
+
+
+def test_greeting_that_names_the_organisation_is_left_alone() -> None:
+    job = identified_job(
+        greeting="Hello {{ name }}, SUNSHINE school here.", organisation="Sunshine School"
+    )
+    greeting = Speech(job).greeting(job.receivers[0])
+    assert greeting == "<speak>Hello Ann, SUNSHINE school here.</speak>"
+
+
+def test_ending_gives_the_callback_number_in_the_persons_own_format() -> None:
+    job = identified_job(callback_number="+85221234567")
+    local = Speech(job).prompts(job.receivers[0]).ending
+    assert local == (
+        "<speak>If you have any questions, please call us back on "
+        '<say-as interpret-as="telephone">2123 4567</say-as>. Bye Ann.</speak>'
+    )
+    abroad = identified_job(callback_number="+85221234567", phone="+447400123456")
+    ending = Speech(abroad).prompts(abroad.receivers[0]).ending
+    assert '<say-as interpret-as="telephone">+852 2123 4567</say-as>' in ending
+    assert ssml_error(ending) is None
+
+
+def test_ending_that_already_gives_the_number_is_left_alone() -> None:
+    job = identified_job(ending="Call 2123 4567 with questions.", callback_number="+85221234567")
+    assert Speech(job).prompts(job.receivers[0]).ending == (
+        "<speak>Call 2123 4567 with questions.</speak>"
+    )
+
+
+def test_no_identification_settings_change_nothing_but_the_keypad_hint() -> None:
+    job = identified_job()
+    speech = Speech(job)
+    assert (speech.greeting(job.receivers[0]), speech.ending(job.receivers[0])) == (
+        "<speak>Hi Ann.</speak>",
+        "<speak>Bye Ann.</speak>",
+    )
+
+
+@pytest.mark.parametrize("kind", list(QuestionType))
+def test_every_question_type_announces_its_keys(kind: QuestionType) -> None:
+    job = make_job().model_copy(update={"questions": (Question(template="Well?", type=kind),)})
+    question = Speech(job).prompts(job.receivers[0]).questions[0]
+    assert "press" in question
+    assert question.startswith("<speak>Well? Say ")
+
+
+def test_a_question_that_already_mentions_keys_gets_no_second_hint() -> None:
+    job = make_job(question="Press 1 if {{ name }} comes, 2 if not.")
+    assert Speech(job).prompts(job.receivers[0]).questions == (
+        "<speak>Press 1 if Ann comes, 2 if not.</speak>",
+    )

@@ -15,6 +15,7 @@ import pytest
 from backend.domain.call_flow import handle_flow_event
 from backend.domain.job_state import JobState
 from backend.domain.models import (
+    ALL_DAYS,
     CallingWindow,
     CallJob,
     CallResult,
@@ -80,6 +81,12 @@ class FakeDialer:
         if script.pickup == "raise":
             raise RuntimeError("line dead")
         if script.pickup == "crash":
+            raise Crash
+        if script.pickup == "crash_after_greeting":  # picked up, then the process dies
+            assert self.store is not None
+            handle_flow_event(
+                _event(request.call_id, {"event": "start"}), self.store, _NoCompletion()
+            )
             raise Crash
         if script.pickup == "handler_error":  # the flow Lambda's store is down: flow hangs up
             response = handle_flow_event(
@@ -390,7 +397,7 @@ def test_calling_window_waits_in_virtual_time(tmp_path: Path) -> None:
     store = SqliteStore(tmp_path / "w.db")
     dialer.store = store
     engine = LocalEngine(store, report_dir=None, clock=lambda: late, dialer=dialer)
-    job = make_job(2, calling_window=CallingWindow(start="08:00", end="21:00"))
+    job = make_job(2, calling_window=CallingWindow(start="08:00", end="21:00", days=ALL_DAYS))
     results = engine.run(job)
     opening = datetime(2026, 11, 29, 0, 0, tzinfo=UTC)
     assert [r.call_at for r in results] == [opening, opening]
@@ -627,3 +634,19 @@ def test_store_errors_name_the_file_and_what_to_do(tmp_path: Path) -> None:
     ):
         explained = str(StoreError(text, sqlite3.OperationalError(message)))
         assert f"job database {text} {words}" in explained
+
+
+def test_a_call_cut_by_a_crash_before_any_answer_is_retried_as_no_human(tmp_path: Path) -> None:
+    dialer = FakeDialer(scripts={"r0": [Script("crash_after_greeting"), Script()]})
+    with pytest.raises(Crash):
+        engine_for(tmp_path, dialer).run(make_job(1, max_attempts=2))
+    second = FakeDialer()
+    engine = engine_for(tmp_path, second)
+    results = engine.run(make_job(1, max_attempts=2))
+    assert [(c.receiver.id, c.attempt) for c in second.calls] == [("r0", 2)]
+    assert results[0].status is CallStatus.CALL_COMPLETED
+    first = engine.store.attempts("job-e")[0]
+    assert (first.outcome, first.result and first.result.error) == (
+        CallStatus.NO_HUMAN,
+        "interrupted",
+    )

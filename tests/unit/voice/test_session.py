@@ -1,4 +1,4 @@
-"""CallSession operations, the disconnect table and the calling window."""
+"""CallSession operations and the disconnect table."""
 
 from __future__ import annotations
 
@@ -6,10 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from backend.domain.calling_rules import is_allowed, next_allowed
 from backend.domain.disconnects import status_for
 from backend.domain.models import (
-    CallingWindow,
     CallJob,
     CallStatus,
     Question,
@@ -209,34 +207,3 @@ def test_disconnect_table(
 ) -> None:
     disposition = status_for(reason, connected)
     assert (disposition.status, disposition.error) == (status, error)
-
-
-HK = Receiver(id="1", phone_number="+85291234567")  # Asia/Hong_Kong, UTC+8
-
-
-def test_calling_window_in_the_numbers_time_zone() -> None:
-    window = CallingWindow(start="08:00", end="21:00")
-    late = datetime(2026, 11, 28, 14, 0, tzinfo=UTC)  # 22:00 in Hong Kong
-    assert not is_allowed(HK, window, late)
-    assert next_allowed(HK, window, late) == datetime(2026, 11, 29, 0, 0, tzinfo=UTC)
-    noon = datetime(2026, 11, 28, 4, 0, tzinfo=UTC)
-    assert is_allowed(HK, window, noon)
-    assert next_allowed(HK, window, noon) == noon
-    assert is_allowed(HK, None, late)
-
-
-def test_calling_window_with_explicit_zone_and_wrapping_midnight() -> None:
-    window = CallingWindow(start="20:00", end="06:00", timezone="Europe/London")
-    assert is_allowed(HK, window, datetime(2026, 11, 28, 23, 0, tzinfo=UTC))
-    assert is_allowed(HK, window, datetime(2026, 11, 28, 5, 59, tzinfo=UTC))
-    noon = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
-    assert not is_allowed(HK, window, noon)
-    assert next_allowed(HK, window, noon) == datetime(2026, 11, 28, 20, 0, tzinfo=UTC)
-
-
-def test_calling_window_for_a_number_spanning_several_zones() -> None:
-    us = Receiver(id="2", phone_number="+18005550123")  # toll free: many zones
-    window = CallingWindow(start="09:00", end="17:00")
-    moment = datetime(2026, 11, 28, 3, 0, tzinfo=UTC)
-    allowed = next_allowed(us, window, moment)
-    assert allowed > moment

@@ -1,0 +1,20 @@
+"""Every minute: re-send undelivered call results, reclaim lines whose DISCONNECTED was lost."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from backend.aws.observability import count, logger, metrics, tracer
+from backend.aws.wiring import call_sweeper
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: Any) -> dict[str, int]:
+    swept = call_sweeper().sweep()
+    count("ResultsResent", swept["resent"])
+    count("LinesReclaimed", swept["released"])
+    if any(swept.values()):
+        logger.warning("swept", extra=dict(swept))
+    return swept
