@@ -10,6 +10,7 @@ import traceback
 MODULES = (
     "intake_report",
     "bad_inputs",
+    "voice_path",
     "engine",
     "slack_calls",
     "package_sizes",

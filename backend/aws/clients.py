@@ -1,11 +1,16 @@
-"""boto3 clients, created once per process; the only module importing boto3/botocore."""
+"""AWS clients, created once per process; the only module importing boto3/botocore.
+
+Clients come from a botocore session: `import boto3` also imports s3transfer and its resource
+machinery, a third of the contact flow Lambda's cold import, and only the S3 client uses any of
+it (`upload_file` for reports), so only that one is made by boto3.
+"""
 
 from __future__ import annotations
 
 from functools import cache
 from typing import Any
 
-import boto3
+import botocore.session
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
@@ -19,12 +24,16 @@ DEFAULT_CONFIG = Config(retries={"mode": "standard", "max_attempts": 5})
 
 @cache
 def client(service: str) -> Any:
-    return boto3.client(service, config=DEFAULT_CONFIG)
+    if service == "s3":
+        import boto3  # its S3 client adds upload_file / download_file
+
+        return boto3.client("s3", config=DEFAULT_CONFIG)
+    return botocore.session.get_session().create_client(service, config=DEFAULT_CONFIG)
 
 
 @cache
 def connect_client() -> Any:
-    return boto3.client("connect", config=CONNECT_CONFIG)
+    return botocore.session.get_session().create_client("connect", config=CONNECT_CONFIG)
 
 
 def error_code(error: Exception) -> str:

@@ -21,13 +21,15 @@ class DialFault(StrEnum):
 
 _FAULTS = {
     "DestinationNotAllowedException": DialFault.NOT_CALLABLE,
-    "InvalidParameterException": DialFault.NOT_CALLABLE,
     "LimitExceededException": DialFault.RETRY_LATER,
     "InternalServiceException": DialFault.RETRY_LATER,
     "ThrottlingException": DialFault.RETRY_LATER,
     "TooManyRequestsException": DialFault.RETRY_LATER,
     "ServiceQuotaExceededException": DialFault.RETRY_LATER,
     "OutboundContactNotPermittedException": DialFault.DEPLOYMENT,
+    # Receivers' numbers are valid E.164 by intake: a refused parameter is the stack's (source
+    # number not claimed in the instance, wrong flow or instance id), never the person's.
+    "InvalidParameterException": DialFault.DEPLOYMENT,
     "ResourceNotFoundException": DialFault.DEPLOYMENT,
     "AccessDeniedException": DialFault.DEPLOYMENT,
     "InvalidRequestException": DialFault.DEPLOYMENT,

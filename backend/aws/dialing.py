@@ -247,6 +247,8 @@ class Dialer:
             return DialOutcome.NOT_CALLABLE
         # Our deployment is wrong (flow, instance, permissions): stop the job instead of
         # failing every receiver one by one, and say why in the task error.
+        # Logged as an error and counted (Dial_deployment_fault): DialerDeploymentFaultAlarm.
+        log.error("deployment fault, job %s stopped: %s", task.job_id, error)
         self.jobs.request_cancel(task.job_id, f"deployment fault ({error.code})")
         self.callbacks.fail(
             task.task_token,

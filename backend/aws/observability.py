@@ -3,6 +3,10 @@
 Every log line is scrubbed before it is written: phone numbers are masked (`+852****5678`) and
 task tokens replaced, whatever object was logged (a receiver, an event with
 POWERTOOLS_LOGGER_LOG_EVENT on, an error message).
+
+`tracer` is built on first use: creating a Powertools Tracer imports and patches the X-Ray SDK
+(about a third of a cold start), which the contact flow's Lambda does without - Lambda's
+active tracing still records its invocations.
 """
 
 from __future__ import annotations
@@ -10,16 +14,20 @@ from __future__ import annotations
 import logging
 import os
 import re
-from typing import Any
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
 from aws_lambda_powertools.logging.types import LogRecord
 from aws_lambda_powertools.metrics import MetricUnit
 
 from backend.domain.phones import mask_phone
 
-__all__ = ["MetricUnit", "count", "logger", "metrics", "scrub", "tracer"]
+if TYPE_CHECKING:
+    from aws_lambda_powertools import Tracer
+
+__all__ = ["MetricUnit", "count", "logger", "metrics", "scrub"]  # and `tracer`, on first use
 
 _PHONE = re.compile(r"\+\d{7,15}\b")
 _TOKEN_TEXT = re.compile(r"(?i)(task_?token\\?[\"']?\s*[:=]\s*\\?[\"']?)([^\"'\s,}\\]+)")
@@ -59,8 +67,22 @@ class ScrubbingFilter(logging.Filter):
 
 
 logger = Logger(logger_formatter=ScrubbingFormatter())
-tracer = Tracer()
 metrics = Metrics()
+
+
+@cache
+def _tracer() -> Tracer:
+    from aws_lambda_powertools import Tracer
+
+    return Tracer()
+
+
+def __getattr__(name: str) -> Tracer:
+    """`from backend.aws.observability import tracer` builds the Tracer then, not before."""
+    if name == "tracer":
+        return _tracer()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 if os.environ.get("AWS_LAMBDA_FUNCTION_NAME"):  # on Lambda only: tests keep their own handlers
     for _handler in logging.getLogger().handlers:

@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from backend.deploy.monitoring import monitoring_resources
 from backend.flows import (
     CALL_FLOW_FUNCTION,
     OUTBOUND_CALL_FLOW,
@@ -33,6 +34,11 @@ HEADER = (
 )
 HEADER += "# lex_bots/ and contact_flows/: edit those, then re-run it.\n"
 
+LOGGING_ACTION = "UpdateFlowLoggingBehavior"
+FLOW_LOGGING = "FlowLoggingBehavior"  # Fn::Sub variable <- the FlowLogging parameter
+# Connect's IntegrationAssociation (LEX_BOT) lets the instance use a bot alias by writing the
+# alias's resource policy itself, as AWS's outbound-call sample relies on; a separate
+# AWS::Lex::ResourcePolicy would manage the same policy and fight it on update and delete.
 INSTANCE_ARN: dict[str, Any] = {
     "Fn::If": [
         "CreateConnectInstance",
@@ -53,7 +59,6 @@ def bot_resources(bot: BotDefinition) -> dict[str, Any]:
     bot_id = f"{key}Bot"
     version_id = f"{key}BotVersion{definition_hash(properties)}"
     alias_id = f"{key}BotAlias"
-    policy_id = f"{key}BotConnectPolicy"
     locale_ids = [locale["LocaleId"] for locale in properties["BotLocales"]]
     return {
         bot_id: {
@@ -87,31 +92,8 @@ def bot_resources(bot: BotDefinition) -> dict[str, Any]:
                 "SentimentAnalysisSettings": {"DetectSentiment": False},
             },
         },
-        policy_id: {
-            "Type": "AWS::Lex::ResourcePolicy",
-            "Properties": {
-                "ResourceArn": {"Fn::GetAtt": [alias_id, "Arn"]},
-                "Policy": {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Sid": "ConnectUsesBot",
-                            "Effect": "Allow",
-                            "Principal": {"Service": "connect.amazonaws.com"},
-                            "Action": ["lex:RecognizeText", "lex:StartConversation"],
-                            "Resource": {"Fn::GetAtt": [alias_id, "Arn"]},
-                            "Condition": {
-                                "StringEquals": {"AWS:SourceAccount": {"Ref": "AWS::AccountId"}},
-                                "ArnEquals": {"AWS:SourceArn": INSTANCE_ARN},
-                            },
-                        }
-                    ],
-                },
-            },
-        },
         f"{key}BotIntegration": {
             "Type": "AWS::Connect::IntegrationAssociation",
-            "DependsOn": [policy_id],
             "Properties": {
                 "InstanceId": INSTANCE_ARN,
                 "IntegrationType": "LEX_BOT",
@@ -119,6 +101,23 @@ def bot_resources(bot: BotDefinition) -> dict[str, Any]:
             },
         },
     }
+
+
+def with_flow_logging_parameter(content: str) -> str:
+    """The flow with every logging action switched by the `FlowLogging` stack parameter.
+
+    Flow logs hold personalised prompts and answers, so the deployed flow logs only when the
+    operator asks for it, whatever the flow file says (the local simulator ignores logging).
+    """
+    flow = json.loads(content)
+    found = 0
+    for action in flow["Actions"]:
+        if action["Type"] == LOGGING_ACTION:
+            action["Parameters"]["FlowLoggingBehavior"] = "${" + FLOW_LOGGING + "}"
+            found += 1
+    if not found:
+        raise ValueError(f"the outbound flow has no {LOGGING_ACTION} action to switch")
+    return json.dumps(flow, separators=(",", ":"))
 
 
 def flow_resource(bots: list[BotDefinition]) -> dict[str, Any]:
@@ -129,6 +128,8 @@ def flow_resource(bots: list[BotDefinition]) -> dict[str, Any]:
         }
     # Keep the ${Name} placeholders in the JSON text and let CloudFormation's Fn::Sub fill them.
     content = render_flow({name: "${" + name + "}" for name in variables}, OUTBOUND_CALL_FLOW)
+    content = with_flow_logging_parameter(content)
+    variables[FLOW_LOGGING] = {"Ref": "FlowLogging"}
     return {
         "OutboundCallFlow": {
             "Type": "AWS::Connect::ContactFlow",
@@ -152,6 +153,7 @@ def generated_resources() -> dict[str, Any]:
     for bot in bots:
         resources.update(bot_resources(bot))
     resources.update(flow_resource(bots))
+    resources.update(monitoring_resources())
     return resources
 
 

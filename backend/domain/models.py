@@ -12,6 +12,9 @@ from pydantic_core import PydanticCustomError
 
 from backend.domain import voices, zones
 
+# Receivers in one job: the Distributed Map, its ResultWriter and the report are sized for it.
+MAX_RECEIVERS = 100_000
+
 
 class QuestionType(StrEnum):
     """How a question is answered; each type has its own Lex V2 bot."""
@@ -199,7 +202,7 @@ class JobSettings(_Frozen):
         "question gets.",
     )
     concurrency: int = Field(default=10, ge=1, le=1_000)
-    max_receivers: int = Field(default=10_000, ge=1, le=100_000)
+    max_receivers: int = Field(default=10_000, ge=1, le=MAX_RECEIVERS)  # a guard: raise it
     deadline_hours: int = Field(
         default=168,
         ge=1,

@@ -34,7 +34,13 @@ from backend.domain.intake.templates import (
     render_all,
     reserved_columns,
 )
-from backend.domain.models import CallJob, JobSettings, SlackOrigin, window_problem
+from backend.domain.models import (
+    MAX_RECEIVERS,
+    CallJob,
+    JobSettings,
+    SlackOrigin,
+    window_problem,
+)
 from backend.domain.phones import PhoneError, normalise_prefix
 from backend.domain.problems import Problem
 from backend.domain.speech import VOICEMAIL_NAME, SpeechTemplate
@@ -59,7 +65,7 @@ _JOB_ID = re.compile(r"^[A-Za-z0-9_.-]{1,80}$")
 @dataclass(frozen=True)
 class IntakeLimits:
     max_bytes: int = 10_000_000
-    max_receivers: int = 10_000
+    max_receivers: int = MAX_RECEIVERS  # a job's own max_receivers (default 10,000) is lower
     max_unzipped_bytes: int = 250_000_000  # zip-bomb guard: sum of the workbook's parts
     max_listed_per_kind: int = 20  # identical problems listed before one "...and N more" line
     max_questions: int = 50
@@ -156,10 +162,15 @@ def assemble_job(
         )
     limit = min(limits.max_receivers, settings.max_receivers)
     if truncated or len(receivers) > limit:
+        raise_it = (
+            f"set max_receivers (up to {limits.max_receivers:,}) in Configures or "
+            if settings.max_receivers < limits.max_receivers
+            else ""
+        )
         problems.add(
             where.receivers(
                 f"the job has more than {limit:,} receivers, the limit: "
-                "split the receivers into several jobs"
+                f"{raise_it}split the receivers into several jobs"
             )
         )
         receivers = receivers[:limit]

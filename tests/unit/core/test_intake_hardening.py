@@ -6,7 +6,8 @@ from collections.abc import Callable
 
 import pytest
 
-from backend.domain.intake import job_from_json, job_to_json, read_workbook
+from backend.domain.intake import IntakeLimits, job_from_json, job_to_json, read_workbook
+from backend.domain.models import MAX_RECEIVERS
 from backend.domain.problems import Problem
 
 Builder = Callable[..., bytes]
@@ -329,9 +330,24 @@ def test_timezone_is_the_jobs_fallback_zone_and_hours_stay_on(workbook: Builder)
 
 
 def test_max_receivers_above_the_limit_is_refused_up_front(workbook: Builder) -> None:
-    problem = only(read_workbook(workbook(config=with_setting("max_receivers", 20000))).problems)
+    book = workbook(config=with_setting("max_receivers", 20000))
+    problem = only(read_workbook(book, limits=IntakeLimits(max_receivers=10_000)).problems)
     assert (problem.sheet, problem.column) == ("Configures", "Value")
     assert "above the limit of 10,000" in problem.message
+
+
+def test_max_receivers_raises_the_default_guard_up_to_the_limit(workbook: Builder) -> None:
+    assert IntakeLimits().max_receivers == MAX_RECEIVERS == 100_000
+    assert read_workbook(workbook(config=with_setting("max_receivers", 100_000))).problems == []
+    problem = only(read_workbook(workbook(config=with_setting("max_receivers", 100_001))).problems)
+    assert problem.sheet == "Configures"
+
+
+def test_more_receivers_than_the_jobs_guard_says_how_to_raise_it(workbook: Builder) -> None:
+    rows = (("id", "phone_number"), (1, HK_MOBILE), (2, HK_MOBILE_2))
+    book = workbook(config=with_setting("max_receivers", 1), receivers=rows)
+    problems = read_workbook(book, limits=IntakeLimits(max_receivers=5)).problems
+    assert any("set max_receivers (up to 5) in Configures" in p.message for p in problems)
 
 
 def test_max_receivers_below_the_limit_lowers_it(workbook: Builder) -> None:
