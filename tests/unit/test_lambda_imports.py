@@ -56,17 +56,22 @@ def _heavy_imports(module: str) -> set[str]:
         f"import json, sys; import {module}; "
         f"print(json.dumps([m for m in {list(HEAVY)!r} if m in sys.modules]))"
     )
+    return set(json.loads(_last_line_of(code, timeout=120)))
+
+
+def _last_line_of(code: str, timeout: int) -> str:
+    """Run `code` in a fresh interpreter with a Lambda's environment; its last printed line."""
     done = subprocess.run(
         [sys.executable, "-c", code],
         cwd=ROOT,
         env={**os.environ, **LAMBDA_ENV},
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=timeout,
         check=False,
     )
     assert done.returncode == 0, done.stderr[-2000:]
-    return set(json.loads(done.stdout.strip().splitlines()[-1]))
+    return done.stdout.strip().splitlines()[-1]
 
 
 def test_every_function_of_the_template_is_classified() -> None:
@@ -87,14 +92,4 @@ def test_the_check_sees_a_heavy_import() -> None:
 def test_the_voice_path_bench_drives_whole_calls_through_the_handler() -> None:
     # Not timed: the bench prints the figures; this keeps it working as the handler changes.
     code = "from bench.voice_path import warm_turns_ms; print(len(warm_turns_ms(3)))"
-    done = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=ROOT,
-        env={**os.environ, **LAMBDA_ENV},
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    assert done.stdout.strip().splitlines()[-1] == "14"  # two calls of seven turns after the first
+    assert _last_line_of(code, timeout=300) == "14"  # two calls of seven turns after the first
