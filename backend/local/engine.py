@@ -50,7 +50,7 @@ from backend.domain.models import CallJob, CallResult, CallStatus, Receiver
 from backend.domain.ports import ReportFiles, ResultListener
 from backend.domain.session import CallSession, call_id_for
 from backend.local.calls import CallRequest, Dialer, DialOutcome, PeopleSource, people_for
-from backend.local.job_run import JobRun, RunStats
+from backend.local.job_run import Clock, JobRun, ReportWriter, RunStats
 from backend.local.lease import HEARTBEAT_SECONDS, STALE_AFTER_SECONDS, LeaseLost, RunId
 from backend.local.store import SqliteStore, StoreError
 
@@ -70,8 +70,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-Clock = Callable[[], datetime]
-ReportWriter = Callable[[CallJob, Sequence[CallResult], Path], ReportFiles]
 # Runs just before a call is dialled; a result ends the attempt without a call (e.g. the
 # number is on the do-not-call list), None lets the call go ahead.
 DialGuard = Callable[[CallRequest], CallResult | None]

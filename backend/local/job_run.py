@@ -11,10 +11,12 @@ from __future__ import annotations
 import heapq
 import logging
 import threading
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import Any, Protocol
 
 from backend.domain.attempts import retry_delay, should_retry
 from backend.domain.calling_rules import Expired, deadline, next_call_time
@@ -24,12 +26,38 @@ from backend.domain.ports import ReportFiles
 from backend.domain.session import CallSession, call_id_for
 from backend.local.calls import CallRequest
 from backend.local.lease import LeaseLost, RunId
-from backend.local.store import AttemptRow
-
-if TYPE_CHECKING:
-    from backend.local.engine import LocalEngine
+from backend.local.store import AttemptRow, SqliteStore
 
 log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+ReportWriter = Callable[[CallJob, Sequence[CallResult], Path], ReportFiles]
+
+
+class RunHost(Protocol):
+    """What a run needs from the engine that started it (`LocalEngine`)."""
+
+    store: SqliteStore
+    clock: Clock
+    concurrency: int | None
+    worker_threads: int
+    report_writer: ReportWriter
+    report_dir: Path | None
+    last_report: ReportFiles | None
+
+    def notify(self, method: str, *args: Any) -> None: ...
+
+    def respect(
+        self, job: CallJob, receiver: Receiver, attempt: int, moment: datetime
+    ) -> CallResult | datetime | str: ...
+
+    def dial_all(
+        self,
+        pool: ThreadPoolExecutor | None,
+        requests: list[CallRequest],
+        run: RunId,
+        clock_seconds: float,
+    ) -> list[tuple[CallResult, float]]: ...
 
 
 @dataclass(order=True)
@@ -72,7 +100,7 @@ class JobRun:
 
     def __init__(
         self,
-        engine: LocalEngine,
+        engine: RunHost,
         job: CallJob,
         run: RunId,
         cancel: threading.Event,
