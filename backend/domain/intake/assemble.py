@@ -117,22 +117,7 @@ def assemble_job(
     """
     where = Where(sheet_names)
     problems = ProblemLog(limits.max_listed_per_kind)
-
-    unknown = [key for key in config if key not in CONFIG_KEYS]
-    for key in unknown:
-        problems.add(
-            where.config(
-                key,
-                f"unknown setting '{key}': use one of {', '.join(CONFIG_KEYS)}, or delete the row",
-            )
-        )
-    if not _JOB_ID.match(job_id):
-        problems.add(
-            Problem(
-                f"job id '{job_id}' must be 1-80 letters, digits, '.', '_' or '-'",
-                field="job_id",
-            )
-        )
+    _check_keys_and_job_id(config, job_id, where, problems)
 
     prefix: str | None = ""  # None: phone_prefix is broken, so phone numbers cannot be checked
     try:
@@ -148,32 +133,7 @@ def assemble_job(
     warnings: list[Problem] = []
     settings = check_identity(settings, prefix, where, problems, warnings)
 
-    if (
-        "max_receivers" in settings.model_fields_set
-        and settings.max_receivers > limits.max_receivers
-    ):
-        problems.add(
-            where.config(
-                "max_receivers",
-                f"max_receivers {settings.max_receivers:,} is above the limit of "
-                f"{limits.max_receivers:,} receivers per job: use at most "
-                f"{limits.max_receivers:,} and split longer lists into several jobs",
-            )
-        )
-    limit = min(limits.max_receivers, settings.max_receivers)
-    if truncated or len(receivers) > limit:
-        raise_it = (
-            f"set max_receivers (up to {limits.max_receivers:,}) in Configures or "
-            if settings.max_receivers < limits.max_receivers
-            else ""
-        )
-        problems.add(
-            where.receivers(
-                f"the job has more than {limit:,} receivers, the limit: "
-                f"{raise_it}split the receivers into several jobs"
-            )
-        )
-        receivers = receivers[:limit]
+    receivers = _within_receiver_limit(receivers, settings, limits, truncated, where, problems)
 
     _require_greeting_and_ending(config, where, problems)
 
@@ -254,10 +214,7 @@ def assemble_job(
             created_by=created_by,
         )
     except ValidationError as error:
-        for item in error.errors():
-            path = ".".join(str(part) for part in item["loc"])
-            result_problems.append(Problem(f"{path}: {item['msg']}", field=path))
-        return IntakeResult(None, result_problems, warnings)
+        return IntakeResult(None, [*result_problems, *_field_problems(error)], warnings)
     job = job.model_copy(update={"receivers": tuple(receiver for receiver, _ in valid)})
     too_short = timeout_problem(job)
     if too_short:
@@ -265,6 +222,74 @@ def assemble_job(
             None, [*result_problems, where.config("call_timeout_seconds", too_short)], warnings
         )
     return IntakeResult(job, result_problems, warnings)
+
+
+def _check_keys_and_job_id(
+    config: Mapping[str, str], job_id: str, where: Where, problems: ProblemLog
+) -> None:
+    for key in config:
+        if key not in CONFIG_KEYS:
+            problems.add(
+                where.config(
+                    key,
+                    f"unknown setting '{key}': use one of {', '.join(CONFIG_KEYS)}, "
+                    "or delete the row",
+                )
+            )
+    if not _JOB_ID.match(job_id):
+        problems.add(
+            Problem(
+                f"job id '{job_id}' must be 1-80 letters, digits, '.', '_' or '-'",
+                field="job_id",
+            )
+        )
+
+
+def _within_receiver_limit(
+    receivers: Sequence[ReceiverRow],
+    settings: JobSettings,
+    limits: IntakeLimits,
+    truncated: bool,
+    where: Where,
+    problems: ProblemLog,
+) -> Sequence[ReceiverRow]:
+    """The receivers up to the job's limit; a problem when there were more (or too high a limit)."""
+    if (
+        "max_receivers" in settings.model_fields_set
+        and settings.max_receivers > limits.max_receivers
+    ):
+        problems.add(
+            where.config(
+                "max_receivers",
+                f"max_receivers {settings.max_receivers:,} is above the limit of "
+                f"{limits.max_receivers:,} receivers per job: use at most "
+                f"{limits.max_receivers:,} and split longer lists into several jobs",
+            )
+        )
+    limit = min(limits.max_receivers, settings.max_receivers)
+    if not truncated and len(receivers) <= limit:
+        return receivers
+    raise_it = (
+        f"set max_receivers (up to {limits.max_receivers:,}) in Configures or "
+        if settings.max_receivers < limits.max_receivers
+        else ""
+    )
+    problems.add(
+        where.receivers(
+            f"the job has more than {limit:,} receivers, the limit: "
+            f"{raise_it}split the receivers into several jobs"
+        )
+    )
+    return receivers[:limit]
+
+
+def _field_problems(error: ValidationError) -> list[Problem]:
+    """The model's own refusals, named by field path."""
+    problems = []
+    for item in error.errors():
+        path = ".".join(str(part) for part in item["loc"])
+        problems.append(Problem(f"{path}: {item['msg']}", field=path))
+    return problems
 
 
 def _require_greeting_and_ending(
