@@ -22,7 +22,7 @@ from backend.domain.intake.hours import check_hours
 from backend.domain.intake.identity import check_identity
 from backend.domain.intake.locations import SheetNames, Where
 from backend.domain.intake.problem_log import ProblemLog
-from backend.domain.intake.questions import check_questions
+from backend.domain.intake.questions import CheckedQuestions, check_questions
 from backend.domain.intake.receivers import check_receivers
 from backend.domain.intake.rows import QuestionRow, ReceiverRow
 from backend.domain.intake.settings import check_settings, parse_settings
@@ -137,37 +137,11 @@ def assemble_job(
 
     _require_greeting_and_ending(config, where, problems)
 
-    size = limits.max_template_chars
-    greeting = compile_template(
-        config.get("greeting", ""), "greeting", where, problems, "greeting", size
-    )
-    ending = compile_template(config.get("ending", ""), "ending", where, problems, "ending", size)
-    voicemail_source = config.get("voicemail_message", "")
-    voicemail = (
-        compile_template(
-            voicemail_source, VOICEMAIL_NAME, where, problems, "voicemail_message", size
-        )
-        if voicemail_source.strip()
-        else None
-    )
-    checked = check_questions(
-        questions,
-        where,
-        problems,
-        max_questions=limits.max_questions,
-        max_template_chars=size,
-    )
+    located, checked = _compile_templates(config, questions, limits, where, problems)
 
     names = set(TEMPLATE_VARIABLES).union(extra_columns)
     for receiver_row in receivers:
         names.update(receiver_row.fields)
-    candidates: list[tuple[SpeechTemplate | None, str | int]] = [
-        (greeting, "greeting"),
-        *((t, q.row) for t, q in zip(checked.templates, checked.rows, strict=True)),
-        (ending, "ending"),
-        (voicemail, "voicemail_message"),
-    ]
-    located = [(t, loc) for t, loc in candidates if t is not None]
     renderable = [
         (t, loc)
         for t, loc in located
@@ -205,7 +179,7 @@ def assemble_job(
             name=config.get("name", ""),
             greeting=config.get("greeting", ""),
             ending=config.get("ending", ""),
-            voicemail_message=voicemail_source,
+            voicemail_message=config.get("voicemail_message", ""),
             phone_prefix=prefix or "",
             questions=tuple(checked.models),
             extra_columns=tuple(extra_columns),
@@ -222,6 +196,44 @@ def assemble_job(
             None, [*result_problems, where.config("call_timeout_seconds", too_short)], warnings
         )
     return IntakeResult(job, result_problems, warnings)
+
+
+def _compile_templates(
+    config: Mapping[str, str],
+    questions: Sequence[QuestionRow],
+    limits: IntakeLimits,
+    where: Where,
+    problems: ProblemLog,
+) -> tuple[list[tuple[SpeechTemplate, str | int]], CheckedQuestions]:
+    """Every template of the job compiled once, each with where it came from (a Configures key
+    or a Questions row); the ones that do not compile are problems and left out."""
+    size = limits.max_template_chars
+    greeting = compile_template(
+        config.get("greeting", ""), "greeting", where, problems, "greeting", size
+    )
+    ending = compile_template(config.get("ending", ""), "ending", where, problems, "ending", size)
+    voicemail_source = config.get("voicemail_message", "")
+    voicemail = (
+        compile_template(
+            voicemail_source, VOICEMAIL_NAME, where, problems, "voicemail_message", size
+        )
+        if voicemail_source.strip()
+        else None
+    )
+    checked = check_questions(
+        questions,
+        where,
+        problems,
+        max_questions=limits.max_questions,
+        max_template_chars=size,
+    )
+    candidates: list[tuple[SpeechTemplate | None, str | int]] = [
+        (greeting, "greeting"),
+        *((t, q.row) for t, q in zip(checked.templates, checked.rows, strict=True)),
+        (ending, "ending"),
+        (voicemail, "voicemail_message"),
+    ]
+    return [(t, loc) for t, loc in candidates if t is not None], checked
 
 
 def _check_keys_and_job_id(
