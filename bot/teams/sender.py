@@ -5,9 +5,9 @@ Teams allows a bot 7 operations per second and 60 per 30 seconds in one conversa
 412, 502 or 504 to a call that is fine a moment later. The SDK retries none of these, so every
 send, update and reply goes through here:
 
-- a sliding-window limiter per thread (the conversation id, which for a channel thread carries
-  `;messageid=<root>`) reserves a slot before the call, so concurrent callers never exceed a
-  window, plus one app-wide window;
+- a sliding-window limiter per conversation (a channel's new posts and its threads together, a
+  personal chat) reserves a slot before the call, so concurrent callers never exceed a window,
+  plus one app-wide window;
 - 429/412/502/504 and transport errors are retried with exponential back-off and jitter, never
   sooner than the answer's Retry-After.
 
@@ -40,6 +40,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 RETRIED_STATUSES = frozenset({429, 412, 502, 504})
+MARGIN_SECONDS = 1e-6
 
 
 @dataclass(frozen=True)
@@ -79,17 +80,23 @@ class RateLimiter:
         self._span = max(w.seconds for w in windows)
 
     def reserve(self, key: str) -> float:
+        """Reserve the next free slot for `key`; how long from now until it."""
         now = self._clock()
+        return self.reserve_at(key, now) - now
+
+    def reserve_at(self, key: str, now: float) -> float:
+        """Reserve the next free slot at or after `now`; its time."""
         slots = self._slots[key]
         while slots and slots[0] <= now - self._span:
             slots.popleft()
         at = max(now, slots[-1]) if slots else now
         for window in self._windows:
-            # Slots are reserved in time order: the (limit)-th latest one must leave the window.
+            # Slots are reserved in time order: the (limit)-th latest one must leave the window
+            # (with a microsecond to spare against rounding).
             if len(slots) >= window.limit:
-                at = max(at, slots[-window.limit] + window.seconds)
+                at = max(at, slots[-window.limit] + window.seconds + MARGIN_SECONDS)
         slots.append(at)
-        return at - now
+        return at
 
 
 def retry_after_seconds(response: httpx.Response, now: Callable[[], float] = time.time) -> float:
@@ -258,8 +265,9 @@ def thread_id(conversation_id: str, root_id: str) -> str:
 
 
 def base_thread(conversation_id: str) -> str:
-    """The rate-limit key: the conversation id as Teams counts it (thread ids kept)."""
-    return conversation_id.strip()
+    """The rate-limit key: the conversation without `;messageid=`, so a channel's new posts and
+    all its threads share one budget (stricter than Teams' per-thread count, never looser)."""
+    return conversation_id.partition(";messageid=")[0].strip()
 
 
 def _reason(response: httpx.Response) -> str:
