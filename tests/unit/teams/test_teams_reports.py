@@ -6,8 +6,8 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import boto3
-from botocore.config import Config
 import pytest
+from botocore.config import Config
 from moto import mock_aws
 
 from bot.teams.reports import LocalReports, S3Reports
