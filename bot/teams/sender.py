@@ -41,6 +41,7 @@ T = TypeVar("T")
 
 RETRIED_STATUSES = frozenset({429, 412, 502, 504})
 MARGIN_SECONDS = 1e-6
+MEMBERS_PAGE = 500  # the Bot Connector's largest page of members
 
 
 @dataclass(frozen=True)
@@ -210,6 +211,24 @@ class TeamsSender:
         )
         activity_id = resource.activity_id or resource.id.partition(";messageid=")[2]
         return thread_id(channel_id, activity_id), activity_id
+
+    async def member_ids(self, service_url: str, conversation_id: str) -> list[str]:
+        """Entra object ids of a conversation's members (a team: its id), every page."""
+        api = self._client(service_url)
+        ids: list[str] = []
+        token: str | None = None
+        while True:
+            page = await self._call(
+                "members",
+                conversation_id,
+                lambda token=token: api.conversations.get_paged_members(  # type: ignore[misc]
+                    conversation_id, MEMBERS_PAGE, token
+                ),
+            )
+            ids += [m.aad_object_id for m in page.members if m.aad_object_id]
+            token = page.continuation_token
+            if not token:
+                return ids
 
     def _stamp(self, params: ActivityParams, conversation_id: str) -> ActivityParams:
         params.from_ = Account(id=self._bot_id)

@@ -170,3 +170,13 @@ def test_concurrent_reservations_keep_every_window() -> None:
     for window in THREAD_WINDOWS:
         most = max(sum(1 for u in slots if t <= u < t + window.seconds) for t in slots)
         assert most <= window.limit
+
+
+def test_team_members_are_read_page_by_page(connector: FakeTeamsConnector, clock: Any) -> None:
+    connector.members["19:team@thread.tacv2"] = ["aad-1", "aad-2", "aad-3", "aad-4", "aad-5"]
+
+    async def scenario(sender: TeamsSender) -> list[str]:
+        return await sender.member_ids(connector.service_url, "19:team@thread.tacv2")
+
+    assert run(connector, clock, scenario) == ["aad-1", "aad-2", "aad-3", "aad-4", "aad-5"]
+    assert [c.operation for c in connector.calls] == ["members"] * 3
