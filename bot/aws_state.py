@@ -1,4 +1,5 @@
-"""BotState on AWS: items in the jobs table (`CALLOUTS_JOBS_TABLE`) next to the engine's own.
+"""BotState on AWS (Slack and Teams alike): items in the jobs table (`CALLOUTS_JOBS_TABLE`) next
+to the engine's own.
 
 - `pk=<job_id>, sk="slack#pending"`: a previewed job (metadata); the job JSON itself is in the data
   bucket at `jobs/slack-pending/<job_id>.json` (a job can exceed DynamoDB's 400 KB item limit);
@@ -6,7 +7,8 @@
 - `pk=<job_id>, sk="slack#card"`: the job card and its running counts, zlib-compressed JSON in
   the binary attribute `z` (a 10,000-person card is over DynamoDB's 400 KB item limit as text);
 - `pk="slack-channel#<channel>", sk="slack#recent"`: the latest job ids of a channel.
-Job ids never contain `#`, so these keys cannot collide with a job's.
+Job ids never contain `#`, so these keys cannot collide with a job's. The `slack` in the keys
+is historical: Teams jobs use the same items (job ids are unique across platforms).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import time
 import zlib
 from typing import Any
 
-from bot.state import JobCard, PendingJob
+from bot.core.state import JobCard, PendingJob
 
 RECENT = 10
 

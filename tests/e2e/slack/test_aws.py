@@ -11,16 +11,18 @@ import boto3
 import pytest
 from moto import mock_aws
 
+import bot.aws_notifier as aws_notifier
 import bot.aws_runtime as aws_runtime
 import bot.notifier_handler as notifier_handler
+import bot.slack.aws_runtime as slack_runtime
 from backend.aws import clients
 from backend.aws.jobs import JobStore
 from backend.aws.results import result_item
 from backend.aws.settings import settings as aws_settings
 from backend.domain.intake import job_to_json, read_workbook
-from backend.domain.models import CallJob, CallResult, CallStatus, SlackOrigin
+from backend.domain.models import CallJob, CallResult, CallStatus, ChatOrigin
 from bot.aws_state import DynamoBotState
-from bot.state import JobCard, PendingJob
+from bot.core.state import JobCard, PendingJob
 from tests.e2e.slack.conftest import CHANNEL, SECRET, TEAM, TOKEN, USER, example_workbook
 from tests.fakes.slack_api import FakeSlack
 
@@ -68,9 +70,9 @@ def aws(monkeypatch: pytest.MonkeyPatch, fake_slack: FakeSlack) -> Iterator[None
 def _reset() -> None:
     clients.client.cache_clear()
     aws_settings.cache_clear()
-    aws_runtime.bot_settings.cache_clear()
+    slack_runtime.bot_settings.cache_clear()
     aws_runtime.bot_state.cache_clear()
-    aws_runtime.stream_notifier.cache_clear()
+    aws_notifier.stream_notifier.cache_clear()
 
 
 def _job(origin: bool = True) -> CallJob:
@@ -79,8 +81,8 @@ def _job(origin: bool = True) -> CallJob:
     if origin:
         job = job.model_copy(
             update={
-                "origin": SlackOrigin(
-                    team_id=TEAM, channel_id=CHANNEL, user_id=USER, card_ts="77.7"
+                "origin": ChatOrigin(
+                    team_id=TEAM, channel_id=CHANNEL, user_id=USER, card_ref="77.7"
                 )
             }
         )
