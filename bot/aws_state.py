@@ -18,7 +18,7 @@ import time
 import zlib
 from typing import Any
 
-from bot.core.state import JobCard, PendingJob
+from bot.core.state import START_CLAIM_SECONDS, JobCard, PendingJob
 
 RECENT = 10
 
@@ -66,16 +66,33 @@ class DynamoBotState:
         pending.job = json.loads(body)
         return pending
 
-    def claim_start(self, job_id: str, user_id: str) -> bool:
+    def withdraw_pending(self, job_id: str) -> None:
+        self.db.delete_item(TableName=self.table, Key=self._key(job_id, "slack#pending"))
+        self.s3.delete_object(Bucket=self.bucket, Key=self._job_key(job_id))
+
+    def claim_start(self, job_id: str, user_id: str, now: float | None = None) -> bool:
+        now = time.time() if now is None else now
+        # An expired claim is taken over only when no card was posted; the condition on `at`
+        # keeps the takeover atomic (a second taker sees the first one's fresh `at`).
+        condition = "attribute_not_exists(job_id)"
+        values: dict[str, Any] = {}
+        if self._card_item(job_id) is None:
+            condition += " OR #at < :stale"
+            values = {":stale": {"N": str(now - START_CLAIM_SECONDS)}}
         try:
             self.db.put_item(
                 TableName=self.table,
                 Item={
                     **self._key(job_id, "slack#start"),
                     "user_id": {"S": user_id},
-                    "at": {"N": str(time.time())},
+                    "at": {"N": str(now)},
                 },
-                ConditionExpression="attribute_not_exists(job_id)",
+                ConditionExpression=condition,
+                **(
+                    {"ExpressionAttributeNames": {"#at": "at"}, "ExpressionAttributeValues": values}
+                    if values
+                    else {}
+                ),
             )
         except self.db.exceptions.ConditionalCheckFailedException:
             return False

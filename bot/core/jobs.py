@@ -36,6 +36,7 @@ class OutcomeKind(Enum):
     CANCELLING = auto()  # already being cancelled
     NOT_RUNNING = auto()  # the engine no longer runs it
     NOTHING_TO_RETRY = auto()
+    WITHDRAWN = auto()  # a preview was cancelled: its job can no longer be started
 
 
 @dataclass(frozen=True)
@@ -47,7 +48,7 @@ class Outcome:
 
     @property
     def ok(self) -> bool:
-        return self.kind in (OutcomeKind.STARTED, OutcomeKind.CANCELLED)
+        return self.kind in (OutcomeKind.STARTED, OutcomeKind.CANCELLED, OutcomeKind.WITHDRAWN)
 
 
 class ChatJobs:
@@ -99,6 +100,21 @@ class ChatJobs:
         if not job.name and pending.filename:  # the card's title: the workbook's name
             job = job.model_copy(update={"name": pending.filename.rsplit(".", 1)[0]})
         return self.start(job, origin.model_copy(update={"thread_ref": pending.thread_ref}))
+
+    def withdraw_preview(self, job_id: str, origin: ChatOrigin) -> Outcome:
+        """Cancel on a preview: its job is forgotten, so Start on any copy of it is refused.
+        A job already started is not touched (its card has its own Cancel)."""
+        pending = self.state.pending(job_id) if job_id else None
+        if pending is None or pending.channel_id != origin.channel_id:
+            return Outcome(OutcomeKind.UNKNOWN, job_id, "I no longer have this job.")
+        if self.state.card(job_id) is not None:
+            return Outcome(
+                OutcomeKind.ALREADY_STARTED,
+                job_id,
+                f"`{job_id}` has already been started: cancel it on its card.",
+            )
+        self.state.withdraw_pending(job_id)
+        return Outcome(OutcomeKind.WITHDRAWN, job_id)
 
     def start(self, job: CallJob, origin: ChatOrigin, *, retry_of: str | None = None) -> Outcome:
         """Check who may start, claim the job once, post its card, submit it with its origin."""

@@ -68,6 +68,10 @@ _CARD_STATES: dict[JobState, CardState] = {
     JobState.INTERRUPTED: CardState.STOPPED,
 }
 
+# A start claim whose card was never posted (the run that claimed it died) may be taken over
+# after this long: well over the longest a start runs (the bot Lambda's 60 s timeout).
+START_CLAIM_SECONDS = 300.0
+
 RUNNING = CardState.RUNNING
 CANCELLING = CardState.CANCELLING
 FINISHED = CardState.FINISHED
@@ -252,8 +256,13 @@ class BotState(Protocol):
 
     def pending(self, job_id: str) -> PendingJob | None: ...
 
-    def claim_start(self, job_id: str, user_id: str) -> bool:
-        """True for the first caller only (atomic)."""
+    def withdraw_pending(self, job_id: str) -> None:
+        """Forget a previewed job (its preview was cancelled): Start on it finds nothing."""
+        ...
+
+    def claim_start(self, job_id: str, user_id: str, now: float | None = None) -> bool:
+        """True for the first caller only (atomic); a claim older than START_CLAIM_SECONDS
+        whose job has no card (it was never posted) is expired and may be claimed again."""
         ...
 
     def release_start(self, job_id: str) -> None:
@@ -302,11 +311,18 @@ class SqliteBotState:
             ).fetchone()
         return PendingJob.from_json(row[0]) if row else None
 
-    def claim_start(self, job_id: str, user_id: str) -> bool:
+    def withdraw_pending(self, job_id: str) -> None:
+        with self._lock:
+            self._db.execute("DELETE FROM pending WHERE job_id = ?", (job_id,))
+
+    def claim_start(self, job_id: str, user_id: str, now: float | None = None) -> bool:
+        now = time.time() if now is None else now
         with self._lock:
             cursor = self._db.execute(
-                "INSERT OR IGNORE INTO starts (job_id, user_id, at) VALUES (?, ?, ?)",
-                (job_id, user_id, time.time()),
+                "INSERT INTO starts (job_id, user_id, at) VALUES (?, ?, ?) "
+                "ON CONFLICT (job_id) DO UPDATE SET user_id = excluded.user_id, at = excluded.at "
+                "WHERE starts.at < ? AND NOT EXISTS (SELECT 1 FROM cards WHERE job_id = ?)",
+                (job_id, user_id, now, now - START_CLAIM_SECONDS, job_id),
             )
             return cursor.rowcount == 1
 

@@ -57,15 +57,20 @@ def start(deps: Deps, body: dict[str, Any]) -> None:
     team, channel, user, job_id = _context(body)
     outcome = deps.jobs.start_preview(job_id, _origin(team, channel, user))
     answer(deps, channel, user, outcome)
-    if outcome.kind is not OutcomeKind.UNKNOWN:
+    if outcome.ok:  # a refused or failed Start leaves the preview as it was
         _close_preview(deps, body, channel, "Job started", f"Started by <@{user}>.")
 
 
 def discard(deps: Deps, body: dict[str, Any]) -> None:
-    _, channel, user, _job_id = _context(body)
-    _close_preview(
-        deps, body, channel, "Job discarded", f"Discarded by <@{user}>: nobody was called."
-    )
+    """Cancel on a preview: the job is withdrawn (a Start from a stale copy is refused)."""
+    team, channel, user, job_id = _context(body)
+    outcome = deps.jobs.withdraw_preview(job_id, _origin(team, channel, user))
+    if outcome.kind is OutcomeKind.ALREADY_STARTED:
+        answer(deps, channel, user, outcome)
+    else:  # withdrawn, or a preview that had nothing to start
+        _close_preview(
+            deps, body, channel, "Job discarded", f"Discarded by <@{user}>: nobody was called."
+        )
 
 
 def cancel(deps: Deps, body: dict[str, Any]) -> None:

@@ -6,7 +6,7 @@ import json
 
 from backend.domain.intake import job_from_json, job_to_json
 from backend.domain.models import CallJob, ChatOrigin
-from bot.core.state import JobCard, PendingJob
+from bot.core.state import START_CLAIM_SECONDS, JobCard, PendingJob, SqliteBotState
 
 
 def _job() -> CallJob:
@@ -87,3 +87,27 @@ def test_old_pending_and_card_records_load_with_message_refs() -> None:
     assert old.thread_ref == "1.1"
     assert old.platform == "slack"
     assert old.origin() == card.origin()
+
+
+def test_a_start_claim_whose_card_was_never_posted_expires() -> None:
+    state = SqliteBotState()
+    assert state.claim_start("j1", "U1", now=1000.0)
+    assert not state.claim_start("j1", "U2", now=1000.0 + START_CLAIM_SECONDS - 1)
+    # The run that claimed it died before posting the card: the workbook can be started again.
+    assert state.claim_start("j1", "U2", now=1000.0 + START_CLAIM_SECONDS + 1)
+    assert not state.claim_start("j1", "U3", now=1000.0 + START_CLAIM_SECONDS + 2)
+
+
+def test_a_start_claim_with_a_card_never_expires() -> None:
+    state = SqliteBotState()
+    job = _job().model_copy(update={"origin": ChatOrigin(channel_id="C", user_id="U")})
+    assert state.claim_start("j1", "U1", now=1000.0)
+    state.save_card(JobCard.for_job(job, card_ref="1.1"))
+    assert not state.claim_start("j1", "U2", now=1000.0 + 10 * START_CLAIM_SECONDS)
+
+
+def test_a_withdrawn_preview_is_gone() -> None:
+    state = SqliteBotState()
+    state.save_pending("j1", PendingJob(job={}, team_id="T", channel_id="C", user_id="U"))
+    state.withdraw_pending("j1")
+    assert state.pending("j1") is None
