@@ -29,7 +29,7 @@ ALLOWED: dict[str, set[str]] = {
     "backend.handlers.report": {"aws_xray_sdk"},  # openpyxl only once it writes a report
     "backend.handlers.start_job": {"aws_xray_sdk", "openpyxl", "jinja2"},
     "backend.handlers.intake_upload": {"aws_xray_sdk", "openpyxl", "jinja2"},
-    "bot.lambda_handler": {"boto3", "slack_sdk", "slack_bolt"},
+    "bot.slack.lambda_handler": {"boto3", "slack_sdk", "slack_bolt"},
     "bot.notifier_handler": {"boto3", "slack_sdk", "slack_bolt", "openpyxl"},
     "bot.teams.lambda_handler": set(),  # the SDK, boto3 and the bot load on the first event
 }

@@ -13,7 +13,7 @@ import pytest
 from microsoft_teams.api.activities.message import MessageActivity
 from microsoft_teams.apps import ActivityContext
 
-from bot.state import SqliteBotState
+from bot.core.state import SqliteBotState
 from bot.teams.auth import TeamsAuthError, app_options
 from tests.fakes.teams_connector import FakeTeamsConnector
 from tests.fakes.teams_harness import (
