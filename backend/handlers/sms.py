@@ -24,5 +24,5 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     tally = sms_step().send(job_id, int(event["start"]), int(event["end"]))
     for outcome, number in tally.items():
         count(f"Sms_{outcome}", number)
-    logger.info("texts sent", sent=tally["sent"], failed=tally["failed"], skipped=tally["skipped"])
+    logger.info("texts sent", tally=tally)
     return tally

@@ -7,6 +7,7 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
+import openpyxl
 import pytest
 from typer.testing import CliRunner
 
@@ -162,3 +163,21 @@ def test_callouts_run_prints_the_outbox(tmp_path: Path) -> None:
     assert "+852****0002" in result.output
     assert "+85251230002" not in result.output
     assert f"Failed: {LANDLINE}" in result.output
+    # The Excel report rebuilt from the JSON keeps the sms column.
+    [report_json] = (tmp_path / "out").glob("*.json")
+    rebuilt = tmp_path / "again.xlsx"
+    done = CliRunner().invoke(app, ["report", str(report_json), str(rebuilt)])
+    assert done.exit_code == 0, done.output
+    sheet = openpyxl.load_workbook(rebuilt)["Results"]
+    header = [cell.value for cell in sheet[1]]
+    sms = {row[1]: row[header.index("sms")] for row in sheet.iter_rows(2, values_only=True)}
+    assert sms == {"r1": None, "r2": "Sent", "r3": "Sent", "r4": f"Failed: {LANDLINE}", "r5": None}
+
+
+def test_preview_shows_the_text_of_the_first_person(tmp_path: Path) -> None:
+    job_file = tmp_path / "job.json"
+    job_file.write_text(json.dumps(job_to_json(make_job("preview-sms"))))
+    result = CliRunner().invoke(app, ["preview", str(job_file)])
+    assert result.exit_code == 0, result.output
+    assert "SMS if not reached" in result.output
+    assert "Hi R1, we could not reach you. Call 2345 6789 & ask for Ann." in result.output
