@@ -169,7 +169,12 @@ class SmsStep:
         job = self.store.load(job_id)
         cancelled = self.jobs.cancel_requested(job_id)
         if not sms_due(job, cancelled=cancelled):
-            return {"job_id": job_id, "texting": 0, "batches": []}
+            return {
+                "job_id": job_id,
+                "texting": 0,
+                "batches": [],
+                "enabled": self.sender is not None,
+            }
         ids = [r.id for r in sms_receivers(job, self.results.results(job_id))]
         self.s3.put_object(
             Bucket=self.store.bucket,
@@ -181,7 +186,12 @@ class SmsStep:
             {"job_id": job_id, "start": start, "end": min(start + self.batch_size, len(ids))}
             for start in range(0, len(ids), self.batch_size)
         ]
-        return {"job_id": job_id, "texting": len(ids), "batches": batches}
+        return {
+            "job_id": job_id,
+            "texting": len(ids),
+            "batches": batches,
+            "enabled": self.sender is not None,
+        }
 
     def send(self, job_id: str, start: int, end: int) -> dict[str, int]:
         """Text receivers `start`..`end` of the plan's list; each at most once across retries."""

@@ -26,6 +26,7 @@ from pydantic import BaseModel, ConfigDict
 from backend.domain.calling_rules import is_allowed
 from backend.domain.dnc import DO_NOT_CALL, DoNotCallList, is_listed
 from backend.domain.models import CallJob, CallResult, Receiver
+from backend.domain.problems import Problem
 from backend.domain.speech import SpeechError, TextTemplate, receiver_context
 
 SMS_NAME = "SMS"  # the template's name in problems: "the SMS uses {{ x }} ..."
@@ -130,6 +131,19 @@ class SmsOutbox(Protocol):
     def outcome(self, job_id: str, receiver_id: str) -> SmsResult | None:
         """The recorded outcome; None when there is none (no claim, or a claim without one)."""
         ...
+
+
+def sms_off_warning(job: CallJob) -> Problem | None:
+    """The preview's warning for a job with an SMS template where SMS is not set up (AWS
+    without an origination identity): the job may start, its texts will be Skipped."""
+    if not job.sms_template.strip():
+        return None
+    return Problem(
+        "this job has an sms_template but SMS is not set up here (the stack parameter "
+        "SmsOriginationIdentity is empty): nobody will be texted; set it up (docs/sms.md) or "
+        "remove the sms_template",
+        field=SMS_KEY,
+    )
 
 
 def sms_due(job: CallJob, *, cancelled: bool) -> bool:

@@ -20,6 +20,8 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     if "start" not in event:
         plan = sms_step().plan(job_id)
         logger.info("texts planned", texting=plan["texting"], batches=len(plan["batches"]))
+        if plan["texting"] and not plan["enabled"]:
+            logger.warning("SMS is not set up (SmsOriginationIdentity is empty): texts skipped")
         return plan
     tally = sms_step().send(job_id, int(event["start"]), int(event["end"]))
     for outcome, number in tally.items():

@@ -103,3 +103,15 @@ def test_the_sandbox_guards_the_sms_too(workbook: Builder) -> None:
     result = read_workbook(workbook(config=_config("{{ name.__class__ }}"), questions=QUESTIONS))
     assert result.job is None
     assert "names starting with _ are not allowed" in result.problems[0].message
+
+
+def test_an_sms_of_exactly_1600_characters_passes(workbook: Builder) -> None:
+    receivers = (("id", "phone_number", "name", "note"), (1, "51234567", "Bob", "x" * 1_592))
+    result = read_workbook(
+        workbook(
+            config=_config("Hi {{ name }}: {{ note }}"), questions=QUESTIONS, receivers=receivers
+        )
+    )
+    assert result.ok, result.problems
+    assert result.job is not None
+    assert len(sms_body(sms_template(result.job), result.job.receivers[0])) == MAX_SMS_CHARS

@@ -18,6 +18,7 @@ from backend.domain.sms import (
     SmsSendError,
     SmsStatus,
     SmsTally,
+    sms_off_warning,
     text_the_unreached,
 )
 
@@ -217,3 +218,10 @@ def test_never_texts_the_reached_the_opted_out_or_the_listed(
 def test_textable_is_the_retryable_plus_expired(status: CallStatus) -> None:
     assert status.textable == (status.retryable or status is CallStatus.EXPIRED)
     assert not (status.textable and status.reached)
+
+
+def test_the_sms_off_warning_names_the_field_only_for_a_job_with_a_template() -> None:
+    warning = sms_off_warning(job_of(1))
+    assert warning is not None and warning.field == "sms_template"
+    assert "SmsOriginationIdentity" in warning.message
+    assert sms_off_warning(job_of(1, template="")) is None
