@@ -66,6 +66,20 @@ def state_line(card: JobCard, reason: str | None = None, escape: Escape = _same)
     }.get(card.state, "Calling…")
 
 
+STATE_WORDS = {
+    RUNNING: "calling",
+    CANCELLING: "cancelling",
+    FINISHED: "finished",
+    STOPPED: "stopped",
+    REJECTED: "could not start",
+}
+
+
+def state_words(card: JobCard) -> str:
+    """The card's state in a few words, for lists (`/callout status`)."""
+    return STATE_WORDS[card.state]
+
+
 def stop_advice(card: JobCard) -> str:
     """What to do about a job that could not start or stopped."""
     if card.state == REJECTED:

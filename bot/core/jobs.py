@@ -220,7 +220,8 @@ class ChatJobs:
             return Outcome(
                 OutcomeKind.NOTHING_TO_RETRY, job_id, "Everybody was reached: nothing to retry."
             )
-        again = retry_job(job, unreached)
+        # The card's title is the job's name (or the workbook's): the retry card keeps it.
+        again = retry_job(job.model_copy(update={"name": job.name or card.name}), unreached)
         # Keep it findable like any previewed job (a retry of the retry needs it).
         pending = self.state.pending(job_id)
         if pending is not None:

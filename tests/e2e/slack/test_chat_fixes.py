@@ -5,7 +5,17 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from bot.slack.views import DISCARD_ACTION, START_ACTION
+from backend.domain.models import CallJob, CallResult, CallStatus
+from bot.core.preview import Preview
+from bot.core.state import FINISHED, CardState, JobCard
+from bot.slack.views import (
+    DISCARD_ACTION,
+    RETRY_ACTION,
+    START_ACTION,
+    batch_blocks,
+    preview_blocks,
+    result_line,
+)
 from tests.e2e.slack.conftest import Harness, action_payload, example_workbook
 
 
@@ -69,3 +79,74 @@ def test_cancel_on_a_preview_withdraws_it_so_a_stale_start_is_refused(harness: H
     _press(harness, START_ACTION, preview)  # a stale copy of the preview (another device)
     assert harness.submitter.jobs == {}
     assert "no longer have" in harness.fake.calls_to("chat.postEphemeral")[-1].text()
+
+
+def _started_card(harness: Harness, preview: dict) -> JobCard:
+    _press(harness, START_ACTION, preview)
+    (job_id,) = harness.submitter.jobs
+    card = harness.state.card(job_id)
+    assert card is not None
+    return card
+
+
+def test_the_retry_card_keeps_the_workbooks_name(harness: Harness) -> None:
+    card = _started_card(harness, _upload(harness, name="class_3a.xlsx"))
+    assert card.name == "class_3a"
+    job = harness.submitter.jobs[card.job_id]
+    card.statuses = {r.id: CallStatus.NO_ANSWER.value for r in job.receivers}
+    card.state = FINISHED
+    harness.state.save_card(card)
+    harness.action(RETRY_ACTION, card.job_id)
+    (retry_id,) = [j for j in harness.submitter.jobs if j != card.job_id]
+    retry_card = harness.state.card(retry_id)
+    assert retry_card is not None
+    assert retry_card.name == "class_3a (retry)"
+
+
+def test_one_result_and_one_question_are_singular() -> None:
+    job = CallJob.model_validate(
+        {
+            "job_id": "j1",
+            "greeting": "Hello",
+            "ending": "Bye",
+            "questions": [{"template": "Coming?", "type": "Yes/No"}],
+            "receivers": [
+                {"id": "S1", "phone_number": "+85291234567", "fields": {"name": "Chan Tai Man"}}
+            ],
+        }
+    )
+    result = CallResult(job_id="j1", receiver_id="S1", status=CallStatus.CALL_COMPLETED)
+    text, blocks = batch_blocks(job, [result])
+    assert text == "1 result"
+    blocks = preview_blocks(Preview("t", job, problems=()))
+    preview = json.dumps([b.to_dict() for b in blocks], ensure_ascii=False)
+    assert "*1 call* · 1 question ·" in preview
+    assert "This phones 1 person now." in preview
+
+
+def test_result_lines_name_the_person_beside_the_masked_number() -> None:
+    job = CallJob.model_validate(
+        {
+            "job_id": "j1",
+            "receivers": [
+                {"id": "S1", "phone_number": "+85291234567", "fields": {"name": "Chan <Tai> Man"}},
+                {"id": "S2", "phone_number": "+85291234568"},
+            ],
+        }
+    )
+    first, second = (
+        result_line(job, CallResult(job_id="j1", receiver_id=rid, status=CallStatus.NO_ANSWER))
+        for rid in ("S1", "S2")
+    )
+    assert "`S1` Chan &lt;Tai&gt; Man +852****4567 *NoAnswer*" in first
+    assert "`S2` +852****4568 *NoAnswer*" in second
+
+
+def test_status_lists_jobs_in_words(harness: Harness) -> None:
+    card = _started_card(harness, _upload(harness))
+    card.state = CardState.REJECTED
+    harness.state.save_card(card)
+    harness.command("status")
+    listing = json.dumps(_blocks(harness.fake.calls_to("chat.postEphemeral")[-1].args))
+    assert "could not start, 0/8 calls" in listing
+    assert "rejected" not in listing
