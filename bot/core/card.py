@@ -118,6 +118,12 @@ def can_cancel(card: JobCard) -> bool:
     return card.state == RUNNING
 
 
+def can_run_again(card: JobCard) -> bool:
+    """A job that ended after it started (finished, cancelled or stopped) may be run again:
+    everyone is called anew, as a new job."""
+    return card.state in (FINISHED, STOPPED)
+
+
 def retry_count(card: JobCard) -> int:
     """How many people a "Retry unreached" would call (0: no such button)."""
     return 0 if card.state == RUNNING else len(card.unreached())

@@ -18,7 +18,7 @@ from backend.domain.models import CallJob, ChatOrigin
 from backend.domain.ports import JobSubmitter
 from bot.core.access import AccessRules
 from bot.core.ports import ChatSink, DeliveryError
-from bot.core.state import CANCELLING, ENDED, BotState, JobCard
+from bot.core.state import CANCELLING, ENDED, BotState, JobCard, current_run
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +37,7 @@ class OutcomeKind(Enum):
     NOT_RUNNING = auto()  # the engine no longer runs it
     NOTHING_TO_RETRY = auto()
     WITHDRAWN = auto()  # a preview was cancelled: its job can no longer be started
+    NOT_ENDED = auto()  # Run again on a job still running
 
 
 @dataclass(frozen=True)
@@ -203,6 +204,35 @@ class ChatJobs:
             f"🛑 {sink.mention(user_id)} cancelled `{card.job_id}`: calls in progress finish, "
             "nobody else is called.",
         )
+
+    def run_again(self, job_id: str, origin: ChatOrigin) -> Outcome:
+        """ "Run again" on an ended job's card: the same job for everyone, as its next run (a
+        new job id), reporting in the thread the job came from."""
+        from backend.domain.intake import job_to_json
+
+        card = self.team_card(job_id, origin.team_id)
+        if card is not None and card.channel_id != origin.channel_id:
+            card = None
+        job = self.load_job(job_id) if card is not None else None
+        if card is None or job is None:
+            return Outcome(OutcomeKind.UNKNOWN, job_id, f"I no longer have job `{job_id}`.")
+        if card.state not in ENDED:
+            return Outcome(
+                OutcomeKind.NOT_ENDED, job_id, f"`{job_id}` is still running: see its card.", card
+            )
+        run_id, running = current_run(self.state, job_id)
+        if running is not None:
+            return Outcome(
+                OutcomeKind.ALREADY_STARTED,
+                run_id,
+                f"`{run_id}` has already been started: see its card.",
+            )
+        again = job.model_copy(update={"job_id": run_id, "name": job.name or card.name})
+        pending = self.state.pending(job_id)
+        if pending is not None:  # findable like any previewed job (its own Run again needs it)
+            pending.job = job_to_json(again)
+            self.state.save_pending(run_id, pending)
+        return self.start(again, origin.model_copy(update={"thread_ref": card.thread_ref}))
 
     def retry(self, job_id: str, origin: ChatOrigin) -> Outcome:
         """A new job with only the receivers not reached; same unreached set -> same job id."""

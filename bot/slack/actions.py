@@ -79,6 +79,13 @@ def cancel(deps: Deps, body: dict[str, Any]) -> None:
     answer(deps, channel, user, outcome)
 
 
+def run_again(deps: Deps, body: dict[str, Any]) -> None:
+    """The whole job again, as a new job (its next run)."""
+    team, channel, user, job_id = _context(body)
+    outcome = deps.jobs.run_again(job_id, _origin(team, channel, user))
+    answer(deps, channel, user, outcome)
+
+
 def retry(deps: Deps, body: dict[str, Any]) -> None:
     """A new job with only the receivers not reached; same unreached set -> same job id."""
     team, channel, user, job_id = _context(body)

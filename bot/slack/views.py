@@ -40,6 +40,7 @@ START_ACTION = "callout_start"
 DISCARD_ACTION = "callout_discard"
 CANCEL_ACTION = "callout_cancel"
 RETRY_ACTION = "callout_retry"
+RUN_AGAIN_ACTION = "callout_run_again"
 
 STATUS_EMOJI = {
     CallStatus.CALL_COMPLETED: ":white_check_mark:",
@@ -270,6 +271,21 @@ def _card_buttons(card: JobCard) -> list[Block]:
                 text=f"Retry unreached ({retry})",
                 action_id=RETRY_ACTION,
                 value=card.job_id,
+            )
+        )
+    if card_model.can_run_again(card):
+        buttons.append(
+            ButtonElement(
+                text="Run again",
+                action_id=RUN_AGAIN_ACTION,
+                value=card.job_id,
+                confirm=ConfirmObject(
+                    title="Run the job again?",
+                    text=f"This phones all {plural(card.total, 'person', 'people')} again, "
+                    "as a new job.",
+                    confirm="Run again",
+                    deny="Not now",
+                ),
             )
         )
     return [ActionsBlock(block_id="card_actions", elements=buttons)] if buttons else []

@@ -11,8 +11,10 @@ from bot.core.state import FINISHED, CardState, JobCard
 from bot.slack.views import (
     DISCARD_ACTION,
     RETRY_ACTION,
+    RUN_AGAIN_ACTION,
     START_ACTION,
     batch_blocks,
+    card_blocks,
     preview_blocks,
     result_line,
 )
@@ -150,3 +152,57 @@ def test_status_lists_jobs_in_words(harness: Harness) -> None:
     listing = json.dumps(_blocks(harness.fake.calls_to("chat.postEphemeral")[-1].args))
     assert "could not start, 0/8 calls" in listing
     assert "rejected" not in listing
+
+
+def _end(harness: Harness, card: JobCard, state: CardState = FINISHED) -> None:
+    card.state = state
+    harness.state.save_card(card)
+
+
+def test_a_reupload_during_the_job_is_deduplicated_after_it_a_new_run(harness: Harness) -> None:
+    card = _started_card(harness, _upload(harness, ts="1700.0001"))
+    again = _upload(harness, ts="1700.0002")  # the same file while the job runs
+    assert START_ACTION not in _buttons(_blocks(again))
+    assert "already started" in json.dumps(_blocks(again))
+
+    _end(harness, card)
+    fresh = _upload(harness, ts="1700.0003")  # the same file once the job has ended
+    run_id = _buttons(_blocks(fresh))[START_ACTION]["value"]
+    assert run_id == f"{card.job_id}.run2"
+    _press(harness, START_ACTION, fresh)
+    assert list(harness.submitter.jobs) == [card.job_id, run_id]
+    job = harness.submitter.jobs[run_id]
+    assert job.origin is not None
+    assert job.origin.thread_ref == "1700.0003"
+
+
+def test_run_again_on_an_ended_card_starts_the_next_run_once(harness: Harness) -> None:
+    card = _started_card(harness, _upload(harness))
+    assert RUN_AGAIN_ACTION not in _buttons(
+        [b.to_dict() for b in card_blocks(card)]
+    )  # not while it runs
+    harness.action(RUN_AGAIN_ACTION, card.job_id)
+    assert "still running" in harness.fake.calls_to("chat.postEphemeral")[-1].text()
+    _end(harness, card, CardState.STOPPED)
+    assert RUN_AGAIN_ACTION in _buttons([b.to_dict() for b in card_blocks(card)])
+
+    harness.action(RUN_AGAIN_ACTION, card.job_id)
+    harness.action(RUN_AGAIN_ACTION, card.job_id)  # double click
+    run_id = f"{card.job_id}.run2"
+    assert list(harness.submitter.jobs) == [card.job_id, run_id]
+    again = harness.submitter.jobs[run_id]
+    assert len(again.receivers) == card.total
+    run_card = harness.state.card(run_id)
+    assert run_card is not None
+    assert run_card.name == card.name
+    assert "already been started" in harness.fake.calls_to("chat.postEphemeral")[-1].text()
+
+    _end(harness, run_card)  # Run again on the second run: the third
+    harness.action(RUN_AGAIN_ACTION, run_id)
+    assert f"{card.job_id}.run3" in harness.submitter.jobs
+
+
+def test_a_rejected_job_offers_no_run_again(harness: Harness) -> None:
+    card = _started_card(harness, _upload(harness))
+    _end(harness, card, CardState.REJECTED)
+    assert RUN_AGAIN_ACTION not in _buttons([b.to_dict() for b in card_blocks(card)])
