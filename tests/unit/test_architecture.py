@@ -1,4 +1,4 @@
-"""The domain stays pure: no AWS SDK, no Slack, no Powertools under backend/domain."""
+"""The domain stays pure: no AWS SDK, no Slack or Teams, no Powertools under backend/domain."""
 
 from __future__ import annotations
 
@@ -8,7 +8,15 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-FORBIDDEN = ("boto3", "botocore", "slack_sdk", "slack_bolt", "aws_lambda_powertools", "bot")
+FORBIDDEN = (
+    "boto3",
+    "botocore",
+    "slack_sdk",
+    "slack_bolt",
+    "microsoft_teams",
+    "aws_lambda_powertools",
+    "bot",
+)
 DOMAIN_FILES = sorted((ROOT / "backend" / "domain").rglob("*.py"))
 
 
