@@ -100,7 +100,11 @@ class ChatJobs:
             )
         if not job.name and pending.filename:  # the card's title: the workbook's name
             job = job.model_copy(update={"name": pending.filename.rsplit(".", 1)[0]})
-        return self.start(job, origin.model_copy(update={"thread_ref": pending.thread_ref}))
+        return self.start(
+            job,
+            origin.model_copy(update={"thread_ref": pending.thread_ref}),
+            preview_ref=pending.preview_ref,
+        )
 
     def withdraw_preview(self, job_id: str, origin: ChatOrigin) -> Outcome:
         """Cancel on a preview: its job is forgotten, so Start on any copy of it is refused.
@@ -117,8 +121,16 @@ class ChatJobs:
         self.state.withdraw_pending(job_id)
         return Outcome(OutcomeKind.WITHDRAWN, job_id)
 
-    def start(self, job: CallJob, origin: ChatOrigin, *, retry_of: str | None = None) -> Outcome:
-        """Check who may start, claim the job once, post its card, submit it with its origin."""
+    def start(
+        self,
+        job: CallJob,
+        origin: ChatOrigin,
+        *,
+        retry_of: str | None = None,
+        preview_ref: str | None = None,
+    ) -> Outcome:
+        """Check who may start, claim the job once, post its card (linking to the preview it
+        was started from), submit it with its origin."""
         job_id = job.job_id
         refusal = self.access.may_start(origin.channel_id, origin.user_id)
         if refusal is not None:
@@ -131,8 +143,12 @@ class ChatJobs:
             )
         card = JobCard.for_job(job.model_copy(update={"origin": origin}))
         card.retry_of = retry_of
+        sink = self.sinks[origin.platform]
+        if preview_ref:
+            card.preview_ref = preview_ref
+            card.preview_link = sink.permalink(origin.channel_id, preview_ref)
         try:
-            card.card_ref = self.sinks[origin.platform].post_card(card)
+            card.card_ref = sink.post_card(card)
             self.state.save_card(card)
             started = job.model_copy(
                 update={

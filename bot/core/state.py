@@ -157,6 +157,8 @@ class JobCard:
     platform: ChatPlatform = "slack"
     tenant_id: str | None = None  # Teams
     service_url: str | None = None  # Teams
+    preview_ref: str | None = None  # the preview the job was started from
+    preview_link: str | None = None  # a link to it, shown on the card
 
     @classmethod
     def for_job(cls, job: CallJob, card_ref: str | None = None) -> JobCard:

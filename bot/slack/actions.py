@@ -57,8 +57,11 @@ def start(deps: Deps, body: dict[str, Any]) -> None:
     team, channel, user, job_id = _context(body)
     outcome = deps.jobs.start_preview(job_id, _origin(team, channel, user))
     answer(deps, channel, user, outcome)
-    if outcome.ok:  # a refused or failed Start leaves the preview as it was
-        _close_preview(deps, body, channel, "Job started", f"Started by <@{user}>.")
+    if outcome.ok and outcome.card is not None:  # refused or failed: the preview stays as it was
+        card = outcome.card
+        link = deps.sink.permalink(card.channel_id, card.card_ref) if card.card_ref else None
+        see = f": <{link}|see its card>" if link else ""
+        _close_preview(deps, body, channel, "Job started", f"Started by <@{user}>{see}.")
 
 
 def discard(deps: Deps, body: dict[str, Any]) -> None:

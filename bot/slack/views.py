@@ -111,9 +111,9 @@ def problem_blocks(
     return blocks
 
 
-def preview_blocks(preview: Preview) -> list[Block]:
+def preview_blocks(preview: Preview, card_link: str | None = None) -> list[Block]:
     """The preview of a workbook or form: calls, questions, what #1 hears, calling hours,
-    warnings, problems, buttons."""
+    warnings, problems, buttons. `card_link`: the card of the job when it was started."""
     blocks: list[Block] = [HeaderBlock(text=shorten(f"Call job: {preview.title}", 150))]
     blocks += _preview_job_blocks(preview)
     job, problems = preview.job, preview.problems
@@ -132,7 +132,10 @@ def preview_blocks(preview: Preview) -> list[Block]:
         blocks.extend(problem_blocks(problems))
     if preview.started is not None:
         blocks.append(
-            _section(f"This job was already started by <@{preview.started.user_id}>: see its card.")
+            _section(
+                f"This job was already started by <@{preview.started.user_id}>: "
+                + (f"<{card_link}|see its card>." if card_link else "see its card.")
+            )
         )
         return blocks[:MAX_BLOCKS]
     blocks += _preview_buttons(preview)
@@ -244,7 +247,10 @@ def card_blocks(card: JobCard, reason: str | None = None) -> list[Block]:
         ]
         blocks.extend(_section(chunk) for chunk in _chunk_lines(lines)[:5])
     blocks += _card_buttons(card)
-    blocks.append(ContextBlock(elements=[MarkdownTextObject(text=card_model.footer(card))]))
+    footer = card_model.footer(card)
+    if card.preview_link:
+        footer += f" · <{card.preview_link}|Its preview>"
+    blocks.append(ContextBlock(elements=[MarkdownTextObject(text=footer)]))
     return blocks[:MAX_BLOCKS]
 
 

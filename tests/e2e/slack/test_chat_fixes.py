@@ -206,3 +206,25 @@ def test_a_rejected_job_offers_no_run_again(harness: Harness) -> None:
     card = _started_card(harness, _upload(harness))
     _end(harness, card, CardState.REJECTED)
     assert RUN_AGAIN_ACTION not in _buttons([b.to_dict() for b in card_blocks(card)])
+
+
+def test_the_card_links_to_its_preview_and_the_preview_to_its_card(harness: Harness) -> None:
+    preview = _upload(harness)
+    job_id = _buttons(_blocks(preview))[START_ACTION]["value"]
+    pending = harness.state.pending(job_id)
+    assert pending is not None
+    assert pending.preview_ref is not None
+    harness.fake.clear()
+    card = _started_card(harness, preview)
+    assert card.preview_ref == pending.preview_ref
+    (card_post,) = [
+        c for c in harness.fake.calls_to("chat.postMessage") if c.args.get("thread_ts") is None
+    ]
+    preview_link = f"archives/C0001/p{pending.preview_ref.replace('.', '')}|Its preview>"
+    assert preview_link in json.dumps(_blocks(card_post.args))
+    assert card.card_ref is not None
+    (update,) = harness.fake.calls_to("chat.update")
+    card_link = f"archives/C0001/p{card.card_ref.replace('.', '')}|see its card>"
+    assert card_link in json.dumps(_blocks(update.args))
+    again = _upload(harness, ts="1700.0009")  # the same workbook while the job runs
+    assert card_link in json.dumps(_blocks(again))
