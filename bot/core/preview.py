@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from backend.domain.models import CallJob, ChatOrigin
 from backend.domain.phones import mask_phone
 from backend.domain.problems import Problem
-from bot.core.state import BotState, JobCard, PendingJob
+from bot.core.state import BotState, JobCard, PendingJob, current_run
 from bot.core.text import plural
 
 if TYPE_CHECKING:
@@ -103,6 +103,10 @@ def preview_of(
     heard, speech_problems = first_hears(result) if not result.problems else ([], [])
     problems = [*result.problems, *speech_problems]
     job = result.job
+    started = None
+    if job is not None:  # a workbook whose job ended is a new run; a running one is shown
+        job_id, started = current_run(state, job.job_id)
+        job = job.model_copy(update={"job_id": job_id})
     hours = ""
     if job is not None and job.receivers and not problems:
         from backend.domain.calling_rules import hours_summary
@@ -116,7 +120,7 @@ def preview_of(
         first_hears=heard,
         hours=hours,
         do_not_call=listed_count(dnc, job),
-        started=state.card(job.job_id) if job is not None else None,
+        started=started,
     )
 
 

@@ -57,8 +57,11 @@ def start(deps: Deps, body: dict[str, Any]) -> None:
     team, channel, user, job_id = _context(body)
     outcome = deps.jobs.start_preview(job_id, _origin(team, channel, user))
     answer(deps, channel, user, outcome)
-    if outcome.ok:  # a refused or failed Start leaves the preview as it was
-        _close_preview(deps, body, channel, "Job started", f"Started by <@{user}>.")
+    if outcome.ok and outcome.card is not None:  # refused or failed: the preview stays as it was
+        card = outcome.card
+        link = deps.sink.permalink(card.channel_id, card.card_ref) if card.card_ref else None
+        see = f": <{link}|see its card>" if link else ""
+        _close_preview(deps, body, channel, "Job started", f"Started by <@{user}>{see}.")
 
 
 def discard(deps: Deps, body: dict[str, Any]) -> None:
@@ -76,6 +79,13 @@ def discard(deps: Deps, body: dict[str, Any]) -> None:
 def cancel(deps: Deps, body: dict[str, Any]) -> None:
     team, channel, user, job_id = _context(body)
     outcome = deps.jobs.cancel(job_id, team=team, user_id=user, platform="slack")
+    answer(deps, channel, user, outcome)
+
+
+def run_again(deps: Deps, body: dict[str, Any]) -> None:
+    """The whole job again, as a new job (its next run)."""
+    team, channel, user, job_id = _context(body)
+    outcome = deps.jobs.run_again(job_id, _origin(team, channel, user))
     answer(deps, channel, user, outcome)
 
 

@@ -25,7 +25,13 @@ from bot.slack.deps import Deps
 from bot.slack.files import Downloader, download
 from bot.slack.modal import ADD_QUESTION, CALLBACK_ID, REMOVE_QUESTION
 from bot.slack.settings import BotSettings
-from bot.slack.views import CANCEL_ACTION, DISCARD_ACTION, RETRY_ACTION, START_ACTION
+from bot.slack.views import (
+    CANCEL_ACTION,
+    DISCARD_ACTION,
+    RETRY_ACTION,
+    RUN_AGAIN_ACTION,
+    START_ACTION,
+)
 
 __all__ = ["Deps", "build_app", "lazy_client"]
 
@@ -143,6 +149,7 @@ def _register(app: App, deps: Deps) -> None:
     app.action(DISCARD_ACTION)(ack=ack_only, lazy=lazy(actions.discard, "discard_job"))
     app.action(CANCEL_ACTION)(ack=ack_only, lazy=lazy(actions.cancel, "cancel_job"))
     app.action(RETRY_ACTION)(ack=ack_only, lazy=lazy(actions.retry, "retry_unreached"))
+    app.action(RUN_AGAIN_ACTION)(ack=ack_only, lazy=lazy(actions.run_again, "run_again"))
     app.event("message", matchers=[shares_workbook])(
         ack=ack_only, lazy=lazy(uploads.handle_file_share, "handle_upload")
     )

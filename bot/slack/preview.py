@@ -34,7 +34,13 @@ def post_preview(
 ) -> str | None:
     """Post the preview (in `thread_ts` when given); store the job so Start can find it."""
     preview = preview_of(result, title=title, state=deps.state, dnc=deps.dnc)
-    blocks = preview_blocks(preview)
+    started = preview.started
+    card_link = (
+        deps.sink.permalink(started.channel_id, started.card_ref)
+        if started is not None and started.card_ref
+        else None
+    )
+    blocks = preview_blocks(preview, card_link)
     summary = preview.summary()
     try:
         response = deps.client.chat_postMessage(

@@ -30,7 +30,7 @@ from bot.core.commands import usage
 from bot.core.preview import Preview
 from bot.core.results import result_line as line_parts
 from bot.core.state import REJECTED, JobCard
-from bot.core.text import mask_numbers, shorten
+from bot.core.text import mask_numbers, plural, shorten
 
 SECTION_LIMIT = 2900  # under Slack's 3,000 characters per section text
 MAX_BLOCKS = 50
@@ -40,6 +40,7 @@ START_ACTION = "callout_start"
 DISCARD_ACTION = "callout_discard"
 CANCEL_ACTION = "callout_cancel"
 RETRY_ACTION = "callout_retry"
+RUN_AGAIN_ACTION = "callout_run_again"
 
 STATUS_EMOJI = {
     CallStatus.CALL_COMPLETED: ":white_check_mark:",
@@ -100,15 +101,19 @@ def problem_blocks(
     if shown < len(lines):
         blocks.append(
             ContextBlock(
-                elements=[MarkdownTextObject(text=f"…and {len(lines) - shown} more problems")]
+                elements=[
+                    MarkdownTextObject(
+                        text=f"…and {plural(len(lines) - shown, 'more problem', 'more problems')}"
+                    )
+                ]
             )
         )
     return blocks
 
 
-def preview_blocks(preview: Preview) -> list[Block]:
+def preview_blocks(preview: Preview, card_link: str | None = None) -> list[Block]:
     """The preview of a workbook or form: calls, questions, what #1 hears, calling hours,
-    warnings, problems, buttons."""
+    warnings, problems, buttons. `card_link`: the card of the job when it was started."""
     blocks: list[Block] = [HeaderBlock(text=shorten(f"Call job: {preview.title}", 150))]
     blocks += _preview_job_blocks(preview)
     job, problems = preview.job, preview.problems
@@ -120,12 +125,17 @@ def preview_blocks(preview: Preview) -> list[Block]:
         blocks.append(_section(f"*Worth fixing (the job can still start):*\n{lines}"))
     if problems:
         blocks.append(
-            _section(f":warning: *{len(problems)} problem(s) to fix before this job can start:*")
+            _section(
+                f":warning: *{plural(len(problems), 'problem')} to fix before this job can start:*"
+            )
         )
         blocks.extend(problem_blocks(problems))
     if preview.started is not None:
         blocks.append(
-            _section(f"This job was already started by <@{preview.started.user_id}>: see its card.")
+            _section(
+                f"This job was already started by <@{preview.started.user_id}>: "
+                + (f"<{card_link}|see its card>." if card_link else "see its card.")
+            )
         )
         return blocks[:MAX_BLOCKS]
     blocks += _preview_buttons(preview)
@@ -142,7 +152,7 @@ def _preview_job_blocks(preview: Preview) -> list[Block]:
     )
     blocks: list[Block] = [
         _section(
-            f"*{len(job.receivers)} calls* · {len(job.questions)} questions · "
+            f"*{plural(len(job.receivers), 'call')}* · {plural(len(job.questions), 'question')} · "
             f"job `{job.job_id}`\n{questions}"
         )
     ]
@@ -178,7 +188,7 @@ def _preview_buttons(preview: Preview) -> list[Block]:
                 style="primary",
                 confirm=ConfirmObject(
                     title="Start calling?",
-                    text=f"This phones {len(job.receivers)} people now.",
+                    text=f"This phones {plural(len(job.receivers), 'person', 'people')} now.",
                     confirm="Start",
                     deny="Not yet",
                 ),
@@ -237,7 +247,10 @@ def card_blocks(card: JobCard, reason: str | None = None) -> list[Block]:
         ]
         blocks.extend(_section(chunk) for chunk in _chunk_lines(lines)[:5])
     blocks += _card_buttons(card)
-    blocks.append(ContextBlock(elements=[MarkdownTextObject(text=card_model.footer(card))]))
+    footer = card_model.footer(card)
+    if card.preview_link:
+        footer += f" · <{card.preview_link}|Its preview>"
+    blocks.append(ContextBlock(elements=[MarkdownTextObject(text=footer)]))
     return blocks[:MAX_BLOCKS]
 
 
@@ -266,6 +279,21 @@ def _card_buttons(card: JobCard) -> list[Block]:
                 value=card.job_id,
             )
         )
+    if card_model.can_run_again(card):
+        buttons.append(
+            ButtonElement(
+                text="Run again",
+                action_id=RUN_AGAIN_ACTION,
+                value=card.job_id,
+                confirm=ConfirmObject(
+                    title="Run the job again?",
+                    text=f"This phones all {plural(card.total, 'person', 'people')} again, "
+                    "as a new job.",
+                    confirm="Run again",
+                    deny="Not now",
+                ),
+            )
+        )
     return [ActionsBlock(block_id="card_actions", elements=buttons)] if buttons else []
 
 
@@ -279,7 +307,7 @@ def stopped_blocks(
     headline = f"{emoji} *{notice.label}* {notice.detail}"
     blocks: list[Block] = []
     if problems:
-        blocks.append(_section(f"{headline}: {len(problems)} problem(s)"))
+        blocks.append(_section(f"{headline}: {plural(len(problems), 'problem')}"))
         blocks.extend(problem_blocks(problems))
     else:
         blocks.append(_section(f"{headline}: {notice.reason}"))
@@ -290,7 +318,8 @@ def stopped_blocks(
 def result_line(job: CallJob, result: CallResult) -> str:
     parts = line_parts(job, result)
     emoji = STATUS_EMOJI.get(parts.status, "")
-    line = f"{emoji} `{escape(parts.receiver_id)}` {parts.phone} *{parts.status.value}*"
+    who = f"{escape(shorten(parts.name, 60))} " if parts.name else ""
+    line = f"{emoji} `{escape(parts.receiver_id)}` {who}{parts.phone} *{parts.status.value}*"
     if parts.answers:
         line += f" · {escape(parts.answers)}"
     if parts.attempts > 1:
@@ -303,7 +332,7 @@ def batch_blocks(job: CallJob, results: Sequence[CallResult]) -> tuple[str, list
     (see `fitting_results`): nothing is cut here."""
     lines = [result_line(job, result) for result in results]
     blocks: list[Block] = [_section(chunk) for chunk in _chunk_lines(lines)]
-    return f"{len(results)} results", blocks
+    return plural(len(results), "result"), blocks
 
 
 def fitting_results(job: CallJob, results: Sequence[CallResult]) -> int:
@@ -323,7 +352,7 @@ def status_list_blocks(cards: Sequence[JobCard]) -> list[Block]:
     if not cards:
         return [_section("No call jobs were started in this channel yet.")]
     lines = [
-        f"• `{card.job_id}` {escape(card.name)} – {card.state.lower()}, "
+        f"• `{card.job_id}` {escape(card.name)} – {card_model.state_words(card)}, "
         f"{card.done}/{card.total} calls"
         for card in cards
     ]
