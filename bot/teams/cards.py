@@ -47,6 +47,7 @@ from bot.core.state import JobCard
 from bot.core.text import mask_numbers, plural, shorten
 
 MAX_CARD_BYTES = 80_000  # Teams refuses a message over ~100 KB; keep a margin
+BATCH_BYTES = 60_000  # the result lines of one reply, as JSON (the rest of the card is small)
 TEXT_LIMIT = 20_000  # one TextBlock of lines (problems, results) before "…and N more"
 
 START = "callouts.start"
@@ -61,7 +62,8 @@ WORKBOOK_HOW = "send me a filled-in workbook (.xlsx) in our personal chat: I pre
 
 
 def card_bytes(card: AdaptiveCard) -> int:
-    """The size of the card as the SDK sends it (by alias, no None values)."""
+    """The size of the card as the SDK sends it (by alias, no None values), non-ASCII text
+    escaped (its largest form)."""
     return len(json.dumps(card.model_dump(by_alias=True, exclude_none=True)).encode())
 
 
@@ -252,11 +254,12 @@ def results_card(job: CallJob, results: Sequence[CallResult]) -> AdaptiveCard:
 
 
 def fitting_results(job: CallJob, results: Sequence[CallResult]) -> int:
-    """How many of `results` (from the first, at least 1) fit one reply card."""
+    """How many of `results` (from the first, at least 1) fit one reply card: their lines,
+    measured as escaped JSON (the largest form a name in any script takes), within BATCH_BYTES."""
     size = 0
     for count, result in enumerate(results):
-        size += len(result_text(job, result).encode()) + 1
-        if size > TEXT_LIMIT * 3 and count:
+        size += len(json.dumps(result_text(job, result))) + 2
+        if size > BATCH_BYTES and count:
             return count
     return len(results)
 

@@ -203,6 +203,25 @@ def test_result_batch_names_people_with_masked_numbers_and_fits() -> None:
     assert "3 attempts" in text
 
 
+def test_a_batch_of_names_in_any_script_fits_one_reply() -> None:
+    job = make_job(3_000)
+    job = job.model_copy(
+        update={
+            "receivers": tuple(
+                r.model_copy(update={"fields": {"name": "陳大文" * 26}}) for r in job.receivers
+            )
+        }
+    )
+    results = [
+        CallResult(job_id=job.job_id, receiver_id=r.id, status=CallStatus.CALL_COMPLETED)
+        for r in job.receivers
+    ]
+    fit = cards.fitting_results(job, results)
+    assert 1 < fit < len(results)
+    assert cards.card_bytes(cards.results_card(job, results[:fit])) < cards.MAX_CARD_BYTES
+    assert cards.fitting_results(job, results[:1]) == 1
+
+
 def test_new_job_card_opens_the_form_dialog() -> None:
     (button,) = actions(cards.new_job_card())
     assert button["type"] == "Action.Submit"
