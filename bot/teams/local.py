@@ -79,18 +79,22 @@ def build_local_teams_bot(
     _serve_reports(adapter.app, reports)
     loop = BackgroundLoop("teams-bot")
     tasks = Tasks()
-    bot = build_bot(
-        settings,
-        state,
-        engine,
-        worker=LocalWorker(tasks, loop.loop),
-        tasks=tasks,
-        adapter=adapter,
-        runner=loop,
-        reports=reports,
-        local=True,
-        dnc=engine.dnc,
-    )
+    try:
+        bot = build_bot(
+            settings,
+            state,
+            engine,
+            worker=LocalWorker(tasks, loop.loop),
+            tasks=tasks,
+            adapter=adapter,
+            runner=loop,
+            reports=reports,
+            local=True,
+            dnc=engine.dnc,
+        )
+    except Exception:
+        loop.stop()
+        raise
     notifier = ChatNotifier(
         {"teams": bot.deps.sink},
         state,
