@@ -81,6 +81,14 @@ class CallStatus(StrEnum):
         """Whether a person picked up and spoke with the call."""
         return self in (CallStatus.CALL_COMPLETED, CallStatus.DROP_CALL, CallStatus.OPTED_OUT)
 
+    @property
+    def textable(self) -> bool:
+        """Whether a person whose job ended with this status gets the job's SMS (docs/sms.md):
+        rung without reaching anyone (NoAnswer, Busy, NoHuman) or still unreached when the
+        deadline passed (Expired). Never the reached, opted out, not callable, failed or
+        cancelled."""
+        return self.retryable or self is CallStatus.EXPIRED
+
 
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -329,6 +337,13 @@ class CallJob(_Frozen):
         "empty: hang up without a word.",
     )
     phone_prefix: str = Field(default="", pattern=r"^\+?\d{0,4}$")
+    # SMS to the unreached (issue 13 part 4, docs/sms.md)
+    sms_template: str = Field(
+        default="",
+        description="Template of the one SMS sent after the job to each person not reached "
+        "(NoAnswer, Busy, NoHuman, Expired); plain text, at most 1,600 characters rendered; "
+        "empty: no SMS.",
+    )
     questions: tuple[Question, ...] = ()
     receivers: tuple[Receiver, ...] = ()
     extra_columns: tuple[str, ...] = Field(

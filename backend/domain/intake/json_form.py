@@ -21,7 +21,14 @@ from backend.domain.intake.settings import int_setting_message
 from backend.domain.models import CallJob, ChatOrigin, JobSettings
 from backend.domain.problems import Problem
 
-_TEXT_FIELDS = ("name", "greeting", "ending", "phone_prefix", "voicemail_message")
+_TEXT_FIELDS = (
+    "name",
+    "greeting",
+    "ending",
+    "phone_prefix",
+    "voicemail_message",
+    "sms_template",
+)
 
 
 def job_to_json(job: CallJob) -> dict[str, Any]:
