@@ -4,9 +4,11 @@ comes back as the function's own asynchronous invocation, which posts proactivel
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,6 +20,8 @@ import bot.teams.lambda_handler as lambda_handler
 from bot.core.state import SqliteBotState
 from bot.teams.app import TeamsBot, build_bot, initialize
 from bot.teams.http import RouteAdapter
+from bot.teams.loop import LoopRunner
+from bot.teams.reports import LocalReports
 from bot.teams.worker import LambdaWorker, Tasks
 from tests.fakes.teams_connector import FakeTeamsConnector
 from tests.fakes.teams_harness import (
@@ -55,7 +59,10 @@ def function_url_event(activity: dict[str, Any], token: str | None) -> dict[str,
 
 @pytest.fixture
 def lambda_bot(
-    issuer: FakeTeamsIssuer, connector: FakeTeamsConnector, monkeypatch: pytest.MonkeyPatch
+    issuer: FakeTeamsIssuer,
+    connector: FakeTeamsConnector,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
 ) -> Iterator[FakeLambdaClient]:
     client = FakeLambdaClient()
 
@@ -70,6 +77,8 @@ def lambda_bot(
                 worker=LambdaWorker("callouts-teams", client),
                 tasks=tasks,
                 adapter=RouteAdapter(),
+                runner=LoopRunner(asyncio.get_running_loop()),
+                reports=LocalReports(tmp_path, "http://localhost:3978", 3600),
                 token=bot_token,
             )
 
