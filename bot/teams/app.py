@@ -28,6 +28,7 @@ from bot.core.state import BotState
 from bot.teams.auth import app_options, teams_access
 from bot.teams.deps import TeamsDeps
 from bot.teams.loop import LoopRunner
+from bot.teams.places import Places
 from bot.teams.reports import ReportShelf
 from bot.teams.sender import TeamsSender
 from bot.teams.settings import TeamsSettings
@@ -60,6 +61,7 @@ def build_bot(
     adapter: HttpServerAdapter,
     runner: LoopRunner,
     reports: ReportShelf,
+    places: Places,
     local: bool = False,
     token: Any | None = None,
     dnc: DoNotCallList | None = None,
@@ -91,6 +93,7 @@ def build_bot(
         access=teams_access(settings, sender, runner),
         worker=worker,
         tasks=tasks,
+        places=places,
         dnc=dnc,
     )
     _register_handlers(app, deps)

@@ -18,6 +18,7 @@ from bot.aws_runtime import bot_state, do_not_call, submitter
 from bot.teams.app import TeamsBot, build_bot, initialize
 from bot.teams.http import RouteAdapter
 from bot.teams.loop import BackgroundLoop, LoopRunner
+from bot.teams.places import DynamoPlaces
 from bot.teams.reports import S3Reports
 from bot.teams.settings import TeamsSettings
 from bot.teams.sink import TeamsSink
@@ -50,11 +51,20 @@ async def aws_bot() -> TeamsBot:
             adapter=RouteAdapter(),
             runner=LoopRunner(asyncio.get_running_loop()),
             reports=s3_reports(settings),
+            places=dynamo_places(),
             dnc=do_not_call(),
         )
         await initialize(bot)
         _bot = bot
     return _bot
+
+
+def dynamo_places() -> DynamoPlaces:
+    """The channels the bot is in: items of the jobs table (see bot.teams.places)."""
+    from backend.aws import clients
+    from backend.aws.settings import settings as aws_settings
+
+    return DynamoPlaces(clients.client("dynamodb"), aws_settings().jobs_table)
 
 
 def route_adapter(bot: TeamsBot) -> RouteAdapter:

@@ -13,6 +13,7 @@ from backend.domain.dnc import DoNotCallList
 from backend.domain.ports import JobSubmitter
 from bot.core.access import AccessRules
 from bot.core.state import BotState
+from bot.teams.places import Places
 from bot.teams.sender import TeamsSender
 from bot.teams.settings import TeamsSettings
 from bot.teams.sink import TeamsSink
@@ -29,4 +30,5 @@ class TeamsDeps:
     access: AccessRules  # who may start/cancel where (Entra users, teams, channels, admins)
     worker: Worker  # deferred work (`worker.defer(name, payload)`) beyond the 15 s answer
     tasks: Tasks  # where handlers register the worker tasks they defer
+    places: Places  # channels the bot is in, where a job previewed in a chat may report
     dnc: DoNotCallList | None = None  # the do-not-call list (preview counts, `dnc` command)

@@ -19,6 +19,7 @@ from bot.core.notifier import ChatNotifier
 from bot.core.state import SqliteBotState
 from bot.teams.app import MESSAGING_ENDPOINT, TeamsBot, build_bot, initialize
 from bot.teams.loop import BackgroundLoop
+from bot.teams.places import SqlitePlaces
 from bot.teams.reports import REPORTS_ROUTE, LocalReports
 from bot.teams.settings import TeamsSettings
 from bot.teams.worker import LocalWorker, Tasks
@@ -89,6 +90,7 @@ def build_local_teams_bot(
             adapter=adapter,
             runner=loop,
             reports=reports,
+            places=SqlitePlaces(db),
             local=True,
             dnc=engine.dnc,
         )

@@ -22,6 +22,7 @@ from backend.domain.ports import JobSubmitter
 from bot.teams.app import MESSAGING_ENDPOINT, TeamsBot, build_bot, initialize
 from bot.teams.http import RouteAdapter
 from bot.teams.loop import LoopRunner
+from bot.teams.places import SqlitePlaces
 from bot.teams.reports import LocalReports, ReportShelf
 from bot.teams.settings import TeamsSettings
 from bot.teams.worker import Tasks
@@ -138,6 +139,7 @@ class TeamsHarness:
             adapter=self.adapter,
             runner=self.runner,
             reports=self.reports,
+            places=SqlitePlaces(":memory:"),
             token=bot_token,
         )
 
