@@ -13,6 +13,7 @@ MODULES = (
     "voice_path",
     "engine",
     "slack_calls",
+    "teams_calls",
     "package_sizes",
     "aws_lines",
     "aws_scale",

@@ -3,6 +3,7 @@ serves (a job's origin platform picks one), fed by `StreamNotifier` (bot/core/st
 
 from __future__ import annotations
 
+import os
 from functools import cache
 
 from bot.aws_runtime import all_results, bot_state, decode_image, load_job, read_s3_report
@@ -15,7 +16,12 @@ def chat_sinks() -> dict[str, ChatSink]:
     """A sink per chat platform this stack serves (a job's origin platform picks one)."""
     from bot.slack.aws_runtime import slack_sink
 
-    return {"slack": slack_sink()}
+    sinks: dict[str, ChatSink] = {"slack": slack_sink()}
+    if os.environ.get("TEAMS_APP_ID"):  # the stack was deployed with a Teams app
+        from bot.teams.aws_runtime import teams_sink
+
+        sinks["teams"] = teams_sink()
+    return sinks
 
 
 @cache

@@ -84,8 +84,13 @@ class ChatJobs:
             return None
         return card
 
-    def start_preview(self, job_id: str, origin: ChatOrigin) -> Outcome:
-        """Start on a preview: the job stored for it, in the channel it was previewed in."""
+    def start_preview(
+        self, job_id: str, origin: ChatOrigin, *, report_to: ChatOrigin | None = None
+    ) -> Outcome:
+        """Start on a preview: the job stored for it, pressed in the channel it was previewed
+        in. The job reports there, or in `report_to` when the adapter let the user choose another
+        conversation (Teams: a channel, from a preview in the personal chat); the allow-lists
+        apply to where it reports."""
         pending = self.state.pending(job_id) if job_id else None
         if pending is not None and (
             pending.channel_id != origin.channel_id
@@ -100,6 +105,10 @@ class ChatJobs:
             )
         if not job.name and pending.filename:  # the card's title: the workbook's name
             job = job.model_copy(update={"name": pending.filename.rsplit(".", 1)[0]})
+        if report_to is not None and report_to.channel_id != origin.channel_id:
+            return self.start(
+                job, report_to.model_copy(update={"thread_ref": None}), preview_ref=pending.preview_ref
+            )
         return self.start(
             job,
             origin.model_copy(update={"thread_ref": pending.thread_ref}),

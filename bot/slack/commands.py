@@ -13,7 +13,6 @@ from slack_sdk.errors import SlackApiError
 from bot.core.card import card_text
 from bot.core.commands import Command, CommandKind, parse
 from bot.core.forms import FormInput, form_errors, form_job
-from bot.core.text import mask_numbers
 from bot.slack.actions import answer
 from bot.slack.deps import Deps
 from bot.slack.modal import ModalMeta, job_modal, read_modal
@@ -101,54 +100,18 @@ def status(deps: Deps, channel: str, user: str, job_id: str | None, *, team: str
 
 
 def do_not_call(deps: Deps, channel: str, user: str, action: str, raw: str) -> None:
-    """`/callout dnc add|remove|check NUMBER`, answered privately with the number masked.
+    """`/callout dnc add|remove|check NUMBER`, answered privately (the core's rules)."""
+    from bot.core.do_not_call import do_not_call as run_dnc
 
-    Adding protects someone, so anyone who may start jobs may add; removing a number or checking
-    one (which tells whether a person asked not to be called) is for admins only.
-    """
-    from backend.domain.dnc import add_number, is_listed, remove_number
-    from backend.domain.phones import PhoneError, mask_phone, to_e164
-
-    if deps.dnc is None:
-        deps.ephemeral(channel, user, "The do-not-call list is not set up for this bot.")
-        return
-    admin = deps.access.is_admin(user)
-    refusal = deps.may_start(channel, user) if action == "add" else None
-    if not admin and (action != "add" or refusal):
-        deps.ephemeral(
-            channel,
-            user,
-            refusal or f"Only admins can {action} numbers on the do-not-call list.",
-        )
-        return
-    try:
-        number = to_e164(raw)
-    except PhoneError as error:
-        deps.ephemeral(
-            channel,
-            user,
-            f"{mask_numbers(str(error))}. Write it with its country code, like `+852 9123 4567`.",
-        )
-        return
-    shown = mask_phone(number)
-    if action == "add":
-        added = add_number(deps.dnc, number, f"slack:{user}")
-        text = (
-            f":no_bell: {shown} is on the do-not-call list: no job will call it."
-            if added
-            else f"{shown} was already on the do-not-call list."
-        )
-    elif action == "remove":
-        removed = remove_number(deps.dnc, number)
-        text = (
-            f"{shown} is off the do-not-call list: jobs may call it again."
-            if removed
-            else f"{shown} was not on the do-not-call list."
-        )
-    else:
-        listed = is_listed(deps.dnc, number)
-        text = f"{shown} is {'on' if listed else 'not on'} the do-not-call list."
-    log.info("dnc %s by %s", action, user)
+    text = run_dnc(
+        deps.dnc,
+        deps.access,
+        action=action,
+        raw=raw,
+        channel_id=channel,
+        user_id=user,
+        source=f"slack:{user}",
+    )
     deps.ephemeral(channel, user, text)
 
 

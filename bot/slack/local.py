@@ -3,14 +3,13 @@ the local engine and simulated phones behind the Start button."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from slack_bolt import App
 
-from backend.domain.models import CallJob
+from backend.local.simulator.people import simulated_people
 from bot.core.notifier import ChatNotifier
 from bot.core.state import SqliteBotState
 from bot.slack.app import build_app
@@ -25,18 +24,6 @@ class LocalBot:
     engine: Any  # backend.local.engine.LocalEngine
     notifier: ChatNotifier
     state: SqliteBotState
-
-
-def simulated_people(answers: Path | None, seed: int) -> Any:
-    """Who picks up and what they say: an answers CSV, else a random but repeatable mix."""
-    from backend.local.simulator import load_answers_csv, random_people
-
-    scripted: Mapping[str, Sequence[Any]] | None = load_answers_csv(answers) if answers else None
-
-    def people(job: CallJob) -> Mapping[str, Sequence[Any]]:
-        return scripted if scripted is not None else random_people(job, seed)
-
-    return people
 
 
 def build_local_bot(

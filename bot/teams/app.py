@@ -25,10 +25,14 @@ from microsoft_teams.apps.http.adapter import HttpServerAdapter
 from backend.domain.dnc import DoNotCallList
 from backend.domain.ports import JobSubmitter
 from bot.core.state import BotState
-from bot.teams.auth import app_options
+from bot.teams.auth import app_options, teams_access
 from bot.teams.deps import TeamsDeps
+from bot.teams.loop import LoopRunner
+from bot.teams.places import Places
+from bot.teams.reports import ReportShelf
 from bot.teams.sender import TeamsSender
 from bot.teams.settings import TeamsSettings
+from bot.teams.sink import TeamsSink, register_report_consent
 from bot.teams.worker import Tasks, Worker
 
 log = logging.getLogger(__name__)
@@ -55,15 +59,20 @@ def build_bot(
     worker: Worker,
     tasks: Tasks,
     adapter: HttpServerAdapter,
+    runner: LoopRunner,
+    reports: ReportShelf,
+    places: Places,
     local: bool = False,
     token: Any | None = None,
     dnc: DoNotCallList | None = None,
     sender_options: dict[str, Any] | None = None,
 ) -> TeamsBot:
-    """The app and its deps; call `await initialize(bot)` before serving or sending.
+    """The app and its deps; call `await initialize(bot)` on `runner`'s loop before serving.
 
-    `local` allows the unauthenticated dev mode (refused otherwise); `token` replaces MSAL for
-    outbound calls (tests); `sender_options` go to `TeamsSender` (virtual clocks in tests).
+    `runner` runs the SDK's coroutines for synchronous callers (the sink, the team lookup);
+    `reports` finds a finished job's workbook. `local` allows the unauthenticated dev mode
+    (refused otherwise); `token` replaces MSAL for outbound calls (tests); `sender_options` go to
+    `TeamsSender` (virtual clocks in tests).
     """
     options = app_options(settings, local=local, token=token)
     app = App(
@@ -80,11 +89,15 @@ def build_bot(
         state=state,
         submitter=submitter,
         sender=sender,
+        sink=TeamsSink(sender, runner, reports),
+        access=teams_access(settings, sender, runner),
         worker=worker,
         tasks=tasks,
+        places=places,
         dnc=dnc,
     )
     _register_handlers(app, deps)
+    register_report_consent(app, state, reports)
     return TeamsBot(app=app, deps=deps, adapter=adapter)
 
 

@@ -21,9 +21,13 @@ from microsoft_teams.api.auth.cloud_environment import (
     with_overrides,
 )
 
+from bot.core.access import AccessRules, GroupLookupError
+from bot.teams.loop import LoopRunner
+from bot.teams.sender import TeamsSender, TeamsSendError
 from bot.teams.settings import TeamsSettings
 
 DEV_APP_ID = "00000000-0000-0000-0000-000000000000"  # the dev mode's stand-in bot id
+DEFAULT_SERVICE_URL = "https://smba.trafficmanager.net/teams/"  # the SDK's, for team lookups
 METADATA_SUFFIX = "/openidconfiguration"  # the SDK reads the keys beside it, at .../keys
 
 
@@ -110,3 +114,29 @@ def _dev_token(scope: object, tenant_id: object = None) -> str:
 
     claims = {"aud": "https://api.botframework.com", "appid": DEV_APP_ID, "exp": 4102444800}
     return jwt.encode(claims, "callouts-dev-mode-no-real-secret-here", algorithm="HS256")
+
+
+TEAMS_NOT_READABLE = (
+    "I could not check the teams allowed to start call jobs (Teams did not list their members). "
+    "Try again in a minute, or ask an admin."
+)
+
+
+def teams_access(settings: TeamsSettings, sender: TeamsSender, runner: LoopRunner) -> AccessRules:
+    """The core's access rules with Teams' ids: Entra object ids for users and admins, channel
+    conversation ids, and teams whose members may start jobs (as Slack user groups)."""
+    service_url = settings.service_url or DEFAULT_SERVICE_URL
+
+    def team_members(team_id: str) -> list[str]:
+        try:
+            return runner.run(sender.member_ids(service_url, team_id))
+        except (TeamsSendError, TimeoutError, RuntimeError) as error:
+            raise GroupLookupError(TEAMS_NOT_READABLE) from error
+
+    return AccessRules(
+        allowed_channels=settings.allowed_channels,
+        allowed_users=settings.allowed_users,
+        allowed_groups=settings.allowed_teams,
+        admin_users=settings.admin_users,
+        group_members=team_members,
+    )

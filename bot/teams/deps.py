@@ -11,9 +11,12 @@ from dataclasses import dataclass
 
 from backend.domain.dnc import DoNotCallList
 from backend.domain.ports import JobSubmitter
+from bot.core.access import AccessRules
 from bot.core.state import BotState
+from bot.teams.places import Places
 from bot.teams.sender import TeamsSender
 from bot.teams.settings import TeamsSettings
+from bot.teams.sink import TeamsSink
 from bot.teams.worker import Tasks, Worker
 
 
@@ -23,6 +26,9 @@ class TeamsDeps:
     state: BotState  # previews, start claims, job cards (SQLite locally, DynamoDB on AWS)
     submitter: JobSubmitter  # starts and cancels jobs (local engine or the AWS job queue)
     sender: TeamsSender  # proactive posts, updates, thread replies: paced and retried
+    sink: TeamsSink  # the core's ChatSink for Teams (job cards, results, reports)
+    access: AccessRules  # who may start/cancel where (Entra users, teams, channels, admins)
     worker: Worker  # deferred work (`worker.defer(name, payload)`) beyond the 15 s answer
     tasks: Tasks  # where handlers register the worker tasks they defer
+    places: Places  # channels the bot is in, where a job previewed in a chat may report
     dnc: DoNotCallList | None = None  # the do-not-call list (preview counts, `dnc` command)

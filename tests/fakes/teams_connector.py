@@ -171,6 +171,22 @@ class FakeTeamsConnector:
                     self._reply(404, {"error": {"code": "NotFound"}})
                     return
                 conversation = parts[2]
+                failure = fake._take_failure("members")
+                if failure is not None:
+                    with fake._lock:
+                        fake.calls.append(
+                            ConnectorCall(
+                                "GET",
+                                "members",
+                                conversation,
+                                None,
+                                None,
+                                fake.clock(),
+                                failure.status,
+                            )
+                        )
+                    self._reply(failure.status, {"error": {"code": str(failure.status)}})
+                    return
                 start = int((parse_qs(parsed.query).get("continuationToken") or ["0"])[0])
                 everyone = fake.members.get(conversation, [])
                 page = everyone[start : start + fake.page_size]

@@ -10,15 +10,20 @@ fake Bot Connector receives everything the bot sends.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 from backend.domain.ports import JobSubmitter
 from bot.teams.app import MESSAGING_ENDPOINT, TeamsBot, build_bot, initialize
 from bot.teams.http import RouteAdapter
+from bot.teams.loop import LoopRunner
+from bot.teams.places import SqlitePlaces
+from bot.teams.reports import LocalReports, ReportShelf
 from bot.teams.settings import TeamsSettings
 from bot.teams.worker import Tasks
 from tests.fakes.teams_connector import BOT_TOKEN, FakeTeamsConnector
@@ -31,6 +36,7 @@ USER_AAD = "aaaaaaaa-0000-0000-0000-000000000001"
 TEAM_ID = "19:team-general@thread.tacv2"
 CHANNEL_ID = "19:channel-calls@thread.tacv2"
 PERSONAL_CONVERSATION = "a:personal-chat-1"
+BASE_URL = "http://localhost:3978"
 
 SIGNED = "<a valid token for the activity>"
 _ids = itertools.count(1)
@@ -113,6 +119,7 @@ class TeamsHarness:
         connector: FakeTeamsConnector,
         state: Any,
         submitter: JobSubmitter,
+        reports: ReportShelf | None = None,
         **settings: Any,
     ) -> None:
         self.issuer = issuer
@@ -121,6 +128,8 @@ class TeamsHarness:
         self.tasks = Tasks()
         self.worker = RecordingWorker(self.tasks)
         self.adapter = RouteAdapter()
+        self.runner = LoopRunner()  # bound to the test's loop by running()
+        self.reports = reports or LocalReports(Path("out/teams-test-reports"), BASE_URL, 3600)
         self.bot: TeamsBot = build_bot(
             self.settings,
             state,
@@ -128,11 +137,15 @@ class TeamsHarness:
             worker=self.worker,
             tasks=self.tasks,
             adapter=self.adapter,
+            runner=self.runner,
+            reports=self.reports,
+            places=SqlitePlaces(":memory:"),
             token=bot_token,
         )
 
     @asynccontextmanager
     async def running(self) -> AsyncIterator[TeamsBot]:
+        self.runner.bind(asyncio.get_running_loop())
         await initialize(self.bot)
         yield self.bot
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import csv
 import random
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -342,3 +342,16 @@ def random_people(
 def pickup_of(text: str) -> Pickup | None:
     """Parse a pickup value as the CSV does (case, spaces and underscores ignored)."""
     return _PICKUP_ALIASES.get("".join(ch for ch in text.lower() if ch.isalnum()))
+
+
+def simulated_people(
+    answers: Path | None, seed: int
+) -> Callable[[CallJob], Mapping[str, Sequence[SimulatedPerson]]]:
+    """Who picks up and what they say, for the local chat bots: an answers CSV, else a random but
+    repeatable mix per job."""
+    scripted = load_answers_csv(answers) if answers else None
+
+    def people(job: CallJob) -> Mapping[str, Sequence[SimulatedPerson]]:
+        return scripted if scripted is not None else random_people(job, seed)
+
+    return people

@@ -4,20 +4,23 @@ comes back as the function's own asynchronous invocation, which posts proactivel
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
-from microsoft_teams.api.activities.message import MessageActivity
-from microsoft_teams.apps import ActivityContext
 
 import bot.teams.aws_runtime as aws_runtime
 import bot.teams.lambda_handler as lambda_handler
 from bot.core.state import SqliteBotState
 from bot.teams.app import TeamsBot, build_bot, initialize
 from bot.teams.http import RouteAdapter
+from bot.teams.loop import LoopRunner
+from bot.teams.places import SqlitePlaces
+from bot.teams.reports import LocalReports
 from bot.teams.worker import LambdaWorker, Tasks
 from tests.fakes.teams_connector import FakeTeamsConnector
 from tests.fakes.teams_harness import (
@@ -55,7 +58,10 @@ def function_url_event(activity: dict[str, Any], token: str | None) -> dict[str,
 
 @pytest.fixture
 def lambda_bot(
-    issuer: FakeTeamsIssuer, connector: FakeTeamsConnector, monkeypatch: pytest.MonkeyPatch
+    issuer: FakeTeamsIssuer,
+    connector: FakeTeamsConnector,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
 ) -> Iterator[FakeLambdaClient]:
     client = FakeLambdaClient()
 
@@ -70,12 +76,11 @@ def lambda_bot(
                 worker=LambdaWorker("callouts-teams", client),
                 tasks=tasks,
                 adapter=RouteAdapter(),
+                runner=LoopRunner(asyncio.get_running_loop()),
+                places=SqlitePlaces(":memory:"),
+                reports=LocalReports(tmp_path, "http://localhost:3978", 3600),
                 token=bot_token,
             )
-
-            @bot.app.on_message
-            async def answer(ctx: ActivityContext[MessageActivity]) -> None:
-                await ctx.send("working on it")
 
             await initialize(bot)
             aws_runtime._bot = bot
@@ -108,7 +113,7 @@ def test_a_function_url_request_is_acked_and_its_work_runs_in_the_async_invocati
     assert lambda_handler.handler(payload, None) is None
     (sent,) = connector.calls
     assert sent.operation == "send"
-    assert "working on it" in sent.text()
+    assert "Open form" in sent.text()  # the conversation's answer to `new`
 
 
 @pytest.mark.parametrize("bad", ["unsigned", "wrong audience", "wrong serviceurl"])

@@ -1,0 +1,217 @@
+"""The job form as a Teams dialog (task module): the same form as Slack's modal.
+
+Greeting, ending, phone prefix, questions added and removed, receivers pasted as lines; the
+fields, their reading and the mapping of intake's problems back to fields are the core's
+(`bot.core.forms`). Adding or removing a question, and a submission with problems, re-render the
+dialog with what was typed kept and each problem shown under its field.
+
+The dialog's state travels in its buttons' data: `rows`, the question rows' ids in order. The
+preview goes to the conversation the dialog was opened from (its task/submit activity's).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from microsoft_teams.api.models.attachment import AdaptiveCardAttachment, card_attachment
+from microsoft_teams.api.models.task_module import (
+    CardTaskModuleTaskInfo,
+    TaskModuleContinueResponse,
+    TaskModuleMessageResponse,
+    TaskModuleResponse,
+)
+from microsoft_teams.cards import (
+    ActionSet,
+    AdaptiveCard,
+    ChoiceSetInput,
+    SubmitAction,
+    SubmitData,
+    TextBlock,
+    TextInput,
+)
+from microsoft_teams.cards.core import CardElement, Choice
+
+from backend.domain.models import QuestionType
+from bot.core.forms import (
+    ENDING,
+    GREETING,
+    MAX_QUESTIONS,
+    NAME,
+    PREFIX,
+    RECEIVERS,
+    RECEIVERS_HINT,
+    template_field,
+    type_field,
+)
+from bot.core.text import mask_numbers
+
+SUBMIT = "callouts.form.submit"
+ADD = "callouts.form.add"
+REMOVE = "callouts.form.remove"
+TITLE = "New call job"
+
+
+@dataclass
+class FormState:
+    """What the dialog carries between renders."""
+
+    rows: list[int] = field(default_factory=lambda: [1])
+    values: dict[str, str] = field(default_factory=dict)  # field id -> what was typed
+    errors: dict[str, str] = field(default_factory=dict)  # field id -> problem
+
+    def data(self) -> dict[str, Any]:
+        return {"rows": json.dumps(self.rows)}
+
+    def added(self) -> FormState:
+        if len(self.rows) >= MAX_QUESTIONS:
+            return self
+        return FormState([*self.rows, max(self.rows) + 1], self.values)
+
+    def removed(self) -> FormState:
+        if len(self.rows) <= 1:
+            return self
+        return FormState(self.rows[:-1], self.values)
+
+    @classmethod
+    def read(cls, data: Mapping[str, Any] | None) -> FormState:
+        """The state and values of a submitted dialog (the inputs come merged into `data`)."""
+        data = data or {}
+        try:
+            rows = [int(r) for r in json.loads(str(data.get("rows") or "[1]"))]
+        except (ValueError, TypeError):
+            rows = [1]
+        rows = [r for r in rows if r > 0][: MAX_QUESTIONS + 1] or [1]
+        values = {
+            key: str(value)
+            for key, value in data.items()
+            if key not in ("rows", "action", "msteams") and isinstance(value, str | int | float)
+        }
+        return cls(rows, values)
+
+
+def _input(
+    state: FormState,
+    field_id: str,
+    label: str,
+    *,
+    multiline: bool = False,
+    placeholder: str | None = None,
+) -> list[CardElement]:
+    elements: list[CardElement] = [
+        TextInput(
+            id=field_id,
+            label=label,
+            value=state.values.get(field_id) or None,
+            is_multiline=multiline,
+            placeholder=placeholder,
+        )
+    ]
+    return elements + _error(state, field_id)
+
+
+def _error(state: FormState, field_id: str) -> list[CardElement]:
+    error = state.errors.get(field_id)
+    if not error:
+        return []
+    return [
+        TextBlock(
+            text=mask_numbers(error), wrap=True, color="Attention", size="Small", spacing="None"
+        )
+    ]
+
+
+def _question(state: FormState, position: int, row: int) -> list[CardElement]:
+    kind = state.values.get(type_field(row)) or QuestionType.YES_NO.key
+    return [
+        *_input(
+            state,
+            template_field(row),
+            f"Question {position}",
+            placeholder="Will {{ name }} come to the meeting?",
+        ),
+        ChoiceSetInput(
+            id=type_field(row),
+            label=f"Answer type of question {position}",
+            value=kind,
+            choices=[Choice(title=member.value, value=member.key) for member in QuestionType],
+        ),
+        *_error(state, type_field(row)),
+    ]
+
+
+def form_card(state: FormState) -> AdaptiveCard:
+    """The form, with what was typed and each problem under its field."""
+    body: list[CardElement] = []
+    if state.errors:
+        body.append(
+            TextBlock(
+                text="Fix what is marked below, then press Preview again.",
+                wrap=True,
+                color="Attention",
+                weight="Bolder",
+            )
+        )
+    body += _input(state, NAME, "Job name", placeholder="Parents' meeting reminder")
+    body += _input(
+        state,
+        GREETING,
+        "Greeting (what each person hears first)",
+        multiline=True,
+        placeholder="Hello {{ name }}, this is Sunshine School calling.",
+    )
+    for position, row in enumerate(state.rows, start=1):
+        body += _question(state, position, row)
+    actions: list[SubmitAction] = []
+    if len(state.rows) < MAX_QUESTIONS:
+        actions.append(SubmitAction(title="Add question").with_data(_data(state, ADD)))
+    if len(state.rows) > 1:
+        actions.append(SubmitAction(title="Remove last question").with_data(_data(state, REMOVE)))
+    if actions:
+        body.append(ActionSet(actions=list(actions)))
+    body += _input(state, ENDING, "Ending (said after the last question)", multiline=True)
+    body += _input(state, PREFIX, "Phone prefix (country code, e.g. +852)", placeholder="+852")
+    body += _input(
+        state,
+        RECEIVERS,
+        "People to call",
+        multiline=True,
+        placeholder="S001, 91234567, Chan Tai Man",
+    )
+    body.append(TextBlock(text=RECEIVERS_HINT, wrap=True, is_subtle=True, size="Small"))
+    return AdaptiveCard(
+        version="1.5",
+        body=body,
+        actions=[SubmitAction(title="Preview", style="positive").with_data(_data(state, SUBMIT))],
+    )
+
+
+def _data(state: FormState, action: str) -> SubmitData:
+    # Data, not associated inputs: every input is sent with every button (typed text is kept).
+    return SubmitData(action, state.data())
+
+
+def dialog(state: FormState) -> TaskModuleResponse:
+    """Open (or re-render) the dialog with the form."""
+    return TaskModuleResponse(
+        task=TaskModuleContinueResponse(
+            value=CardTaskModuleTaskInfo(
+                title=TITLE,
+                width="large",
+                height="large",
+                card=card_attachment(AdaptiveCardAttachment(content=form_card(state))),
+            )
+        )
+    )
+
+
+def closed(message: str) -> TaskModuleResponse:
+    """Close the dialog with a short message."""
+    return TaskModuleResponse(task=TaskModuleMessageResponse(value=message))
+
+
+def content_key(state: FormState) -> bytes:
+    """The form's values as bytes: the same form gives the same job id."""
+    return json.dumps({"rows": state.rows, "values": state.values}, sort_keys=True).encode()
