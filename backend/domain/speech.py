@@ -366,6 +366,20 @@ _ENV.globals.clear()  # no range/dict/cycler/...: templates see the receiver's f
 # kept has its result bounded and counted.
 _ENV.filters.update(center=_center, indent=_indent, replace=_replace, format=_format, join=_join)
 _ENV.filters = {name: _bounded(name, _ENV.filters[name]) for name in ALLOWED_FILTERS}
+
+
+def _plain_value(value: Any) -> str:
+    """A value printed by a written (SMS) template: as it is, control characters removed."""
+    if isinstance(value, Markup):
+        value = value.unescape()
+    text = _NOT_XML.sub("", str(value))
+    _charge(len(text))
+    return text
+
+
+# The same sandbox for written text (the SMS): same filters, limits and globals; values are
+# printed as they are instead of escaped for SSML.
+_TEXT_ENV = _ENV.overlay(finalize=_plain_value)
 _STR_JOIN = _bounded_join(str_join)
 _MARKUP_JOIN = _bounded_join(markup_join)
 _MAX_NESTING = 20  # brackets / {% if %} inside one another
@@ -384,11 +398,12 @@ class SpeechTemplate:
         "spoken",
         "variables",
     )
+    _environment: SandboxedEnvironment = _ENV
 
     def __init__(self, source: str, name: str) -> None:
         self.name = name
         self.source = source
-        if _SPEAK.search(source):
+        if self._environment is _ENV and _SPEAK.search(source):
             raise SpeechError(
                 f"the {name} already contains a <speak> tag: remove it, "
                 "every prompt is wrapped in <speak> automatically",
@@ -396,10 +411,10 @@ class SpeechTemplate:
             )
         _check_nesting(source, name)
         try:
-            tree = _ENV.parse(source)
+            tree = self._environment.parse(source)
             _refuse_unsafe(tree, name)
             _check_filters(tree, name)
-            self._template: Template = _ENV.from_string(tree)
+            self._template: Template = self._environment.from_string(tree)
         except TemplateSyntaxError as error:
             raise SpeechError(
                 f"the {name} has a template error: {error.message} (line {error.lineno}); "
@@ -420,7 +435,7 @@ class SpeechTemplate:
         )
         # A template that only says values between its text (`Hello {{ name }}.`), as most do,
         # is rendered without Jinja: its text and variable names in order (names flagged True).
-        self._plain = _plain_parts(tree)
+        self._plain = _plain_parts(tree) if self._environment is _ENV else None
         self.plain_text_chars = sum(len(p) for p, named in self._plain or () if not named)
 
     def plain_size(self, context: Mapping[str, Any], escaped: dict[str, str]) -> int | None:
@@ -467,11 +482,16 @@ class SpeechTemplate:
 
         `spent[0]`, when given, grows by the characters this rendering built (intake's budget).
         """
+        return f"<speak>{self._render_body(context, receiver_id, spent)}</speak>"
+
+    def _render_body(
+        self, context: dict[str, str], receiver_id: str | None, spent: list[int] | None
+    ) -> str:
         plain = self._render_plain(context) if self._plain is not None else None
         if plain is not None and plain[1] <= _MAX_RENDER_WORK:  # over it: Jinja says why
             if spent is not None:
                 spent[0] += plain[1] + len(self.source)
-            return f"<speak>{plain[0].strip()}</speak>"
+            return plain[0].strip()
         work = [0]
         token = _work.set(work)
         try:
@@ -494,7 +514,7 @@ class SpeechTemplate:
             _work.reset(token)
             if spent is not None:
                 spent[0] += work[0] + len(self.source)
-        return f"<speak>{body.strip()}</speak>"
+        return body.strip()
 
     def _undefined(self, message: str, receiver_id: str | None) -> SpeechError:
         match = _UNDEFINED_NAME.search(message)
@@ -526,6 +546,23 @@ class SpeechTemplate:
             "use only the receiver's columns such as {{ name }}",
             template_name=self.name,
         )
+
+
+class TextTemplate(SpeechTemplate):
+    """A template of written text (the SMS): the speech sandbox and its limits, values printed
+    as they are (no SSML escaping, no `<speak>`)."""
+
+    __slots__ = ()
+    _environment = _TEXT_ENV
+
+    def render(
+        self,
+        context: dict[str, str],
+        receiver_id: str | None = None,
+        spent: list[int] | None = None,
+    ) -> str:
+        """The text for one receiver, stripped; raises SpeechError (never another exception)."""
+        return self._render_body(context, receiver_id, spent)
 
 
 def _too_deep(name: str) -> SpeechError:
