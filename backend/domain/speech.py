@@ -13,6 +13,7 @@ import html
 import operator
 import re
 from collections import Counter
+from collections.abc import Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
@@ -341,12 +342,17 @@ _NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 def _ssml_escape(value: Any) -> str:
-    # Control characters (possible in JSON jobs) are not allowed in XML: SSML would be refused.
     if isinstance(value, Markup):  # from |e or |safe: escaped once here, like any value
         value = value.unescape()
-    text = html.escape(_NOT_XML.sub("", str(value)), quote=True)
+    text = ssml_text(str(value))
     _charge(len(text))
     return text
+
+
+def ssml_text(value: str) -> str:
+    """A value as SSML text: escaped, without the control characters XML does not allow
+    (possible in JSON jobs: SSML with them would be refused)."""
+    return html.escape(_NOT_XML.sub("", value), quote=True)
 
 
 _ENV = _SpeechEnvironment(
@@ -382,7 +388,16 @@ _MAX_NESTING = 20  # brackets / {% if %} inside one another
 class SpeechTemplate:
     """One compiled template: greeting, ending or question N."""
 
-    __slots__ = ("_template", "name", "references", "source", "spoken", "variables")
+    __slots__ = (
+        "_plain",
+        "_template",
+        "name",
+        "plain_text_chars",
+        "references",
+        "source",
+        "spoken",
+        "variables",
+    )
     _environment: SandboxedEnvironment = _ENV
 
     def __init__(self, source: str, name: str) -> None:
@@ -418,6 +433,44 @@ class SpeechTemplate:
         self.references: dict[str, int] = dict(
             Counter(node.name for node in tree.find_all(nodes.Name) if node.ctx == "load")
         )
+        # A template that only says values between its text (`Hello {{ name }}.`), as most do,
+        # is rendered without Jinja: its text and variable names in order (names flagged True).
+        self._plain = _plain_parts(tree) if self._environment is _ENV else None
+        self.plain_text_chars = sum(len(p) for p, named in self._plain or () if not named)
+
+    def plain_size(self, context: Mapping[str, Any], escaped: dict[str, str]) -> int | None:
+        """The characters rendering this template for `context` builds (the values said, as
+        SSML), found without rendering; None unless the template is plain, every value it says
+        is text in `context` and the total is within one rendering's limit (render to know).
+
+        `escaped` holds values already escaped (one dict per receiver, shared by its templates).
+        """
+        if self._plain is None:
+            return None
+        size = 0
+        for part, named in self._plain:
+            if named:
+                text = escaped.get(part)
+                if text is None:
+                    value = context.get(part)
+                    if not isinstance(value, str):
+                        return None
+                    text = escaped[part] = ssml_text(value)
+                size += len(text)
+        return size if size <= _MAX_RENDER_WORK else None
+
+    def _render_plain(self, context: Mapping[str, Any]) -> tuple[str, int] | None:
+        pieces: list[str] = []
+        size = 0
+        for part, named in self._plain or ():
+            if named:
+                value = context.get(part)
+                if not isinstance(value, str):
+                    return None  # undefined: Jinja gives the error
+                part = ssml_text(value)
+                size += len(part)
+            pieces.append(part)
+        return "".join(pieces), size
 
     def render(
         self,
@@ -434,6 +487,11 @@ class SpeechTemplate:
     def _render_body(
         self, context: dict[str, str], receiver_id: str | None, spent: list[int] | None
     ) -> str:
+        plain = self._render_plain(context) if self._plain is not None else None
+        if plain is not None and plain[1] <= _MAX_RENDER_WORK:  # over it: Jinja says why
+            if spent is not None:
+                spent[0] += plain[1] + len(self.source)
+            return plain[0].strip()
         work = [0]
         token = _work.set(work)
         try:
@@ -574,6 +632,28 @@ def _refuse_unsafe(tree: nodes.Template, name: str) -> None:
 
 
 _DEFAULT_FILTERS = frozenset({"default", "d"})
+
+
+def _plain_parts(tree: nodes.Template) -> tuple[tuple[str, bool], ...] | None:
+    """Text and variable names (flagged True) in order, when the template is nothing else;
+    Jinja outputs text as written and each variable through `_ssml_escape`, and so does
+    SpeechTemplate._render_plain."""
+    parts: list[tuple[str, bool]] = []
+    for node in tree.body:
+        if not isinstance(node, nodes.Output):
+            return None
+        for child in node.nodes:
+            if isinstance(child, nodes.TemplateData):
+                parts.append((child.data, False))
+            elif (
+                isinstance(child, nodes.Name)
+                and child.ctx == "load"
+                and child.name not in RESERVED_NAMES
+            ):
+                parts.append((child.name, True))
+            else:
+                return None
+    return tuple(parts)
 
 
 def _spoken_variables(tree: nodes.Template) -> frozenset[str]:

@@ -14,6 +14,7 @@ from typing import Any
 from backend.domain.intake.cells import FormulaCell, cell_text, header_key
 from backend.domain.intake.problem_log import ProblemLog
 from backend.domain.intake.rows import QuestionRow, ReceiverRow
+from backend.domain.intake.xlsx_rows import sheet_rows, streams
 from backend.domain.problems import Problem
 
 QUESTION_COLUMNS = {
@@ -38,21 +39,16 @@ def _rows(sheet: Any) -> Iterator[tuple[int, tuple[Any, ...]]]:
     """Non-empty rows with their 1-based sheet row number (whitespace-only cells are empty).
 
     The sheet's declared size (`<dimension ref="A1:XFD1048576">`) is ignored: openpyxl would
-    pad every row to it. Only the first MAX_COLUMNS + 1 columns are read, and the empty rows
-    openpyxl fills in between sparse rows (one shared tuple) are skipped without a look.
+    pad every row to it. Only the first MAX_COLUMNS + 1 columns are read. A read-only sheet is
+    streamed by xlsx_rows (no object per cell); any other sheet through openpyxl.
     """
-    if hasattr(sheet, "reset_dimensions"):
-        sheet.reset_dimensions()
-    empty: tuple[Any, ...] | None = None
-    for number, row in enumerate(
-        sheet.iter_rows(values_only=True, max_col=MAX_COLUMNS + 1), start=1
-    ):
-        if row is empty:
-            continue
+    if streams(sheet):
+        rows: Iterable[tuple[int, tuple[Any, ...]]] = sheet_rows(sheet, MAX_COLUMNS + 1)
+    else:
+        rows = enumerate(sheet.iter_rows(values_only=True, max_col=MAX_COLUMNS + 1), start=1)
+    for number, row in rows:
         if any(_filled(value) for value in row):
             yield number, row
-        else:
-            empty = row
 
 
 def _filled(value: Any) -> bool:
