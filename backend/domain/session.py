@@ -329,9 +329,7 @@ class CallSession(BaseModel):
                 prompt = join_ssml(self.voicemail)
                 return FlowAction("end", prompt, turn=turn, voice=voice, language=language)
             return FlowAction("hangup", "", turn=turn, voice=voice, language=language)
-        return FlowAction(
-            "end", join_ssml(self.ending), turn=turn, voice=voice, language=language
-        )
+        return FlowAction("end", join_ssml(self.ending), turn=turn, voice=voice, language=language)
 
     def _respond(self, action: FlowAction) -> FlowAction:
         """Stamp an applied event's response with the next turn and remember it for retries."""
