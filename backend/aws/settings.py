@@ -41,6 +41,11 @@ class AwsSettings(BaseModel):
     slack_secret_arn: str = ""
     dnc_table: str = ""  # the do-not-call list and daily dial counts
     dnc_secret_arn: str = ""  # HMAC secret of the do-not-call list (Secrets Manager)
+    bot_languages: str = "en-US"  # the BotLocales stack parameter: languages the bots speak
+
+    @property
+    def enabled_languages(self) -> tuple[str, ...]:
+        return tuple(code.strip() for code in self.bot_languages.split(",") if code.strip())
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> AwsSettings:
