@@ -80,16 +80,23 @@ def bilingual_job(job_id: str = "bilingual", **settings: Any) -> CallJob:
     return result.job
 
 
-# What each person says, in their language, and the answers the report must hold.
+# What each person says, in their language (dates with their year: the answers do not depend
+# on the day the test runs), and the canonical answers the report must hold.
 SPOKEN: dict[str, list[str]] = {
-    "en1": ["yes", "twelve", "B", "the thirtieth of November", "three thirty pm"],
+    "en1": ["yes", "twelve", "B", "the thirtieth of November 2026", "three thirty pm"],
     "es1": [
         "sí",
         "doce",
         "la letra be",
-        "el treinta de noviembre",
+        "el treinta de noviembre de 2026",
         "a las tres y media de la tarde",
     ],
-    "es2": ["no", "tres coma cinco", "opción d", "mañana", "mediodía"],
-    "en2": ["no", "7", "E", "tomorrow", "noon"],
+    "es2": ["no", "tres coma cinco", "opción d", "cinco de diciembre de 2026", "mediodía"],
+    "en2": ["no", "7", "E", "December 5 2026", "noon"],
+}
+ANSWERS: dict[str, tuple[str, ...]] = {
+    "en1": ("Yes", "12", "B", "2026-11-30", "15:30"),
+    "es1": ("Yes", "12", "B", "2026-11-30", "15:30"),
+    "es2": ("No", "3.5", "D", "2026-12-05", "12:00"),
+    "en2": ("No", "7", "E", "2026-12-05", "12:00"),
 }

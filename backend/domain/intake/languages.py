@@ -48,7 +48,8 @@ def read_translations(
         base, written = split
         language = canonical_language(written)
         if language is None:
-            problems.add(where.config(key, f"{key}: '{written}' is {LANGUAGE_PROBLEM}"))
+            shown = f"{base}:{written.replace('_', '-')}"
+            problems.add(where.config(key, f"{shown}: '{written}' is {LANGUAGE_PROBLEM}"))
             continue
         if value.strip():
             found.setdefault(language, {})[base] = value
