@@ -66,7 +66,8 @@ def locales_parameter() -> dict[str, Any]:
             "Type": "String",
             "Default": DEFAULT_LANGUAGE,
             "AllowedPattern": f"^({choice})(,({choice}))*$",
-            "ConstraintDescription": f"comma-separated languages from {', '.join(SUPPORTED_LANGUAGES)}",
+            "ConstraintDescription": "comma-separated languages from "
+            + ", ".join(SUPPORTED_LANGUAGES),
             "Description": "Languages the answer bots are built for (comma-separated BCP-47 codes, "
             f"no spaces; supported: {', '.join(SUPPORTED_LANGUAGES)}). A job with a person in "
             "another language is refused at intake. docs/voice.md lists the languages.",

@@ -27,7 +27,7 @@ from backend.domain.intake.languages import (
     read_translations,
     translated_key,
 )
-from backend.domain.intake.locations import SheetNames, Where
+from backend.domain.intake.locations import Location, SheetNames, Where
 from backend.domain.intake.problem_log import ProblemLog
 from backend.domain.intake.questions import CheckedQuestions, check_questions
 from backend.domain.intake.receivers import check_receivers
@@ -232,7 +232,7 @@ def _compile_templates(
     limits: IntakeLimits,
     where: Where,
     problems: ProblemLog,
-) -> tuple[list[tuple[SpeechTemplate, str | int]], CheckedQuestions]:
+) -> tuple[list[Located], CheckedQuestions]:
     """Every template of the job compiled once, each with where it came from (a Configures key
     or a Questions row); the ones that do not compile are problems and left out."""
     size = limits.max_template_chars
@@ -255,7 +255,7 @@ def _compile_templates(
         max_questions=limits.max_questions,
         max_template_chars=size,
     )
-    candidates: list[tuple[SpeechTemplate | None, str | int]] = [
+    candidates: list[tuple[SpeechTemplate | None, Location]] = [
         (greeting, "greeting"),
         *((t, q.row) for t, q in zip(checked.templates, checked.rows, strict=True)),
         (ending, "ending"),
@@ -291,11 +291,11 @@ def _translations(
             )
             if template is not None:
                 by_language.setdefault(other, []).append((template, translated_key(key, other)))
-    for row, translations in zip(checked.rows, checked.translated, strict=True):
-        for other, template in translations.items():
+    for row, compiled in zip(checked.rows, checked.translated, strict=True):
+        for other, question in compiled.items():
             if other != language:
                 location = (row.row, translated_key("question_template", other))
-                by_language.setdefault(other, []).append((template, location))
+                by_language.setdefault(other, []).append((question, location))
     return by_language
 
 
