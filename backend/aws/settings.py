@@ -47,6 +47,10 @@ class AwsSettings(BaseModel):
     def enabled_languages(self) -> tuple[str, ...]:
         return tuple(code.strip() for code in self.bot_languages.split(",") if code.strip())
 
+    # SMS to the unreached (docs/sms.md): empty origination identity = SMS is not set up
+    sms_origination_identity: str = ""
+    sms_configuration_set: str = ""
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> AwsSettings:
         env = os.environ if environ is None else environ

@@ -45,15 +45,17 @@ from backend.domain.intake.templates import (
 from backend.domain.models import (
     LANGUAGE_COLUMN,
     MAX_RECEIVERS,
+    TRANSLATED_KEYS,
     CallJob,
+    ChatOrigin,
     JobSettings,
     Receiver,
-    SlackOrigin,
     window_problem,
 )
 from backend.domain.phones import PhoneError, normalise_prefix
 from backend.domain.problems import Problem
-from backend.domain.speech import VOICEMAIL_NAME, SpeechTemplate, translated_name
+from backend.domain.sms import SMS_KEY, SMS_NAME
+from backend.domain.speech import VOICEMAIL_NAME, SpeechTemplate, TextTemplate, translated_name
 
 # The names other modules imported from here before the split stay importable from here.
 __all__ = [
@@ -109,7 +111,7 @@ def assemble_job(
     job_id: str,
     extra_columns: Sequence[str],
     limits: IntakeLimits = DEFAULT_LIMITS,
-    origin: SlackOrigin | None = None,
+    origin: ChatOrigin | None = None,
     sheet_names: SheetNames | None = WORKBOOK_SHEETS,
     settings: JobSettings | None = None,
     created_by: str | None = None,
@@ -195,7 +197,8 @@ def assemble_job(
 
     valid = _render_by_language(valid, renderable, by_language, settings, where, problems, limits)
     if valid:
-        check_ssml(valid[0][0], renderable, where, problems)
+        spoken = [(t, loc) for t, loc in renderable if not isinstance(t, TextTemplate)]
+        check_ssml(valid[0][0], spoken, where, problems)
 
     result_problems = problems.finish()
     if problems.job_level or not valid or not checked.complete:
@@ -207,6 +210,7 @@ def assemble_job(
             greeting=config.get("greeting", ""),
             ending=config.get("ending", ""),
             voicemail_message=config.get("voicemail_message", ""),
+            sms_template=config.get(SMS_KEY, ""),
             phone_prefix=prefix or "",
             questions=tuple(checked.models),
             extra_columns=tuple(extra_columns),
@@ -255,11 +259,18 @@ def _compile_templates(
         max_questions=limits.max_questions,
         max_template_chars=size,
     )
+    sms_source = config.get(SMS_KEY, "")
+    sms = (
+        compile_template(sms_source, SMS_NAME, where, problems, SMS_KEY, size, TextTemplate)
+        if sms_source.strip()
+        else None
+    )
     candidates: list[tuple[SpeechTemplate | None, Location]] = [
         (greeting, "greeting"),
         *((t, q.row) for t, q in zip(checked.templates, checked.rows, strict=True)),
         (ending, "ending"),
         (voicemail, "voicemail_message"),
+        (sms, SMS_KEY),
     ]
     return [(t, loc) for t, loc in candidates if t is not None], checked
 
@@ -336,12 +347,20 @@ def _render_by_language(
         written = receiver.fields.get(LANGUAGE_COLUMN, "").strip()
         groups.setdefault(written or settings.language, []).append((receiver, row))
     kept: set[int] = set()
+    # Templates said in one language only (greeting, questions, ending, voicemail message) come
+    # from the person's language; any other (the SMS text) is rendered for everyone.
+    own = by_language.get(settings.language, [])
+    shared = {id(item) for item in own if not _translatable(item[1])}
     for language, group in groups.items():
-        mine = {id(item) for item in by_language.get(language, [])}
+        mine = {id(item) for item in by_language.get(language, [])} | shared
         templates = [item for item in renderable if id(item) in mine]
         rendered = render_all(group, templates, where, problems, limits.max_render_chars)
         kept.update(row for _, row in rendered)
     return [(receiver, row) for receiver, row in valid if row in kept]
+
+
+def _translatable(location: Location) -> bool:
+    return not isinstance(location, str) or location.partition(":")[0] in TRANSLATED_KEYS
 
 
 def _check_keys_and_job_id(
