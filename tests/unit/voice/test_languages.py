@@ -181,3 +181,18 @@ def test_a_bot_without_the_contact_locale_fails_like_connect() -> None:
 def test_default_language_is_english() -> None:
     assert DEFAULT_LANGUAGE == "en-US"
     assert SUPPORTED_LANGUAGES[0] == "en-US"
+
+
+@pytest.mark.parametrize("language", SUPPORTED_LANGUAGES)
+def test_no_phrase_means_two_things_in_one_bot_locale(language: str) -> None:
+    """Lex refuses a locale where two intents share a sample utterance or two slot values a
+    synonym; the simulator would pick one silently."""
+    locale_id = lex_locale(language)
+    for bot in bot_definitions().values():
+        owner: dict[str, str] = {}
+        for intent in bot.intents_in(locale_id):
+            for utterance in intent.utterances:
+                assert owner.setdefault(utterance.lower(), intent.name) == intent.name, utterance
+        for values in bot.slot_types_in(locale_id).values():
+            phrases = [p.lower() for value, synonyms in values.items() for p in (value, *synonyms)]
+            assert len(phrases) == len(set(phrases)), bot.name
