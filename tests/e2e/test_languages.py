@@ -64,3 +64,19 @@ def test_a_spanish_stop_opts_out_with_a_spanish_goodbye(tmp_path: Path) -> None:
     assert results["es1"].answers[0] == "Yes"
     (row,) = store.transcripts(job.job_id, "es1")
     assert "Este servicio no lo volverá a llamar" in " ".join(str(line) for line in row.lines)
+
+
+def test_preview_shows_the_person_language_and_voice(tmp_path: Path) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from backend.cli import app
+    from tests.fakes.bilingual import bilingual_payload
+
+    path = tmp_path / "job.json"
+    path.write_text(json.dumps(bilingual_payload()), encoding="utf-8")
+    shown = CliRunner().invoke(app, ["preview", str(path), "--receiver", "es1"])
+    assert shown.exit_code == 0, shown.output
+    assert "Speaks Spanish (US) (Lupe). Languages: English (US) 2, Spanish (US) 2." in shown.output
+    assert "Hola Ana" in shown.output
