@@ -183,7 +183,7 @@ def assemble_job(
     valid = check_languages(
         valid,
         settings.language,
-        _available(by_language, checked),
+        _available(by_language),
         _needed(config, checked),
         where,
         problems,
@@ -310,9 +310,7 @@ def _translations(
     return by_language
 
 
-def _available(
-    by_language: Mapping[str, list[Located]], checked: CheckedQuestions
-) -> dict[str, set[str]]:
+def _available(by_language: Mapping[str, list[Located]]) -> dict[str, set[str]]:
     """What each language has, in the names `check_languages` asks for."""
     available: dict[str, set[str]] = {}
     for language, items in by_language.items():
@@ -326,6 +324,7 @@ def _available(
 
 
 def _needed(config: Mapping[str, str], checked: CheckedQuestions) -> list[str]:
+    """What every language other than the job's must have: each template the call says."""
     needed = ["greeting", *(question_need(row.row) for row in checked.rows), "ending"]
     if config.get("voicemail_message", "").strip():
         needed.append("voicemail_message")
