@@ -14,9 +14,11 @@ from backend.aws.tasks import map_width, write_tasks
 from backend.domain.intake import job_from_json
 from backend.domain.intake.assemble import DEFAULT_LIMITS
 from backend.domain.intake.json_form import load_json
+from backend.domain.intake.languages import disabled_languages
 from backend.domain.job_state import ENDED, JobState
 from backend.domain.models import CallJob
 from backend.domain.problems import Problem
+from backend.domain.voices import DEFAULT_LANGUAGE
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +56,8 @@ class JobStarter:
         state_machine_arn: str,
         max_running_jobs: int,
         max_concurrent_calls: int,
+        *,
+        enabled_languages: tuple[str, ...] = (DEFAULT_LANGUAGE,),
     ) -> None:
         self.s3 = s3
         self.sfn = sfn
@@ -62,6 +66,7 @@ class JobStarter:
         self.state_machine_arn = state_machine_arn
         self.max_running_jobs = max_running_jobs
         self.max_concurrent_calls = max_concurrent_calls
+        self.enabled_languages = enabled_languages  # the bots' locales (BotLocales parameter)
 
     def parse(self, body: str) -> CallJob:
         """The job from a queue message: job JSON, or a reference to a job document in S3.
@@ -86,6 +91,9 @@ class JobStarter:
                 result.problems or [Problem("the job could not be read")],
                 job_id if isinstance(job_id, str) else None,
             )
+        why = disabled_languages(result.job, self.enabled_languages)
+        if why:  # the bots could not understand these people: refuse before anyone is rung
+            raise BadJobMessage([Problem(why, field="receivers")], result.job.job_id)
         return result.job
 
     def _referenced(self, ref: Any) -> Any:

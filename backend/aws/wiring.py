@@ -120,6 +120,7 @@ def job_starter() -> JobStarter:
         s.state_machine_arn,
         s.max_running_jobs,
         s.max_concurrent_calls,
+        enabled_languages=s.enabled_languages,
     )
 
 

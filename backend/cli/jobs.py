@@ -141,6 +141,7 @@ def preview(
         )
     )
     out.print(Text(hours_summary(job.receivers, job.settings, at or datetime.now(UTC))))
+    _preview_language(job, person)
     print_warnings(result.warnings)
     from backend.cli.dnc import listed_count
 
@@ -166,6 +167,22 @@ def preview(
     out.print(Text("Ending", style="bold cyan"))
     out.print(Text(readable_ssml(prompts.ending)))
     _preview_sms(job, person)
+
+
+def _preview_language(job: CallJob, person: Receiver) -> None:
+    """The person's language and voice, and how many people each language has (docs/voice.md);
+    nothing for a job in one language spoken by its default voice."""
+    from collections import Counter
+
+    from backend.domain.voices import LANGUAGES, voice_for
+
+    counts = Counter(job.language_of(receiver) for receiver in job.receivers)
+    language = job.language_of(person)
+    if len(counts) == 1 and language == job.settings.language:
+        return
+    spoken = ", ".join(f"{LANGUAGES[code].name} {count}" for code, count in counts.items())
+    voice = voice_for(language, job.settings.voice)
+    out.print(Text(f"Speaks {LANGUAGES[language].name} ({voice}). Languages: {spoken}."))
 
 
 def _preview_sms(job: CallJob, person: Receiver) -> None:

@@ -99,6 +99,11 @@ class Question(_Frozen):
         description="Jinja2 template of what is asked; receiver fields are variables."
     )
     type: QuestionType
+    translations: dict[str, str] = Field(
+        default_factory=dict,
+        description="The template in other languages, by BCP-47 code (es-US): the workbook's "
+        "question_template:es-US column.",
+    )
 
 
 class Receiver(_Frozen):
@@ -246,12 +251,15 @@ class JobSettings(_Frozen):
     )
     voice: str = Field(
         default=voices.DEFAULT_VOICE,
-        description="Amazon Polly voice the contact flow speaks with: an English voice with a "
-        "neural variant (backend/domain/voices.py).",
+        description="Amazon Polly voice the contact flow speaks with: a neural voice "
+        "(backend/domain/voices.py); people whose language it does not speak hear their "
+        "language's default voice.",
     )
+    # --- per-person language (issue 13 part 5) ---
     language: str = Field(
         default=voices.DEFAULT_LANGUAGE,
-        description="Lex V2 locale of the answer bots; en-US is the only one they have.",
+        description="BCP-47 language of the job's templates and of every receiver whose "
+        "'language' column is empty (backend/domain/voices.py lists the supported ones).",
     )
 
     @field_validator("voice")
@@ -324,6 +332,10 @@ class ChatOrigin(_Frozen):
         return data
 
 
+LANGUAGE_COLUMN = "language"  # the receiver column naming a person's language
+TRANSLATED_KEYS = ("greeting", "ending", "voicemail_message")  # job templates with translations
+
+
 class CallJob(_Frozen):
     """A call job: the JSON form of this model is the job-queue message (see schemas/)."""
 
@@ -352,6 +364,23 @@ class CallJob(_Frozen):
     settings: JobSettings = JobSettings()
     origin: ChatOrigin | None = None
     created_by: str | None = None
+    translations: dict[str, dict[str, str]] = Field(
+        default_factory=dict,
+        description="greeting / ending / voicemail_message in other languages, by BCP-47 code: "
+        "{'es-US': {'greeting': ..., 'ending': ...}} (Configures keys greeting:es-US, ...).",
+    )
+
+    def language_of(self, receiver: Receiver) -> str:
+        """The person's language: their 'language' column, else the job's language."""
+        written = receiver.fields.get(LANGUAGE_COLUMN, "").strip()
+        return (voices.canonical_language(written) if written else None) or self.settings.language
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        """Every language the job's calls speak, the job's own first."""
+        found = dict.fromkeys([self.settings.language])
+        found.update(dict.fromkeys(self.language_of(receiver) for receiver in self.receivers))
+        return tuple(found)
 
     def receiver(self, receiver_id: str) -> Receiver:
         for receiver in self.receivers:

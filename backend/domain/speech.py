@@ -30,6 +30,8 @@ from markupsafe import Markup
 from backend.domain.answers import answer_hint
 from backend.domain.models import CallJob, Receiver
 from backend.domain.phones import spoken_number
+from backend.domain.phrases import phrases
+from backend.domain.voices import DEFAULT_LANGUAGE
 
 _MAX_REPEAT = 1_000  # largest `'x' * n` / `[..] * n` count a template may use
 _MAX_WIDTH = 1_000  # largest padding width (`center`, `indent`, `%10s`, `{:>10}`)
@@ -119,17 +121,14 @@ _work: ContextVar[list[int] | None] = ContextVar("speech_render_work", default=N
 
 
 # Said once, after the greeting, in every call (docs/respect.md): the bots understand both.
-OPT_OUT_ANNOUNCEMENT = "To stop these calls, say stop or press star."
+OPT_OUT_ANNOUNCEMENT = phrases(DEFAULT_LANGUAGE).opt_out_announcement
 
 
-def with_opt_out_announcement(greeting: str) -> str:
+def with_opt_out_announcement(greeting: str, language: str = DEFAULT_LANGUAGE) -> str:
     """The greeting (`<speak>…</speak>`) followed by the opt-out announcement."""
+    announcement = phrases(language).opt_out_announcement
     body = greeting.removeprefix("<speak>").removesuffix("</speak>").strip()
-    return (
-        f"<speak>{body} {OPT_OUT_ANNOUNCEMENT}</speak>"
-        if body
-        else (f"<speak>{OPT_OUT_ANNOUNCEMENT}</speak>")
-    )
+    return f"<speak>{body} {announcement}</speak>" if body else f"<speak>{announcement}</speak>"
 
 
 class SpeechError(Exception):
@@ -701,103 +700,166 @@ def question_name(index: int) -> str:
     return f"question {index + 1}"
 
 
+def translated_name(name: str, language: str | None) -> str:
+    """`greeting` for the job's language, `greeting (es-US)` for a translation."""
+    return f"{name} ({language})" if language else name
+
+
+@dataclass(frozen=True)
+class _Templates:
+    """The templates of one language, compiled."""
+
+    greeting: SpeechTemplate
+    questions: tuple[SpeechTemplate, ...]
+    ending: SpeechTemplate
+    voicemail: SpeechTemplate | None
+    hints: tuple[str, ...]
+    language: str
+
+    @classmethod
+    def compile(cls, job: CallJob, language: str) -> _Templates:
+        """The job's templates in `language` (its own, or the translations); SpeechError names
+        a missing translation."""
+        own = language == job.settings.language
+        suffix = None if own else language
+        texts = {} if own else job.translations.get(language, {})
+
+        def source(key: str, default: str) -> str:
+            if own:
+                return default
+            if key not in texts:
+                raise SpeechError(
+                    f"the {key} has no {language} translation: add {key}:{language}",
+                    template_name=translated_name(key, language),
+                )
+            return texts[key]
+
+        questions = []
+        for index, question in enumerate(job.questions):
+            if not own and language not in question.translations:
+                raise SpeechError(
+                    f"{question_name(index)} has no {language} translation: add a "
+                    f"question_template:{language} column",
+                    template_name=translated_name(question_name(index), language),
+                )
+            text = question.template if own else question.translations[language]
+            questions.append(SpeechTemplate(text, translated_name(question_name(index), suffix)))
+        voicemail = None
+        if job.voicemail_message.strip():
+            voicemail = SpeechTemplate(
+                source("voicemail_message", job.voicemail_message),
+                translated_name(VOICEMAIL_NAME, suffix),
+            )
+        return cls(
+            greeting=SpeechTemplate(
+                source("greeting", job.greeting), translated_name("greeting", suffix)
+            ),
+            questions=tuple(questions),
+            ending=SpeechTemplate(source("ending", job.ending), translated_name("ending", suffix)),
+            voicemail=voicemail,
+            hints=tuple(answer_hint(q.type, language) for q in job.questions),
+            language=language,
+        )
+
+    @property
+    def all(self) -> tuple[SpeechTemplate, ...]:
+        voicemail = (self.voicemail,) if self.voicemail is not None else ()
+        return (self.greeting, *self.questions, self.ending, *voicemail)
+
+
 class Speech:
     """The prompts of one job; templates are compiled once here, rendered per receiver.
 
-    The caller is identified (docs/respect.md): the greeting starts with the job's organisation
-    unless the greeting already names it, the ending gives the callback number unless it already
-    has those digits, and every question says how to answer by voice and keypad unless its
-    template already mentions pressing keys.
+    Each person hears the templates of their language (`CallJob.language_of`): the job's own
+    templates in the job's language, the translations in any other. The caller is identified
+    (docs/respect.md): the greeting starts with the job's organisation unless the greeting
+    already names it, the ending gives the callback number unless it already has those digits,
+    and every question says how to answer by voice and keypad unless its template already
+    mentions pressing keys — each in the person's language (backend/domain/phrases.py).
     """
 
     def __init__(self, job: CallJob) -> None:
-        self._greeting = SpeechTemplate(job.greeting, "greeting")
-        self._questions = tuple(
-            SpeechTemplate(question.template, question_name(index))
-            for index, question in enumerate(job.questions)
-        )
-        self._ending = SpeechTemplate(job.ending, "ending")
-        self._voicemail = (
-            SpeechTemplate(job.voicemail_message, VOICEMAIL_NAME)
-            if job.voicemail_message.strip()
-            else None
-        )
-        self._identify(job)
-
-    def _identify(self, job: CallJob) -> None:
+        self._job = job
+        self._by_language = {
+            language: _Templates.compile(job, language) for language in job.languages
+        }
         self._organisation = job.settings.organisation.strip()
         self._callback = job.settings.callback_number.strip()
-        self._hints = tuple(answer_hint(question.type) for question in job.questions)
-
-    @classmethod
-    def from_templates(
-        cls,
-        job: CallJob,
-        greeting: SpeechTemplate,
-        questions: tuple[SpeechTemplate, ...],
-        ending: SpeechTemplate,
-        voicemail: SpeechTemplate | None = None,
-    ) -> Speech:
-        """Reuse templates already compiled (by intake) instead of compiling them again."""
-        speech = cls.__new__(cls)
-        speech._greeting, speech._questions, speech._ending = greeting, questions, ending
-        speech._voicemail = voicemail
-        speech._identify(job)
-        return speech
 
     @property
     def templates(self) -> tuple[SpeechTemplate, ...]:
-        voicemail = (self._voicemail,) if self._voicemail is not None else ()
-        return (self._greeting, *self._questions, self._ending, *voicemail)
+        return tuple(t for templates in self._by_language.values() for t in templates.all)
+
+    def _templates(self, receiver: Receiver) -> _Templates:
+        language = self._job.language_of(receiver)
+        templates = self._by_language.get(language)
+        if templates is None:  # a receiver added after the job was compiled
+            templates = self._by_language[language] = _Templates.compile(self._job, language)
+        return templates
 
     def greeting(self, receiver: Receiver) -> str:
         """The identified greeting; `prompts` adds the opt-out announcement after it."""
-        return self._say_greeting(receiver_context(receiver), receiver)
+        return self._say_greeting(self._templates(receiver), receiver_context(receiver), receiver)
 
     def question(self, index: int, receiver: Receiver) -> str:
-        return self._say_question(index, receiver_context(receiver), receiver)
+        templates = self._templates(receiver)
+        return self._say_question(templates, index, receiver_context(receiver), receiver)
 
     def ending(self, receiver: Receiver) -> str:
-        return self._say_ending(receiver_context(receiver), receiver)
+        return self._say_ending(self._templates(receiver), receiver_context(receiver), receiver)
 
     def prompts(self, receiver: Receiver) -> Prompts:
+        templates = self._templates(receiver)
         context = receiver_context(receiver)
+        greeting = self._say_greeting(templates, context, receiver)
+        voicemail = templates.voicemail
         return Prompts(
-            greeting=with_opt_out_announcement(self._say_greeting(context, receiver)),
+            greeting=with_opt_out_announcement(greeting, templates.language),
             questions=tuple(
-                self._say_question(index, context, receiver)
-                for index in range(len(self._questions))
+                self._say_question(templates, index, context, receiver)
+                for index in range(len(templates.questions))
             ),
-            ending=self._say_ending(context, receiver),
-            voicemail=(
-                self._voicemail.render(context, receiver.id) if self._voicemail is not None else ""
-            ),
+            ending=self._say_ending(templates, context, receiver),
+            voicemail=voicemail.render(context, receiver.id) if voicemail is not None else "",
         )
 
-    def _say_greeting(self, context: dict[str, str], receiver: Receiver) -> str:
-        body = _body(self._greeting.render(context, receiver.id))
+    def _say_greeting(
+        self, templates: _Templates, context: dict[str, str], receiver: Receiver
+    ) -> str:
+        body = _body(templates.greeting.render(context, receiver.id))
         organisation = self._organisation
         if organisation and _plain(organisation) not in _plain(body):
-            body = f"This is a call from {_ssml_escape(organisation)}. {body}".strip()
+            said = phrases(templates.language).identification.format(
+                organisation=_ssml_escape(organisation)
+            )
+            body = f"{said} {body}".strip()
         return f"<speak>{body}</speak>"
 
-    def _say_question(self, index: int, context: dict[str, str], receiver: Receiver) -> str:
-        body = _body(self._questions[index].render(context, receiver.id))
-        if not _MENTIONS_KEYS.search(body):
-            body = f"{body} {_sentence(self._hints[index])}".strip()
+    def _say_question(
+        self, templates: _Templates, index: int, context: dict[str, str], receiver: Receiver
+    ) -> str:
+        body = _body(templates.questions[index].render(context, receiver.id))
+        if not _mentions_keys(body, templates.language):
+            body = f"{body} {_sentence(templates.hints[index])}".strip()
         return f"<speak>{body}</speak>"
 
-    def _say_ending(self, context: dict[str, str], receiver: Receiver) -> str:
-        body = _body(self._ending.render(context, receiver.id))
+    def _say_ending(
+        self, templates: _Templates, context: dict[str, str], receiver: Receiver
+    ) -> str:
+        body = _body(templates.ending.render(context, receiver.id))
         number = self._callback
         if number and _digits(number)[-7:] not in _digits(body):
             spoken = _ssml_escape(spoken_number(number, receiver.phone_number))
             say = f'<say-as interpret-as="telephone">{spoken}</say-as>'
-            body = f"If you have any questions, please call us back on {say}. {body}".strip()
+            callback = phrases(templates.language).callback.format(number=say)
+            body = f"{callback} {body}".strip()
         return f"<speak>{body}</speak>"
 
 
-_MENTIONS_KEYS = re.compile(r"\b(press|keypad|key in)\b", re.IGNORECASE)
+def _mentions_keys(body: str, language: str) -> bool:
+    words = phrases(language).keys_mentioned
+    pattern = r"\b(" + "|".join(re.escape(word) for word in words) + r")\b"
+    return bool(re.search(pattern, body, re.IGNORECASE))
 
 
 def _body(prompt: str) -> str:

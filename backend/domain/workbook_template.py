@@ -15,6 +15,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from backend.domain.answers import answer_hint
 from backend.domain.models import JobSettings, QuestionType
+from backend.domain.voices import SUPPORTED_LANGUAGES
 
 CONFIGURES, QUESTIONS, RECEIVERS, HELP = "Configures", "Questions", "Receivers", "How to"
 _FIXED_TIME = datetime(
@@ -151,12 +152,16 @@ CONFIG_KEYS: tuple[ConfigKey, ...] = (
     ConfigKey(
         "voice",
         "",
-        f"Optional. Amazon Polly voice that speaks (default {_DEFAULTS.voice}).",
+        f"Optional. Amazon Polly voice that speaks (default {_DEFAULTS.voice}); people whose "
+        "language it does not speak hear their language's default voice.",
     ),
     ConfigKey(
         "language",
         "",
-        f"Optional. Language of speech recognition (default {_DEFAULTS.language}).",
+        f"Optional. Language of the templates and of everyone whose Receivers 'language' cell "
+        f"is empty (default {_DEFAULTS.language}; supported: {', '.join(SUPPORTED_LANGUAGES)}). "
+        "A Receivers column 'language' sets one person's; give their templates as "
+        "greeting:es-US, ending:es-US keys and a question_template:es-US column.",
     ),
 )
 

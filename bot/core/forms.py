@@ -31,6 +31,7 @@ NAME, GREETING, ENDING, PREFIX, RECEIVERS, ATTEMPTS, TIMEOUT = (
     "max_attempts",
     "call_timeout",
 )
+LANGUAGE = "language"  # optional: the language the job's calls speak (issue 13 part 5)
 # form field -> the workbook setting it fills
 CONFIG_KEYS = {
     NAME: "name",
@@ -39,7 +40,17 @@ CONFIG_KEYS = {
     PREFIX: "phone_prefix",
     ATTEMPTS: "max_attempts",
     TIMEOUT: "call_timeout_seconds",
+    LANGUAGE: "language",
 }
+
+
+def language_choices() -> list[tuple[str, str]]:
+    """(code, label) of every language a job may speak, for the form's optional select."""
+    from backend.domain.voices import LANGUAGES
+
+    return [(code, f"{language.name} ({code})") for code, language in LANGUAGES.items()]
+
+
 RECEIVERS_HINT = (
     "One per line: id, phone, name. Optional first line naming the columns, "
     "e.g. id, phone, name, class (extra columns become template variables)."

@@ -28,6 +28,7 @@ from bot.core.forms import (
     ATTEMPTS,
     ENDING,
     GREETING,
+    LANGUAGE,
     MAX_QUESTIONS,
     NAME,
     PREFIX,
@@ -35,6 +36,7 @@ from bot.core.forms import (
     RECEIVERS_HINT,
     TIMEOUT,
     FormInput,
+    language_choices,
     read_form,
     template_field,
     type_field,
@@ -188,6 +190,17 @@ def _settings_blocks() -> list[Block]:
             ),
         ),
         InputBlock(
+            block_id=LANGUAGE,
+            label="Language",
+            optional=True,
+            hint="What the calls speak and understand. Empty: English (US).",
+            element=StaticSelectElement(
+                action_id=VALUE,
+                placeholder="English (US)",
+                options=[Option(value=code, text=label) for code, label in language_choices()],
+            ),
+        ),
+        InputBlock(
             block_id=TIMEOUT,
             label="Call timeout (seconds)",
             optional=True,
@@ -227,7 +240,7 @@ ModalInput = FormInput
 def read_modal(view: Mapping[str, Any]) -> FormInput:
     state = view.get("state", {}).get("values", {})
     meta = ModalMeta.load(view.get("private_metadata"))
-    fields = [NAME, GREETING, ENDING, PREFIX, RECEIVERS, ATTEMPTS, TIMEOUT]
+    fields = [NAME, GREETING, ENDING, PREFIX, RECEIVERS, ATTEMPTS, TIMEOUT, LANGUAGE]
     for row in meta.rows:
         fields += [template_block(row), type_block(row)]
     inp = read_form({f: _value(state, f) for f in fields}, meta.rows)

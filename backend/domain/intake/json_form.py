@@ -18,7 +18,7 @@ from backend.domain.intake.cells import cell_text
 from backend.domain.intake.config_keys import INT_SETTINGS
 from backend.domain.intake.rows import QuestionRow, ReceiverRow
 from backend.domain.intake.settings import int_setting_message
-from backend.domain.models import CallJob, ChatOrigin, JobSettings
+from backend.domain.models import TRANSLATED_KEYS, CallJob, ChatOrigin, JobSettings
 from backend.domain.problems import Problem
 
 _TEXT_FIELDS = (
@@ -77,6 +77,7 @@ def job_from_json(
             continue
         config[key] = str(value)
 
+    config.update(_translations(payload.get("translations"), problems))
     settings = _settings(payload.get("settings"), problems)
     origin = _model(ChatOrigin, payload.get("origin"), "origin", problems)
     created_by = payload.get("created_by")
@@ -129,6 +130,38 @@ def _settings(value: Any, problems: list[Problem]) -> JobSettings:
     return _model(JobSettings, value, "settings", problems) or JobSettings()
 
 
+def _translations(value: Any, problems: list[Problem]) -> dict[str, str]:
+    """`{"es-US": {"greeting": ...}}` as the Configures keys `greeting:es-US`, ..."""
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        problems.append(
+            Problem(
+                'translations must be an object such as {"es-US": {"greeting": "...", '
+                '"ending": "..."}}',
+                field="translations",
+            )
+        )
+        return {}
+    config: dict[str, str] = {}
+    for language, texts in value.items():
+        path = f"translations.{language}"
+        if not isinstance(texts, Mapping):
+            problems.append(Problem("must be an object of greeting, ending...", field=path))
+            continue
+        for key, text in texts.items():
+            if key not in TRANSLATED_KEYS or not isinstance(text, str):
+                problems.append(
+                    Problem(
+                        f"'{key}' must be one of {', '.join(TRANSLATED_KEYS)}, with a string",
+                        field=f"{path}.{key}",
+                    )
+                )
+                continue
+            config[f"{key}:{language}"] = text
+    return config
+
+
 def _fail(message: str, field: str) -> IntakeResult:
     return IntakeResult(None, [Problem(message, field=field or None)])
 
@@ -169,13 +202,31 @@ def _questions(value: Any, problems: list[Problem]) -> list[QuestionRow]:
             )
             continue
         for key in item:
-            if key not in ("template", "type"):
+            if key not in ("template", "type", "translations"):
                 problems.append(Problem(f"unknown field '{key}'", field=f"{path}.{key}"))
         template, kind = item.get("template", ""), item.get("type", "")
         if not isinstance(template, str) or not isinstance(kind, str):
             problems.append(Problem("template and type must be strings", field=path))
             continue
-        rows.append(QuestionRow(template=template, type_text=kind, row=index))
+        translations = item.get("translations") or {}
+        if not isinstance(translations, Mapping) or not all(
+            isinstance(text, str) for text in translations.values()
+        ):
+            problems.append(
+                Problem(
+                    'translations must map a language to a template: {"es-US": "..."}',
+                    field=f"{path}.translations",
+                )
+            )
+            continue
+        rows.append(
+            QuestionRow(
+                template=template,
+                type_text=kind,
+                row=index,
+                translations={str(k): v for k, v in translations.items()},
+            )
+        )
     return rows
 
 

@@ -241,6 +241,12 @@ def read_questions(
     if _missing_columns(keys, ("question_template", "question_type"), title, header_row, problems):
         return []
     template_at, type_at = keys.index("question_template"), keys.index("question_type")
+    # `question_template:es-US` columns (kept as `question_template_es_us`): translations.
+    translated = [
+        (index, key[len("question_template_") :])
+        for index, key in enumerate(keys)
+        if key and key.startswith("question_template_")
+    ]
     questions: list[QuestionRow] = []
     for number, row in rows:
         template = _text(_at(row, template_at), title, number, "question_template", problems)
@@ -249,7 +255,15 @@ def read_questions(
             continue
         if not template and not kind:
             continue  # only other columns (notes) filled in
-        questions.append(QuestionRow(template=template, type_text=kind, row=number))
+        translations: dict[str, str] = {}
+        for index, language in translated:
+            column = f"question_template:{language}"
+            text = _text(_at(row, index), title, number, column, problems)
+            if text:
+                translations[language] = text
+        questions.append(
+            QuestionRow(template=template, type_text=kind, row=number, translations=translations)
+        )
         if len(questions) > max_questions:
             break  # assemble_job reports the limit; the rest is not read
     return questions

@@ -6,7 +6,7 @@ from __future__ import annotations
 import html
 import re
 
-from backend.domain.intake.locations import Where
+from backend.domain.intake.locations import Location, Where
 from backend.domain.intake.problem_log import ProblemLog
 from backend.domain.models import Receiver
 from backend.domain.sms import MAX_SMS_CHARS, length_problem
@@ -26,8 +26,9 @@ MAX_SPOKEN_CHARS = 3_000  # Amazon Polly's limit on the text of one prompt (SSML
 _TAG = re.compile(r"<[^>]*>")
 _PROMPT_TAGS = len("<speak></speak>")
 
-# A template with where it was written: a Configures key (greeting, ending) or a question row.
-Located = tuple[SpeechTemplate, str | int]
+# A template with where it was written: a Configures key (greeting, ending), a question row, or
+# a question row's translation column.
+Located = tuple[SpeechTemplate, Location]
 
 
 def compile_template(
@@ -35,7 +36,7 @@ def compile_template(
     name: str,
     where: Where,
     problems: ProblemLog,
-    location: str | int,
+    location: Location,
     limit: int,
     kind: type[SpeechTemplate] = SpeechTemplate,
 ) -> SpeechTemplate | None:
@@ -56,7 +57,7 @@ def compile_template(
 
 def missing_variables(
     template: SpeechTemplate,
-    location: str | int,
+    location: Location,
     names: set[str],
     where: Where,
     problems: ProblemLog,
