@@ -37,8 +37,8 @@ from backend.domain.intake.templates import (
 from backend.domain.models import (
     MAX_RECEIVERS,
     CallJob,
+    ChatOrigin,
     JobSettings,
-    SlackOrigin,
     window_problem,
 )
 from backend.domain.phones import PhoneError, normalise_prefix
@@ -100,7 +100,7 @@ def assemble_job(
     job_id: str,
     extra_columns: Sequence[str],
     limits: IntakeLimits = DEFAULT_LIMITS,
-    origin: SlackOrigin | None = None,
+    origin: ChatOrigin | None = None,
     sheet_names: SheetNames | None = WORKBOOK_SHEETS,
     settings: JobSettings | None = None,
     created_by: str | None = None,
