@@ -40,6 +40,12 @@ CONFIG_KEYS = {
     ATTEMPTS: "max_attempts",
     TIMEOUT: "call_timeout_seconds",
 }
+SMS = "sms_template"  # optional: the text to people not reached (docs/sms.md)
+CONFIG_KEYS[SMS] = "sms_template"
+SMS_HINT = (
+    "Optional. One text after the job to each person not reached, e.g. Hello {{ name }}, we "
+    "tried to call you: please call the school. At most 1,600 characters."
+)
 RECEIVERS_HINT = (
     "One per line: id, phone, name. Optional first line naming the columns, "
     "e.g. id, phone, name, class (extra columns become template variables)."
@@ -206,6 +212,7 @@ def field_for(problem: Problem, meta_rows: Sequence[int]) -> str:
     if "receiver" in sheet:
         return RECEIVERS
     pairs = (
+        ("sms", SMS),
         ("greeting", GREETING),
         ("ending", ENDING),
         ("prefix", PREFIX),
