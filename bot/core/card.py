@@ -114,6 +114,15 @@ def status_counts(card: JobCard) -> list[StatusCount]:
     ]
 
 
+def sms_line(card: JobCard) -> str | None:
+    """`Texted 12 people who were not reached; 1 failed.` once a job with an SMS template ends
+    (docs/sms.md); None before, without a template, or when nobody needed a text."""
+    from backend.domain.sms import SmsTally
+
+    tally = SmsTally.from_json(card.sms)
+    return tally.sentence() if tally is not None and tally.total else None
+
+
 def can_cancel(card: JobCard) -> bool:
     return card.state == RUNNING
 

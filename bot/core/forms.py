@@ -42,6 +42,12 @@ CONFIG_KEYS = {
     TIMEOUT: "call_timeout_seconds",
     LANGUAGE: "language",
 }
+SMS = "sms_template"  # optional: the text to people not reached (docs/sms.md)
+CONFIG_KEYS[SMS] = "sms_template"
+SMS_HINT = (
+    "Optional. One text after the job to each person not reached, e.g. Hello {{ name }}, we "
+    "tried to call you: please call the school. At most 1,600 characters."
+)
 
 
 def language_choices() -> list[tuple[str, str]]:
@@ -217,6 +223,7 @@ def field_for(problem: Problem, meta_rows: Sequence[int]) -> str:
     if "receiver" in sheet:
         return RECEIVERS
     pairs = (
+        ("sms", SMS),
         ("greeting", GREETING),
         ("ending", ENDING),
         ("prefix", PREFIX),

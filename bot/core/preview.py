@@ -99,7 +99,10 @@ def preview_of(
     state: BotState,
     dnc: DoNotCallList | None = None,
     now: datetime | None = None,
+    sms_enabled: bool = True,
 ) -> Preview:
+    """`sms_enabled=False` (AWS without an SMS origination identity): a job with an SMS template
+    gets a warning that nobody will be texted."""
     heard, speech_problems = first_hears(result) if not result.problems else ([], [])
     problems = [*result.problems, *speech_problems]
     job = result.job
@@ -112,16 +115,39 @@ def preview_of(
         from backend.domain.calling_rules import hours_summary
 
         hours = hours_summary(job.receivers, job.settings, now or datetime.now(UTC))
+    warnings = list(result.warnings)
+    sms_lines: list[str] = []
+    if job is not None and job.sms_template.strip() and not problems:
+        from backend.domain.sms import sms_off_warning
+
+        off = None if sms_enabled else sms_off_warning(job)
+        warnings += [off] if off is not None else []
+        sms_lines = first_text(job)
     return Preview(
         title=title,
         job=job,
         problems=problems,
-        warnings=tuple(result.warnings),
+        warnings=tuple(warnings),
         first_hears=heard,
         hours=hours,
         do_not_call=listed_count(dnc, job),
         started=started,
+        extra_lines=tuple(sms_lines),
     )
+
+
+def first_text(job: CallJob) -> list[str]:
+    """The SMS the first receiver gets if the calls do not reach them (docs/sms.md)."""
+    from backend.domain.sms import sms_body, sms_template
+    from backend.domain.speech import SpeechError
+
+    if not job.receivers:
+        return []
+    try:
+        body = sms_body(sms_template(job), job.receivers[0])
+    except SpeechError as error:  # intake rendered it already: only a changed job gets here
+        return [f"SMS to the unreached: {error.message}"]
+    return [f"SMS to the unreached (first person's): {body}"]
 
 
 def remember(

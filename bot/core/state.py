@@ -154,6 +154,7 @@ class JobCard:
     retry_of: str | None = None
     created_at: float = field(default_factory=time.time)
     do_not_call: int = 0  # NotCallable results because the number is on the do-not-call list
+    sms: dict[str, int] | None = None  # a job with an SMS template: SmsTally.to_json() at the end
     platform: ChatPlatform = "slack"
     tenant_id: str | None = None  # Teams
     service_url: str | None = None  # Teams

@@ -16,13 +16,16 @@ import json
 import logging
 from collections import defaultdict
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from backend.domain.models import CallJob, CallResult
 from backend.domain.ports import ReportFiles
 from backend.domain.problems import Problem
 from bot.core.notifier import ChatNotifier
 from bot.core.state import REJECTED, STOPPED
+
+if TYPE_CHECKING:
+    from backend.domain.sms import SmsTally
 
 log = logging.getLogger(__name__)
 
@@ -151,6 +154,7 @@ class StreamNotifier:
             json=str(detail.get("json_key") or ""),
             csv=str(detail.get("csv_key") or ""),
             url=detail.get("url"),
+            sms=_sms_tally(detail.get("sms")),
         )
         self.notifier.forget(job_id)
         self.notifier.on_job_finished(job, self._all_results(job_id), report)
@@ -226,3 +230,10 @@ def _error_text(failure: Mapping[str, Any]) -> str:
             cause = parsed.get("errorMessage") or parsed.get("Message") or cause
     cause = str(cause)
     return ": ".join(part for part in (error, cause) if part)
+
+
+def _sms_tally(data: Any) -> SmsTally | None:
+    """The completion event's `sms` counts (a job with an SMS template), for the card's line."""
+    from backend.domain.sms import SmsTally  # the template sandbox loads only when needed
+
+    return SmsTally.from_json(data)

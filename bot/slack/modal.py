@@ -34,6 +34,8 @@ from bot.core.forms import (
     PREFIX,
     RECEIVERS,
     RECEIVERS_HINT,
+    SMS,
+    SMS_HINT,
     TIMEOUT,
     FormInput,
     language_choices,
@@ -170,6 +172,13 @@ def _tail_blocks() -> list[Block]:
             element=PlainTextInputElement(action_id=VALUE, max_length=5),
         ),
         *_settings_blocks(),
+        InputBlock(
+            block_id=SMS,
+            label="SMS to the unreached",
+            optional=True,
+            hint=SMS_HINT,
+            element=PlainTextInputElement(action_id=VALUE, multiline=True, max_length=3000),
+        ),
         ContextBlock(
             elements=[MarkdownTextObject(text="Submit shows a preview; nobody is called yet.")]
         ),
@@ -240,7 +249,7 @@ ModalInput = FormInput
 def read_modal(view: Mapping[str, Any]) -> FormInput:
     state = view.get("state", {}).get("values", {})
     meta = ModalMeta.load(view.get("private_metadata"))
-    fields = [NAME, GREETING, ENDING, PREFIX, RECEIVERS, ATTEMPTS, TIMEOUT, LANGUAGE]
+    fields = [NAME, GREETING, ENDING, PREFIX, RECEIVERS, ATTEMPTS, TIMEOUT, LANGUAGE, SMS]
     for row in meta.rows:
         fields += [template_block(row), type_block(row)]
     inp = read_form({f: _value(state, f) for f in fields}, meta.rows)

@@ -33,7 +33,13 @@ def post_preview(
     filename: str | None = None,
 ) -> str | None:
     """Post the preview (in `thread_ts` when given); store the job so Start can find it."""
-    preview = preview_of(result, title=title, state=deps.state, dnc=deps.dnc)
+    preview = preview_of(
+        result,
+        title=title,
+        state=deps.state,
+        dnc=deps.dnc,
+        sms_enabled=deps.settings.sms_enabled,
+    )
     started = preview.started
     card_link = (
         deps.sink.permalink(started.channel_id, started.card_ref)

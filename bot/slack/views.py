@@ -240,6 +240,9 @@ def card_blocks(card: JobCard, reason: str | None = None) -> list[Block]:
             for c in counts
         ]
         blocks.append(SectionBlock(fields=fields))
+    texted = card_model.sms_line(card)
+    if texted:
+        blocks.append(_section(f":speech_balloon: {texted}"))
     if card.questions:
         lines = [
             f"*Q{tally.number}* {escape(shorten(tally.template, 80))}\n      {tally_text(tally)}"
