@@ -41,6 +41,11 @@ class AwsSettings(BaseModel):
     slack_secret_arn: str = ""
     dnc_table: str = ""  # the do-not-call list and daily dial counts
     dnc_secret_arn: str = ""  # HMAC secret of the do-not-call list (Secrets Manager)
+    # Scheduled and recurring jobs (backend/aws/schedules.py).
+    schedule_group: str = ""  # the stack's EventBridge Scheduler schedule group
+    schedule_bucket: str = ""  # the scheduled jobs, one document per schedule
+    job_queue_arn: str = ""  # the schedules' target
+    scheduler_role_arn: str = ""  # the role the schedules send with (sqs:SendMessage only)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> AwsSettings:

@@ -18,11 +18,13 @@ from rich.text import Text
 from backend.cli import app
 from backend.cli.job_files import (
     JOB_FILE_HELP,
+    WHEN_HELP,
     fail,
     load_intake,
     out,
-    parse_start_at,
+    print_schedule,
     print_warnings,
+    resolve_when,
 )
 
 _BREAK = re.compile(r"<break\b([^>]*)>", re.IGNORECASE)
@@ -80,6 +82,7 @@ def validate(
             f"question(s), extra columns: {columns}"
         )
     )
+    print_schedule(job)
     print_warnings(result.warnings)
 
 
@@ -91,12 +94,13 @@ def preview(
         typer.Option("--receiver", "-r", metavar="ID", help="Receiver id (default: the first)."),
     ] = None,
     at: Annotated[
-        datetime | None,
+        str | None,
         typer.Option(
+            "--at",
             "--start-at",
-            metavar="ISO-TIME",
-            parser=parse_start_at,
-            help="Count who is outside their calling hours at this time (default: now).",
+            metavar="WHEN",
+            help=f"{WHEN_HELP}: who is outside their calling hours then (default: the job's "
+            "start_at, else now).",
         ),
     ] = None,
 ) -> None:
@@ -137,7 +141,9 @@ def preview(
             style="dim",
         )
     )
-    out.print(Text(hours_summary(job.receivers, job.settings, at or datetime.now(UTC))))
+    when = resolve_when(at, job) if at else job.settings.start_at or datetime.now(UTC)
+    out.print(Text(hours_summary(job.receivers, job.settings, when)))
+    print_schedule(job)
     print_warnings(result.warnings)
     from backend.cli.dnc import listed_count
 
