@@ -1,9 +1,9 @@
 """Scheduled and recurring jobs on AWS: one EventBridge Scheduler schedule per scheduled job.
 
 A job with `start_at` (and maybe `repeat`) reaching start-job becomes a schedule, not a run:
-the job (without its schedule settings, under the schedule's id) is kept in the data bucket at
-`schedules/<id>.json`, and a schedule in the stack's group sends the job queue, at each
-occurrence, the small message `{"schedule_id": ID, "occurrence": "<aws.scheduler.scheduled-time>"}`.
+the job (under the schedule's id) is kept in the schedule bucket at `schedules/<id>.json`, and
+a schedule in the stack's group sends the job queue, at each occurrence, the small message
+`{"schedule_id": ID, "occurrence": "<aws.scheduler.scheduled-time>"}`.
 Start-job turns that into the occurrence's own job (`schedule.occurrence_job`): a deterministic job
 id per occurrence, so a second delivery finds the job already known and starts nothing.
 
@@ -21,6 +21,7 @@ from typing import Any
 
 from backend.aws.clients import ClientError, error_code
 from backend.domain.models import CallJob, Weekday
+from backend.domain.ports import JobSubmitter, ScheduledJob
 from backend.domain.schedule import Schedule, schedule_of, template_job
 
 MESSAGE_GROUP = "jobs"  # the job queue's one FIFO group (backend/aws/submitter.py)
@@ -154,7 +155,7 @@ class Schedules:
         )
 
     def job(self, schedule_id: str) -> CallJob | None:
-        """The scheduled job (schedule id as its job id, no schedule settings), or None."""
+        """The scheduled job (the schedule id as its job id), or None."""
         try:
             body = self.s3.get_object(Bucket=self.bucket, Key=schedule_key(schedule_id))["Body"]
         except ClientError as error:
@@ -179,3 +180,43 @@ class Schedules:
     def forget(self, schedule_id: str) -> None:
         """Delete the job document of a schedule that will fire no more."""
         self.s3.delete_object(Bucket=self.bucket, Key=schedule_key(schedule_id))
+
+
+class AwsScheduleBook:
+    """`ports.ScheduleBook` on AWS: schedules are made by start-job from the job queue (one
+    creation path for Slack, uploads and other systems), listed and deleted here."""
+
+    def __init__(self, submitter: JobSubmitter, schedules: Schedules, clock: Any) -> None:
+        self.submitter = submitter
+        self.schedules = schedules
+        self.clock = clock
+
+    def add(self, job: CallJob) -> bool:
+        return self.submitter.submit(job)
+
+    def scheduled(self) -> list[ScheduledJob]:
+        views = [self._view(info) for info in self.schedules.list()]
+        active = [view for view in views if view is not None and view.next_at is not None]
+        return sorted(active, key=lambda view: (view.next_at, view.schedule_id))
+
+    def find(self, schedule_id: str) -> ScheduledJob | None:
+        info = self.schedules.get(schedule_id)
+        return None if info is None else self._view(info)
+
+    def cancel(self, schedule_id: str, by: str | None = None) -> bool:
+        return self.schedules.delete(schedule_id)
+
+    def _view(self, info: ScheduleInfo) -> ScheduledJob | None:
+        job = self.schedules.job(info.schedule_id)
+        schedule = schedule_of(job) if job is not None else None
+        if job is None or schedule is None:
+            return None
+        now = self.clock()
+        return ScheduledJob(
+            schedule_id=info.schedule_id,
+            description=schedule.describe(),
+            state=schedule.state(now).value,
+            next_at=schedule.next_after(now),
+            created_by=job.created_by,
+            receivers=len(job.receivers),
+        )

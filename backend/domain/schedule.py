@@ -336,10 +336,9 @@ def occurrence_job(job: CallJob, schedule_id: str, at: datetime) -> CallJob:
 
 
 def template_job(job: CallJob) -> CallJob:
-    """The job a schedule keeps: the schedule's id, no schedule settings (each occurrence copies
-    it with `occurrence_job`)."""
-    settings = job.settings.model_copy(update={"start_at": None, "repeat": None})
-    return job.model_copy(update={"job_id": schedule_id_for(job.job_id), "settings": settings})
+    """The job a schedule keeps: under the schedule's id, its settings saying when (each
+    occurrence copies it with `occurrence_job`)."""
+    return job.model_copy(update={"job_id": schedule_id_for(job.job_id)})
 
 
 def parse_occurrence_time(text: str) -> datetime:

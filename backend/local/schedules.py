@@ -2,7 +2,7 @@
 each occurrence (used by the local Slack bot's scheduler thread and `callouts schedule run`).
 
 The store (`schedules.db`, next to the job database) keeps each schedule's job (under the
-schedule's id, without its schedule settings) and one row per occurrence started. Starting an
+schedule's id) and one row per occurrence started. Starting an
 occurrence is a claim (`INSERT OR IGNORE` of (schedule, time)): two schedulers, or one that
 ticks twice, start it once, and the occurrence's job id (`schedule.occurrence_job_id`) is the
 same every time. An occurrence more than `MISSED_AFTER` late (nothing was running at its time)
@@ -20,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from backend.domain.models import CallJob
+from backend.domain.ports import ScheduledJob
 from backend.domain.schedule import Schedule, occurrence_job, schedule_of, template_job
 
 MISSED_AFTER = timedelta(hours=1)
@@ -28,7 +29,7 @@ FILE_NAME = "schedules.db"
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS schedules (
     schedule_id TEXT PRIMARY KEY,
-    job_json TEXT NOT NULL,        -- the job each occurrence copies (no schedule settings)
+    job_json TEXT NOT NULL,        -- the job each occurrence copies
     start_at TEXT NOT NULL,        -- the first start, ISO with offset
     repeat TEXT,                   -- the canonical repeat rule, NULL: once
     created_at TEXT NOT NULL,
@@ -188,6 +189,41 @@ def _stored(
     assert schedule is not None
     assert schedule.schedule_id == schedule_id
     return StoredSchedule(schedule, job, created_by, cancelled_at is not None)
+
+
+class LocalScheduleBook:
+    """`ports.ScheduleBook` over the local store (the local bot's schedules)."""
+
+    def __init__(self, store: SqliteScheduleStore, clock: Callable[[], datetime]) -> None:
+        self.store = store
+        self.clock = clock
+
+    def add(self, job: CallJob) -> bool:
+        return self.store.add(job, self.clock())[1]
+
+    def scheduled(self) -> list[ScheduledJob]:
+        views = [self._view(stored) for stored in self.store.schedules()]
+        active = [view for view in views if view.next_at is not None]
+        return sorted(active, key=lambda view: (view.next_at, view.schedule_id))
+
+    def find(self, schedule_id: str) -> ScheduledJob | None:
+        stored = self.store.get(schedule_id)
+        return None if stored is None else self._view(stored)
+
+    def cancel(self, schedule_id: str, by: str | None = None) -> bool:
+        return self.store.cancel(schedule_id, by, self.clock())
+
+    def _view(self, stored: StoredSchedule) -> ScheduledJob:
+        now = self.clock()
+        upcoming = None if stored.cancelled else stored.schedule.next_after(now)
+        return ScheduledJob(
+            schedule_id=stored.schedule_id,
+            description=stored.schedule.describe(),
+            state=stored.schedule.state(now, stored.cancelled).value,
+            next_at=upcoming,
+            created_by=stored.created_by,
+            receivers=len(stored.job.receivers),
+        )
 
 
 # Starts one occurrence's job (the local engine, and the chat card for a bot).

@@ -12,7 +12,8 @@ import boto3
 import pytest
 
 from backend.aws import wiring
-from backend.aws.schedules import OCCURRENCE_TIME, schedule_key
+from backend.aws.schedules import OCCURRENCE_TIME, AwsScheduleBook, schedule_key
+from backend.aws.submitter import SqsJobSubmitter
 from backend.domain.intake import job_to_json
 from backend.handlers import start_job
 
@@ -90,7 +91,7 @@ def test_a_scheduled_job_becomes_a_schedule_and_each_occurrence_one_job(
     assert target["SqsParameters"] == {"MessageGroupId": "jobs"}
     assert json.loads(target["Input"]) == {"schedule_id": job.job_id, "occurrence": OCCURRENCE_TIME}
     kept = stack.s3.get_object(Bucket=SCHEDULE_BUCKET, Key=schedule_key(job.job_id))
-    assert json.loads(kept["Body"].read())["settings"]["start_at"] is None
+    assert json.loads(kept["Body"].read())["settings"]["repeat"] == "daily 3 times"
 
     first, second = start, start + timedelta(days=1)
     # The first occurrence delivered twice (at-least-once delivery), then the second once.
@@ -118,7 +119,12 @@ def test_a_cancelled_schedule_starts_nothing_more(
     schedules = wiring.schedules()
     assert schedules is not None
     assert [s.schedule_id for s in schedules.list()] == [job.job_id]
-    assert schedules.delete(job.job_id) is True
+    book = AwsScheduleBook(SqsJobSubmitter.from_settings(), schedules, lambda: datetime.now(UTC))
+    [listed] = book.scheduled()
+    assert listed.next_at == start.replace(second=0, microsecond=0)
+    assert listed.receivers == len(job.receivers)
+    assert book.find("no-such-schedule") is None
+    assert book.cancel(job.job_id, by="U1") is True
     assert schedules.list() == []
     assert schedules.delete(job.job_id) is False
 
