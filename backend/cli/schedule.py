@@ -30,7 +30,17 @@ from backend.cli.run import (
 
 if TYPE_CHECKING:
     from backend.domain.models import CallJob
+    from backend.domain.ports import ScheduleBook
     from backend.local.schedules import SqliteScheduleStore
+
+AwsOption = Annotated[
+    bool,
+    typer.Option(
+        "--aws",
+        help="The deployed stack's schedules (EventBridge Scheduler): set CALLOUTS_SCHEDULE_GROUP "
+        "and CALLOUTS_SCHEDULE_BUCKET from the stack outputs, and AWS credentials.",
+    ),
+]
 
 schedule_app = typer.Typer(
     help="""Scheduled and recurring jobs: each occurrence runs as a job of its own.
@@ -117,17 +127,58 @@ def add(
     )
 
 
+def _aws_book() -> ScheduleBook:
+    """The stack's schedules through the AWS adapter (the same one the Slack bot uses)."""
+    try:
+        from backend.aws import wiring
+        from backend.aws.schedules import AwsScheduleBook
+        from backend.aws.submitter import SqsJobSubmitter
+    except ImportError:
+        fail("--aws needs the AWS extras: pip install 'callouts-for-slack[aws]'")
+    schedules = wiring.schedules()
+    if schedules is None or not schedules.bucket:
+        fail(
+            "--aws: set CALLOUTS_SCHEDULE_GROUP and CALLOUTS_SCHEDULE_BUCKET to the stack's "
+            "ScheduleGroupName and ScheduleBucketName outputs"
+        )
+    return AwsScheduleBook(SqsJobSubmitter.from_settings(), schedules, lambda: datetime.now(UTC))
+
+
+def _list_aws() -> None:
+    try:
+        found = _aws_book().scheduled()
+    except Exception as error:  # botocore's errors: credentials, region, access
+        fail(f"--aws: cannot list the schedules: {error}")
+    if not found:
+        out.print("No active schedules in the stack.")
+        return
+    out.print(Text("Schedules on AWS:", style="bold"))
+    for view in found:  # one line each: ids are copied into `cancel`, never folded
+        upcoming = f"next {view.next_at:%a %d %b %H:%M %Z}" if view.next_at else view.state
+        by = f", by {view.created_by}" if view.created_by else ""
+        out.print(
+            Text(view.schedule_id, style="bold")
+            + Text(f"  {upcoming}  ({view.description}; {view.receivers} receiver(s){by})")
+        )
+
+
 @schedule_app.command("list")
 def list_schedules(
     db: DbOption = None,
     all_: Annotated[bool, typer.Option("--all", help="Show cancelled schedules too.")] = False,
+    aws: AwsOption = False,
 ) -> None:
-    """List the schedules kept on this machine, with their next occurrence.
+    """List the schedules kept on this machine (or with --aws, the stack's), with their next
+    occurrence.
 
     \b
     Example:
       callouts schedule list
+      callouts schedule list --aws
     """
+    if aws:
+        _list_aws()
+        return
     store = _store(db)
     now = datetime.now(UTC)
     found = store.schedules(include_cancelled=all_)
@@ -163,6 +214,7 @@ def cancel(
         str, typer.Argument(metavar="SCHEDULE_ID", help="See `callouts schedule list`.")
     ],
     db: DbOption = None,
+    aws: AwsOption = False,
 ) -> None:
     """Cancel a schedule: no occurrence starts after this (a job already running goes on; stop it
     with `callouts cancel JOB_ID`).
@@ -170,7 +222,17 @@ def cancel(
     \b
     Example:
       callouts schedule cancel weekly-attendance
+      callouts schedule cancel weekly-attendance --aws
     """
+    if aws:
+        try:
+            cancelled = _aws_book().cancel(schedule_id, by="cli")
+        except Exception as error:  # botocore's errors: credentials, region, access
+            fail(f"--aws: cannot cancel {schedule_id}: {error}")
+        if not cancelled:
+            fail(f"no schedule {schedule_id!r} in the stack: `callouts schedule list --aws`")
+        out.print(f"Schedule {schedule_id} cancelled: no further occurrence starts.")
+        return
     store = _store(db)
     if store.cancel(schedule_id, by="cli"):
         out.print(f"Schedule {schedule_id} cancelled: no further occurrence starts.")

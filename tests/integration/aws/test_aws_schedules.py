@@ -10,10 +10,12 @@ from zoneinfo import ZoneInfo
 
 import boto3
 import pytest
+from typer.testing import CliRunner
 
 from backend.aws import wiring
 from backend.aws.schedules import OCCURRENCE_TIME, AwsScheduleBook, schedule_key
 from backend.aws.submitter import SqsJobSubmitter
+from backend.cli import app
 from backend.domain.intake import job_to_json
 from backend.handlers import start_job
 
@@ -119,12 +121,17 @@ def test_a_cancelled_schedule_starts_nothing_more(
     schedules = wiring.schedules()
     assert schedules is not None
     assert [s.schedule_id for s in schedules.list()] == [job.job_id]
+    listed_cli = CliRunner().invoke(app, ["schedule", "list", "--aws"])
+    assert listed_cli.exit_code == 0, listed_cli.output
+    assert f"{job.job_id}  next " in listed_cli.output
     book = AwsScheduleBook(SqsJobSubmitter.from_settings(), schedules, lambda: datetime.now(UTC))
     [listed] = book.scheduled()
     assert listed.next_at == start.replace(second=0, microsecond=0)
     assert listed.receivers == len(job.receivers)
     assert book.find("no-such-schedule") is None
-    assert book.cancel(job.job_id, by="U1") is True
+    cancelled = CliRunner().invoke(app, ["schedule", "cancel", job.job_id, "--aws"])
+    assert cancelled.exit_code == 0, cancelled.output
+    assert book.cancel(job.job_id, by="U1") is False  # gone
     assert schedules.list() == []
     assert schedules.delete(job.job_id) is False
 
