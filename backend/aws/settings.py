@@ -46,6 +46,9 @@ class AwsSettings(BaseModel):
     schedule_bucket: str = ""  # the scheduled jobs, one document per schedule
     job_queue_arn: str = ""  # the schedules' target
     scheduler_role_arn: str = ""  # the role the schedules send with (sqs:SendMessage only)
+    # SMS to the unreached (docs/sms.md): empty origination identity = SMS is not set up
+    sms_origination_identity: str = ""
+    sms_configuration_set: str = ""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> AwsSettings:

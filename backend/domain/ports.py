@@ -10,9 +10,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from backend.domain.models import CallJob, CallResult
+
+if TYPE_CHECKING:
+    from backend.domain.sms import SmsTally
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,6 +26,7 @@ class ReportFiles:
     json: str
     csv: str
     url: str | None = None  # presigned URL on AWS
+    sms: SmsTally | None = None  # a job with an SMS template: texts sent / failed / skipped
 
     @classmethod
     def in_dir(cls, directory: Path, job_id: str) -> ReportFiles:

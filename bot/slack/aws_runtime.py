@@ -1,0 +1,37 @@
+"""The Slack app's AWS wiring: its settings, the Bolt app for Lambda and the Slack sink of the
+notifier Lambda. The state, submitter and do-not-call list are the shared ones (bot.aws_runtime).
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+from slack_bolt import App
+
+from bot.aws_runtime import bot_state, do_not_call, submitter
+from bot.slack.app import build_app
+from bot.slack.client import lazy_client
+from bot.slack.settings import BotSettings
+from bot.slack.sink import SlackSink
+
+
+@cache
+def bot_settings() -> BotSettings:
+    return BotSettings()
+
+
+def aws_app() -> App:
+    """The Bolt app for Lambda: acks before work (process_before_response), lazy listeners."""
+    settings = bot_settings()
+    return build_app(
+        settings,
+        lazy_client(settings),
+        submitter(),
+        bot_state(),
+        process_before_response=True,
+        dnc=do_not_call(),
+    )
+
+
+def slack_sink() -> SlackSink:
+    return SlackSink(lazy_client(bot_settings()))
