@@ -130,15 +130,19 @@ class Schedules:
         return ScheduleOutcome(schedule.schedule_id, True, schedule.describe(), len(found))
 
     def list(self) -> list[ScheduleInfo]:
-        """Every schedule in the group (one-time schedules disappear once they fired)."""
+        """The schedules whose job is kept (read from the bucket, then each schedule: GetSchedule
+        takes a schedule's ARN, where ListSchedules would need every resource). One that has
+        fired its last occurrence is gone; its document stays until the bucket expires it (an
+        occurrence may still wait in the job queue for a free slot)."""
         found: list[ScheduleInfo] = []
-        paginator = self.scheduler.get_paginator("list_schedules")
-        for page in paginator.paginate(GroupName=self.group):
-            for item in page.get("Schedules", []):
-                detail = self.get(item["Name"])
+        paginator = self.s3.get_paginator("list_objects_v2")
+        for page in paginator.paginate(Bucket=self.bucket, Prefix="schedules/"):
+            for item in page.get("Contents", []):
+                schedule_id = str(item["Key"]).removeprefix("schedules/").removesuffix(".json")
+                detail = self.get(schedule_id)
                 if detail is not None:
                     found.append(detail)
-        return found
+        return sorted(found, key=lambda info: info.schedule_id)
 
     def get(self, schedule_id: str) -> ScheduleInfo | None:
         try:
