@@ -188,3 +188,27 @@ def test_without_a_scheduler_the_bot_says_so(harness: Harness) -> None:
     harness.command("schedule")
     [reply] = [str(c.args["text"]) for c in harness.fake.calls_to("chat.postEphemeral")]
     assert reply == "Scheduled jobs are not set up for this bot."
+
+
+def test_on_aws_an_occurrence_gets_its_card_posted_by_the_notifier_once(
+    fake_slack: FakeSlack,
+) -> None:
+    from tests.e2e.slack.test_notifier import result, slack_job
+    from tests.e2e.slack.test_stream import Readers, make_stream, record
+
+    base = slack_job()
+    assert base.origin is not None
+    occurrence = base.model_copy(
+        update={
+            "job_id": "class-3a-20261207T1000Z",
+            "origin": base.origin.model_copy(update={"card_ref": None}),
+        }
+    )
+    stream = make_stream(fake_slack, Readers(occurrence))
+    stream.handle({"Records": [record(result(occurrence, 0), "1")]})
+    stream.handle({"Records": [record(result(occurrence, 1), "2")]})
+    posts = fake_slack.calls_to("chat.postMessage")
+    cards = [c for c in posts if c.args.get("thread_ts") is None]
+    assert len(cards) == 1  # one card, posted before the first results
+    assert posts[0] is cards[0]
+    assert all(c.args.get("thread_ts") for c in posts[1:])  # results go to its thread
