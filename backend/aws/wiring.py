@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from backend.aws.lines import LineLeases
     from backend.aws.rejections import RejectionNotifier
     from backend.aws.reporting import ReportWriter
+    from backend.aws.schedules import Schedules
     from backend.aws.sessions import DynamoSessionStore
     from backend.aws.sms import SmsOutboxTable, SmsStep
     from backend.aws.starter import JobStarter
@@ -120,7 +121,26 @@ def job_starter() -> JobStarter:
         s.state_machine_arn,
         s.max_running_jobs,
         s.max_concurrent_calls,
+        schedules(),
         enabled_languages=s.enabled_languages,
+    )
+
+
+@cache
+def schedules() -> Schedules | None:
+    """The stack's schedules (None when this function is not given the schedule group)."""
+    from backend.aws.schedules import Schedules
+
+    s = settings()
+    if not s.schedule_group:
+        return None
+    return Schedules(
+        clients.client("scheduler"),
+        clients.client("s3"),
+        group=s.schedule_group,
+        bucket=s.schedule_bucket,
+        queue_arn=s.job_queue_arn,
+        role_arn=s.scheduler_role_arn,
     )
 
 

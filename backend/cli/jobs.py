@@ -21,11 +21,13 @@ if TYPE_CHECKING:
     from backend.domain.models import CallJob, Receiver
 from backend.cli.job_files import (
     JOB_FILE_HELP,
+    WHEN_HELP,
     fail,
     load_intake,
     out,
-    parse_start_at,
+    print_schedule,
     print_warnings,
+    resolve_when,
 )
 
 _BREAK = re.compile(r"<break\b([^>]*)>", re.IGNORECASE)
@@ -83,6 +85,7 @@ def validate(
             f"question(s), extra columns: {columns}"
         )
     )
+    print_schedule(job)
     print_warnings(result.warnings)
 
 
@@ -94,12 +97,13 @@ def preview(
         typer.Option("--receiver", "-r", metavar="ID", help="Receiver id (default: the first)."),
     ] = None,
     at: Annotated[
-        datetime | None,
+        str | None,
         typer.Option(
+            "--at",
             "--start-at",
-            metavar="ISO-TIME",
-            parser=parse_start_at,
-            help="Count who is outside their calling hours at this time (default: now).",
+            metavar="WHEN",
+            help=f"{WHEN_HELP}: who is outside their calling hours then (default: the job's "
+            "start_at, else now).",
         ),
     ] = None,
 ) -> None:
@@ -140,7 +144,9 @@ def preview(
             style="dim",
         )
     )
-    out.print(Text(hours_summary(job.receivers, job.settings, at or datetime.now(UTC))))
+    when = resolve_when(at, job) if at else job.settings.start_at or datetime.now(UTC)
+    out.print(Text(hours_summary(job.receivers, job.settings, when)))
+    print_schedule(job)
     _preview_language(job, person)
     print_warnings(result.warnings)
     from backend.cli.dnc import listed_count

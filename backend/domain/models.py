@@ -261,6 +261,39 @@ class JobSettings(_Frozen):
         description="BCP-47 language of the job's templates and of every receiver whose "
         "'language' column is empty (backend/domain/voices.py lists the supported ones).",
     )
+    # Scheduled and recurring jobs (issue 13 part 3): the rules are in backend/domain/schedule.py.
+    start_at: datetime | None = Field(
+        default=None,
+        description="When the job starts (ISO time with an offset; intake also reads forms such "
+        "as 'tomorrow 18:00' in the job's timezone); null: at once. A job with start_at becomes "
+        "a schedule: each occurrence runs as its own job (docs/schedule.md).",
+    )
+    repeat: str | None = Field(
+        default=None,
+        description="How the job repeats from start_at: daily, weekdays, weekly, weekly on "
+        "monday,thursday; optionally 'until 2027-03-31' or '10 times'. Null: once.",
+    )
+
+    @field_validator("start_at")
+    @classmethod
+    def _aware_start(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise PydanticCustomError(
+                "start_at", "start_at needs a time zone offset, such as 2026-12-07T18:00+08:00"
+            )
+        return value
+
+    @field_validator("repeat")
+    @classmethod
+    def _known_repeat(cls, value: str | None) -> str | None:
+        from backend.domain.schedule import ScheduleError, parse_repeat  # it imports this module
+
+        if value is None or not value.strip():
+            return None
+        try:
+            return parse_repeat(value).text
+        except ScheduleError as error:
+            raise PydanticCustomError("repeat", "{why}", {"why": str(error)}) from None
 
     @field_validator("voice")
     @classmethod

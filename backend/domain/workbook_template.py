@@ -163,6 +163,19 @@ CONFIG_KEYS: tuple[ConfigKey, ...] = (
         "A Receivers column 'language' sets one person's; give their templates as "
         "greeting:es-US, ending:es-US keys and a question_template:es-US column.",
     ),
+    # Scheduled and recurring jobs (docs/schedule.md).
+    ConfigKey(
+        "start_at",
+        "",
+        "Optional. When the job starts, in the job's timezone: 2026-12-07 18:00, tomorrow "
+        "18:00 or monday 08:30 (default: at once).",
+    ),
+    ConfigKey(
+        "repeat",
+        "",
+        "Optional. Repeat the job from start_at: daily, weekdays, weekly, or weekly on "
+        "monday,thursday; add 'until 2027-03-31' or '10 times' (default: once).",
+    ),
 )
 
 

@@ -75,11 +75,11 @@ def record_handler(record: SQSRecord) -> None:
 def _start(record: SQSRecord) -> None:
     try:
         job = job_starter().parse(record.body)
+        logger.append_keys(job_id=job.job_id)
+        outcome = job_starter().start(job)
     except BadJobMessage as error:  # bad input is consumed, never retried: the sender is told
         _reject(record, error.problems, error.job_id)
         return
-    logger.append_keys(job_id=job.job_id)
-    outcome = job_starter().start(job)
     logger.info("job start", started=outcome.started, reason=outcome.reason)
     count("JobsStarted", int(outcome.started))
 

@@ -17,6 +17,7 @@ class CommandKind(StrEnum):
     STATUS = "status"  # a job's card, or the latest jobs here
     CANCEL = "cancel"
     DNC = "dnc"  # the do-not-call list
+    SCHEDULE = "schedule"  # list or cancel scheduled jobs (docs/schedule.md)
     HELP = "help"  # anything else: the usage
     INCOMPLETE = "incomplete"  # a command missing its argument: `reply` says what to add
 
@@ -29,6 +30,8 @@ COMMANDS = (
     ("template", "get a blank workbook to fill in"),
     ("status [JOB]", "show a job's card (or the latest jobs in this channel)"),
     ("cancel JOB", "stop a running job (its starter or an admin)"),
+    ("schedule [list]", "the scheduled and recurring jobs"),
+    ("schedule cancel ID", "stop a schedule (who scheduled it or an admin)"),
     ("help", "this message"),
 )
 DNC_COMMANDS = (
@@ -43,7 +46,7 @@ NUMBER_HINT = "Write numbers with their country code, like `+852 9123 4567`."
 @dataclass(frozen=True)
 class Command:
     kind: CommandKind
-    job_id: str | None = None  # STATUS (optional), CANCEL
+    job_id: str | None = None  # STATUS (optional), CANCEL, SCHEDULE cancel (the schedule id)
     action: str | None = None  # DNC: add | remove | check
     number: str | None = None  # DNC: the number as typed
     reply: str | None = None  # HELP / INCOMPLETE: what to answer (see `usage`)
@@ -66,6 +69,17 @@ def parse(text: str, invoke: str = "/callout") -> Command:
                 reply=f"Which job? `{invoke} cancel JOB_ID` (see `{invoke} status`).",
             )
         return Command(CommandKind.CANCEL, job_id=words[1])
+    if sub == "schedule":
+        action = words[1].lower() if len(words) > 1 else "list"
+        if action == "cancel" and len(words) > 2:
+            return Command(CommandKind.SCHEDULE, job_id=words[2], action="cancel")
+        if action == "list":
+            return Command(CommandKind.SCHEDULE, action="list")
+        return Command(
+            CommandKind.INCOMPLETE,
+            reply=f"`{invoke} schedule` lists the schedules; `{invoke} schedule cancel ID` stops "
+            "one. To schedule a job, press Schedule on its preview.",
+        )
     if sub == "dnc":
         if len(words) < 3 or words[1].lower() not in DNC_ACTIONS:
             return Command(CommandKind.INCOMPLETE, reply=dnc_usage(invoke))

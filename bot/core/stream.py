@@ -128,6 +128,9 @@ class StreamNotifier:
             return True
         chat.forget(job_id)  # another container may have updated the card since
         try:
+            # A job no chat button started (a scheduled occurrence, docs/schedule.md) has no
+            # card yet: it is posted first (a no-op for every other job).
+            chat.on_job_started(job)
             for result in results:
                 chat.on_result(job, result)
             chat.flush(job_id, force=True)

@@ -17,9 +17,9 @@ from slack_bolt.authorization import AuthorizeResult
 from slack_sdk import WebClient
 
 from backend.domain.dnc import DoNotCallList
-from backend.domain.ports import JobSubmitter
+from backend.domain.ports import JobSubmitter, ScheduleBook
 from bot.core.state import BotState
-from bot.slack import actions, commands, uploads
+from bot.slack import actions, commands, schedule, uploads
 from bot.slack.client import LazyTokenClient, lazy_client
 from bot.slack.deps import Deps
 from bot.slack.files import Downloader, download
@@ -49,10 +49,12 @@ def build_app(
     downloader: Downloader = download,
     socket_mode: bool = False,
     dnc: DoNotCallList | None = None,
+    schedules: ScheduleBook | None = None,
 ) -> App:
     """The Bolt app. `client` does every Web API call; `submitter` starts and cancels jobs;
-    `dnc` is the do-not-call list (local SQLite or DynamoDB)."""
-    deps = Deps(settings, client, submitter, state, downloader, dnc)
+    `dnc` is the do-not-call list (local SQLite or DynamoDB); `schedules` keeps scheduled jobs
+    (the local store, or EventBridge Scheduler through the job queue)."""
+    deps = Deps(settings, client, submitter, state, downloader, dnc, schedules)
     app = _bolt_app(settings, client, process_before_response, listener_executor, socket_mode)
     app.middleware(skip_timeout_retries)
     _register(app, deps)
@@ -150,6 +152,12 @@ def _register(app: App, deps: Deps) -> None:
     app.action(CANCEL_ACTION)(ack=ack_only, lazy=lazy(actions.cancel, "cancel_job"))
     app.action(RETRY_ACTION)(ack=ack_only, lazy=lazy(actions.retry, "retry_unreached"))
     app.action(RUN_AGAIN_ACTION)(ack=ack_only, lazy=lazy(actions.run_again, "run_again"))
+    app.action(schedule.SCHEDULE_ACTION)(
+        ack=ack_only, lazy=lazy(schedule.open_form, "open_schedule_form")
+    )
+    app.view(schedule.SCHEDULE_CALLBACK)(
+        ack=schedule.checker(deps), lazy=lazy(schedule.schedule_from_form, "schedule_job")
+    )
     app.event("message", matchers=[shares_workbook])(
         ack=ack_only, lazy=lazy(uploads.handle_file_share, "handle_upload")
     )

@@ -5,6 +5,7 @@ notifier Lambda. The state, submitter and do-not-call list are the shared ones (
 from __future__ import annotations
 
 from functools import cache
+from typing import Any
 
 from slack_bolt import App
 
@@ -30,7 +31,21 @@ def aws_app() -> App:
         bot_state(),
         process_before_response=True,
         dnc=do_not_call(),
+        schedules=schedule_book(),
     )
+
+
+def schedule_book() -> Any:
+    """Scheduled jobs on AWS (None when the stack gives this function no schedule group)."""
+    from datetime import UTC, datetime
+
+    from backend.aws.schedules import AwsScheduleBook
+    from backend.aws.wiring import schedules
+
+    found = schedules()
+    if found is None:
+        return None
+    return AwsScheduleBook(submitter(), found, lambda: datetime.now(UTC))
 
 
 def slack_sink() -> SlackSink:

@@ -41,6 +41,7 @@ DISCARD_ACTION = "callout_discard"
 CANCEL_ACTION = "callout_cancel"
 RETRY_ACTION = "callout_retry"
 RUN_AGAIN_ACTION = "callout_run_again"
+SCHEDULE_ACTION = "callout_schedule"  # the preview's Schedule button (bot/slack/schedule.py)
 
 STATUS_EMOJI = {
     CallStatus.CALL_COMPLETED: ":white_check_mark:",
@@ -180,6 +181,7 @@ def _preview_buttons(preview: Preview) -> list[Block]:
     blocks: list[Block] = []
     buttons: list[ButtonElement] = []
     if job is not None and not problems:
+        later = job.settings.start_at is not None  # the job says when: Start schedules it
         buttons.append(
             ButtonElement(
                 text="Start",
@@ -187,13 +189,15 @@ def _preview_buttons(preview: Preview) -> list[Block]:
                 value=job.job_id,
                 style="primary",
                 confirm=ConfirmObject(
-                    title="Start calling?",
-                    text=f"This phones {plural(len(job.receivers), 'person', 'people')} now.",
+                    title="Schedule the calls?" if later else "Start calling?",
+                    text=f"This phones {plural(len(job.receivers), 'person', 'people')} "
+                    + ("at the job's start_at." if later else "now."),
                     confirm="Start",
                     deny="Not yet",
                 ),
             )
         )
+        buttons.append(ButtonElement(text="Schedule", action_id=SCHEDULE_ACTION, value=job.job_id))
     if job is not None:
         buttons.append(ButtonElement(text="Cancel", action_id=DISCARD_ACTION, value=job.job_id))
     if problems:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from pydantic import ValidationError
 
@@ -54,6 +55,7 @@ from backend.domain.models import (
 )
 from backend.domain.phones import PhoneError, normalise_prefix
 from backend.domain.problems import Problem
+from backend.domain.schedule import check_schedule
 from backend.domain.sms import SMS_KEY, SMS_NAME
 from backend.domain.speech import VOICEMAIL_NAME, SpeechTemplate, TextTemplate, translated_name
 
@@ -117,6 +119,7 @@ def assemble_job(
     created_by: str | None = None,
     truncated: bool = False,
     receivers_readable: bool = True,
+    now: datetime | None = None,
 ) -> IntakeResult:
     """Validate and normalise the parts of a job; return the job and every problem found.
 
@@ -126,7 +129,9 @@ def assemble_job(
     `truncated` says the reader stopped at the receiver limit (there were more rows);
     `receivers_readable=False` says the reader already reported why it could not read receivers
     (so "no receivers" and unknown template variables are not reported again).
+    `now` is the intake's clock (a start_at in the past, a relative one such as "tomorrow").
     """
+    now = now or datetime.now(UTC)
     where = Where(sheet_names)
     problems = ProblemLog(limits.max_listed_per_kind)
     _check_keys_and_job_id(config, job_id, where, problems)
@@ -139,7 +144,7 @@ def assemble_job(
         prefix = None
 
     if settings is None:
-        settings = parse_settings(config, where, problems)
+        settings = parse_settings(config, where, problems, now)
     else:
         check_settings(settings, where, problems)
     warnings: list[Problem] = []
@@ -179,7 +184,7 @@ def assemble_job(
         problems,
         max_value_chars=limits.max_value_chars,
     )
-    valid = check_hours(valid, settings, where, problems)
+    valid = check_hours(valid, settings, where, problems, now)
     valid = check_languages(
         valid,
         settings.language,
@@ -188,6 +193,7 @@ def assemble_job(
         where,
         problems,
     )
+    _check_schedule(settings, valid, now, where, problems, warnings)
     if not receivers and not truncated and receivers_readable:
         problems.add(
             where.receivers(
@@ -360,6 +366,21 @@ def _render_by_language(
 
 def _translatable(location: Location) -> bool:
     return not isinstance(location, str) or location.partition(":")[0] in TRANSLATED_KEYS
+
+
+def _check_schedule(
+    settings: JobSettings,
+    valid: Sequence[tuple[Receiver, int]],
+    now: datetime,
+    where: Where,
+    problems: ProblemLog,
+    warnings: list[Problem],
+) -> None:
+    """start_at and repeat (backend/domain/schedule.py): problems stop the job, warnings not."""
+    checked = check_schedule(settings, [receiver for receiver, _ in valid], now)
+    for key, message in checked.problems:
+        problems.add(where.config(key, message))
+    warnings.extend(where.config(key, message) for key, message in checked.warnings)
 
 
 def _check_keys_and_job_id(
