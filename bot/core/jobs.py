@@ -107,7 +107,9 @@ class ChatJobs:
             job = job.model_copy(update={"name": pending.filename.rsplit(".", 1)[0]})
         if report_to is not None and report_to.channel_id != origin.channel_id:
             return self.start(
-                job, report_to.model_copy(update={"thread_ref": None}), preview_ref=pending.preview_ref
+                job,
+                report_to.model_copy(update={"thread_ref": None}),
+                preview_ref=pending.preview_ref,
             )
         return self.start(
             job,

@@ -10,6 +10,7 @@ from typing import Any
 
 from slack_bolt import App
 
+from backend.domain.models import CallJob
 from backend.local.simulator.people import simulated_people
 from bot.core.notifier import ChatNotifier
 from bot.core.state import SqliteBotState
