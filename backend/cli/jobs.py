@@ -10,7 +10,7 @@ import io
 import re
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.text import Text
@@ -24,6 +24,9 @@ from backend.cli.job_files import (
     parse_start_at,
     print_warnings,
 )
+
+if TYPE_CHECKING:
+    from backend.domain.models import CallJob
 
 _BREAK = re.compile(r"<break\b([^>]*)>", re.IGNORECASE)
 _TIME_ATTR = re.compile(r"time\s*=\s*[\"']([^\"']*)[\"']", re.IGNORECASE)
@@ -137,7 +140,8 @@ def preview(
             style="dim",
         )
     )
-    out.print(Text(hours_summary(job.receivers, job.settings, at or datetime.now(UTC))))
+    start = at or datetime.now(UTC)
+    out.print(Text(hours_summary(job.receivers, job.settings, start)))
     print_warnings(result.warnings)
     from backend.cli.dnc import listed_count
 
@@ -162,6 +166,18 @@ def preview(
     out.print()
     out.print(Text("Ending", style="bold cyan"))
     out.print(Text(readable_ssml(prompts.ending)))
+    _print_estimate(job, start)
+
+
+def _print_estimate(job: CallJob, start: datetime) -> None:
+    """Expected duration and cost (one line each), then the breakdown (docs/estimate.md)."""
+    from backend.cli.estimate import job_estimate, load_prices, print_estimate
+    from backend.cli.run import load_settings
+
+    out.print()
+    out.print(Text("Estimate", style="bold cyan"))
+    concurrency = load_settings().concurrency
+    print_estimate(job_estimate(job, start, concurrency, load_prices(None)), breakdown=True)
 
 
 @app.command()

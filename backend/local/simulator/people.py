@@ -342,3 +342,9 @@ def random_people(
 def pickup_of(text: str) -> Pickup | None:
     """Parse a pickup value as the CSV does (case, spaces and underscores ignored)."""
     return _PICKUP_ALIASES.get("".join(ch for ch in text.lower() if ch.isalnum()))
+
+
+def answering_person(job: CallJob) -> SimulatedPerson:
+    """Someone who picks up and gives a plain valid answer to every question (a test call's
+    default person): `okay`, `yes`, `A`, `twelve`, `tomorrow`, `3 pm`."""
+    return SimulatedPerson("answer", [_SPOKEN[question.type][0] for question in job.questions])
