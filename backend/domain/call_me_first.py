@@ -18,13 +18,14 @@ import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from backend.domain.answers import NO_ANSWER
-from backend.domain.dnc import DoNotCallList
 from backend.domain.models import CallJob, CallResult, Receiver
-from backend.domain.phones import PhoneError, mask_phone, to_e164
 from backend.domain.session import CallSession
-from backend.domain.speech import Speech, SpeechError
+
+if TYPE_CHECKING:  # imported where used: the flow Lambda reads only the outcome's summary
+    from backend.domain.dnc import DoNotCallList
 
 TEST_CALL_PREFIX = "test#"
 _TEST_ID = re.compile(r"^[a-z0-9]{6,32}$")
@@ -51,6 +52,8 @@ def is_test_call(call_id: str) -> bool:
 
 def requester_number(job: CallJob, raw: str) -> str:
     """The requester's number in E.164, read like a receiver's number; RefusedTestCall if not."""
+    from backend.domain.phones import PhoneError, to_e164
+
     text = (raw or "").strip()
     if not text:
         raise RefusedTestCall("give the number to call, such as +852 5123 4567")
@@ -64,6 +67,8 @@ def number_key_for_test(dnc: DoNotCallList | None, to: str) -> str | None:
     """The number's do-not-call key, or RefusedTestCall when it is on the list (never dialled).
 
     No daily-cap count is taken: a test call is nobody's attempt (module docstring)."""
+    from backend.domain.phones import mask_phone
+
     if dnc is None:
         return None
     key = dnc.key(to)
@@ -85,6 +90,8 @@ def session_for_test(
     job: CallJob, to: str, test_id: str, now: datetime, *, number_key: str | None = None
 ) -> CallSession:
     """The session of a test call: person #1's rendered prompts, dialled at `to`."""
+    from backend.domain.speech import Speech, SpeechError
+
     person = first_receiver(job)
     try:
         prompts = Speech(job).prompts(person)
@@ -111,6 +118,8 @@ class CallTestOutcome:
 
     @classmethod
     def of(cls, session: CallSession, result: CallResult, to: str) -> CallTestOutcome:
+        from backend.domain.phones import mask_phone
+
         return cls(
             job_id=session.job_id,
             test_id=session.call_id.removeprefix(TEST_CALL_PREFIX),
