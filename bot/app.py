@@ -23,11 +23,20 @@ from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from backend.domain.dnc import DoNotCallList
 from backend.domain.ports import JobSubmitter
 from bot import actions, commands, uploads
+from bot import call_me_first as slack_test_calls
+from bot.core.call_me_first import CallPlacer, NumberBook
 from bot.modal import ADD_QUESTION, CALLBACK_ID, REMOVE_QUESTION
 from bot.settings import BotSettings
 from bot.state import BotState
 from bot.uploads import Downloader, download
-from bot.views import CANCEL_ACTION, DISCARD_ACTION, RETRY_ACTION, START_ACTION
+from bot.views import (
+    CANCEL_ACTION,
+    DISCARD_ACTION,
+    RETRY_ACTION,
+    START_ACTION,
+    TEST_CALL_ACTION,
+    TEST_NUMBER_CALLBACK,
+)
 
 log = logging.getLogger(__name__)
 
@@ -73,9 +82,14 @@ class Deps:
         state: BotState,
         downloader: Downloader,
         dnc: DoNotCallList | None = None,
+        test_calls: CallPlacer | None = None,
+        numbers: NumberBook | None = None,
     ) -> None:
         self.settings = settings
         self.dnc = dnc  # the do-not-call list (`/callout dnc`, preview counts)
+        # Call me first (bot/core/call_me_first.py): who places test calls, requesters' numbers.
+        self.test_calls = test_calls if numbers is not None else None
+        self.numbers = numbers
         self.client = client
         self.submitter = submitter
         self.state = state
@@ -130,10 +144,13 @@ def build_app(
     downloader: Downloader = download,
     socket_mode: bool = False,
     dnc: DoNotCallList | None = None,
+    test_calls: CallPlacer | None = None,
+    numbers: NumberBook | None = None,
 ) -> App:
     """The Bolt app. `client` does every Web API call; `submitter` starts and cancels jobs;
-    `dnc` is the do-not-call list (local SQLite or DynamoDB)."""
-    deps = Deps(settings, client, submitter, state, downloader, dnc)
+    `dnc` is the do-not-call list (local SQLite or DynamoDB); `test_calls` and `numbers` make
+    "Call me first" available (both needed)."""
+    deps = Deps(settings, client, submitter, state, downloader, dnc, test_calls, numbers)
 
     def authorize(enterprise_id: str | None, team_id: str | None, **_: Any) -> AuthorizeResult:
         # No network here: the token is only needed by lazy work, through `client`.
@@ -220,6 +237,15 @@ def build_app(
     def answer_mention(body: dict[str, Any]) -> None:
         commands.mention(deps, body)
 
+    def call_me_first(body: dict[str, Any]) -> None:
+        slack_test_calls.button(deps, body)
+
+    def check_number(ack: Callable[..., None], body: dict[str, Any]) -> None:
+        slack_test_calls.check_number(deps, ack, body)
+
+    def number_given(body: dict[str, Any]) -> None:
+        slack_test_calls.number_given(deps, body)
+
     app.command("/callout")(ack=commands.acknowledge, lazy=[run_command])
     app.view(CALLBACK_ID)(ack=commands.check_modal, lazy=[preview_modal])
     app.action(ADD_QUESTION)(ack=ack_only, lazy=[add_question])
@@ -228,6 +254,8 @@ def build_app(
     app.action(DISCARD_ACTION)(ack=ack_only, lazy=[discard_job])
     app.action(CANCEL_ACTION)(ack=ack_only, lazy=[cancel_job])
     app.action(RETRY_ACTION)(ack=ack_only, lazy=[retry_unreached])
+    app.action(TEST_CALL_ACTION)(ack=ack_only, lazy=[call_me_first])
+    app.view(TEST_NUMBER_CALLBACK)(ack=check_number, lazy=[number_given])
     app.event("message", matchers=[shares_workbook])(ack=ack_only, lazy=[handle_upload])
     # Every subscribed event needs a listener, or Slack answers 404 and retries it.
     app.event("message")(ignore)  # other messages and files: not ours

@@ -44,14 +44,22 @@ def submitter() -> Any:
 
 def aws_app() -> App:
     """The Bolt app for Lambda: acks before work (process_before_response), lazy listeners."""
+    from backend.aws import clients
+    from backend.aws.settings import settings as aws_settings
+    from bot.aws_numbers import DynamoNumberBook
+    from bot.core.call_me_first import QueuedTestCalls
+
     settings = bot_settings()
+    jobs = submitter()
     return build_app(
         settings,
         lazy_client(settings),
-        submitter(),
+        jobs,
         bot_state(),
         process_before_response=True,
         dnc=do_not_call(),
+        test_calls=QueuedTestCalls(jobs),  # Call me first through the job queue
+        numbers=DynamoNumberBook(clients.client("dynamodb"), aws_settings().jobs_table),
     )
 
 

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-SUBCOMMANDS = ("", "new", "template", "status", "cancel", "dnc")
+SUBCOMMANDS = ("", "new", "template", "status", "cancel", "dnc", "test")
 DNC_USAGE = (
     "`/callout dnc add NUMBER` – never call this number again (any job)\n"
     "`/callout dnc remove NUMBER` – take it off the do-not-call list (admins)\n"
@@ -92,6 +92,10 @@ def _run(deps: Deps, body: dict[str, Any]) -> None:
         cancel(deps, channel, user, words[1], team=team)
     elif sub == "dnc" and len(words) > 2:
         do_not_call(deps, channel, user, words[1].lower(), " ".join(words[2:]))
+    elif sub == "test":  # Call me first (bot/call_me_first.py)
+        from bot import call_me_first
+
+        call_me_first.command(deps, body, words)
 
 
 def team_card(deps: Deps, job_id: str, team: str) -> JobCard | None:

@@ -66,7 +66,18 @@ def build_local_bot(
         listeners=[notifier],
         report_dir=out_dir / "reports",
     )
-    app = build_app(settings, client, engine, state, socket_mode=socket, dnc=engine.dnc)
+    from bot.core.call_me_first import SimulatedTestCalls, SqliteNumberBook
+
+    app = build_app(
+        settings,
+        client,
+        engine,
+        state,
+        socket_mode=socket,
+        dnc=engine.dnc,
+        test_calls=SimulatedTestCalls(engine.dnc),  # Call me first on a simulated phone
+        numbers=SqliteNumberBook(db),
+    )
     return LocalBot(app, engine, notifier, state)
 
 

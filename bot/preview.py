@@ -63,10 +63,14 @@ def post_preview(
     job = result.job
     started = deps.state.card(job.job_id) if job is not None else None
     hours = ""
+    estimate: tuple[str, ...] = ()
     if job is not None and job.receivers and not problems:
         from backend.domain.calling_rules import hours_summary
+        from bot.core.call_me_first import estimate_lines
 
-        hours = hours_summary(job.receivers, job.settings, datetime.now(UTC))
+        now = datetime.now(UTC)
+        hours = hours_summary(job.receivers, job.settings, now)
+        estimate = estimate_lines(job, now) or ()
     blocks = preview_blocks(
         job=job,
         problems=problems,
@@ -76,6 +80,8 @@ def post_preview(
         hours=hours,
         warnings=result.warnings,
         do_not_call=listed_count(deps, job),
+        estimate=estimate,
+        test_call=deps.test_calls is not None,
     )
     summary = f"Preview of {title}: " + (
         f"{len(problems)} problem(s) to fix"
@@ -121,4 +127,8 @@ def post_preview(
                 filename=filename,
             ),
         )
+        if deps.numbers is not None:  # `/callout test` without a job id tests this one
+            from bot.core.call_me_first import user_key
+
+            deps.numbers.remember_preview(user_key("slack", team_id, user_id), job.job_id)
     return preview_ts

@@ -31,6 +31,7 @@ REJECTED_DETAIL_TYPE = "Callout Job Rejected"  # backend.aws.rejections
 # The state machine's AnnounceFailure state, and backend.aws.execution_events for an execution
 # that timed out, was stopped or failed outside a Catch (its detail has the execution's status).
 FAILED_DETAIL_TYPE = "Callout Job Failed"
+TEST_CALL_DETAIL_TYPE = "Callout Test Call Finished"  # backend.aws.test_call_outcomes
 ENDED_REASONS = {
     "TIMED_OUT": "the job timed out",
     "ABORTED": "the job was stopped",
@@ -77,7 +78,28 @@ class StreamNotifier:
             self.handle_rejected(detail)
         elif kind == FAILED_DETAIL_TYPE:
             self.handle_failed(detail)
+        elif kind == TEST_CALL_DETAIL_TYPE:
+            self.handle_test_call(detail)
         return {}
+
+    def handle_test_call(self, detail: Mapping[str, Any]) -> None:
+        """Call me first: the outcome, to the requester alone, where they asked for it."""
+        from bot.core.call_me_first import outcome_text
+        from bot.views import call_me_first_blocks
+
+        origin = detail.get("origin")
+        if not isinstance(origin, Mapping) or origin.get("platform", "slack") != "slack":
+            return  # asked from elsewhere (another chat, or a system on the job queue)
+        channel, user = origin.get("channel_id"), origin.get("user_id")
+        if not channel or not user:
+            return
+        text = outcome_text(detail)
+        self.notifier.client.chat_postEphemeral(
+            channel=str(channel),
+            user=str(user),
+            text=text,
+            blocks=[b.to_dict() for b in call_me_first_blocks(text, ())],
+        )
 
     def job(self, job_id: str) -> CallJob | None:
         """The job of a result, cached; None when unknown or not from Slack. A job that could

@@ -7,8 +7,10 @@ lists end with "and N more". Phone numbers are always masked.
 from __future__ import annotations
 
 import html
+import json
 import re
 from collections.abc import Sequence
+from typing import Any
 
 from slack_sdk.models.blocks import (
     ActionsBlock,
@@ -37,6 +39,9 @@ START_ACTION = "callout_start"
 DISCARD_ACTION = "callout_discard"
 CANCEL_ACTION = "callout_cancel"
 RETRY_ACTION = "callout_retry"
+TEST_CALL_ACTION = "callout_test_call"  # Call me first (bot/core/call_me_first.py)
+TEST_NUMBER_CALLBACK = "callout_test_number"
+TEST_NUMBER_BLOCK = "test_number"
 
 REASON_LIMIT = 500
 REJECTED_ADVICE = "Nobody was called. Fix what is listed in this thread and start the job again."
@@ -64,6 +69,8 @@ USAGE = """*Callouts* phones a list of people, asks short questions by voice, re
 • `/callout template` – get a blank workbook to fill in
 • `/callout status [JOB]` – show a job's card (or the latest jobs in this channel)
 • `/callout cancel JOB` – stop a running job (its starter or an admin)
+• `/callout test [JOB]` – call me first: hear person #1's call on your own phone (not part of \
+the job); `/callout test number NUMBER` changes your number
 • `/callout help` – this message"""
 
 
@@ -149,13 +156,16 @@ def preview_blocks(
     hours: str = "",
     warnings: Sequence[Problem] = (),
     do_not_call: int = 0,
+    estimate: Sequence[str] = (),
+    test_call: bool = False,
 ) -> list[Block]:
     """The preview of a workbook or form: calls, questions, what #1 hears, calling hours,
     warnings, problems, buttons.
 
     `hours`: the calling-hours paragraph (calling_rules.hours_summary); `warnings`: intake
     warnings (the job can still start); `do_not_call`: how many receivers are on the do-not-call
-    list (they will not be called)."""
+    list (they will not be called); `estimate`: expected duration and cost lines;
+    `test_call`: offer "Call me first"."""
     blocks: list[Block] = [HeaderBlock(text=shorten(f"Call job: {title}", 150))]
     if job is not None:
         questions = "\n".join(
@@ -186,6 +196,9 @@ def preview_blocks(
             )
     if hours and job is not None and not problems:
         blocks.append(_section(f":clock3: {escape(hours)}"))
+    if estimate and job is not None and not problems:
+        expected = [MarkdownTextObject(text=escape(line)) for line in estimate]
+        blocks.append(ContextBlock(elements=expected))
     if warnings:
         lines = "\n".join(f"• {escape(mask_numbers(str(w)))}" for w in warnings[:5])
         blocks.append(_section(f"*Worth fixing (the job can still start):*\n{lines}"))
@@ -215,6 +228,10 @@ def preview_blocks(
                 ),
             )
         )
+        if test_call:
+            buttons.append(
+                ButtonElement(text="Call me first", action_id=TEST_CALL_ACTION, value=job.job_id)
+            )
     if job is not None:
         buttons.append(ButtonElement(text="Cancel", action_id=DISCARD_ACTION, value=job.job_id))
     if problems:
@@ -422,3 +439,50 @@ def status_list_blocks(cards: Sequence[JobCard]) -> list[Block]:
 
 def divider() -> DividerBlock:
     return DividerBlock()
+
+
+def number_modal(
+    job_id: str, channel: str, thread_ts: str | None, masked: str = ""
+) -> dict[str, Any]:
+    """The small form asking the requester's own number once (then remembered, shown masked)."""
+    hint = f"Now: {masked}. " if masked else ""
+    return {
+        "type": "modal",
+        "callback_id": TEST_NUMBER_CALLBACK,
+        "private_metadata": json.dumps(
+            {"job_id": job_id, "channel": channel, "thread_ts": thread_ts}
+        ),
+        "title": {"type": "plain_text", "text": "Call me first"},
+        "submit": {"type": "plain_text", "text": "Call me"},
+        "close": {"type": "plain_text", "text": "Cancel"},
+        "blocks": [
+            {
+                "type": "input",
+                "block_id": TEST_NUMBER_BLOCK,
+                "label": {"type": "plain_text", "text": "Your phone number"},
+                "hint": {
+                    "type": "plain_text",
+                    "text": f"{hint}I call it with person #1's prompts, as a test (not part of "
+                    "the job), and remember it for your next test calls.",
+                },
+                "element": {
+                    "type": "plain_text_input",
+                    "action_id": "number",
+                    "placeholder": {"type": "plain_text", "text": "+852 5123 4567"},
+                    "max_length": 40,
+                },
+            }
+        ],
+    }
+
+
+def call_me_first_blocks(text: str, transcript: Sequence[tuple[str, str]]) -> list[Block]:
+    """The outcome of a test call, with what was said and heard (numbers masked)."""
+    blocks: list[Block] = [_section(f":telephone_receiver: {escape(mask_numbers(text))}")]
+    if transcript:
+        lines = [
+            f"{'*Callouts:*' if speaker == 'system' else '*You:*'} {escape(shorten(said, 300))}"
+            for speaker, said in transcript
+        ]
+        blocks.extend(_section(chunk) for chunk in _chunk_lines([mask_numbers(x) for x in lines]))
+    return blocks[:MAX_BLOCKS]

@@ -164,3 +164,15 @@ def test_a_test_call_takes_no_daily_cap_count(
     assert len(stack.connect.dialled) == 4  # over max_calls_per_day (3): not counted
     counts = stack.ddb.scan(TableName=stack.dnc_table)["Items"]
     assert not [item for item in counts if item["pk"]["S"].startswith("dials#")]
+
+
+def test_the_bots_number_book_keeps_one_item_per_user(stack: Stack) -> None:
+    from bot.aws_numbers import DynamoNumberBook
+
+    book = DynamoNumberBook(stack.ddb, stack.jobs_table)
+    assert book.test_number("slack#T1#U1") is None
+    book.remember_test_number("slack#T1#U1", ME)
+    book.remember_preview("slack#T1#U1", "job-1")
+    assert book.test_number("slack#T1#U1") == ME
+    assert book.last_preview("slack#T1#U1") == "job-1"
+    assert book.test_number("slack#T1#U2") is None
