@@ -206,7 +206,7 @@ def _sample(receivers: Sequence[Receiver]) -> list[Receiver]:
     return [receivers[int(i * step)] for i in range(PROMPT_SAMPLE)]
 
 
-def call_lengths(job: CallJob, rates: Rates) -> CallLengths:
+def call_lengths(job: CallJob, rates: Rates, lex_interval_seconds: float = 15.0) -> CallLengths:
     """Mean seconds of an answered and of a NoHuman call, from the prompts as they are said."""
     speech = Speech(job)
     rendered = []
@@ -230,10 +230,9 @@ def call_lengths(job: CallJob, rates: Rates) -> CallLengths:
     no_human = RING_SECONDS + greeting + first + (tries - 1) * (sorry + first)
     no_human += tries * (ANSWER_SECONDS + SILENCE_SECONDS) / 2
     intervals = 0.0
-    prices_interval = Prices().lex_interval_seconds
     for q in questions:
         turn = q + ANSWER_SECONDS
-        intervals += math.ceil(turn / prices_interval) * (1 + rates.reask_share)
+        intervals += math.ceil(turn / lex_interval_seconds) * (1 + rates.reask_share)
     characters = (
         sum(len(_spoken(x)) for p in rendered for x in (p.greeting, *p.questions, p.ending)) / n
     )
@@ -352,7 +351,9 @@ def estimate(
     settings = job.settings
     lines = max(1, concurrency or settings.concurrency)
     n = len(job.receivers)
-    lengths = call_lengths(job, rates) if n else CallLengths(0, 0, 0, 0, 0)
+    lengths = (
+        call_lengths(job, rates, prices.lex_interval_seconds) if n else CallLengths(0, 0, 0, 0, 0)
+    )
     per_receiver = expected_attempts(settings.max_attempts, rates.retried)
     attempts = n * per_receiver
     mix = {

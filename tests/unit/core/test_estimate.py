@@ -70,7 +70,7 @@ def test_calls_follow_the_retry_rate() -> None:
     assert found.attempts == pytest.approx(100)  # everyone answers: nobody retried
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=12, deadline=None)
 @given(small=st.integers(1, 60), extra=st.integers(1, 200))
 def test_more_receivers_never_cost_less_or_finish_sooner(small: int, extra: int) -> None:
     fewer = estimate(job(small), MONDAY_10_HKT)
@@ -80,7 +80,7 @@ def test_more_receivers_never_cost_less_or_finish_sooner(small: int, extra: int)
     assert more.call_minutes > fewer.call_minutes
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=12, deadline=None)
 @given(lines=st.integers(1, 50), extra=st.integers(1, 50))
 def test_more_lines_never_take_longer_and_cost_the_same(lines: int, extra: int) -> None:
     shape = job(300)
@@ -90,7 +90,7 @@ def test_more_lines_never_take_longer_and_cost_the_same(lines: int, extra: int) 
     assert fast.total_cost == pytest.approx(slow.total_cost)
 
 
-@settings(max_examples=20, deadline=None)
+@settings(max_examples=12, deadline=None)
 @given(low=st.floats(0.05, 0.9), step=st.floats(0.05, 0.5))
 def test_a_better_answer_rate_means_fewer_calls(low: float, step: float) -> None:
     high = min(1.0, low + step)
