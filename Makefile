@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help venv demo test lint typecheck unit cfn bench clean format
+.PHONY: help venv demo test lint typecheck unit cfn bench clean format teams-package
 .DEFAULT_GOAL := help
 
 help:
@@ -12,6 +12,7 @@ help:
 	@echo "make test    set up .venv, then ruff, mypy, cfn-lint and every test"
 	@echo "make bench   speed, memory, Slack-call and Lambda package-size figures"
 	@echo "make lint | typecheck | cfn | unit   the parts of make test"
+	@echo "make teams-package TEAMS_APP_ID=<guid> TEAMS_DEVELOPER_URL=https://...  the Teams app zip"
 	@echo "make format  ruff format + fixes;  make clean  remove .venv, outputs and the local job db"
 
 $(STAMP): pyproject.toml
@@ -42,6 +43,11 @@ unit: $(STAMP)
 	$(BIN)/pytest -n 2 -q
 
 test: lint typecheck cfn unit
+
+# The Teams app package (manifest + icons) for the Entra app TEAMS_APP_ID: dist/callouts-teams.zip
+teams-package: $(STAMP)
+	$(BIN)/python -m bot.teams.package --app-id "$(TEAMS_APP_ID)" \
+		--developer-url "$(TEAMS_DEVELOPER_URL)" --out dist/callouts-teams.zip
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

@@ -339,8 +339,8 @@ def _intake(case: Case, payload: Any) -> tuple[Any, list[Any]]:
             return starter.parse(payload), []
         except BadJobMessage as error:
             return None, error.problems
-    from bot.commands import modal_job
-    from bot.modal import read_modal
+    from bot.slack.commands import modal_job
+    from bot.slack.modal import read_modal
 
     form = read_modal(payload)
     result = modal_job(form, payload["state"]["values"])
@@ -359,7 +359,7 @@ def _warm(door: str) -> None:
     if door == "queue":
         import backend.aws.starter  # noqa: F401
     if door == "form":
-        import bot.commands  # noqa: F401
+        import bot.slack.commands  # noqa: F401
 
 
 class CaseTimeout(BaseException):

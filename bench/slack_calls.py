@@ -34,17 +34,17 @@ def main() -> None:
     import io
 
     from backend.domain.intake import read_workbook
-    from backend.domain.models import CallJob
+    from backend.domain.models import CallJob, ChatOrigin
     from backend.domain.workbook_template import write_example
     from backend.local.engine import LocalEngine
     from backend.local.simulator import random_people
     from backend.local.store import SqliteStore
-    from bot.actions import start_job
-    from bot.app import Deps, lazy_client
-    from bot.notifier import SlackNotifier
-    from bot.settings import BotSettings
-    from bot.state import SqliteBotState
-    from bot.uploads import download
+    from bot.core.state import SqliteBotState
+    from bot.slack.client import lazy_client
+    from bot.slack.deps import Deps
+    from bot.slack.files import download
+    from bot.slack.notifier import slack_notifier
+    from bot.slack.settings import BotSettings
     from tests.fakes.slack_api import FakeSlack
 
     buffer = io.BytesIO()
@@ -69,7 +69,7 @@ def main() -> None:
         )
         client = lazy_client(settings)
         state = SqliteBotState(Path(tmp) / "bot.sqlite3")
-        notifier = SlackNotifier(client, state)  # production defaults
+        notifier = slack_notifier(client, state)  # production defaults
         engine = LocalEngine(
             SqliteStore(Path(tmp) / "jobs.sqlite3"),
             people=lambda j: random_people(j, 1),
@@ -78,7 +78,7 @@ def main() -> None:
         )
         deps = Deps(settings, client, engine, state, download)
         started = time.perf_counter()
-        start_job(deps, job, team="TBENCH", channel=channel, user="UBENCH", thread_ts=None)
+        deps.jobs.start(job, ChatOrigin(team_id="TBENCH", channel_id=channel, user_id="UBENCH"))
         engine.wait(job.job_id)
         elapsed = time.perf_counter() - started
         notifier.close()

@@ -1,5 +1,6 @@
-"""The bot's AWS wiring: settings, the SQS job submitter, the DynamoDB/S3 bot state and the
-stream notifier's readers (job JSON in S3, results in DynamoDB, report in S3).
+"""The bots' AWS wiring, shared by the Slack and Teams Lambdas: the SQS job submitter, the
+DynamoDB/S3 bot state, the do-not-call list, and the notifier's readers (job JSON in S3, results
+in DynamoDB, report in S3; see bot/aws_notifier.py).
 
 Nothing here runs at import time: the Lambda entry points build these on first use.
 """
@@ -9,20 +10,9 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from slack_bolt import App
-
 from backend.domain.models import CallJob, CallResult
 from backend.domain.ports import ReportFiles
-from bot.app import build_app, lazy_client
 from bot.aws_state import DynamoBotState
-from bot.notifier import SlackNotifier
-from bot.settings import BotSettings
-from bot.stream import StreamNotifier
-
-
-@cache
-def bot_settings() -> BotSettings:
-    return BotSettings()
 
 
 @cache
@@ -42,25 +32,14 @@ def submitter() -> Any:
     return SqsJobSubmitter.from_settings()
 
 
-def aws_app() -> App:
-    """The Bolt app for Lambda: acks before work (process_before_response), lazy listeners."""
+@cache
+def number_book() -> Any:
+    """Requesters' own numbers for "Call me first" (bot/aws_numbers.py, the jobs table)."""
     from backend.aws import clients
-    from backend.aws.settings import settings as aws_settings
+    from backend.aws.settings import settings
     from bot.aws_numbers import DynamoNumberBook
-    from bot.core.call_me_first import QueuedTestCalls
 
-    settings = bot_settings()
-    jobs = submitter()
-    return build_app(
-        settings,
-        lazy_client(settings),
-        jobs,
-        bot_state(),
-        process_before_response=True,
-        dnc=do_not_call(),
-        test_calls=QueuedTestCalls(jobs),  # Call me first through the job queue
-        numbers=DynamoNumberBook(clients.client("dynamodb"), aws_settings().jobs_table),
-    )
+    return DynamoNumberBook(clients.client("dynamodb"), settings().jobs_table)
 
 
 def do_not_call() -> Any:
@@ -105,17 +84,3 @@ def decode_image(image: Any) -> CallResult:
     from backend.aws.results import result_from_stream_image
 
     return result_from_stream_image(image)
-
-
-@cache
-def stream_notifier() -> StreamNotifier:
-    """The notifier Lambda's adapter (one per container: it caches jobs)."""
-    settings = bot_settings()
-    slack = SlackNotifier(
-        lazy_client(settings),
-        bot_state(),
-        batch_size=settings.batch_size,
-        background=False,
-        read_report=read_s3_report,
-    )
-    return StreamNotifier(slack, load_job=load_job, all_results=all_results, decode=decode_image)

@@ -1,4 +1,5 @@
-"""BotState on AWS: items in the jobs table (`CALLOUTS_JOBS_TABLE`) next to the engine's own.
+"""BotState on AWS (Slack and Teams alike): items in the jobs table (`CALLOUTS_JOBS_TABLE`) next
+to the engine's own.
 
 - `pk=<job_id>, sk="slack#pending"`: a previewed job (metadata); the job JSON itself is in the data
   bucket at `jobs/slack-pending/<job_id>.json` (a job can exceed DynamoDB's 400 KB item limit);
@@ -6,7 +7,8 @@
 - `pk=<job_id>, sk="slack#card"`: the job card and its running counts, zlib-compressed JSON in
   the binary attribute `z` (a 10,000-person card is over DynamoDB's 400 KB item limit as text);
 - `pk="slack-channel#<channel>", sk="slack#recent"`: the latest job ids of a channel.
-Job ids never contain `#`, so these keys cannot collide with a job's.
+Job ids never contain `#`, so these keys cannot collide with a job's. The `slack` in the keys
+is historical: Teams jobs use the same items (job ids are unique across platforms).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import time
 import zlib
 from typing import Any
 
-from bot.state import JobCard, PendingJob
+from bot.core.state import START_CLAIM_SECONDS, JobCard, PendingJob
 
 RECENT = 10
 
@@ -64,16 +66,33 @@ class DynamoBotState:
         pending.job = json.loads(body)
         return pending
 
-    def claim_start(self, job_id: str, user_id: str) -> bool:
+    def withdraw_pending(self, job_id: str) -> None:
+        self.db.delete_item(TableName=self.table, Key=self._key(job_id, "slack#pending"))
+        self.s3.delete_object(Bucket=self.bucket, Key=self._job_key(job_id))
+
+    def claim_start(self, job_id: str, user_id: str, now: float | None = None) -> bool:
+        now = time.time() if now is None else now
+        # An expired claim is taken over only when no card was posted; the condition on `at`
+        # keeps the takeover atomic (a second taker sees the first one's fresh `at`).
+        condition = "attribute_not_exists(job_id)"
+        values: dict[str, Any] = {}
+        if self._card_item(job_id) is None:
+            condition += " OR #at < :stale"
+            values = {":stale": {"N": str(now - START_CLAIM_SECONDS)}}
         try:
             self.db.put_item(
                 TableName=self.table,
                 Item={
                     **self._key(job_id, "slack#start"),
                     "user_id": {"S": user_id},
-                    "at": {"N": str(time.time())},
+                    "at": {"N": str(now)},
                 },
-                ConditionExpression="attribute_not_exists(job_id)",
+                ConditionExpression=condition,
+                **(
+                    {"ExpressionAttributeNames": {"#at": "at"}, "ExpressionAttributeValues": values}
+                    if values
+                    else {}
+                ),
             )
         except self.db.exceptions.ConditionalCheckFailedException:
             return False

@@ -1,5 +1,5 @@
 """AWS Lambda entry of the notifier: results-table stream batches and the job-completion event
-(see bot/stream.py)."""
+(see bot/core/stream.py), for Slack and Teams jobs alike."""
 
 from __future__ import annotations
 
@@ -7,6 +7,6 @@ from typing import Any
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    from bot.aws_runtime import stream_notifier
+    from bot.aws_notifier import stream_notifier
 
     return stream_notifier().handle(event)

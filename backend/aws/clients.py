@@ -14,12 +14,15 @@ import botocore.session
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-__all__ = ["ClientError", "client", "connect_client", "error_code"]
+__all__ = ["ClientError", "client", "connect_client", "error_code", "sms_client"]
 
 # Connect allows about 2 StartOutboundVoiceContact requests/s: adaptive mode adds client-side
 # rate limiting on top of retries, so a burst of dialers backs off instead of failing.
 CONNECT_CONFIG = Config(retries={"mode": "adaptive", "max_attempts": 8})
 DEFAULT_CONFIG = Config(retries={"mode": "standard", "max_attempts": 5})
+# End User Messaging SMS throttles per account and origination identity (messages per second):
+# adaptive mode spreads the SMS step's batches out instead of failing them.
+SMS_CONFIG = Config(retries={"mode": "adaptive", "max_attempts": 8})
 
 
 @cache
@@ -34,6 +37,11 @@ def client(service: str) -> Any:
 @cache
 def connect_client() -> Any:
     return botocore.session.get_session().create_client("connect", config=CONNECT_CONFIG)
+
+
+@cache
+def sms_client() -> Any:
+    return botocore.session.get_session().create_client("pinpoint-sms-voice-v2", config=SMS_CONFIG)
 
 
 def error_code(error: Exception) -> str:

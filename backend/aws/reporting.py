@@ -9,6 +9,7 @@ from typing import Any
 
 from backend.aws.jobs import JobsTable, JobStore
 from backend.aws.results import ResultsTable
+from backend.aws.sms import SmsOutboxTable
 from backend.domain.job_state import JobState
 from backend.domain.models import CallResult
 from backend.domain.report import write_report
@@ -33,20 +34,23 @@ class ReportWriter:
         store: JobStore,
         results: ResultsTable,
         url_expiry_seconds: int,
+        sms: SmsOutboxTable | None = None,
     ) -> None:
         self.s3 = s3
         self.jobs = jobs
         self.store = store
         self.results = results
         self.url_expiry_seconds = url_expiry_seconds
+        self.sms = sms
 
     def write(self, job_id: str) -> dict[str, Any]:
         """Write the report; the returned dict is the SNS message and the EventBridge detail."""
         job = self.store.load(job_id)
         results: list[CallResult] = self.results.results(job_id)
         keys = report_keys(job_id)
+        texted = self.sms.results(job_id) if self.sms and job.sms_template.strip() else {}
         with tempfile.TemporaryDirectory() as directory:
-            files = write_report(job, results, Path(directory))
+            files = write_report(job, results, Path(directory), texted)
             for kind, path in (("xlsx", files.xlsx), ("json", files.json), ("csv", files.csv)):
                 self.s3.upload_file(
                     path,
@@ -62,7 +66,7 @@ class ReportWriter:
         cancelled = self.jobs.cancel_requested(job_id)
         self.jobs.set_state(job_id, JobState.CANCELLED if cancelled else JobState.FINISHED)
         counts = Counter(result.status.value for result in results)
-        return {
+        detail: dict[str, Any] = {
             "task_id": job_id,
             "job_id": job_id,
             "bucket": self.store.bucket,
@@ -75,3 +79,6 @@ class ReportWriter:
             "counts": dict(sorted(counts.items())),
             "cancelled": cancelled,
         }
+        if files.sms is not None:  # a job with an SMS template: the card's SMS line
+            detail["sms"] = files.sms.to_json()
+        return detail

@@ -41,6 +41,9 @@ class AwsSettings(BaseModel):
     slack_secret_arn: str = ""
     dnc_table: str = ""  # the do-not-call list and daily dial counts
     dnc_secret_arn: str = ""  # HMAC secret of the do-not-call list (Secrets Manager)
+    # SMS to the unreached (docs/sms.md): empty origination identity = SMS is not set up
+    sms_origination_identity: str = ""
+    sms_configuration_set: str = ""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> AwsSettings:

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from backend.aws.rejections import RejectionNotifier
     from backend.aws.reporting import ReportWriter
     from backend.aws.sessions import DynamoSessionStore
+    from backend.aws.sms import SmsOutboxTable, SmsStep
     from backend.aws.starter import JobStarter
     from backend.aws.sweeper import CallSweeper, CallTimeouts
     from backend.aws.test_call_outcomes import (
@@ -251,6 +252,37 @@ def report_writer() -> ReportWriter:
         job_store(),
         ResultsTable(clients.client("dynamodb"), s.results_table),
         s.report_url_expiry_seconds,
+        sms_outbox(),
+    )
+
+
+def sms_outbox() -> SmsOutboxTable:
+    from backend.aws.sms import SmsOutboxTable
+
+    return SmsOutboxTable(clients.client("dynamodb"), settings().jobs_table)
+
+
+@cache
+def sms_step() -> SmsStep:
+    from backend.aws.results import ResultsTable
+    from backend.aws.sms import EndUserMessagingSender, SmsStep
+
+    s = settings()
+    sender = (
+        EndUserMessagingSender(
+            clients.sms_client(), s.sms_origination_identity, s.sms_configuration_set
+        )
+        if s.sms_origination_identity
+        else None  # SMS not set up: each unreached person's SMS is Skipped, saying so
+    )
+    return SmsStep(
+        clients.client("s3"),
+        jobs_table(),
+        job_store(),
+        ResultsTable(clients.client("dynamodb"), s.results_table),
+        sms_outbox(),
+        sender,
+        do_not_call(),
     )
 
 
@@ -289,11 +321,13 @@ def reset() -> None:
         calls_queue,
         disconnect_handler,
         report_writer,
+        sms_step,
         call_sweeper,
         call_timeouts,
         execution_end_handler,
         clients.client,
         clients.connect_client,
+        clients.sms_client,
     ):
         clear = getattr(builder, "cache_clear", None)  # tests may have replaced a builder
         if clear is not None:

@@ -16,6 +16,9 @@ import typer
 from rich.text import Text
 
 from backend.cli import app
+
+if TYPE_CHECKING:
+    from backend.domain.models import CallJob, Receiver
 from backend.cli.job_files import (
     JOB_FILE_HELP,
     fail,
@@ -24,9 +27,6 @@ from backend.cli.job_files import (
     parse_start_at,
     print_warnings,
 )
-
-if TYPE_CHECKING:
-    from backend.domain.models import CallJob
 
 _BREAK = re.compile(r"<break\b([^>]*)>", re.IGNORECASE)
 _TIME_ATTR = re.compile(r"time\s*=\s*[\"']([^\"']*)[\"']", re.IGNORECASE)
@@ -166,7 +166,24 @@ def preview(
     out.print()
     out.print(Text("Ending", style="bold cyan"))
     out.print(Text(readable_ssml(prompts.ending)))
+    _preview_sms(job, person)
     _print_estimate(job, start)
+
+
+def _preview_sms(job: CallJob, person: Receiver) -> None:
+    """The text this person gets if the calls do not reach them (docs/sms.md)."""
+    from backend.domain.sms import sms_body, sms_template
+    from backend.domain.speech import SpeechError
+
+    if not job.sms_template.strip():
+        return
+    try:
+        body = sms_body(sms_template(job), person)
+    except SpeechError as error:
+        fail(f"cannot write the SMS for receiver {person.id}: {error.message}")
+    out.print()
+    out.print(Text("SMS if not reached", style="bold cyan"))
+    out.print(Text(body))
 
 
 def _print_estimate(job: CallJob, start: datetime) -> None:
@@ -193,7 +210,12 @@ def report(
     Example:
       callouts report out/demo/call-job-0123456789.json report.xlsx
     """
-    from backend.domain.report import ReportInputError, load_results_json, write_xlsx
+    from backend.domain.report import (
+        ReportInputError,
+        load_results_json,
+        load_sms_json,
+        write_xlsx,
+    )
     from backend.domain.summary import summary
 
     try:
@@ -202,6 +224,7 @@ def report(
         fail(f"cannot read {results_file}: {error.strerror or error}")
     try:
         job, results = load_results_json(data)
+        texted = load_sms_json(data)
     except ReportInputError as error:
         fail(f"{results_file} is not a callouts results file: {error}")
     if out_file.is_dir():
@@ -210,7 +233,7 @@ def report(
         fail(f"cannot write {out_file}: the folder {out_file.parent} does not exist")
     # Built in memory first: a half-written workbook never replaces a good file.
     buffer = io.BytesIO()
-    write_xlsx(job, results, buffer)
+    write_xlsx(job, results, buffer, texted)
     try:
         out_file.write_bytes(buffer.getvalue())
     except OSError as error:

@@ -407,6 +407,28 @@ def _run_job(
         except OSError as error:
             raise _fail(f"cannot write the report to {report_dir}: {error}") from error
     _print_summary(job, results, engine.last_report)
+    _print_outbox(store, job)
+
+
+def _print_outbox(store: SqliteStore, job: CallJob) -> None:
+    """The simulated SMS outbox of the job: one line per person texted, number masked."""
+    from backend.domain.phones import mask_phone
+    from backend.domain.sms import SmsStatus, SmsTally
+
+    rows = store.sms_rows(job.job_id)
+    if not rows:
+        return
+    tally = SmsTally.of(row.result for row in rows)
+    out.print(Text(f"SMS (simulated outbox): {tally.sentence()}", style="bold"))
+    phones = {r.id: r.phone_number for r in job.receivers}
+    for row in rows:
+        phone = mask_phone(phones.get(row.receiver_id, ""))
+        line = Text(f"  {row.receiver_id:<6} {phone:<14} {row.result.label}")
+        if row.result.status is SmsStatus.SENT:
+            shown = " ".join(row.body.split())
+            more = "..." if len(shown) > 70 else ""
+            line.append(f'  "{shown[:70]}{more}"', style="dim")
+        out.print(line)
 
 
 def _print_known(store: SqliteStore, known: JobRow, job: CallJob) -> None:

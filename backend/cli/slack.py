@@ -45,8 +45,8 @@ def bot(
       callouts bot --socket
       callouts bot --http --port 3000 --answers examples/answers.csv
     """
-    from bot.local import build_local_bot, run
-    from bot.settings import BotSettings
+    from bot.slack.local import build_local_bot, run
+    from bot.slack.settings import BotSettings
 
     settings = BotSettings()
     missing = settings.check_local(socket=socket)

@@ -215,7 +215,7 @@ WATCHES: tuple[Watch, ...] = (
         "StreamFailuresAlarm",
         "StreamFailuresQueue",
         "A batch of the results stream failed after retries: those results were not posted "
-        "to Slack.",
+        "to the chat (Slack or Teams).",
     ),
 )
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
@@ -80,6 +80,14 @@ class CallStatus(StrEnum):
     def reached(self) -> bool:
         """Whether a person picked up and spoke with the call."""
         return self in (CallStatus.CALL_COMPLETED, CallStatus.DROP_CALL, CallStatus.OPTED_OUT)
+
+    @property
+    def textable(self) -> bool:
+        """Whether a person whose job ended with this status gets the job's SMS (docs/sms.md):
+        rung without reaching anyone (NoAnswer, Busy, NoHuman) or still unreached when the
+        deadline passed (Expired). Never the reached, opted out, not callable, failed or
+        cancelled."""
+        return self.retryable or self is CallStatus.EXPIRED
 
 
 class _Frozen(BaseModel):
@@ -281,14 +289,39 @@ class JobSettings(_Frozen):
         return value
 
 
-class SlackOrigin(_Frozen):
-    """Where a job started in Slack: results go back to this thread."""
+ChatPlatform = Literal["slack", "teams"]
 
-    team_id: str
+# Keys of the Slack-only origin stored before ChatOrigin (old queued jobs and job records).
+_LEGACY_ORIGIN_KEYS = {"thread_ts": "thread_ref", "card_ts": "card_ref"}
+
+
+class ChatOrigin(_Frozen):
+    """Where a job started in a chat (Slack or Teams): its card and results go back there.
+
+    Slack: `team_id` the workspace, `channel_id` the channel (or DM), `user_id` the Slack user,
+    `thread_ref`/`card_ref` message timestamps. Teams: `tenant_id` the Entra tenant, `team_id`
+    the team ("" in a chat), `channel_id` the conversation id, `user_id` the Entra object id,
+    `thread_ref`/`card_ref` activity ids, `service_url` the Bot Connector URL to post back to.
+    A stored Slack origin of before (`thread_ts`, `card_ts`, no platform) loads as Slack.
+    """
+
+    platform: ChatPlatform = "slack"
+    team_id: str = ""
+    tenant_id: str | None = None
     channel_id: str
     user_id: str
-    thread_ts: str | None = None
-    card_ts: str | None = None
+    thread_ref: str | None = Field(
+        default=None, description="The message the job's thread hangs from (upload, form)."
+    )
+    card_ref: str | None = Field(default=None, description="The job card message, once posted.")
+    service_url: str | None = Field(default=None, description="Teams: Bot Connector base URL.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _legacy_slack_keys(cls, data: Any) -> Any:
+        if isinstance(data, dict) and any(key in data for key in _LEGACY_ORIGIN_KEYS):
+            data = {_LEGACY_ORIGIN_KEYS.get(key, key): value for key, value in data.items()}
+        return data
 
 
 class CallJob(_Frozen):
@@ -304,13 +337,20 @@ class CallJob(_Frozen):
         "empty: hang up without a word.",
     )
     phone_prefix: str = Field(default="", pattern=r"^\+?\d{0,4}$")
+    # SMS to the unreached (issue 13 part 4, docs/sms.md)
+    sms_template: str = Field(
+        default="",
+        description="Template of the one SMS sent after the job to each person not reached "
+        "(NoAnswer, Busy, NoHuman, Expired); plain text, at most 1,600 characters rendered; "
+        "empty: no SMS.",
+    )
     questions: tuple[Question, ...] = ()
     receivers: tuple[Receiver, ...] = ()
     extra_columns: tuple[str, ...] = Field(
         default=(), description="Names of the extra receiver columns, in workbook order."
     )
     settings: JobSettings = JobSettings()
-    origin: SlackOrigin | None = None
+    origin: ChatOrigin | None = None
     created_by: str | None = None
 
     def receiver(self, receiver_id: str) -> Receiver:

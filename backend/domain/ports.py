@@ -9,9 +9,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from backend.domain.models import CallJob, CallResult
+
+if TYPE_CHECKING:
+    from backend.domain.sms import SmsTally
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,6 +25,7 @@ class ReportFiles:
     json: str
     csv: str
     url: str | None = None  # presigned URL on AWS
+    sms: SmsTally | None = None  # a job with an SMS template: texts sent / failed / skipped
 
     @classmethod
     def in_dir(cls, directory: Path, job_id: str) -> ReportFiles:

@@ -2,9 +2,11 @@
 
 The Results columns keep the original Callouts order and names, for the machines that read them:
 task_id, receiver_id, call_at, status, error, phone_number, the extra receiver columns,
-Question 1..N, then attempts and duration_seconds. One row per receiver in job order; a receiver
-without a result yet keeps its row with an empty status. The report is the job owner's own data
-file: phone numbers are written in full (only Slack messages and logs mask them).
+Question 1..N, then attempts and duration_seconds (and `sms` for a job with an SMS template:
+`Sent`, `Failed: <reason>`, `Skipped: <reason>`, empty when no SMS was due). One row per
+receiver in job order; a receiver without a result yet keeps its row with an empty status. The
+report is the job owner's own data file: phone numbers are written in full (only Slack messages
+and logs mask them).
 
 For people reading the workbook: each `Question N` header carries a note with the question's
 text, `call_at` is in the job's time zone (`timezone` setting, else UTC) and says which, column
@@ -22,6 +24,7 @@ import re
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import suppress
+from dataclasses import replace
 from datetime import UTC, date, datetime, time, tzinfo
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -40,6 +43,7 @@ from pydantic import ValidationError
 
 from backend.domain.models import CallJob, CallResult, QuestionType, Receiver
 from backend.domain.ports import ReportFiles
+from backend.domain.sms import SMS_COLUMN, SmsResult, SmsTally
 from backend.domain.summary import JobSummary, latest_results, summary
 
 REPORT_FORMAT = "callouts-results/1"
@@ -54,6 +58,8 @@ _TITLE_CHARACTERS = 90  # chart titles longer than this are cut with "..."
 _E164 = re.compile(r"^\+[1-9]\d{1,14}$")
 
 Cell = str | int | float | datetime | date | time | None
+SmsResults = Mapping[str, SmsResult]  # receiver id -> what became of their SMS
+_NO_SMS: SmsResults = {}
 
 
 class ReportInputError(ValueError):
@@ -89,6 +95,7 @@ def result_columns(job: CallJob) -> list[str]:
         *job.extra_columns,
         *(question_column(n) for n in range(1, len(job.questions) + 1)),
         *TAIL_COLUMNS,
+        *((SMS_COLUMN,) if job.sms_template.strip() else ()),
     ]
 
 
@@ -106,7 +113,11 @@ def report_rows(
 
 
 def _row_values(
-    job: CallJob, receiver_id: str, receiver: Receiver | None, result: CallResult | None
+    job: CallJob,
+    receiver_id: str,
+    receiver: Receiver | None,
+    result: CallResult | None,
+    sms: SmsResults = _NO_SMS,
 ) -> Iterator[Any]:
     """The raw values of one row, in column order (answers as canonical strings)."""
     yield job.job_id
@@ -123,6 +134,9 @@ def _row_values(
         yield answers[index] if index < len(answers) else None
     yield result.attempts if result else None
     yield result.duration_seconds if result else None
+    if job.sms_template.strip():
+        texted = sms.get(receiver_id)
+        yield texted.label if texted else None
 
 
 def _iso(moment: datetime, zone: tzinfo) -> str:
@@ -139,26 +153,53 @@ def _text_row(values: Iterable[Any], zone: tzinfo) -> list[str | int | float | N
 # ---- JSON ------------------------------------------------------------------------------------
 
 
-def results_json(job: CallJob, results: Iterable[CallResult]) -> dict[str, Any]:
-    """Job, results (one per receiver with a result, in receiver order), table rows and summary.
+def results_json(
+    job: CallJob, results: Iterable[CallResult], sms: SmsResults = _NO_SMS
+) -> dict[str, Any]:
+    """Job, results (one per receiver with a result, in receiver order), table rows and summary;
+    for a job with an SMS template also `sms` (one SmsResult per person texted) and
+    `sms_summary` ({"sent", "failed", "skipped"}).
 
-    `load_results_json` reads it back; `rows` is the Results sheet as objects for other systems.
+    `load_results_json` reads it back (`load_sms_json` the SMS); `rows` is the Results sheet as
+    objects for other systems.
     """
     rows = report_rows(job, results)
     finished = [result for _, _, result in rows if result is not None]
     columns = result_columns(job)
     zone, zone_name = report_time_zone(job)
-    return {
+    data = {
         "format": REPORT_FORMAT,
         "job": job.model_dump(mode="json"),
         "results": [result.to_json() for result in finished],
         "columns": columns,
         "time_zone": zone_name,
         "rows": [
-            dict(zip(columns, _text_row(_row_values(job, *row), zone), strict=True)) for row in rows
+            dict(zip(columns, _text_row(_row_values(job, *row, sms), zone), strict=True))
+            for row in rows
         ],
         "summary": summary(job, finished).to_json(),
     }
+    if job.sms_template.strip():
+        texted = [sms[r.id] for r in job.receivers if r.id in sms]
+        data["sms"] = [item.to_json() for item in texted]
+        data["sms_summary"] = SmsTally.of(texted).to_json()
+    return data
+
+
+def load_sms_json(source: bytes | str | Mapping[str, Any]) -> dict[str, SmsResult]:
+    """The SMS results of a report JSON (`results_json`); {} when it has none."""
+    data: Any = json.loads(source) if isinstance(source, bytes | str) else source
+    items = data.get("sms") if isinstance(data, Mapping) else None
+    if not isinstance(items, list):
+        return {}
+    texted: dict[str, SmsResult] = {}
+    for index, item in enumerate(items):
+        try:
+            result = SmsResult.model_validate(item)
+        except ValidationError as error:
+            raise ReportInputError(_validation_message(f"sms[{index}]", error)) from None
+        texted[result.receiver_id] = result
+    return texted
 
 
 def load_results_json(source: bytes | str | Mapping[str, Any]) -> tuple[CallJob, list[CallResult]]:
@@ -213,7 +254,7 @@ def _validation_message(prefix: str, error: ValidationError) -> str:
 # ---- CSV -------------------------------------------------------------------------------------
 
 
-def results_csv(job: CallJob, results: Iterable[CallResult]) -> str:
+def results_csv(job: CallJob, results: Iterable[CallResult], sms: SmsResults = _NO_SMS) -> str:
     """The Results sheet as CSV text (UTF-8, header row, empty string for no value).
 
     Times are ISO 8601 with the offset of the job's zone; phone numbers are `="+85251234567"`.
@@ -224,7 +265,7 @@ def results_csv(job: CallJob, results: Iterable[CallResult]) -> str:
     zone, _ = report_time_zone(job)
     phone = HEAD_COLUMNS.index("phone_number")
     for row in report_rows(job, results):
-        values = [_csv_safe(v) for v in _text_row(_row_values(job, *row), zone)]
+        values = [_csv_safe(v) for v in _text_row(_row_values(job, *row, sms), zone)]
         values[phone] = csv_phone(values[phone])
         writer.writerow(values)
     return buffer.getvalue()
@@ -257,16 +298,22 @@ def _csv_safe(value: str | int | float | None) -> str | int | float:
 # ---- xlsx ------------------------------------------------------------------------------------
 
 
-def write_xlsx(job: CallJob, results: Iterable[CallResult], target: Path | str | IO[bytes]) -> None:
+def write_xlsx(
+    job: CallJob,
+    results: Iterable[CallResult],
+    target: Path | str | IO[bytes],
+    sms: SmsResults = _NO_SMS,
+) -> None:
     """Write the report workbook (write-only mode, so 10,000 rows stay fast and small)."""
     rows = report_rows(job, results)
     zone, zone_name = report_time_zone(job)
     book = Workbook(write_only=True)
-    _write_results(book.create_sheet(RESULTS_SHEET), job, rows, zone, zone_name)
+    _write_results(book.create_sheet(RESULTS_SHEET), job, rows, zone, zone_name, sms)
     _write_summary(
         book.create_sheet(SUMMARY_SHEET),
         summary(job, (r for _, _, r in rows if r is not None)),
         zone_name,
+        SmsTally.of(sms.values()) if job.sms_template.strip() else None,
     )
     _write_questions(book.create_sheet(QUESTIONS_SHEET), job)
     book.save(target)
@@ -278,11 +325,12 @@ def _write_results(
     rows: Sequence[tuple[str, Receiver | None, CallResult | None]],
     zone: tzinfo,
     zone_name: str,
+    sms: SmsResults = _NO_SMS,
 ) -> None:
     """The Results sheet. A write-only sheet takes its column widths before its first row, so the
     rows' values are prepared first and measured, then streamed out."""
     columns = result_columns(job)
-    table = [_results_values(job, row, zone) for row in rows]
+    table = [_results_values(job, row, zone, sms) for row in rows]
     date_time_format = f'{_DATE_TIME_FORMAT} "{zone_name}"'
     shown = len("2026-12-01 09:00:00 ") + len(zone_name)  # what a date-time cell shows
     for index, width in enumerate(_fitted_widths(columns, table, shown), start=1):
@@ -298,10 +346,13 @@ def _write_results(
 
 
 def _results_values(
-    job: CallJob, row: tuple[str, Receiver | None, CallResult | None], zone: tzinfo
+    job: CallJob,
+    row: tuple[str, Receiver | None, CallResult | None],
+    zone: tzinfo,
+    sms: SmsResults = _NO_SMS,
 ) -> list[Any]:
     """One Results row as Excel values: times in the report's zone, typed answers."""
-    values = list(_row_values(job, *row))
+    values = list(_row_values(job, *row, sms))
     call_at = HEAD_COLUMNS.index("call_at")
     moment = values[call_at]
     if isinstance(moment, datetime) and moment.tzinfo is not None:
@@ -417,7 +468,12 @@ def _bold(sheet: WriteOnlyWorksheet, value: str) -> Any:
     return cell
 
 
-def _write_summary(sheet: WriteOnlyWorksheet, job_summary: JobSummary, zone_name: str) -> None:
+def _write_summary(
+    sheet: WriteOnlyWorksheet,
+    job_summary: JobSummary,
+    zone_name: str,
+    sms: SmsTally | None = None,
+) -> None:
     sheet.column_dimensions["A"].width = 26
     sheet.column_dimensions["B"].width = 10
     row = 0
@@ -436,6 +492,10 @@ def _write_summary(sheet: WriteOnlyWorksheet, job_summary: JobSummary, zone_name
     put(bold("Pending"), job_summary.pending)
     if job_summary.do_not_call:  # NotCallable because the number is on the do-not-call list
         put(bold("Do-not-call"), job_summary.do_not_call)
+    if sms is not None:  # a job with an SMS template: what became of the texts
+        put(bold("SMS sent"), sms.sent)
+        put(bold("SMS failed"), sms.failed)
+        put(bold("SMS skipped"), sms.skipped)
     put(bold("Time zone"), zone_name)
     put()
     # (block heading, its text in column B, chart title, counts)
@@ -494,16 +554,21 @@ def _write_questions(sheet: WriteOnlyWorksheet, job: CallJob) -> None:
 # ---- all three -------------------------------------------------------------------------------
 
 
-def write_report(job: CallJob, results: Iterable[CallResult], out_dir: Path) -> ReportFiles:
+def write_report(
+    job: CallJob, results: Iterable[CallResult], out_dir: Path, sms: SmsResults = _NO_SMS
+) -> ReportFiles:
     """Write `<job_id>.xlsx`, `.json` and `.csv` into out_dir; each file appears complete or not
-    at all (written to a temporary name, then renamed)."""
+    at all (written to a temporary name, then renamed). `sms`: the job's SMS results, written
+    before the report (backend/domain/sms.py)."""
     results = list(results)
     out_dir.mkdir(parents=True, exist_ok=True)
     files = ReportFiles.in_dir(out_dir, job.job_id)
-    _atomic(Path(files.xlsx), lambda handle: write_xlsx(job, results, handle))
-    payload = json.dumps(results_json(job, results), ensure_ascii=False, indent=1)
+    if job.sms_template.strip():
+        files = replace(files, sms=SmsTally.of(sms.values()))
+    _atomic(Path(files.xlsx), lambda handle: write_xlsx(job, results, handle, sms))
+    payload = json.dumps(results_json(job, results, sms), ensure_ascii=False, indent=1)
     _atomic(Path(files.json), lambda handle: handle.write(payload.encode()))
-    csv_text = results_csv(job, results)
+    csv_text = results_csv(job, results, sms)
     # utf-8-sig so Excel opens non-ASCII names correctly.
     _atomic(Path(files.csv), lambda handle: handle.write(csv_text.encode("utf-8-sig")))
     return files

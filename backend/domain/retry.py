@@ -33,7 +33,8 @@ def retry_job_id(job_id: str, receiver_ids: Iterable[str]) -> str:
 
 
 def retry_job(job: CallJob, receiver_ids: Iterable[str]) -> CallJob:
-    """The retry of `job` for `receiver_ids` (in the job's order); no origin: the caller sets it."""
+    """The retry of `job` for `receiver_ids` (in the job's order); no origin: the caller sets it;
+    no SMS template (the first job texted)."""
     wanted = set(receiver_ids)
     return job.model_copy(
         update={
@@ -41,5 +42,7 @@ def retry_job(job: CallJob, receiver_ids: Iterable[str]) -> CallJob:
             "name": f"{job.name or job.job_id} (retry)",
             "receivers": tuple(r for r in job.receivers if r.id in wanted),
             "origin": None,
+            # The first job texted its unreached already (docs/sms.md): a retry sends no SMS.
+            "sms_template": "",
         }
     )

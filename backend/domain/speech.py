@@ -360,6 +360,20 @@ _ENV.globals.clear()  # no range/dict/cycler/...: templates see the receiver's f
 # kept has its result bounded and counted.
 _ENV.filters.update(center=_center, indent=_indent, replace=_replace, format=_format, join=_join)
 _ENV.filters = {name: _bounded(name, _ENV.filters[name]) for name in ALLOWED_FILTERS}
+
+
+def _plain_value(value: Any) -> str:
+    """A value printed by a written (SMS) template: as it is, control characters removed."""
+    if isinstance(value, Markup):
+        value = value.unescape()
+    text = _NOT_XML.sub("", str(value))
+    _charge(len(text))
+    return text
+
+
+# The same sandbox for written text (the SMS): same filters, limits and globals; values are
+# printed as they are instead of escaped for SSML.
+_TEXT_ENV = _ENV.overlay(finalize=_plain_value)
 _STR_JOIN = _bounded_join(str_join)
 _MARKUP_JOIN = _bounded_join(markup_join)
 _MAX_NESTING = 20  # brackets / {% if %} inside one another
@@ -369,11 +383,12 @@ class SpeechTemplate:
     """One compiled template: greeting, ending or question N."""
 
     __slots__ = ("_template", "name", "references", "source", "spoken", "variables")
+    _environment: SandboxedEnvironment = _ENV
 
     def __init__(self, source: str, name: str) -> None:
         self.name = name
         self.source = source
-        if _SPEAK.search(source):
+        if self._environment is _ENV and _SPEAK.search(source):
             raise SpeechError(
                 f"the {name} already contains a <speak> tag: remove it, "
                 "every prompt is wrapped in <speak> automatically",
@@ -381,10 +396,10 @@ class SpeechTemplate:
             )
         _check_nesting(source, name)
         try:
-            tree = _ENV.parse(source)
+            tree = self._environment.parse(source)
             _refuse_unsafe(tree, name)
             _check_filters(tree, name)
-            self._template: Template = _ENV.from_string(tree)
+            self._template: Template = self._environment.from_string(tree)
         except TemplateSyntaxError as error:
             raise SpeechError(
                 f"the {name} has a template error: {error.message} (line {error.lineno}); "
@@ -414,6 +429,11 @@ class SpeechTemplate:
 
         `spent[0]`, when given, grows by the characters this rendering built (intake's budget).
         """
+        return f"<speak>{self._render_body(context, receiver_id, spent)}</speak>"
+
+    def _render_body(
+        self, context: dict[str, str], receiver_id: str | None, spent: list[int] | None
+    ) -> str:
         work = [0]
         token = _work.set(work)
         try:
@@ -436,7 +456,7 @@ class SpeechTemplate:
             _work.reset(token)
             if spent is not None:
                 spent[0] += work[0] + len(self.source)
-        return f"<speak>{body.strip()}</speak>"
+        return body.strip()
 
     def _undefined(self, message: str, receiver_id: str | None) -> SpeechError:
         match = _UNDEFINED_NAME.search(message)
@@ -468,6 +488,23 @@ class SpeechTemplate:
             "use only the receiver's columns such as {{ name }}",
             template_name=self.name,
         )
+
+
+class TextTemplate(SpeechTemplate):
+    """A template of written text (the SMS): the speech sandbox and its limits, values printed
+    as they are (no SSML escaping, no `<speak>`)."""
+
+    __slots__ = ()
+    _environment = _TEXT_ENV
+
+    def render(
+        self,
+        context: dict[str, str],
+        receiver_id: str | None = None,
+        spent: list[int] | None = None,
+    ) -> str:
+        """The text for one receiver, stripped; raises SpeechError (never another exception)."""
+        return self._render_body(context, receiver_id, spent)
 
 
 def _too_deep(name: str) -> SpeechError:

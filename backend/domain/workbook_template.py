@@ -86,6 +86,13 @@ CONFIG_KEYS: tuple[ConfigKey, ...] = (
         "school, we will call again later. (default: hang up without a message).",
     ),
     ConfigKey(
+        "sms_template",
+        "",
+        "Optional. One SMS after the job to each person not reached (no answer, busy, "
+        "voicemail, deadline passed), e.g. Hello {{ name }}, we tried to call you: please call "
+        "the school. Plain text, at most 1,600 characters (default: no SMS).",
+    ),
+    ConfigKey(
         "concurrency",
         "",
         f"Optional. How many calls run at the same time (default {_DEFAULTS.concurrency}).",

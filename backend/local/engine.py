@@ -20,6 +20,10 @@ in the store. Calls that start at the same virtual instant run together on a thr
 - A dialer exception is a `Failed` result for that attempt, never a lost receiver.
 - Exactly one final result per receiver is written, and listeners hear of it once.
 
+After the last result and before the report: one SMS to each person not reached, when the job
+has an `sms_template` and was not cancelled (`domain.sms`), through `sms_sender` (default: the
+simulated gateway) into the outbox table, each intent recorded before the message leaves.
+
 Cancellation: receivers not yet dialled (or waiting for a retry) end as `Cancelled`; calls in
 flight finish and are not retried.
 
@@ -49,9 +53,11 @@ from backend.domain.dnc import DO_NOT_CALL, DialVerdict, check_dial
 from backend.domain.models import CallJob, CallResult, CallStatus, Receiver
 from backend.domain.ports import ReportFiles, ResultListener
 from backend.domain.session import CallSession, call_id_for
+from backend.domain.sms import SmsResult, SmsSender, text_the_unreached
 from backend.local.calls import CallRequest, Dialer, DialOutcome, PeopleSource, people_for
 from backend.local.job_run import Clock, JobRun, ReportWriter, RunStats
 from backend.local.lease import HEARTBEAT_SECONDS, STALE_AFTER_SECONDS, LeaseLost, RunId
+from backend.local.sms import SimulatedSmsGateway, StoreOutbox
 from backend.local.store import SqliteStore, StoreError
 
 __all__ = [
@@ -79,14 +85,6 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def _default_report_writer(
-    job: CallJob, results: Sequence[CallResult], out_dir: Path
-) -> ReportFiles:
-    from backend.domain.report import write_report
-
-    return write_report(job, results, out_dir)
-
-
 class LocalEngine:
     """Runs jobs on this machine; implements `ports.JobSubmitter`."""
 
@@ -101,11 +99,12 @@ class LocalEngine:
         dialer: Dialer | None = None,
         concurrency: int | None = None,
         worker_threads: int = 8,
-        report_writer: ReportWriter = _default_report_writer,
+        report_writer: ReportWriter | None = None,
         guards: Sequence[DialGuard] = (),
         heartbeat_seconds: float = HEARTBEAT_SECONDS,
         lease_stale_seconds: float = STALE_AFTER_SECONDS,
         dnc: SqliteDoNotCall | None = None,
+        sms_sender: SmsSender | None = None,
     ) -> None:
         from backend.local.dnc import SqliteDoNotCall
 
@@ -124,7 +123,9 @@ class LocalEngine:
         self.clock = clock
         self.concurrency = concurrency
         self.worker_threads = worker_threads
-        self.report_writer = report_writer
+        # default: the report with the SMS results of the outbox
+        self.report_writer = report_writer or self._write_report
+        self.sms_sender: SmsSender = sms_sender or SimulatedSmsGateway()
         self.guards = list(guards)
         self.heartbeat_seconds = heartbeat_seconds
         self.lease_stale_seconds = lease_stale_seconds
@@ -366,6 +367,35 @@ class LocalEngine:
             end = started + timedelta(seconds=max(0.0, outcome.duration_seconds))
             return session.end_from_disconnect(outcome.disconnect_reason, outcome.connected, end)
         return session.timed_out(started + timedelta(seconds=timeout))
+
+    # --- after the calls -------------------------------------------------------------------------
+
+    def text_unreached(
+        self,
+        job: CallJob,
+        results: Sequence[CallResult],
+        run: RunId,
+        now: datetime,
+        *,
+        cancelled: bool,
+    ) -> dict[str, SmsResult]:
+        """One SMS to each unreached person (domain.sms rules), recorded in the outbox."""
+        return text_the_unreached(
+            job,
+            results,
+            outbox=StoreOutbox(self.store, run),
+            sender=self.sms_sender,
+            dnc=self.dnc,
+            now=now,
+            cancelled=cancelled,
+        )
+
+    def _write_report(
+        self, job: CallJob, results: Sequence[CallResult], out_dir: Path
+    ) -> ReportFiles:
+        from backend.domain.report import write_report
+
+        return write_report(job, results, out_dir, self.store.sms_results(job.job_id))
 
     # --- listeners ------------------------------------------------------------------------------
 

@@ -13,7 +13,7 @@ import logging
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
@@ -24,6 +24,7 @@ from backend.domain.job_state import JobState
 from backend.domain.models import CallJob, CallResult, CallStatus, Receiver
 from backend.domain.ports import ReportFiles
 from backend.domain.session import CallSession, call_id_for
+from backend.domain.sms import SmsResult, SmsTally, sms_due
 from backend.local.calls import CallRequest
 from backend.local.lease import LeaseLost, RunId
 from backend.local.store import AttemptRow, SqliteStore
@@ -58,6 +59,16 @@ class RunHost(Protocol):
         run: RunId,
         clock_seconds: float,
     ) -> list[tuple[CallResult, float]]: ...
+
+    def text_unreached(
+        self,
+        job: CallJob,
+        results: Sequence[CallResult],
+        run: RunId,
+        now: datetime,
+        *,
+        cancelled: bool,
+    ) -> dict[str, SmsResult]: ...
 
 
 @dataclass(order=True)
@@ -374,13 +385,20 @@ class JobRun:
             self.store.release_lease(job.job_id, self.run)
             return results
         state = JobState.CANCELLED if self.cancel.is_set() else JobState.FINISHED
-        self.store.finish_job(job.job_id, state, self.run)
         engine = self.engine
+        # Before the job is marked ended (a crash here resumes into the same texts, each sent
+        # once) and before the report, which has their column.
+        texted = engine.text_unreached(
+            job, results, self.run, self.at(self.now), cancelled=state is JobState.CANCELLED
+        )
+        self.store.finish_job(job.job_id, state, self.run)
         report = (
             engine.report_writer(job, results, engine.report_dir)
             if engine.report_dir is not None
             else ReportFiles("", "", "")
         )
+        if sms_due(job, cancelled=state is JobState.CANCELLED):
+            report = replace(report, sms=SmsTally.of(texted.values()))
         engine.last_report = report
         engine.notify("on_job_finished", job, results, report)
         return results

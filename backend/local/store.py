@@ -10,6 +10,8 @@ Guarantees the engine builds on:
   without a dial was never rung and is released on resume, so it does not use up an attempt;
 - `results` has (job_id, receiver_id) as primary key: exactly one final result per receiver;
 - `finish_attempt` writes the attempt's outcome and, if final, the result in one transaction;
+- `claim_sms` records the intent to text a person (UNIQUE per job and receiver) before the
+  message leaves, `finish_sms` its outcome: nobody is texted twice for one job;
 - a `sqlite3` error leaves as `StoreError`, whose message names the file and what to do.
 """
 
@@ -28,6 +30,7 @@ from typing import Any
 from backend.domain.job_state import JobState
 from backend.domain.models import CallJob, CallResult, CallStatus
 from backend.domain.session import CallSession, StaleSession
+from backend.domain.sms import INTERRUPTED, SmsResult, SmsStatus
 from backend.local.lease import STALE_AFTER_SECONDS, JobBusy, Lease, LeaseLost, RunId
 
 _SCHEMA = """
@@ -90,6 +93,15 @@ CREATE TABLE IF NOT EXISTS transcripts (
     lines TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS transcripts_by_receiver ON transcripts (job_id, receiver_id);
+CREATE TABLE IF NOT EXISTS sms (       -- the simulated outbox: the intent before the message
+    job_id TEXT NOT NULL,
+    receiver_id TEXT NOT NULL,
+    body TEXT NOT NULL,
+    claimed_at TEXT NOT NULL,          -- virtual time of the intent
+    run_id TEXT NOT NULL,
+    outcome TEXT,                      -- SmsResult JSON; NULL: sending (or interrupted)
+    PRIMARY KEY (job_id, receiver_id)
+);
 """
 
 
@@ -183,6 +195,16 @@ class DialRow:
     call_id: str
     run_id: str
     dialled_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class SmsRow:
+    """One message of the outbox: its text, when it was claimed, what became of it."""
+
+    receiver_id: str
+    body: str
+    claimed_at: str
+    result: SmsResult  # Failed "interrupted" for a claim whose outcome was never written
 
 
 @dataclass(frozen=True, slots=True)
@@ -633,6 +655,66 @@ class SqliteStore:
             "SELECT status, COUNT(*) FROM results WHERE job_id = ? GROUP BY status", (job_id,)
         )
         return {str(status): int(n) for status, n in rows}
+
+    # --- SMS outbox -------------------------------------------------------------------------------
+
+    def claim_sms(self, job_id: str, receiver_id: str, body: str, at: datetime, run: RunId) -> bool:
+        """Record the intent to text `receiver_id`; False if it was recorded before."""
+        with self._tx() as db:
+            self._check_lease(db, job_id, run)
+            cursor = db.execute(
+                "INSERT OR IGNORE INTO sms (job_id, receiver_id, body, claimed_at, run_id) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (job_id, receiver_id, body, at.isoformat(), run.run_id),
+            )
+            return cursor.rowcount == 1
+
+    def finish_sms(self, result: SmsResult, run: RunId) -> None:
+        """Write the outcome of a claimed message (once: a written outcome is kept)."""
+        with self._tx() as db:
+            self._check_lease(db, result.job_id, run)
+            db.execute(
+                "UPDATE sms SET outcome = ? WHERE job_id = ? AND receiver_id = ? "
+                "AND outcome IS NULL",
+                (result.model_dump_json(), result.job_id, result.receiver_id),
+            )
+
+    def sms_outcome(self, job_id: str, receiver_id: str) -> SmsResult | None:
+        rows = self._query(
+            "SELECT outcome FROM sms WHERE job_id = ? AND receiver_id = ?", (job_id, receiver_id)
+        )
+        if not rows or rows[0][0] is None:
+            return None
+        return SmsResult.model_validate_json(rows[0][0])
+
+    def sms_rows(self, job_id: str) -> list[SmsRow]:
+        """The job's outbox in the order the messages were claimed."""
+        rows = self._query(
+            "SELECT receiver_id, body, claimed_at, outcome FROM sms WHERE job_id = ? "
+            "ORDER BY rowid",
+            (job_id,),
+        )
+        return [
+            SmsRow(
+                receiver_id,
+                body,
+                claimed_at,
+                SmsResult.model_validate_json(outcome)
+                if outcome is not None
+                else SmsResult(
+                    job_id=job_id,
+                    receiver_id=receiver_id,
+                    status=SmsStatus.FAILED,
+                    reason=INTERRUPTED,
+                    at=datetime.fromisoformat(claimed_at),
+                ),
+            )
+            for receiver_id, body, claimed_at, outcome in rows
+        ]
+
+    def sms_results(self, job_id: str) -> dict[str, SmsResult]:
+        """receiver id -> what became of their SMS (the report's `sms` column)."""
+        return {row.receiver_id: row.result for row in self.sms_rows(job_id)}
 
     # --- SessionStore ---------------------------------------------------------------------------
 

@@ -24,7 +24,7 @@ from microsoft_teams.apps.http.adapter import HttpServerAdapter
 
 from backend.domain.dnc import DoNotCallList
 from backend.domain.ports import JobSubmitter
-from bot.state import BotState
+from bot.core.state import BotState
 from bot.teams.auth import app_options
 from bot.teams.deps import TeamsDeps
 from bot.teams.sender import TeamsSender

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from backend.domain.dnc import DoNotCallList
 from backend.domain.ports import JobSubmitter
-from bot.state import BotState
+from bot.core.state import BotState
 from bot.teams.sender import TeamsSender
 from bot.teams.settings import TeamsSettings
 from bot.teams.worker import Tasks, Worker

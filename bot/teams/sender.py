@@ -5,9 +5,9 @@ Teams allows a bot 7 operations per second and 60 per 30 seconds in one conversa
 412, 502 or 504 to a call that is fine a moment later. The SDK retries none of these, so every
 send, update and reply goes through here:
 
-- a sliding-window limiter per thread (the conversation id, which for a channel thread carries
-  `;messageid=<root>`) reserves a slot before the call, so concurrent callers never exceed a
-  window, plus one app-wide window;
+- a sliding-window limiter per conversation (a channel's new posts and its threads together, a
+  personal chat) reserves a slot before the call, so concurrent callers never exceed a window,
+  plus one app-wide window;
 - 429/412/502/504 and transport errors are retried with exponential back-off and jitter, never
   sooner than the answer's Retry-After.
 
@@ -40,6 +40,8 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 RETRIED_STATUSES = frozenset({429, 412, 502, 504})
+MARGIN_SECONDS = 1e-6
+MEMBERS_PAGE = 500  # the Bot Connector's largest page of members
 
 
 @dataclass(frozen=True)
@@ -79,17 +81,23 @@ class RateLimiter:
         self._span = max(w.seconds for w in windows)
 
     def reserve(self, key: str) -> float:
+        """Reserve the next free slot for `key`; how long from now until it."""
         now = self._clock()
+        return self.reserve_at(key, now) - now
+
+    def reserve_at(self, key: str, now: float) -> float:
+        """Reserve the next free slot at or after `now`; its time."""
         slots = self._slots[key]
         while slots and slots[0] <= now - self._span:
             slots.popleft()
         at = max(now, slots[-1]) if slots else now
         for window in self._windows:
-            # Slots are reserved in time order: the (limit)-th latest one must leave the window.
+            # Slots are reserved in time order: the (limit)-th latest one must leave the window
+            # (with a microsecond to spare against rounding).
             if len(slots) >= window.limit:
-                at = max(at, slots[-window.limit] + window.seconds)
+                at = max(at, slots[-window.limit] + window.seconds + MARGIN_SECONDS)
         slots.append(at)
-        return at - now
+        return at
 
 
 def retry_after_seconds(response: httpx.Response, now: Callable[[], float] = time.time) -> float:
@@ -204,6 +212,24 @@ class TeamsSender:
         activity_id = resource.activity_id or resource.id.partition(";messageid=")[2]
         return thread_id(channel_id, activity_id), activity_id
 
+    async def member_ids(self, service_url: str, conversation_id: str) -> list[str]:
+        """Entra object ids of a conversation's members (a team: its id), every page."""
+        api = self._client(service_url)
+        ids: list[str] = []
+        token: str | None = None
+        while True:
+            page = await self._call(
+                "members",
+                conversation_id,
+                lambda token=token: api.conversations.get_paged_members(  # type: ignore[misc]
+                    conversation_id, MEMBERS_PAGE, token
+                ),
+            )
+            ids += [m.aad_object_id for m in page.members if m.aad_object_id]
+            token = page.continuation_token
+            if not token:
+                return ids
+
     def _stamp(self, params: ActivityParams, conversation_id: str) -> ActivityParams:
         params.from_ = Account(id=self._bot_id)
         params.conversation = ConversationAccount(id=conversation_id)
@@ -258,8 +284,9 @@ def thread_id(conversation_id: str, root_id: str) -> str:
 
 
 def base_thread(conversation_id: str) -> str:
-    """The rate-limit key: the conversation id as Teams counts it (thread ids kept)."""
-    return conversation_id.strip()
+    """The rate-limit key: the conversation without `;messageid=`, so a channel's new posts and
+    all its threads share one budget (stricter than Teams' per-thread count, never looser)."""
+    return conversation_id.partition(";messageid=")[0].strip()
 
 
 def _reason(response: httpx.Response) -> str:

@@ -15,18 +15,18 @@ from openpyxl import load_workbook
 from backend.domain.models import (
     CallJob,
     CallStatus,
+    ChatOrigin,
     JobSettings,
     Question,
     QuestionType,
     Receiver,
-    SlackOrigin,
 )
 from backend.local.dialer import SimulatorDialer
 from backend.local.engine import CallRequest, DialOutcome, LocalEngine
 from backend.local.simulator import SimulatedPerson, load_answers_csv
 from backend.local.store import SqliteStore
-from bot.state import JobCard
-from bot.views import card_blocks
+from bot.core.state import JobCard
+from bot.slack.views import card_blocks
 
 T0 = datetime(2026, 11, 30, 2, 0, tzinfo=UTC)  # 10:00 in Hong Kong
 
@@ -64,7 +64,7 @@ def make_job(**settings: object) -> CallJob:
         settings=JobSettings.model_validate(
             {"max_attempts": 2, "retry_delay_seconds": 60, **settings}
         ),
-        origin=SlackOrigin(team_id="T", channel_id="C", user_id="U"),
+        origin=ChatOrigin(team_id="T", channel_id="C", user_id="U"),
     )
 
 

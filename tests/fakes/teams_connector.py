@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import unquote, urlparse
+from urllib.parse import parse_qs, unquote, urlparse
 
 import jwt
 
@@ -70,6 +70,9 @@ class FakeTeamsConnector:
     clock: Callable[[], float] = time.monotonic
     calls: list[ConnectorCall] = field(default_factory=list)
     uploads: dict[str, bytes] = field(default_factory=dict)
+    # conversation (team) id -> its members' Entra object ids, served in pages of `page_size`
+    members: dict[str, list[str]] = field(default_factory=dict)
+    page_size: int = 2
 
     def __post_init__(self) -> None:
         self._failures: list[_Failure] = []
@@ -157,6 +160,30 @@ class FakeTeamsConnector:
         class Handler(BaseHTTPRequestHandler):
             def log_message(self, format: str, *args: Any) -> None:
                 pass
+
+            def do_GET(self) -> None:
+                parsed = urlparse(self.path)
+                parts = [unquote(p) for p in parsed.path.strip("/").split("/")]
+                if self.headers.get("Authorization") != f"Bearer {fake.token}":
+                    self._reply(401, {"error": {"code": "Unauthorized"}})
+                    return
+                if len(parts) != 4 or parts[:2] != ["v3", "conversations"]:
+                    self._reply(404, {"error": {"code": "NotFound"}})
+                    return
+                conversation = parts[2]
+                start = int((parse_qs(parsed.query).get("continuationToken") or ["0"])[0])
+                everyone = fake.members.get(conversation, [])
+                page = everyone[start : start + fake.page_size]
+                answer: dict[str, Any] = {
+                    "members": [{"id": f"29:{m}", "aadObjectId": m} for m in page]
+                }
+                if start + fake.page_size < len(everyone):
+                    answer["continuationToken"] = str(start + fake.page_size)
+                with fake._lock:
+                    fake.calls.append(
+                        ConnectorCall("GET", "members", conversation, None, None, fake.clock())
+                    )
+                self._reply(200, answer)
 
             def do_POST(self) -> None:
                 self._handle("POST")

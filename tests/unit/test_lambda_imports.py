@@ -27,10 +27,12 @@ ALLOWED: dict[str, set[str]] = {
     "backend.handlers.call_timeout": {"aws_xray_sdk"},
     "backend.handlers.sweeper": {"aws_xray_sdk"},
     "backend.handlers.report": {"aws_xray_sdk"},  # openpyxl only once it writes a report
+    "backend.handlers.sms": {"aws_xray_sdk"},  # jinja2 only once it renders a text
     "backend.handlers.start_job": {"aws_xray_sdk", "openpyxl", "jinja2"},
     "backend.handlers.intake_upload": {"aws_xray_sdk", "openpyxl", "jinja2"},
-    "bot.lambda_handler": {"boto3", "slack_sdk", "slack_bolt"},
+    "bot.slack.lambda_handler": {"boto3", "slack_sdk", "slack_bolt"},
     "bot.notifier_handler": {"boto3", "slack_sdk", "slack_bolt", "openpyxl"},
+    "bot.teams.lambda_handler": set(),  # the SDK, boto3 and the bot load on the first event
 }
 LAMBDA_ENV = {
     "AWS_REGION": "us-east-1",

@@ -12,7 +12,7 @@ from typing import Any, get_args, get_type_hints
 from backend.domain.job_state import JobState
 from backend.domain.models import CallStatus
 from backend.domain.session import FlowAction
-from bot.state import CardState
+from bot.core.state import CardState
 
 ROOT = Path(__file__).resolve().parents[2]
 ASL = ROOT / "backend" / "statemachine" / "callouts.asl.json"
@@ -73,18 +73,19 @@ _SQL_WORD = re.compile(r"'(" + "|".join(sorted(_WORDS)) + r")'", re.IGNORECASE)
 # Literals that look like job states but name something else.
 _ALLOWED = {
     ("backend/domain/job_state.py", "*"): "the vocabulary itself",
-    ("bot/state.py", "cancelling"): "a card-only display state",
-    ("bot/state.py", "rejected"): "a card-only display state",
+    ("bot/core/state.py", "cancelling"): "a card-only display state",
+    ("bot/core/state.py", "rejected"): "a card-only display state",
     ("backend/aws/dialing.py", "cancelled"): "a dial outcome",
     ("backend/aws/dialing.py", "failed"): "a dial outcome",
     ("backend/aws/execution_events.py", "FAILED"): "a Step Functions execution status",
-    ("bot/stream.py", "FAILED"): "a Step Functions execution status",
+    ("bot/core/stream.py", "FAILED"): "a Step Functions execution status",
     ("backend/aws/starter.py", "RUNNING"): "a Step Functions execution status filter",
     ("backend/aws/rejections.py", "rejected"): "a key of the rejection event",
     ("backend/aws/reporting.py", "cancelled"): "a key of the report event",
     ("backend/handlers/intake_upload.py", "queued"): "a key of the upload response",
     ("backend/cli/run.py", "finished"): "a word in a sentence shown to the user",
     ("backend/local/job_run.py", "interrupted"): "the error text of a call cut by a crash",
+    ("backend/domain/sms.py", "failed"): "a key of the SMS tally (sent, failed, skipped)",
 }
 
 

@@ -37,13 +37,14 @@ from backend.domain.intake.templates import (
 from backend.domain.models import (
     MAX_RECEIVERS,
     CallJob,
+    ChatOrigin,
     JobSettings,
-    SlackOrigin,
     window_problem,
 )
 from backend.domain.phones import PhoneError, normalise_prefix
 from backend.domain.problems import Problem
-from backend.domain.speech import VOICEMAIL_NAME, SpeechTemplate
+from backend.domain.sms import SMS_KEY, SMS_NAME
+from backend.domain.speech import VOICEMAIL_NAME, SpeechTemplate, TextTemplate
 
 # The names other modules imported from here before the split stay importable from here.
 __all__ = [
@@ -99,7 +100,7 @@ def assemble_job(
     job_id: str,
     extra_columns: Sequence[str],
     limits: IntakeLimits = DEFAULT_LIMITS,
-    origin: SlackOrigin | None = None,
+    origin: ChatOrigin | None = None,
     sheet_names: SheetNames | None = WORKBOOK_SHEETS,
     settings: JobSettings | None = None,
     created_by: str | None = None,
@@ -168,7 +169,8 @@ def assemble_job(
 
     valid = render_all(valid, renderable, where, problems, limits.max_render_chars)
     if valid:
-        check_ssml(valid[0][0], renderable, where, problems)
+        spoken = [(t, loc) for t, loc in renderable if not isinstance(t, TextTemplate)]
+        check_ssml(valid[0][0], spoken, where, problems)
 
     result_problems = problems.finish()
     if problems.job_level or not valid or not checked.complete:
@@ -180,6 +182,7 @@ def assemble_job(
             greeting=config.get("greeting", ""),
             ending=config.get("ending", ""),
             voicemail_message=config.get("voicemail_message", ""),
+            sms_template=config.get(SMS_KEY, ""),
             phone_prefix=prefix or "",
             questions=tuple(checked.models),
             extra_columns=tuple(extra_columns),
@@ -227,11 +230,18 @@ def _compile_templates(
         max_questions=limits.max_questions,
         max_template_chars=size,
     )
+    sms_source = config.get(SMS_KEY, "")
+    sms = (
+        compile_template(sms_source, SMS_NAME, where, problems, SMS_KEY, size, TextTemplate)
+        if sms_source.strip()
+        else None
+    )
     candidates: list[tuple[SpeechTemplate | None, str | int]] = [
         (greeting, "greeting"),
         *((t, q.row) for t, q in zip(checked.templates, checked.rows, strict=True)),
         (ending, "ending"),
         (voicemail, "voicemail_message"),
+        (sms, SMS_KEY),
     ]
     return [(t, loc) for t, loc in candidates if t is not None], checked
 

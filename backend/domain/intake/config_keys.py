@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-JOB_KEYS = ("greeting", "ending", "phone_prefix", "name", "voicemail_message")
+JOB_KEYS = ("greeting", "ending", "phone_prefix", "name", "voicemail_message", "sms_template")
 INT_SETTINGS = (
     "max_attempts",
     "retry_delay_seconds",

@@ -18,10 +18,17 @@ from backend.domain.intake.cells import cell_text
 from backend.domain.intake.config_keys import INT_SETTINGS
 from backend.domain.intake.rows import QuestionRow, ReceiverRow
 from backend.domain.intake.settings import int_setting_message
-from backend.domain.models import CallJob, JobSettings, SlackOrigin
+from backend.domain.models import CallJob, ChatOrigin, JobSettings
 from backend.domain.problems import Problem
 
-_TEXT_FIELDS = ("name", "greeting", "ending", "phone_prefix", "voicemail_message")
+_TEXT_FIELDS = (
+    "name",
+    "greeting",
+    "ending",
+    "phone_prefix",
+    "voicemail_message",
+    "sms_template",
+)
 
 
 def job_to_json(job: CallJob) -> dict[str, Any]:
@@ -71,7 +78,7 @@ def job_from_json(
         config[key] = str(value)
 
     settings = _settings(payload.get("settings"), problems)
-    origin = _model(SlackOrigin, payload.get("origin"), "origin", problems)
+    origin = _model(ChatOrigin, payload.get("origin"), "origin", problems)
     created_by = payload.get("created_by")
     if created_by is not None and not isinstance(created_by, str):
         problems.append(Problem("created_by must be a string", field="created_by"))

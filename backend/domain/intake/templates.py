@@ -9,10 +9,12 @@ import re
 from backend.domain.intake.locations import Where
 from backend.domain.intake.problem_log import ProblemLog
 from backend.domain.models import Receiver
+from backend.domain.sms import MAX_SMS_CHARS, length_problem
 from backend.domain.speech import (
     RESERVED_NAMES,
     SpeechError,
     SpeechTemplate,
+    TextTemplate,
     receiver_context,
     ssml_break_problem,
     ssml_error,
@@ -34,6 +36,7 @@ def compile_template(
     problems: ProblemLog,
     location: str | int,
     limit: int,
+    kind: type[SpeechTemplate] = SpeechTemplate,
 ) -> SpeechTemplate | None:
     if len(source) > limit:
         problems.add(
@@ -44,7 +47,7 @@ def compile_template(
         )
         return None
     try:
-        return SpeechTemplate(source, name)
+        return kind(source, name)
     except SpeechError as error:
         problems.add(where.template(location, error.message))
         return None
@@ -160,7 +163,14 @@ def render_all(
                     problems.add(where.receiver(row, column, error.message), job_level=False)
                 good = False
                 continue
-            if good and len(prompt) > MAX_SPOKEN_CHARS:
+            if isinstance(template, TextTemplate):
+                if len(prompt) > MAX_SMS_CHARS:
+                    problems.add(
+                        where.receiver(row, template.name, length_problem(len(prompt))),
+                        job_level=False,
+                    )
+                    good = False
+            elif good and len(prompt) > MAX_SPOKEN_CHARS:
                 spoken = len(html.unescape(_TAG.sub("", prompt)))
                 if spoken > MAX_SPOKEN_CHARS:
                     problems.add(

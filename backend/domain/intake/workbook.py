@@ -30,7 +30,7 @@ from backend.domain.intake.files import (
 from backend.domain.intake.locations import SheetNames
 from backend.domain.intake.problem_log import ProblemLog
 from backend.domain.intake.sheets import read_config, read_questions, read_receivers
-from backend.domain.models import SlackOrigin
+from backend.domain.models import ChatOrigin
 from backend.domain.problems import Problem
 
 __all__ = ["NOT_XLSX", "default_job_id", "read_workbook"]
@@ -54,7 +54,7 @@ def read_workbook(
     filename: str | None = None,
     job_id: str | None = None,
     limits: IntakeLimits = DEFAULT_LIMITS,
-    origin: SlackOrigin | None = None,
+    origin: ChatOrigin | None = None,
 ) -> IntakeResult:
     """Read, validate and normalise a job workbook; every problem found is in the result."""
     try:
@@ -72,7 +72,7 @@ def _read(
     filename: str | None,
     job_id: str | None,
     limits: IntakeLimits,
-    origin: SlackOrigin | None,
+    origin: ChatOrigin | None,
 ) -> IntakeResult:
     book = open_book(content)
     try:
@@ -91,7 +91,7 @@ def _read_sheets(
     filename: str | None,
     job_id: str | None,
     limits: IntakeLimits,
-    origin: SlackOrigin | None,
+    origin: ChatOrigin | None,
 ) -> IntakeResult:
     problems = ProblemLog(limits.max_listed_per_kind)
     titles = _find_sheets(book, problems)

@@ -17,9 +17,10 @@ from slack_sdk.signature import SignatureVerifier
 
 from backend.domain.models import CallJob
 from backend.domain.workbook_template import write_example
-from bot.app import build_app, lazy_client
-from bot.settings import BotSettings
-from bot.state import SqliteBotState
+from bot.core.state import SqliteBotState
+from bot.slack.app import build_app
+from bot.slack.client import lazy_client
+from bot.slack.settings import BotSettings
 from tests.fakes.slack_api import FakeSlack
 
 SECRET = "test-signing-secret"

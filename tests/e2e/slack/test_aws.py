@@ -11,16 +11,18 @@ import boto3
 import pytest
 from moto import mock_aws
 
+import bot.aws_notifier as aws_notifier
 import bot.aws_runtime as aws_runtime
 import bot.notifier_handler as notifier_handler
+import bot.slack.aws_runtime as slack_runtime
 from backend.aws import clients
 from backend.aws.jobs import JobStore
 from backend.aws.results import result_item
 from backend.aws.settings import settings as aws_settings
 from backend.domain.intake import job_to_json, read_workbook
-from backend.domain.models import CallJob, CallResult, CallStatus, SlackOrigin
+from backend.domain.models import CallJob, CallResult, CallStatus, ChatOrigin
 from bot.aws_state import DynamoBotState
-from bot.state import JobCard, PendingJob
+from bot.core.state import START_CLAIM_SECONDS, JobCard, PendingJob
 from tests.e2e.slack.conftest import CHANNEL, SECRET, TEAM, TOKEN, USER, example_workbook
 from tests.fakes.slack_api import FakeSlack
 
@@ -68,9 +70,9 @@ def aws(monkeypatch: pytest.MonkeyPatch, fake_slack: FakeSlack) -> Iterator[None
 def _reset() -> None:
     clients.client.cache_clear()
     aws_settings.cache_clear()
-    aws_runtime.bot_settings.cache_clear()
+    slack_runtime.bot_settings.cache_clear()
     aws_runtime.bot_state.cache_clear()
-    aws_runtime.stream_notifier.cache_clear()
+    aws_notifier.stream_notifier.cache_clear()
 
 
 def _job(origin: bool = True) -> CallJob:
@@ -79,8 +81,8 @@ def _job(origin: bool = True) -> CallJob:
     if origin:
         job = job.model_copy(
             update={
-                "origin": SlackOrigin(
-                    team_id=TEAM, channel_id=CHANNEL, user_id=USER, card_ts="77.7"
+                "origin": ChatOrigin(
+                    team_id=TEAM, channel_id=CHANNEL, user_id=USER, card_ref="77.7"
                 )
             }
         )
@@ -106,7 +108,12 @@ def test_dynamo_state_claims_once_and_keeps_pending_jobs_and_cards(aws: None) ->
     assert state.claim_start(job.job_id, USER) is True
     assert state.claim_start(job.job_id, "U2") is False
     state.release_start(job.job_id)
-    assert state.claim_start(job.job_id, "U2") is True
+    assert state.claim_start(job.job_id, "U2", now=1000.0) is True
+    # A claim whose card was never posted expires; one with a card never does.
+    assert state.claim_start(job.job_id, "U3", now=1000.0 + START_CLAIM_SECONDS - 1) is False
+    assert state.claim_start(job.job_id, "U3", now=1000.0 + START_CLAIM_SECONDS + 1) is True
+    state.withdraw_pending(job.job_id)
+    assert state.pending(job.job_id) is None
 
     card = JobCard.for_job(job)
     card.statuses["1"] = "CallCompleted"
@@ -116,6 +123,7 @@ def test_dynamo_state_claims_once_and_keeps_pending_jobs_and_cards(aws: None) ->
     assert loaded is not None
     assert loaded.statuses == {"1": "CallCompleted"}
     assert [c.job_id for c in state.recent_cards(CHANNEL)] == [job.job_id]
+    assert state.claim_start(job.job_id, "U4", now=1000.0 + 10 * START_CLAIM_SECONDS) is False
 
 
 def _record(result: CallResult, seq: str) -> dict[str, Any]:

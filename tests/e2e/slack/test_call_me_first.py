@@ -12,11 +12,13 @@ import pytest
 from backend.domain.dnc import add_number
 from backend.domain.models import CallJob
 from backend.local.dnc import SqliteDoNotCall
-from bot.app import build_app, lazy_client
 from bot.core.call_me_first import QueuedTestCalls, SimulatedTestCalls, SqliteNumberBook
-from bot.state import SqliteBotState
-from bot.stream import StreamNotifier
-from bot.views import TEST_CALL_ACTION, TEST_NUMBER_BLOCK, TEST_NUMBER_CALLBACK
+from bot.core.state import SqliteBotState
+from bot.core.stream import StreamNotifier
+from bot.slack.app import build_app
+from bot.slack.call_me_first import tell_outcome
+from bot.slack.client import lazy_client
+from bot.slack.views import TEST_CALL_ACTION, TEST_NUMBER_BLOCK, TEST_NUMBER_CALLBACK
 from tests.e2e.slack.conftest import (
     CHANNEL,
     TEAM,
@@ -180,11 +182,13 @@ def test_on_aws_the_call_is_queued_and_the_notifier_posts_the_outcome(
     assert "Calling +852****4567 now" in ephemerals(bot)[-1]
 
     notifier = make_notifier(fake_slack, SqliteBotState(), FakeClock())
+    client = lazy_client(make_settings(fake_slack))
     stream = StreamNotifier(
         notifier,
         load_job=lambda _: None,
         all_results=lambda _: [],
         decode=lambda _: None,  # type: ignore[arg-type,return-value]
+        test_call_tellers={"slack": lambda detail: tell_outcome(client, detail)},
     )
     detail = {
         "test": True,

@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 from backend.domain.answers import NO_ANSWER
 from backend.domain.models import CallResult, CallStatus
 from backend.domain.summary import summary
-from bot.state import JobCard
-from bot.views import card_blocks
+from bot.core.state import JobCard
+from bot.slack.views import card_blocks
 from tests.e2e.slack.test_notifier import slack_job
 
 JOB = slack_job(receivers=40)  # questions: OK, Yes/No, Multiple Choice, Number, Date, Time

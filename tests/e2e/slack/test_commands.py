@@ -10,7 +10,7 @@ import pytest
 from openpyxl import load_workbook
 from slack_sdk.models.views import View
 
-from bot.state import FINISHED, REJECTED, STOPPED
+from bot.core.state import FINISHED, REJECTED, STOPPED
 from tests.e2e.slack.conftest import CHANNEL, USER, Harness, form_headers, slash_body
 
 
@@ -159,12 +159,12 @@ def test_http_error_retries_are_handled_once(harness: Harness) -> None:
 
 
 def test_status_and_cancel_of_another_teams_job_are_refused(harness: Harness) -> None:
-    from backend.domain.models import SlackOrigin
-    from bot.state import JobCard
+    from backend.domain.models import ChatOrigin
+    from bot.core.state import JobCard
     from tests.e2e.slack.test_notifier import slack_job
 
     job = slack_job().model_copy(
-        update={"origin": SlackOrigin(team_id="T9OTHER", channel_id=CHANNEL, user_id=USER)}
+        update={"origin": ChatOrigin(team_id="T9OTHER", channel_id=CHANNEL, user_id=USER)}
     )
     harness.state.save_card(JobCard.for_job(job))
     harness.command(f"status {job.job_id}")
@@ -191,7 +191,7 @@ def test_a_command_in_a_channel_without_the_bot_answers_through_response_url(
 
 @pytest.mark.parametrize("ended", [FINISHED, REJECTED, STOPPED])
 def test_cancel_of_a_job_that_ended_is_refused(harness: Harness, ended: str) -> None:
-    from bot.state import JobCard
+    from bot.core.state import JobCard
     from tests.e2e.slack.test_notifier import slack_job
 
     card = JobCard.for_job(slack_job())

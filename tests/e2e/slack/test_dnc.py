@@ -12,9 +12,10 @@ import pytest
 from backend.domain.dnc import DO_NOT_CALL, add_number, is_listed
 from backend.domain.models import CallResult, CallStatus
 from backend.local.dnc import SqliteDoNotCall
-from bot.app import build_app, lazy_client
-from bot.state import JobCard, SqliteBotState
-from bot.views import card_blocks
+from bot.core.state import JobCard, SqliteBotState
+from bot.slack.app import build_app
+from bot.slack.client import lazy_client
+from bot.slack.views import card_blocks
 from tests.e2e.slack.conftest import (
     ADMIN,
     CHANNEL,
@@ -122,8 +123,8 @@ def _card() -> JobCard:
         team_id="T",
         channel_id=CHANNEL,
         user_id=USER,
-        card_ts="1.1",
-        thread_ts=None,
+        card_ref="1.1",
+        thread_ref=None,
         total=3,
         questions=["Coming?"],
     )

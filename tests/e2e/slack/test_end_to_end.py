@@ -12,14 +12,15 @@ from typing import Any
 from openpyxl import load_workbook
 
 from backend.domain.intake import job_to_json, read_workbook
-from backend.domain.models import CallStatus, SlackOrigin
+from backend.domain.models import CallStatus, ChatOrigin
 from backend.local.engine import LocalEngine
 from backend.local.simulator import random_people
 from backend.local.store import SqliteStore
-from bot.app import build_app, lazy_client
-from bot.notifier import SlackNotifier
-from bot.state import FINISHED, JobCard, PendingJob, SqliteBotState
-from bot.views import RETRY_ACTION, START_ACTION
+from bot.core.state import FINISHED, JobCard, PendingJob, SqliteBotState
+from bot.slack.app import build_app
+from bot.slack.client import lazy_client
+from bot.slack.notifier import slack_notifier
+from bot.slack.views import RETRY_ACTION, START_ACTION
 from tests.e2e.slack.conftest import (
     CHANNEL,
     TEAM,
@@ -52,7 +53,7 @@ def test_workbook_to_report_through_the_local_engine(fake_slack: FakeSlack, tmp_
     settings = make_settings(fake_slack)
     client = lazy_client(settings)
     state = SqliteBotState(tmp_path / "bot.sqlite3")
-    notifier = SlackNotifier(
+    notifier = slack_notifier(
         client,
         state,
         batch_size=3,
@@ -84,7 +85,7 @@ def test_workbook_to_report_through_the_local_engine(fake_slack: FakeSlack, tmp_
     thread = [
         c
         for c in fake_slack.calls_to("chat.postMessage")
-        if c.args.get("thread_ts") == card.card_ts
+        if c.args.get("thread_ts") == card.card_ref
     ]
     listed = "".join(json.dumps(_blocks(c.args)) for c in thread)
     receivers = read_workbook(example_workbook(), job_id="x").job.receivers  # type: ignore[union-attr]
@@ -93,11 +94,11 @@ def test_workbook_to_report_through_the_local_engine(fake_slack: FakeSlack, tmp_
     assert len(thread) < 8  # batched, not one message per person
 
     final = fake_slack.calls_to("chat.update")[-1].args
-    assert final["ts"] == card.card_ts
+    assert final["ts"] == card.card_ref
     assert "8/8" in json.dumps(_blocks(final))
 
     (complete,) = fake_slack.calls_to("files.completeUploadExternal")
-    assert complete.args["thread_ts"] == card.card_ts
+    assert complete.args["thread_ts"] == card.card_ref
     (upload,) = [u for u in fake_slack.uploads.values() if u.completed]
     book = load_workbook(io.BytesIO(upload.content), read_only=True)
     assert "Results" in book.sheetnames
@@ -114,7 +115,7 @@ def test_retry_unreached_starts_a_new_job_with_only_them(make_harness: Any) -> N
         job.job_id,
         PendingJob(job=job_to_json(job), team_id=TEAM, channel_id=CHANNEL, user_id=USER),
     )
-    card = JobCard.for_job(job.model_copy(update={"origin": _origin()}), card_ts="55.5")
+    card = JobCard.for_job(job.model_copy(update={"origin": _origin()}), card_ref="55.5")
     statuses = [
         CallStatus.CALL_COMPLETED,
         CallStatus.NO_ANSWER,
@@ -135,8 +136,8 @@ def test_retry_unreached_starts_a_new_job_with_only_them(make_harness: Any) -> N
     assert retry.job_id != job.job_id
     assert [r.id for r in retry.receivers] == [job.receivers[1].id, job.receivers[2].id]
     assert retry.origin is not None
-    assert retry.origin.thread_ts == "55.5"
+    assert retry.origin.thread_ref == "55.5"
 
 
-def _origin() -> SlackOrigin:
-    return SlackOrigin(team_id=TEAM, channel_id=CHANNEL, user_id=USER)
+def _origin() -> ChatOrigin:
+    return ChatOrigin(team_id=TEAM, channel_id=CHANNEL, user_id=USER)

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from backend.aws.execution_events import ExecutionEnd
-from bot.state import STOPPED, JobCard
+from bot.core.state import STOPPED, JobCard
 from tests.e2e.slack.test_aws import aws  # noqa: F401 - a fixture
 from tests.e2e.slack.test_notifier import result, slack_job
 from tests.e2e.slack.test_stopped_jobs import saved_state

@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 from slack_bolt.adapter.aws_lambda import SlackRequestHandler
 
-import bot.aws_runtime as aws_runtime
-import bot.lambda_handler as lambda_handler
-import bot.settings as bot_settings_module
-from bot.state import SqliteBotState
+import bot.slack.aws_runtime as aws_runtime
+import bot.slack.lambda_handler as lambda_handler
+import bot.slack.settings as bot_settings_module
+from bot.core.state import SqliteBotState
 from tests.e2e.slack.conftest import (
     SECRET,
     TOKEN,

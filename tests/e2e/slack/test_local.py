@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from backend.cli import app as cli
 from backend.local.engine import LocalEngine
-from bot.local import build_local_bot
+from bot.slack.local import build_local_bot
 from tests.e2e.slack.conftest import Harness, make_settings
 from tests.fakes.slack_api import FakeSlack
 

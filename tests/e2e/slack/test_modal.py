@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 from slack_sdk.models.views import View
 
-from bot.modal import ADD_QUESTION, REMOVE_QUESTION, ModalMeta, job_modal, parse_receivers
-from bot.views import START_ACTION
+from bot.core.forms import parse_receivers
+from bot.slack.modal import ADD_QUESTION, REMOVE_QUESTION, ModalMeta, job_modal
+from bot.slack.views import START_ACTION
 from tests.e2e.slack.conftest import CHANNEL, TEAM, USER, Harness
 
 

@@ -1,4 +1,4 @@
-"""SlackNotifier against the fake Slack Web API: card updates, thread batches, pacing, report."""
+"""ChatNotifier against the fake Slack Web API: card updates, thread batches, pacing, report."""
 
 from __future__ import annotations
 
@@ -10,11 +10,12 @@ from pathlib import Path
 import pytest
 
 from backend.domain.intake import read_workbook
-from backend.domain.models import CallJob, CallResult, CallStatus, SlackOrigin
+from backend.domain.models import CallJob, CallResult, CallStatus, ChatOrigin
 from backend.domain.ports import ReportFiles
-from bot.app import lazy_client
-from bot.notifier import SlackNotifier
-from bot.state import CardState, JobCard, SqliteBotState
+from bot.core.notifier import ChatNotifier
+from bot.core.state import CardState, JobCard, SqliteBotState
+from bot.slack.client import lazy_client
+from bot.slack.notifier import slack_notifier
 from tests.e2e.slack.conftest import CHANNEL, TEAM, USER, example_workbook, make_settings
 from tests.fakes.slack_api import FakeSlack
 
@@ -48,8 +49,8 @@ def slack_job(receivers: int | None = None) -> CallJob:
                 )
             }
         )
-    origin = SlackOrigin(
-        team_id=TEAM, channel_id=CHANNEL, user_id=USER, thread_ts="1.1", card_ts=CARD_TS
+    origin = ChatOrigin(
+        team_id=TEAM, channel_id=CHANNEL, user_id=USER, thread_ref="1.1", card_ref=CARD_TS
     )
     return job.model_copy(update={"origin": origin})
 
@@ -76,7 +77,7 @@ def state() -> SqliteBotState:
 
 def make_notifier(
     fake: FakeSlack, state: SqliteBotState, clock: FakeClock, **kw: object
-) -> SlackNotifier:
+) -> ChatNotifier:
     options: dict[str, object] = {
         "batch_size": 4,
         "flush_seconds": 5.0,
@@ -88,7 +89,7 @@ def make_notifier(
     }
     options.update(kw)
     options.setdefault("max_per_message", options["batch_size"])
-    return SlackNotifier(lazy_client(make_settings(fake)), state, **options)  # type: ignore[arg-type]
+    return slack_notifier(lazy_client(make_settings(fake)), state, **options)  # type: ignore[arg-type]
 
 
 def report_files(tmp_path: Path) -> ReportFiles:
@@ -237,7 +238,7 @@ def test_background_flush_delivers_without_more_results(
     fake_slack: FakeSlack, state: SqliteBotState
 ) -> None:
     job = slack_job(receivers=3)
-    notifier = SlackNotifier(
+    notifier = slack_notifier(
         lazy_client(make_settings(fake_slack)), state, batch_size=50, flush_seconds=0.05
     )
     try:
@@ -250,7 +251,7 @@ def test_background_flush_delivers_without_more_results(
 
 def _run_ticks(
     fake: FakeSlack,
-    notifier: SlackNotifier,
+    notifier: ChatNotifier,
     clock: FakeClock,
     arrivals: list[tuple[float, CallJob, CallResult]],
     *,
@@ -283,8 +284,8 @@ def _run_ticks(
 def test_with_the_real_timings_every_result_reaches_the_thread_within_15_s(
     fake_slack: FakeSlack, state: SqliteBotState, clock: FakeClock
 ) -> None:
-    # Defaults of BotSettings/SlackNotifier: batch 40, flush after 5 s, pacing 1.1 s / 1.2 s.
-    notifier = SlackNotifier(
+    # Defaults of BotSettings/ChatNotifier: batch 40, flush after 5 s, pacing 1.1 s / 1.2 s.
+    notifier = slack_notifier(
         lazy_client(make_settings(fake_slack)),
         state,
         background=False,
@@ -295,7 +296,7 @@ def test_with_the_real_timings_every_result_reaches_the_thread_within_15_s(
     jobs = []
     for k, n in enumerate((300, 20, 1)):
         job = slack_job(receivers=n)
-        origin = job.origin.model_copy(update={"card_ts": f"1700.{k}"})  # type: ignore[union-attr]
+        origin = job.origin.model_copy(update={"card_ref": f"1700.{k}"})  # type: ignore[union-attr]
         jobs.append(job.model_copy(update={"job_id": f"job-{k}", "origin": origin}))
     start = clock.now
     arrivals = [(start + i * 0.1, jobs[0], result(jobs[0], i)) for i in range(300)]
@@ -305,7 +306,7 @@ def test_with_the_real_timings_every_result_reaches_the_thread_within_15_s(
 
     delays = []
     for when, job, res in arrivals:
-        key = f"{job.origin.card_ts}/{res.receiver_id}"  # type: ignore[union-attr]
+        key = f"{job.origin.card_ref}/{res.receiver_id}"  # type: ignore[union-attr]
         assert key in seen_at, f"{key} never reached the thread"
         delays.append(seen_at[key] - when)
     assert len(seen_at) == len(arrivals)
@@ -327,7 +328,7 @@ def test_a_deleted_card_is_posted_again_and_the_thread_follows_it(
     reposted = [c for c in fake_slack.calls_to("chat.postMessage") if not c.args.get("thread_ts")]
     assert len(reposted) == 1
     assert "1/3" in reposted[0].text()
-    new_ts = state.card(job.job_id).card_ts
+    new_ts = state.card(job.job_id).card_ref
     assert new_ts not in (None, CARD_TS)
 
     clock.now += 2
@@ -384,7 +385,7 @@ def test_the_notifier_keeps_a_cancelling_card_cancelling(
 def test_a_failed_report_upload_on_aws_is_raised_so_the_event_is_retried(
     fake_slack: FakeSlack, state: SqliteBotState, clock: FakeClock, tmp_path: Path
 ) -> None:
-    from bot.notifier import SlackDeliveryError
+    from bot.core.ports import DeliveryError as SlackDeliveryError
 
     job = slack_job(receivers=2)
     state.save_card(JobCard.for_job(job))

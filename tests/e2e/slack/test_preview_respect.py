@@ -8,7 +8,7 @@ import json
 
 from openpyxl import load_workbook
 
-from bot.views import START_ACTION
+from bot.slack.views import START_ACTION
 from tests.e2e.slack.conftest import Harness, example_workbook
 
 

@@ -12,9 +12,9 @@ import pytest
 from backend.aws.rejections import Rejection
 from backend.domain.models import CallStatus
 from backend.domain.problems import Problem
-from bot.notifier import SlackDeliveryError
-from bot.state import FINISHED, REJECTED, STOPPED, CardState, JobCard, SqliteBotState
-from bot.views import card_blocks
+from bot.core.ports import DeliveryError as SlackDeliveryError
+from bot.core.state import FINISHED, REJECTED, STOPPED, CardState, JobCard, SqliteBotState
+from bot.slack.views import card_blocks
 from tests.e2e.slack.test_aws import _job, _state, aws  # noqa: F401 - aws is a fixture
 from tests.e2e.slack.test_notifier import CARD_TS, result, slack_job
 from tests.e2e.slack.test_stream import Readers, make_stream, record, thread_posts
@@ -148,7 +148,7 @@ def test_a_deleted_card_is_posted_again_with_the_final_state(fake_slack: FakeSla
     new_card, post = fake_slack.calls_to("chat.postMessage")
     assert "thread_ts" not in new_card.args
     assert "Could not start" in new_card.text()
-    assert post.args["thread_ts"] == state.card(job.job_id).card_ts != CARD_TS
+    assert post.args["thread_ts"] == state.card(job.job_id).card_ref != CARD_TS
 
 
 @pytest.mark.parametrize("already", ["finished", "has results"])

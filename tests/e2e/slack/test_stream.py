@@ -1,4 +1,4 @@
-"""bot.stream.StreamNotifier (the notifier Lambda's logic) with in-memory readers: no AWS."""
+"""bot.core.stream.StreamNotifier (the notifier Lambda's logic) with in-memory readers: no AWS."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from backend.domain.models import CallJob, CallResult, CallStatus
-from bot.state import JobCard, SqliteBotState
-from bot.stream import StreamNotifier
+from bot.core.state import JobCard, SqliteBotState
+from bot.core.stream import StreamNotifier
 from tests.e2e.slack.test_notifier import CARD_TS, FakeClock, make_notifier, result, slack_job
 from tests.fakes.slack_api import FakeSlack
 

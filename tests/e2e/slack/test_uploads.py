@@ -8,8 +8,8 @@ import re
 
 from openpyxl import load_workbook
 
-from bot.state import CardState
-from bot.views import DISCARD_ACTION, START_ACTION
+from bot.core.state import CardState
+from bot.slack.views import DISCARD_ACTION, START_ACTION
 from tests.e2e.slack.conftest import (
     CHANNEL,
     TEAM,
@@ -122,12 +122,12 @@ def test_start_submits_once_with_the_slack_origin(harness: Harness) -> None:
     job = harness.submitter.jobs[job_id]
     assert job.origin is not None
     assert (job.origin.team_id, job.origin.channel_id, job.origin.user_id) == (TEAM, CHANNEL, USER)
-    assert job.origin.thread_ts == "1700.0001"
+    assert job.origin.thread_ref == "1700.0001"
     card_post = [
         c for c in harness.fake.calls_to("chat.postMessage") if c.args.get("thread_ts") is None
     ]
     assert len(card_post) == 1
-    assert job.origin.card_ts is not None
+    assert job.origin.card_ref is not None
     assert "0/8" in card_post[0].text()
     refusals = harness.fake.calls_to("chat.postEphemeral")
     assert len(refusals) == 1
@@ -202,7 +202,7 @@ def test_card_cancel_only_by_its_starter_or_an_admin(harness: Harness) -> None:
     assert harness.submitter.cancels == [(job_id, "UADMIN")]
     card = harness.state.card(job_id)
     said = harness.fake.calls_to("chat.postMessage")[-1]
-    assert said.args["thread_ts"] == card.card_ts
+    assert said.args["thread_ts"] == card.card_ref
     assert "cancelled" in said.text()
 
 
@@ -349,7 +349,7 @@ def test_cancel_marks_the_card_cancelling_once(harness: Harness) -> None:
     harness.share_file("class_3a.xlsx", example_workbook())
     job_id = _buttons(_blocks(_preview(harness)))[START_ACTION]["value"]
     harness.action(START_ACTION, job_id)
-    card_ts = harness.state.card(job_id).card_ts
+    card_ts = harness.state.card(job_id).card_ref
     harness.fake.clear()
 
     harness.action("callout_cancel", job_id)

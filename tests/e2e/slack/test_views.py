@@ -5,10 +5,12 @@ from __future__ import annotations
 from slack_sdk.models.blocks import Block
 
 from backend.domain.intake import read_workbook
-from backend.domain.models import SlackOrigin
+from backend.domain.models import ChatOrigin
 from backend.domain.problems import Problem
-from bot.state import JobCard
-from bot.views import START_ACTION, card_blocks, preview_blocks, progress_bar
+from bot.core.card import progress_bar
+from bot.core.preview import Preview
+from bot.core.state import JobCard
+from bot.slack.views import START_ACTION, card_blocks, preview_blocks
 from tests.e2e.slack.conftest import TEAM, Harness, example_workbook
 
 
@@ -33,7 +35,7 @@ def test_a_thousand_problems_fit_one_message_with_and_n_more() -> None:
         )
         for i in range(1000)
     ]
-    dicts = _check_limits(preview_blocks(job=None, problems=problems, title="big.xlsx"))
+    dicts = _check_limits(preview_blocks(Preview(job=None, problems=problems, title="big.xlsx")))
     text = str(dicts)
     assert "1000 problem(s)" in text
     assert "more problems" in text
@@ -45,7 +47,7 @@ def test_card_within_limits_and_progress_bar() -> None:
     job = read_workbook(example_workbook(), filename="c.xlsx", job_id="c").job
     assert job is not None
     card = JobCard.for_job(
-        job.model_copy(update={"origin": SlackOrigin(team_id="T", channel_id="C", user_id="U")})
+        job.model_copy(update={"origin": ChatOrigin(team_id="T", channel_id="C", user_id="U")})
     )
     card.statuses = {"1": "CallCompleted", "2": "NoAnswer"}
     card.tallies = [{"OK": 1, "": 1}] + [{} for _ in job.questions[1:]]
@@ -60,9 +62,9 @@ def test_status_of_a_job_shows_its_card_privately(harness: Harness) -> None:
     assert job is not None
     card = JobCard.for_job(
         job.model_copy(
-            update={"origin": SlackOrigin(team_id=TEAM, channel_id="C0001", user_id="U")}
+            update={"origin": ChatOrigin(team_id=TEAM, channel_id="C0001", user_id="U")}
         ),
-        card_ts="5.5",
+        card_ref="5.5",
     )
     harness.state.save_card(card)
     harness.command("status class-3a")
@@ -88,7 +90,7 @@ def test_phone_numbers_in_problems_are_masked() -> None:
         ),
         Problem("duplicate phone 85291234567 on row 2", "Receivers", 5, "phone_number"),
     ]
-    text = str(_check_limits(preview_blocks(job=None, problems=problems, title="x.xlsx")))
+    text = str(_check_limits(preview_blocks(Preview(job=None, problems=problems, title="x.xlsx"))))
     for secret in ("909 8790000", "9123456789", "85291234567"):
         assert secret not in text
     assert "****0000" in text  # the last digits still say which one

@@ -317,7 +317,7 @@ def build_stack(execute: bool) -> Stack:
     role = iam.create_role(RoleName="callouts-sfn", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
     arns = {
         name: f"arn:aws:lambda:us-east-1:123456789012:function:{name}"
-        for name in ("callouts-report", "callouts-call-timeout")
+        for name in ("callouts-report", "callouts-call-timeout", "callouts-sms")
     }
     if execute:
         zipped = io.BytesIO()
@@ -339,6 +339,7 @@ def build_stack(execute: bool) -> Stack:
             "ResultsTable": stack.results_table,
             "ReportFunctionArn": arns["callouts-report"],
             "CallTimeoutFunctionArn": arns["callouts-call-timeout"],
+            "SmsFunctionArn": arns["callouts-sms"],
             "DataBucket": stack.data_bucket,
             "CompletionTopicArn": stack.topic_arn,
             "EventBusName": "default",
@@ -369,12 +370,18 @@ def stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
 
 @pytest.fixture
 def running_stack(monkeypatch: pytest.MonkeyPatch, ctx: LambdaContext) -> Iterator[Stack]:
-    """moto executing the ASL; its Lambda tasks run backend.handlers.report / call_timeout."""
-    from backend.handlers import call_timeout, report
+    """moto executing the ASL; its Lambda tasks run backend.handlers.report / call_timeout /
+    sms."""
+    from backend.handlers import call_timeout, report, sms
+
+    handlers = {"call-timeout": call_timeout.handler, "sms": sms.handler}
 
     def invoke(self: Any, function_name: str, qualifier: Any, body: Any, *args: Any) -> bytes:
         payload = json.loads(body) if body else {}
-        handler = call_timeout.handler if "call-timeout" in function_name else report.handler
+        handler = next(
+            (h for name, h in handlers.items() if function_name.endswith(f"callouts-{name}")),
+            report.handler,
+        )
         return json.dumps(handler(payload, LambdaContext())).encode()
 
     with (

@@ -399,11 +399,11 @@ def test_run_refuses_to_start_without_its_contact_flow(
 def test_local_bot_refuses_to_start_without_its_contact_flow(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import bot.local
+    import bot.slack.local
     from backend.flows import files
 
     started: list[object] = []
-    monkeypatch.setattr(bot.local, "run", lambda *args, **kwargs: started.append(args))
+    monkeypatch.setattr(bot.slack.local, "run", lambda *args, **kwargs: started.append(args))
     monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-test")
     monkeypatch.setenv("SLACK_SIGNING_SECRET", "secret")
     monkeypatch.setattr(files, "OUTBOUND_CALL_FLOW", tmp_path / "gone" / "outbound_call.json")

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.modal import parse_receivers
+from bot.core.forms import parse_receivers
 
 
 @pytest.mark.parametrize(

@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from typing import Any
 
 import pytest
-from microsoft_teams.api import MessageActivity
+from microsoft_teams.api.activities.message import MessageActivity
 from microsoft_teams.apps import ActivityContext
 
-from bot.state import SqliteBotState
+from bot.core.state import SqliteBotState
 from bot.teams.auth import TeamsAuthError, app_options
 from tests.fakes.teams_connector import FakeTeamsConnector
 from tests.fakes.teams_harness import (
@@ -67,7 +68,7 @@ def _expired(h: TeamsHarness) -> str:
     return h.token(exp=now - 400, iat=now - 4000, nbf=now - 4000)  # beyond the 300 s leeway
 
 
-BAD_TOKENS = {
+BAD_TOKENS: dict[str, Callable[[TeamsHarness], str | None]] = {
     "unsigned": lambda h: None,
     "not a JWT": lambda h: "not-a-jwt",
     "expired": _expired,

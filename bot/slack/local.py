@@ -11,17 +11,19 @@ from typing import Any
 from slack_bolt import App
 
 from backend.domain.models import CallJob
-from bot.app import build_app, lazy_client
-from bot.notifier import SlackNotifier
-from bot.settings import BotSettings
-from bot.state import SqliteBotState
+from bot.core.notifier import ChatNotifier
+from bot.core.state import SqliteBotState
+from bot.slack.app import build_app
+from bot.slack.client import lazy_client
+from bot.slack.settings import BotSettings
+from bot.slack.sink import SlackSink
 
 
 @dataclass
 class LocalBot:
     app: App
     engine: Any  # backend.local.engine.LocalEngine
-    notifier: SlackNotifier
+    notifier: ChatNotifier
     state: SqliteBotState
 
 
@@ -57,8 +59,11 @@ def build_local_bot(
         else out_dir / "slack_bot.sqlite3"
     )
     state = SqliteBotState(db)
-    notifier = SlackNotifier(
-        client, state, batch_size=settings.batch_size, flush_seconds=settings.flush_seconds
+    notifier = ChatNotifier(
+        {"slack": SlackSink(client)},
+        state,
+        batch_size=settings.batch_size,
+        flush_seconds=settings.flush_seconds,
     )
     engine = LocalEngine(
         SqliteStore(out_dir / "jobs.sqlite3"),

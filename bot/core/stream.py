@@ -1,11 +1,12 @@
-"""The notifier on AWS: results-table stream batches and the job events -> SlackNotifier.
+"""The notifier on AWS: results-table stream batches and the job events -> ChatNotifier (which
+picks the Slack or Teams sink by the job's origin platform).
 
 Each stream batch becomes one thread message and one card update per job (the event source's
 batching window paces them); the completion event posts the final card and the report file.
 A job the start-job Lambda rejected ("Callout Job Rejected") or whose execution failed, timed
 out or was stopped before its report ("Callout Job Failed") gets a final card ("Could not
 start" / "Stopped") and the reason in its thread, so no card stays "Calling…" forever. Jobs that
-did not come from Slack (no origin, no card) are ignored. Nothing here talks to AWS directly:
+did not come from a chat (no origin, no card) are ignored. Nothing here talks to AWS directly:
 `bot.aws_runtime.stream_notifier()` wires S3 and DynamoDB in through the callables below.
 """
 
@@ -20,8 +21,8 @@ from typing import Any
 from backend.domain.models import CallJob, CallResult
 from backend.domain.ports import ReportFiles
 from backend.domain.problems import Problem
-from bot.notifier import SlackNotifier
-from bot.state import REJECTED, STOPPED
+from bot.core.notifier import ChatNotifier
+from bot.core.state import REJECTED, STOPPED
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +42,7 @@ ENDED_REASONS = {
 JobLoader = Callable[[str], CallJob | None]  # None: no such job; raises: could not read it now
 ResultsReader = Callable[[str], list[CallResult]]  # every stored result of a job
 ImageDecoder = Callable[[Mapping[str, Any]], CallResult]  # a stream NEW_IMAGE -> CallResult
+TestCallTeller = Callable[[Mapping[str, Any]], None]  # a "Callout Test Call Finished" detail
 
 
 class JobNotReadable(RuntimeError):
@@ -50,17 +52,20 @@ class JobNotReadable(RuntimeError):
 class StreamNotifier:
     def __init__(
         self,
-        notifier: SlackNotifier,
+        notifier: ChatNotifier,
         *,
         load_job: JobLoader,
         all_results: ResultsReader,
         decode: ImageDecoder,
+        test_call_tellers: Mapping[str, TestCallTeller] | None = None,
     ) -> None:
         self.notifier = notifier
+        # Call me first: per platform, who tells a requester their test call's outcome.
+        self._test_call_tellers = dict(test_call_tellers or {})
         self._load_job = load_job
         self._all_results = all_results
         self._decode = decode
-        self._jobs: dict[str, CallJob | None] = {}  # per container; None = not a Slack job
+        self._jobs: dict[str, CallJob | None] = {}  # per container; None = not a chat job
 
     def handle(self, event: Mapping[str, Any]) -> dict[str, Any]:
         """The Lambda event: a stream batch, or a finished/rejected/failed job event (anything
@@ -83,26 +88,16 @@ class StreamNotifier:
         return {}
 
     def handle_test_call(self, detail: Mapping[str, Any]) -> None:
-        """Call me first: the outcome, to the requester alone, where they asked for it."""
-        from bot.core.call_me_first import outcome_text
-        from bot.views import call_me_first_blocks
-
+        """Call me first: the outcome goes to the requester, through their platform's teller."""
         origin = detail.get("origin")
-        if not isinstance(origin, Mapping) or origin.get("platform", "slack") != "slack":
-            return  # asked from elsewhere (another chat, or a system on the job queue)
-        channel, user = origin.get("channel_id"), origin.get("user_id")
-        if not channel or not user:
-            return
-        text = outcome_text(detail)
-        self.notifier.client.chat_postEphemeral(
-            channel=str(channel),
-            user=str(user),
-            text=text,
-            blocks=[b.to_dict() for b in call_me_first_blocks(text, ())],
-        )
+        if not isinstance(origin, Mapping):
+            return  # asked by a system on the job queue: the event itself is the answer
+        tell = self._test_call_tellers.get(str(origin.get("platform") or "slack"))
+        if tell is not None:
+            tell(detail)
 
     def job(self, job_id: str) -> CallJob | None:
-        """The job of a result, cached; None when unknown or not from Slack. A job that could
+        """The job of a result, cached; None when unknown or not from a chat. A job that could
         not be read is not cached, and raises JobNotReadable."""
         if job_id not in self._jobs:
             try:
@@ -110,12 +105,12 @@ class StreamNotifier:
             except Exception as error:
                 raise JobNotReadable(f"job {job_id} could not be read: {error}") from error
             if job is None:
-                log.warning("job %s not found: its results are not posted to Slack", job_id)
+                log.warning("job %s not found: its results are not posted to a chat", job_id)
             self._jobs[job_id] = job if job is not None and job.origin is not None else None
         return self._jobs[job_id]
 
     def handle_records(self, records: list[Mapping[str, Any]]) -> dict[str, Any]:
-        """Post a stream batch; the records of jobs whose results did not reach Slack are
+        """Post a stream batch; the records of jobs whose results did not reach the chat are
         returned as `batchItemFailures`, so Lambda delivers them again (never dropped)."""
         by_job: dict[str, list[tuple[str, CallResult]]] = defaultdict(list)
         for record in records:
@@ -136,7 +131,7 @@ class StreamNotifier:
         return {"batchItemFailures": failures}
 
     def _deliver(self, job_id: str, results: list[CallResult]) -> bool:
-        slack = self.notifier
+        chat = self.notifier
         try:
             job = self.job(job_id)
         except JobNotReadable:
@@ -144,22 +139,22 @@ class StreamNotifier:
             return False
         if job is None:
             return True
-        slack.forget(job_id)  # another container may have updated the card since
+        chat.forget(job_id)  # another container may have updated the card since
         try:
             for result in results:
-                slack.on_result(job, result)
-            slack.flush(job_id, force=True)
-            delivered = slack.undelivered(job_id) == 0
+                chat.on_result(job, result)
+            chat.flush(job_id, force=True)
+            delivered = chat.undelivered(job_id) == 0
         except Exception:
-            log.exception("job %s: results not delivered to Slack", job_id)
+            log.exception("job %s: results not delivered to the chat", job_id)
             delivered = False
         if not delivered:
-            slack.forget(job_id)
+            chat.forget(job_id)
         return delivered
 
     def handle_finished(self, detail: Mapping[str, Any]) -> None:
         """Final card and report; every stored result is re-read, so late stream records cannot
-        leave the card short. Raises when Slack could not be reached (the event is retried)."""
+        leave the card short. Raises when the chat could not be reached (the event is retried)."""
         job_id = str(detail.get("job_id") or "")
         if not job_id:
             log.error("completion event without a job_id: %s", dict(detail))
@@ -178,7 +173,7 @@ class StreamNotifier:
 
     def handle_rejected(self, detail: Mapping[str, Any]) -> None:
         """The start-job Lambda refused the job: "Could not start" and every problem listed.
-        A rejected job may never have been stored: its Slack card is what marks it as ours."""
+        A rejected job may never have been stored: its card is what marks it as ours."""
         job_id = detail.get("job_id")
         if not isinstance(job_id, str) or not job_id:
             return  # an upload or message that named no job: not one the bot started

@@ -12,7 +12,7 @@ _handler: SlackRequestHandler | None = None
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     global _handler
     if _handler is None:
-        from bot.aws_runtime import aws_app
+        from bot.slack.aws_runtime import aws_app
 
         _handler = SlackRequestHandler(aws_app())
     response: dict[str, Any] = _handler.handle(event, context)  # type: ignore[no-untyped-call]

@@ -1,15 +1,18 @@
-"""SlackNotifier: the ResultListener that keeps a job's card and thread up to date.
+"""ChatNotifier: the ResultListener that keeps a job's card and thread up to date, in Slack or
+Teams alike: it decides what is sent when, and a `ChatSink` (bot/core/ports.py) per platform
+renders and sends it (the job's origin platform picks the sink).
 
-- the job card is one message, updated in place with `chat.update`, at most once per
-  `min_update_interval` per card (coalesced: many results, one update);
+- the job card is one message, updated in place, at most once per `min_update_interval` per
+  card (coalesced: many results, one update);
 - results go into the card's thread in batches: a batch is sent when `batch_size` results wait
   or the oldest waited `flush_seconds`, and at job end; at most one post per `min_post_interval`
   per channel, so results that pile up meanwhile share a message (up to `max_per_message`);
-- the report is uploaded into the thread with `files_upload_v2` when the job ends.
+- the report is delivered into the thread when the job ends.
 
-Locally a background thread flushes (so a result reaches Slack within `flush_seconds` + a tick);
-on AWS the notifier Lambda calls `flush(force=True)` at the end of each stream batch.
-Jobs without a Slack origin are ignored. Slack errors are logged, never raised into the engine.
+Locally a background thread flushes (so a result reaches the chat within `flush_seconds` + a
+tick); on AWS the notifier Lambda calls `flush(force=True)` at the end of each stream batch.
+Jobs without a chat origin (or of a platform without a sink here) are ignored. Delivery errors
+are logged, never raised into the engine.
 """
 
 from __future__ import annotations
@@ -17,17 +20,15 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-
-from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError, SlackClientError
 
 from backend.domain.models import CallJob, CallResult
 from backend.domain.ports import ReportFiles
 from backend.domain.problems import Problem
-from bot.state import (
+from bot.core.ports import CardGone, ChatSink, DeliveryError
+from bot.core.state import (
     CANCELLING,
     FINISHED,
     REJECTED,
@@ -37,23 +38,10 @@ from bot.state import (
     CardState,
     JobCard,
 )
-from bot.views import (
-    batch_blocks,
-    card_blocks,
-    card_text,
-    fitting_results,
-    stopped_blocks,
-    summary_line,
-)
 
 log = logging.getLogger(__name__)
 
 MAX_SEND_FAILURES = 3
-CARD_GONE = frozenset({"message_not_found"})  # chat.update errors answered by a new card
-
-
-class SlackDeliveryError(RuntimeError):
-    """Results could not be posted (AWS: the event is retried by Lambda)."""
 
 
 def read_local_report(report: ReportFiles) -> bytes:
@@ -71,10 +59,10 @@ class _Live:
     failures: int = 0
 
 
-class SlackNotifier:
+class ChatNotifier:
     def __init__(
         self,
-        client: WebClient,
+        sinks: Mapping[str, ChatSink],
         state: BotState,
         *,
         batch_size: int = 40,
@@ -87,7 +75,7 @@ class SlackNotifier:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        self.client = client
+        self.sinks = dict(sinks)  # platform ("slack", "teams") -> its sink
         self.state = state
         self.batch_size = batch_size
         self.max_per_message = max(batch_size, max_per_message)
@@ -100,25 +88,31 @@ class SlackNotifier:
         self._live: dict[str, _Live] = {}
         self._last_post: dict[str, float] = {}
         self._lock = threading.RLock()  # guards _live and the cards
-        self._io = threading.Lock()  # one flush at a time: keeps Slack order and pacing
+        self._io = threading.Lock()  # one flush at a time: keeps the chat's order and pacing
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._background = background
         self._thread: threading.Thread | None = None
 
+    def _ours(self, job: CallJob) -> bool:
+        return job.origin is not None and job.origin.platform in self.sinks
+
+    def _sink(self, card: JobCard) -> ChatSink:
+        return self.sinks[card.platform]
+
     # -- ResultListener --------------------------------------------------------------------------
 
     def on_job_started(self, job: CallJob) -> None:
-        if job.origin is None:
+        if not self._ours(job):
             return
         with self._io:
             live = self._get_live(job)
-            if live.card.card_ts is None:  # not started from a Slack button: post the card now
+            if live.card.card_ref is None:  # not started from a chat button: post the card now
                 self._post_card(live)
         self._ensure_thread()
 
     def on_result(self, job: CallJob, result: CallResult) -> None:
-        if job.origin is None:
+        if not self._ours(job):
             return
         with self._lock:
             live = self._get_live(job)
@@ -135,7 +129,7 @@ class SlackNotifier:
     def on_job_finished(
         self, job: CallJob, results: Sequence[CallResult], report: ReportFiles
     ) -> None:
-        if job.origin is None:
+        if not self._ours(job):
             return
         with self._lock:
             live = self._get_live(job)
@@ -151,7 +145,7 @@ class SlackNotifier:
             self._sleep(self.min_post_interval)
         if self.undelivered(job.job_id) and not self._background:
             self.forget(job.job_id)
-            raise SlackDeliveryError(f"job {job.job_id}: results not delivered to Slack")
+            raise DeliveryError(f"job {job.job_id}: results not delivered to the chat")
         self._post_report(live, report)
         with self._lock:
             self._live.pop(job.job_id, None)
@@ -163,33 +157,30 @@ class SlackNotifier:
         `STOPPED` (its execution failed). The card shows the final state and the reason, and the
         reason (every problem of a rejection) goes into its thread.
 
-        False when the job has no card (it did not come from Slack). A card that already ended
-        is left as it is (events are delivered at least once); so is a rejection of a job that
-        has results (it did start). Raises SlackDeliveryError when Slack could not be reached
-        and nobody retries (AWS: the event is delivered again)."""
+        False when the job has no card (it did not come from a chat served here). A card that
+        already ended is left as it is (events are delivered at least once); so is a rejection
+        of a job that has results (it did start). Raises DeliveryError when the chat could not
+        be reached and nobody retries (AWS: the event is delivered again)."""
         if state not in (REJECTED, STOPPED):
             raise ValueError(f"not a stop state: {state}")
         self.forget(job_id)  # the stored card is the truth (another container may have moved on)
         card = self.state.card(job_id)
-        if card is None:
+        if card is None or card.platform not in self.sinks:
             return False
         if card.state not in (RUNNING, CANCELLING) or (state == REJECTED and card.done):
             log.warning("job %s is %s: %s event not shown", job_id, card.state, state)
             return True
         card.state = state
         card.reason = reason
-        text, blocks = stopped_blocks(card, reason, problems)
         with self._io:
             try:
                 self._show_stopped_card(card, reason)
                 self._pace(card.channel_id)
-                self.client.chat_postMessage(
-                    channel=card.channel_id, thread_ts=card.card_ts, text=text, blocks=blocks
-                )
-            except SlackClientError as error:
+                self._sink(card).post_stopped(card, reason, problems)
+            except DeliveryError as error:
                 log.exception("could not show that job %s is %s", job_id, state)
                 if not self._background:
-                    raise SlackDeliveryError(f"job {job_id}: {state} not shown") from error
+                    raise DeliveryError(f"job {job_id}: {state} not shown") from error
                 return True
             # Saved last: a redelivered event finds the card still running and shows it again.
             self.state.save_card(card)
@@ -197,27 +188,18 @@ class SlackNotifier:
 
     def _show_stopped_card(self, card: JobCard, reason: str) -> None:
         """Update the card in place; post it anew when it is gone (or was never posted)."""
-        if card.card_ts is not None:
+        sink = self._sink(card)
+        if card.card_ref is not None:
             try:
-                self.client.chat_update(
-                    channel=card.channel_id,
-                    ts=card.card_ts,
-                    text=card_text(card),
-                    blocks=card_blocks(card, reason),
-                )
+                sink.update_card(card, reason)
                 return
-            except SlackApiError as error:
-                if error.response.get("error") not in CARD_GONE:
-                    raise
+            except CardGone:
                 log.warning("card of job %s was deleted: posting it again", card.job_id)
         self._pace(card.channel_id)
-        response = self.client.chat_postMessage(
-            channel=card.channel_id, text=card_text(card), blocks=card_blocks(card, reason)
-        )
-        card.card_ts = str(response["ts"])
+        card.card_ref = sink.post_card(card, reason)
         stored = self.state.card(card.job_id)  # a retry must update this card, not post another
         if stored is not None:
-            stored.card_ts = card.card_ts
+            stored.card_ref = card.card_ref
             self.state.save_card(stored)
 
     # -- flushing --------------------------------------------------------------------------------
@@ -261,9 +243,7 @@ class SlackNotifier:
             return
         with self._lock:
             if self._thread is None:
-                self._thread = threading.Thread(
-                    target=self._run, name="slack-notifier", daemon=True
-                )
+                self._thread = threading.Thread(target=self._run, name="chat-notifier", daemon=True)
                 self._thread.start()
 
     def _run(self) -> None:
@@ -273,8 +253,8 @@ class SlackNotifier:
             self._wake.clear()
             try:
                 self.flush()
-            except Exception:  # the loop must survive anything Slack or a bug throws
-                log.exception("slack notifier flush failed")
+            except Exception:  # the loop must survive anything a chat or a bug throws
+                log.exception("chat notifier flush failed")
 
     def _take_batch(self, live: _Live, force: bool) -> list[CallResult]:
         with self._lock:
@@ -299,7 +279,7 @@ class SlackNotifier:
             self._sleep(wait)
         self._last_post[channel] = self._clock()
 
-    # -- Slack calls -----------------------------------------------------------------------------
+    # -- chat calls ------------------------------------------------------------------------------
 
     def _get_live(self, job: CallJob) -> _Live:
         with self._lock:
@@ -309,7 +289,7 @@ class SlackNotifier:
                 live = self._live[job.job_id] = _Live(job, card)
                 # The bot posted this card a moment ago (Start): that post counts for pacing.
                 age = time.time() - card.created_at
-                if card.card_ts is not None and 0 <= age < self.min_post_interval:
+                if card.card_ref is not None and 0 <= age < self.min_post_interval:
                     last = self._last_post.get(card.channel_id, -1e9)
                     self._last_post[card.channel_id] = max(last, self._clock() - age)
             return live
@@ -318,39 +298,32 @@ class SlackNotifier:
         card = live.card
         self._pace(card.channel_id)
         try:
-            response = self.client.chat_postMessage(
-                channel=card.channel_id, text=card_text(card), blocks=card_blocks(card)
-            )
-            card.card_ts = str(response["ts"])
+            card.card_ref = self._sink(card).post_card(card)
             live.last_update_at = self._clock()
             self.state.save_card(card)
-        except SlackClientError:
+        except DeliveryError:
             log.exception("could not post the card of job %s", card.job_id)
 
     def _post_batch(self, live: _Live, batch: list[CallResult]) -> bool:
         card = live.card
-        fits = fitting_results(live.job, batch)
+        sink = self._sink(card)
+        fits = sink.fitting_results(live.job, batch)
         if fits < len(batch):  # too long for one message: the rest goes out next
             with self._lock:
                 live.pending[:0] = batch[fits:]
                 live.first_pending_at = live.first_pending_at or self._clock()
             batch = batch[:fits]
-        text, blocks = batch_blocks(live.job, batch)
         self._pace(card.channel_id)
         try:
-            self.client.chat_postMessage(
-                channel=card.channel_id, thread_ts=card.card_ts, text=text, blocks=blocks
-            )
+            sink.post_results(card, live.job, batch)
             live.failures = 0
             return True
-        except SlackClientError:
+        except DeliveryError:
             live.failures += 1
             log.exception("could not post %d results of job %s", len(batch), card.job_id)
             if self._background and live.failures >= MAX_SEND_FAILURES:
                 # Local run: the results are in the engine's store and report; stop retrying.
-                log.error(
-                    "job %s: %d results left out of the Slack thread", card.job_id, len(batch)
-                )
+                log.error("job %s: %d results left out of the thread", card.job_id, len(batch))
                 live.failures = 0
                 return False
             with self._lock:  # put them back for the next flush
@@ -378,26 +351,16 @@ class SlackNotifier:
                     live.card.state = CANCELLING
             card = JobCard.from_json(live.card.to_json())  # snapshot: results keep arriving
             live.dirty = False
-        if card.card_ts is None:
+        if card.card_ref is None:
             return
         if wait > 0:
             self._sleep(wait)
         try:
-            self.client.chat_update(
-                channel=card.channel_id,
-                ts=card.card_ts,
-                text=card_text(card),
-                blocks=card_blocks(card),
-            )
-        except SlackApiError as error:
-            if error.response.get("error") in CARD_GONE:
-                # Someone deleted the card: post it again; the thread follows the new card.
-                self._repost_card(live, card)
-            else:
-                log.exception("could not update the card of job %s", card.job_id)
-                with self._lock:
-                    live.dirty = True
-        except SlackClientError:
+            self._sink(card).update_card(card)
+        except CardGone:
+            # Someone deleted the card: post it again; the thread follows the new card.
+            self._repost_card(live, card)
+        except DeliveryError:
             log.exception("could not update the card of job %s", card.job_id)
             with self._lock:
                 live.dirty = True
@@ -411,19 +374,17 @@ class SlackNotifier:
         log.warning("card of job %s was deleted: posting it again", card.job_id)
         self._pace(card.channel_id)
         try:
-            response = self.client.chat_postMessage(
-                channel=card.channel_id, text=card_text(card), blocks=card_blocks(card)
-            )
-        except SlackClientError:
+            ref = self._sink(card).post_card(card)
+        except DeliveryError:
             log.exception("could not post the card of job %s again", card.job_id)
             with self._lock:
                 live.dirty = True
             return
         with self._lock:
-            live.card.card_ts = card.card_ts = str(response["ts"])
+            live.card.card_ref = card.card_ref = ref
         # Saved now, whatever else is pending: every later post must go to the new card.
         stored = self.state.card(card.job_id) or card
-        stored.card_ts = card.card_ts
+        stored.card_ref = card.card_ref
         self.state.save_card(stored)
 
     def _post_report(self, live: _Live, report: ReportFiles) -> None:
@@ -438,18 +399,11 @@ class SlackNotifier:
         with self._io:
             self._pace(card.channel_id)
             try:
-                self.client.files_upload_v2(
-                    channel=card.channel_id,
-                    thread_ts=card.card_ts,
-                    content=content,
-                    filename=f"{card.job_id}.xlsx",
-                    title=f"Report – {card.name}",
-                    initial_comment=summary_line(card),
-                )
-            except (SlackApiError, SlackClientError) as error:
-                log.exception("could not upload the report of job %s", card.job_id)
+                self._sink(card).post_report(card, report, content)
+            except DeliveryError as error:
+                log.exception("could not deliver the report of job %s", card.job_id)
                 if not self._background:  # AWS: the completion event is delivered again
-                    raise SlackDeliveryError(f"job {card.job_id}: report not posted") from error
+                    raise DeliveryError(f"job {card.job_id}: report not posted") from error
                 return
             card.report_posted = True
             self.state.save_card(card)

@@ -11,18 +11,22 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from backend.domain.models import CallJob
+from backend.domain.models import CallJob, ChatOrigin
 from backend.domain.phones import mask_phone
 from bot.core.call_me_first import (
     TestCallReply,
     number_problem,
+    outcome_text,
     request_test_call,
     user_key,
 )
-from bot.views import TEST_NUMBER_BLOCK, call_me_first_blocks, number_modal
+from bot.slack.views import TEST_NUMBER_BLOCK, call_me_first_blocks, number_modal
 
 if TYPE_CHECKING:
-    from bot.app import Deps
+    from slack_sdk import WebClient
+
+    from bot.core.commands import Command
+    from bot.slack.deps import Deps
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +46,7 @@ def _previewed(
     if pending.team_id and team and pending.team_id != team:
         return None, None
     result = job_from_json(pending.job)
-    return (result.job if result.ok else None), pending.thread_ts
+    return (result.job if result.ok else None), pending.thread_ref
 
 
 def _place(
@@ -57,13 +61,9 @@ def _place(
 ) -> TestCallReply:
     assert deps.test_calls is not None
     assert deps.numbers is not None
-    origin = {
-        "platform": PLATFORM,
-        "team_id": team,
-        "channel_id": channel,
-        "user_id": user,
-        "thread_ts": thread_ts,
-    }
+    origin = ChatOrigin(
+        platform=PLATFORM, team_id=team, channel_id=channel, user_id=user, thread_ref=thread_ts
+    ).model_dump(mode="json")
     return request_test_call(
         job,
         key=user_key(PLATFORM, team, user),
@@ -119,17 +119,19 @@ def button(deps: Deps, body: dict[str, Any]) -> None:
     )
 
 
-def command(deps: Deps, body: dict[str, Any], words: list[str]) -> None:
+def command(deps: Deps, body: dict[str, Any], command: Command) -> None:
     """`/callout test [JOB]` and `/callout test number NUMBER` (change the remembered one)."""
+    from bot.core.commands import CommandKind
+
     channel, user, team = body["channel_id"], body["user_id"], str(body.get("team_id") or "")
     if deps.numbers is None or deps.test_calls is None:
         deps.ephemeral(channel, user, "Test calls are not set up for this bot.")
         return
     key = user_key(PLATFORM, team, user)
-    if len(words) > 1 and words[1].lower() == "number":
-        _change_number(deps, channel, user, key, " ".join(words[2:]))
+    if command.kind == CommandKind.TEST_NUMBER:
+        _change_number(deps, channel, user, key, command.number or "")
         return
-    job_id = words[1] if len(words) > 1 else deps.numbers.last_preview(key)
+    job_id = command.job_id or deps.numbers.last_preview(key)
     if not job_id:
         deps.ephemeral(channel, user, "Which job? Preview one first, or `/callout test JOB_ID`.")
         return
@@ -203,3 +205,18 @@ def number_given(deps: Deps, body: dict[str, Any]) -> None:
         deps, job, team=team, channel=channel, user=user, thread_ts=thread_ts, number=raw
     )
     _say(deps, channel, user, reply)
+
+
+def tell_outcome(client: WebClient, detail: dict[str, Any] | Any) -> None:
+    """A "Callout Test Call Finished" event (AWS), told to its requester only (ephemeral)."""
+    origin = detail.get("origin") or {}
+    channel, user = origin.get("channel_id"), origin.get("user_id")
+    if not channel or not user:
+        return
+    text = outcome_text(detail)
+    client.chat_postEphemeral(
+        channel=str(channel),
+        user=str(user),
+        text=text,
+        blocks=[b.to_dict() for b in call_me_first_blocks(text, ())],
+    )

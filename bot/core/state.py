@@ -1,9 +1,14 @@
-"""Slack-side state: previewed jobs waiting for Start, start claims, and job cards.
+"""Chat-side state (Slack and Teams alike): previewed jobs waiting for Start, start claims, and
+job cards.
 
 The parsed job is stored here between the preview and the Start click (keyed by job id): a button
-value holds only the job id. `claim_start` is atomic so a double click, a Slack retry or a
-re-uploaded identical file starts a job once. Locally this is a small SQLite file; on AWS
-`bot.aws_state.DynamoBotState` implements the same protocol.
+value holds only the job id. `claim_start` is atomic so a double click, a redelivered request or
+a re-uploaded identical file starts a job once. Locally this is a small SQLite file; on AWS
+`bot.core.aws_state.DynamoBotState` implements the same protocol.
+
+Message references (`*_ref`) are opaque strings of the platform: Slack message timestamps, Teams
+activity ids. Records stored before the Teams adapter (`thread_ts`, `preview_ts`, `card_ts`, no
+platform) load as Slack ones.
 """
 
 from __future__ import annotations
@@ -20,7 +25,14 @@ from typing import Any, Protocol
 
 from backend.domain.dnc import DO_NOT_CALL
 from backend.domain.job_state import JobState
-from backend.domain.models import CallJob, CallResult, CallStatus, QuestionType
+from backend.domain.models import (
+    CallJob,
+    CallResult,
+    CallStatus,
+    ChatOrigin,
+    ChatPlatform,
+    QuestionType,
+)
 from backend.domain.retry import may_reach
 from backend.domain.summary import AnswerTally, tally_from_counts
 
@@ -56,6 +68,10 @@ _CARD_STATES: dict[JobState, CardState] = {
     JobState.INTERRUPTED: CardState.STOPPED,
 }
 
+# A start claim whose card was never posted (the run that claimed it died) may be taken over
+# after this long: well over the longest a start runs (the bot Lambda's 60 s timeout).
+START_CLAIM_SECONDS = 300.0
+
 RUNNING = CardState.RUNNING
 CANCELLING = CardState.CANCELLING
 FINISHED = CardState.FINISHED
@@ -63,6 +79,14 @@ FINISHED = CardState.FINISHED
 REJECTED = CardState.REJECTED
 STOPPED = CardState.STOPPED
 ENDED = frozenset({FINISHED, REJECTED, STOPPED})
+
+
+# Field names of the Slack-only records of before -> today's.
+_LEGACY_KEYS = {"thread_ts": "thread_ref", "preview_ts": "preview_ref", "card_ts": "card_ref"}
+
+
+def _renamed(data: dict[str, Any]) -> dict[str, Any]:
+    return {_LEGACY_KEYS.get(key, key): value for key, value in data.items()}
 
 
 @dataclass
@@ -73,17 +97,32 @@ class PendingJob:
     team_id: str
     channel_id: str
     user_id: str
-    thread_ts: str | None = None  # the upload message (preview is posted in its thread)
-    preview_ts: str | None = None
+    thread_ref: str | None = None  # the upload message (the preview is posted in its thread)
+    preview_ref: str | None = None
     filename: str | None = None
     created_at: float = field(default_factory=time.time)
+    platform: ChatPlatform = "slack"
+    tenant_id: str | None = None  # Teams
+    service_url: str | None = None  # Teams
+
+    def origin(self, user_id: str | None = None) -> ChatOrigin:
+        """Where a job started from this preview reports (by `user_id`, else who previewed)."""
+        return ChatOrigin(
+            platform=self.platform,
+            team_id=self.team_id,
+            tenant_id=self.tenant_id,
+            channel_id=self.channel_id,
+            user_id=user_id or self.user_id,
+            thread_ref=self.thread_ref,
+            service_url=self.service_url,
+        )
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))
 
     @classmethod
     def from_json(cls, raw: str) -> PendingJob:
-        return cls(**json.loads(raw))
+        return cls(**_renamed(json.loads(raw)))
 
 
 @dataclass
@@ -100,8 +139,8 @@ class JobCard:
     team_id: str
     channel_id: str
     user_id: str
-    card_ts: str | None
-    thread_ts: str | None
+    card_ref: str | None
+    thread_ref: str | None
     total: int
     questions: list[str]
     state: CardState = RUNNING
@@ -114,24 +153,43 @@ class JobCard:
     retry_of: str | None = None
     created_at: float = field(default_factory=time.time)
     do_not_call: int = 0  # NotCallable results because the number is on the do-not-call list
+    platform: ChatPlatform = "slack"
+    tenant_id: str | None = None  # Teams
+    service_url: str | None = None  # Teams
 
     @classmethod
-    def for_job(cls, job: CallJob, card_ts: str | None = None) -> JobCard:
+    def for_job(cls, job: CallJob, card_ref: str | None = None) -> JobCard:
         origin = job.origin
         if origin is None:
-            raise ValueError(f"job {job.job_id} did not come from Slack")
+            raise ValueError(f"job {job.job_id} did not come from a chat")
         return cls(
             job_id=job.job_id,
             name=job.name or job.job_id,
             team_id=origin.team_id,
             channel_id=origin.channel_id,
             user_id=origin.user_id,
-            card_ts=card_ts or origin.card_ts,
-            thread_ts=origin.thread_ts,
+            card_ref=card_ref or origin.card_ref,
+            thread_ref=origin.thread_ref,
             total=len(job.receivers),
             questions=[q.template for q in job.questions],
             tallies=[{} for _ in job.questions],
             question_types=[q.type.value for q in job.questions],
+            platform=origin.platform,
+            tenant_id=origin.tenant_id,
+            service_url=origin.service_url,
+        )
+
+    def origin(self) -> ChatOrigin:
+        """Where the job reports: this card's conversation, thread and card message."""
+        return ChatOrigin(
+            platform=self.platform,
+            team_id=self.team_id,
+            tenant_id=self.tenant_id,
+            channel_id=self.channel_id,
+            user_id=self.user_id,
+            thread_ref=self.thread_ref,
+            card_ref=self.card_ref,
+            service_url=self.service_url,
         )
 
     @property
@@ -179,7 +237,7 @@ class JobCard:
 
     @classmethod
     def from_json(cls, raw: str) -> JobCard:
-        data = json.loads(raw)
+        data = _renamed(json.loads(raw))
         data["state"] = CardState.parse(str(data.get("state") or RUNNING))
         return cls(**data)
 
@@ -192,12 +250,19 @@ def _question_type(types: list[str], index: int) -> QuestionType:
 
 
 class BotState(Protocol):
+    """Where adapters keep previews, start claims and cards (SQLite locally, DynamoDB on AWS)."""
+
     def save_pending(self, job_id: str, pending: PendingJob) -> None: ...
 
     def pending(self, job_id: str) -> PendingJob | None: ...
 
-    def claim_start(self, job_id: str, user_id: str) -> bool:
-        """True for the first caller only (atomic)."""
+    def withdraw_pending(self, job_id: str) -> None:
+        """Forget a previewed job (its preview was cancelled): Start on it finds nothing."""
+        ...
+
+    def claim_start(self, job_id: str, user_id: str, now: float | None = None) -> bool:
+        """True for the first caller only (atomic); a claim older than START_CLAIM_SECONDS
+        whose job has no card (it was never posted) is expired and may be claimed again."""
         ...
 
     def release_start(self, job_id: str) -> None:
@@ -246,11 +311,18 @@ class SqliteBotState:
             ).fetchone()
         return PendingJob.from_json(row[0]) if row else None
 
-    def claim_start(self, job_id: str, user_id: str) -> bool:
+    def withdraw_pending(self, job_id: str) -> None:
+        with self._lock:
+            self._db.execute("DELETE FROM pending WHERE job_id = ?", (job_id,))
+
+    def claim_start(self, job_id: str, user_id: str, now: float | None = None) -> bool:
+        now = time.time() if now is None else now
         with self._lock:
             cursor = self._db.execute(
-                "INSERT OR IGNORE INTO starts (job_id, user_id, at) VALUES (?, ?, ?)",
-                (job_id, user_id, time.time()),
+                "INSERT INTO starts (job_id, user_id, at) VALUES (?, ?, ?) "
+                "ON CONFLICT (job_id) DO UPDATE SET user_id = excluded.user_id, at = excluded.at "
+                "WHERE starts.at < ? AND NOT EXISTS (SELECT 1 FROM cards WHERE job_id = ?)",
+                (job_id, user_id, now, now - START_CLAIM_SECONDS, job_id),
             )
             return cursor.rowcount == 1
 

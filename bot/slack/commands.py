@@ -10,39 +10,32 @@ from typing import TYPE_CHECKING, Any
 
 from slack_sdk.errors import SlackApiError
 
-from bot.modal import ModalInput, ModalMeta, job_modal, modal_errors, read_modal
-from bot.preview import NOT_IN_CHANNEL, post_preview
-from bot.state import CANCELLING, ENDED, JobCard
-from bot.views import USAGE, card_blocks, card_text, mask_numbers, status_list_blocks
+from bot.core.card import card_text
+from bot.core.commands import Command, CommandKind, parse
+from bot.core.forms import FormInput, form_errors, form_job
+from bot.core.text import mask_numbers
+from bot.slack.actions import answer
+from bot.slack.deps import Deps
+from bot.slack.modal import ModalMeta, job_modal, read_modal
+from bot.slack.preview import NOT_IN_CHANNEL, post_preview
+from bot.slack.views import USAGE, card_blocks, status_list_blocks
 
 if TYPE_CHECKING:
     from backend.domain.intake import IntakeResult
-    from bot.app import Deps
 
 log = logging.getLogger(__name__)
 
-SUBCOMMANDS = ("", "new", "template", "status", "cancel", "dnc", "test")
-DNC_USAGE = (
-    "`/callout dnc add NUMBER` – never call this number again (any job)\n"
-    "`/callout dnc remove NUMBER` – take it off the do-not-call list (admins)\n"
-    "`/callout dnc check NUMBER` – is it on the list? (admins)\n"
-    "Write numbers with their country code, like `+852 9123 4567`."
-)
 
-
-def _words(body: dict[str, Any]) -> list[str]:
-    return str(body.get("text") or "").split()
+def _command(body: dict[str, Any]) -> Command:
+    return parse(str(body.get("text") or ""), "/callout")
 
 
 def acknowledge(ack: Callable[..., None], body: dict[str, Any]) -> None:
-    words = _words(body)
-    sub = words[0].lower() if words else ""
-    if sub not in SUBCOMMANDS:
+    command = _command(body)
+    if command.kind == CommandKind.HELP:
         ack(text=USAGE)  # help, and anything unknown: usage, only to the user
-    elif sub == "cancel" and len(words) < 2:
-        ack(text="Which job? `/callout cancel JOB_ID` (see `/callout status`).")
-    elif sub == "dnc" and (len(words) < 3 or words[1].lower() not in ("add", "remove", "check")):
-        ack(text=DNC_USAGE)
+    elif command.kind == CommandKind.INCOMPLETE:
+        ack(text=command.reply)
     else:
         ack()
 
@@ -67,13 +60,13 @@ def run(deps: Deps, body: dict[str, Any]) -> None:
 
 
 def _run(deps: Deps, body: dict[str, Any]) -> None:
-    words = _words(body)
-    sub = words[0].lower() if words else ""
+    command = _command(body)
+    kind = command.kind
     channel, user, team = body["channel_id"], body["user_id"], str(body.get("team_id") or "")
-    if sub in ("", "new"):
+    if kind == CommandKind.NEW:
         meta = ModalMeta(channel_id=channel)
         deps.client.views_open(trigger_id=body["trigger_id"], view=job_modal(meta))
-    elif sub == "template":
+    elif kind == CommandKind.TEMPLATE:
         from backend.domain.workbook_template import write_blank_template
 
         buffer = io.BytesIO()
@@ -86,24 +79,17 @@ def _run(deps: Deps, body: dict[str, Any]) -> None:
             initial_comment="Fill in this workbook and drop it here: I will preview it before "
             "anyone is called.",
         )
-    elif sub == "status":
-        status(deps, channel, user, words[1] if len(words) > 1 else None, team=team)
-    elif sub == "cancel" and len(words) > 1:
-        cancel(deps, channel, user, words[1], team=team)
-    elif sub == "dnc" and len(words) > 2:
-        do_not_call(deps, channel, user, words[1].lower(), " ".join(words[2:]))
-    elif sub == "test":  # Call me first (bot/call_me_first.py)
-        from bot import call_me_first
+    elif kind == CommandKind.STATUS:
+        status(deps, channel, user, command.job_id, team=team)
+    elif kind == CommandKind.CANCEL and command.job_id:
+        outcome = deps.jobs.cancel(command.job_id, team=team, user_id=user, platform="slack")
+        answer(deps, channel, user, outcome)
+    elif kind == CommandKind.DNC and command.action and command.number:
+        do_not_call(deps, channel, user, command.action, command.number)
+    elif kind in (CommandKind.TEST, CommandKind.TEST_NUMBER):  # Call me first
+        from bot.slack import call_me_first
 
-        call_me_first.command(deps, body, words)
-
-
-def team_card(deps: Deps, job_id: str, team: str) -> JobCard | None:
-    """The card of a job started in this workspace (another team's jobs stay invisible)."""
-    card = deps.state.card(job_id)
-    if card is None or (team and card.team_id and card.team_id != team):
-        return None
-    return card
+        call_me_first.command(deps, body, command)
 
 
 def status(deps: Deps, channel: str, user: str, job_id: str | None, *, team: str = "") -> None:
@@ -111,50 +97,11 @@ def status(deps: Deps, channel: str, user: str, job_id: str | None, *, team: str
         cards = [c for c in deps.state.recent_cards(channel) if not team or c.team_id in (team, "")]
         deps.ephemeral(channel, user, "Latest call jobs", blocks=status_list_blocks(cards))
         return
-    card = team_card(deps, job_id, team)
+    card = deps.jobs.team_card(job_id, team)
     if card is None:
         deps.ephemeral(channel, user, f"No call job `{job_id}` was started from Slack.")
         return
     deps.ephemeral(channel, user, card_text(card), blocks=card_blocks(card))
-
-
-def cancel(deps: Deps, channel: str, user: str, job_id: str, *, team: str = "") -> None:
-    card = team_card(deps, job_id, team)
-    if card is None:
-        deps.ephemeral(channel, user, f"No call job `{job_id}` was started from Slack.")
-    elif not deps.may_cancel(user, card.user_id):
-        deps.ephemeral(
-            channel,
-            user,
-            f"Only <@{card.user_id}> (who started it) or an admin can cancel `{job_id}`.",
-        )
-    elif card.state in ENDED:
-        deps.ephemeral(channel, user, f"`{job_id}` has already ended: there is nothing to cancel.")
-    elif card.state == CANCELLING:
-        deps.ephemeral(channel, user, f"`{job_id}` is already being cancelled.")
-    elif deps.submitter.cancel(job_id, requested_by=user):
-        card.state = CANCELLING
-        deps.state.save_card(card)
-        if card.card_ts:
-            try:  # the Cancel button goes away now; the notifier keeps the state
-                deps.client.chat_update(
-                    channel=card.channel_id,
-                    ts=card.card_ts,
-                    text=card_text(card),
-                    blocks=card_blocks(card),
-                )
-            except SlackApiError:
-                log.exception("could not update the card of %s", job_id)
-        # Said in the card's thread, for everyone following the job; the card itself shows the
-        # remaining people as Cancelled as their results arrive.
-        deps.client.chat_postMessage(
-            channel=card.channel_id,
-            thread_ts=card.card_ts,
-            text=f":octagonal_sign: <@{user}> cancelled `{job_id}`: calls in progress finish, "
-            "nobody else is called.",
-        )
-    else:
-        deps.ephemeral(channel, user, f"`{job_id}` is not running any more.")
 
 
 def do_not_call(deps: Deps, channel: str, user: str, action: str, raw: str) -> None:
@@ -169,7 +116,7 @@ def do_not_call(deps: Deps, channel: str, user: str, action: str, raw: str) -> N
     if deps.dnc is None:
         deps.ephemeral(channel, user, "The do-not-call list is not set up for this bot.")
         return
-    admin = user in deps.settings.admin_users
+    admin = deps.access.is_admin(user)
     refusal = deps.may_start(channel, user) if action == "add" else None
     if not admin and (action != "add" or refusal):
         deps.ephemeral(
@@ -209,27 +156,9 @@ def do_not_call(deps: Deps, channel: str, user: str, action: str, raw: str) -> N
     deps.ephemeral(channel, user, text)
 
 
-def modal_job(inp: ModalInput, view_values: Any) -> IntakeResult:
+def modal_job(inp: FormInput, view_values: Any) -> IntakeResult:
     """The modal through the same intake as workbooks; same input -> same job id."""
-    # Intake (and openpyxl) load here, not at import: slash commands ack on a light cold start.
-    from backend.domain.intake import (
-        QuestionRow,
-        ReceiverRow,
-        SheetNames,
-        assemble_job,
-        default_job_id,
-    )
-
-    content = json.dumps(view_values, sort_keys=True).encode()
-    job_id = default_job_id(f"{inp.config.get('name') or 'form'}.form", content)
-    return assemble_job(
-        inp.config,
-        [QuestionRow(template, type_text, row) for template, type_text, row in inp.questions],
-        [ReceiverRow(rid, phone, fields, row) for rid, phone, fields, row in inp.receivers],
-        job_id=job_id,
-        extra_columns=inp.extra_columns,
-        sheet_names=SheetNames(configures="Settings", questions="Questions", receivers="Receivers"),
-    )
+    return form_job(inp, json.dumps(view_values, sort_keys=True).encode())
 
 
 def check_modal(ack: Callable[..., None], body: dict[str, Any]) -> None:
@@ -239,7 +168,7 @@ def check_modal(ack: Callable[..., None], body: dict[str, Any]) -> None:
         inp = read_modal(view)
         result = modal_job(inp, view.get("state", {}).get("values", {}))
         meta = ModalMeta.load(view.get("private_metadata"))
-        errors = {**modal_errors(result.problems, meta.rows), **inp.problems}
+        errors = {**form_errors(result.problems, meta.rows), **inp.problems}
     except Exception:  # a bug must still answer the modal, never leave it spinning
         log.exception("could not check the call job form")
         ack(
