@@ -6,15 +6,22 @@ the number the requester gave for their own test calls; shown masked only) and `
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 SORT_KEY = "test-number"
 
 
 class DynamoNumberBook:
-    def __init__(self, dynamodb: Any, table: str) -> None:
-        self.db = dynamodb
+    """`dynamodb` builds the client on first use (the Slack app is built before any request)."""
+
+    def __init__(self, dynamodb: Callable[[], Any], table: str) -> None:
+        self._client = dynamodb
         self.table = table
+
+    @property
+    def db(self) -> Any:
+        return self._client()
 
     def _key(self, user_key: str) -> dict[str, Any]:
         return {"job_id": {"S": f"chat-user#{user_key}"}, "sk": {"S": SORT_KEY}}

@@ -39,7 +39,7 @@ def number_book() -> Any:
     from backend.aws.settings import settings
     from bot.aws_numbers import DynamoNumberBook
 
-    return DynamoNumberBook(clients.client("dynamodb"), settings().jobs_table)
+    return DynamoNumberBook(lambda: clients.client("dynamodb"), settings().jobs_table)
 
 
 def do_not_call() -> Any:

@@ -169,7 +169,7 @@ def test_a_test_call_takes_no_daily_cap_count(
 def test_the_bots_number_book_keeps_one_item_per_user(stack: Stack) -> None:
     from bot.aws_numbers import DynamoNumberBook
 
-    book = DynamoNumberBook(stack.ddb, stack.jobs_table)
+    book = DynamoNumberBook(lambda: stack.ddb, stack.jobs_table)
     assert book.test_number("slack#T1#U1") is None
     book.remember_test_number("slack#T1#U1", ME)
     book.remember_preview("slack#T1#U1", "job-1")
