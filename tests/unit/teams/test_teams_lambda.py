@@ -15,7 +15,7 @@ from microsoft_teams.apps import ActivityContext
 
 import bot.teams.aws_runtime as aws_runtime
 import bot.teams.lambda_handler as lambda_handler
-from bot.state import SqliteBotState
+from bot.core.state import SqliteBotState
 from bot.teams.app import TeamsBot, build_bot, initialize
 from bot.teams.http import RouteAdapter
 from bot.teams.worker import LambdaWorker, Tasks
