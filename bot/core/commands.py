@@ -31,9 +31,12 @@ COMMANDS = (
     ("template", "get a blank workbook to fill in"),
     ("status [JOB]", "show a job's card (or the latest jobs in this channel)"),
     ("cancel JOB", "stop a running job (its starter or an admin)"),
+    ("help", "this message"),
+)
+# Call me first (bot/core/call_me_first.py): listed by the platforms that render it.
+TEST_COMMANDS = (
     ("test [JOB]", "call me first: hear person #1's call on your own phone (not part of the job)"),
     ("test number NUMBER", "change the number your test calls go to"),
-    ("help", "this message"),
 )
 DNC_COMMANDS = (
     ("dnc add NUMBER", "never call this number again (any job)"),
@@ -91,13 +94,17 @@ def dnc_usage(invoke: str = "/callout") -> str:
     return "\n".join([*lines, NUMBER_HINT])
 
 
-def usage(invoke: str = "/callout", bold: str = "*", workbook: str = "") -> str:
+def usage(
+    invoke: str = "/callout", bold: str = "*", workbook: str = "", *, test_calls: bool = False
+) -> str:
     """The help text. `bold`: the platform's bold marker; `workbook`: how to send a workbook
-    (a line of its own, e.g. "drop a filled-in workbook (.xlsx) in this channel")."""
+    (a line of its own, e.g. "drop a filled-in workbook (.xlsx) in this channel");
+    `test_calls`: list the Call me first commands."""
     lines = [f"{bold}Callouts{bold} {INTRO}"]
     first, *rest = COMMANDS
     lines.append(f"• `{invoke}` or `{invoke} {first[0]}` – {first[1]}")
     if workbook:
         lines.append(f"• {workbook}")
-    lines += [f"• `{invoke} {args}` – {what}" for args, what in rest]
+    more = [*rest[:-1], *(TEST_COMMANDS if test_calls else ()), rest[-1]]  # help stays last
+    lines += [f"• `{invoke} {args}` – {what}" for args, what in more]
     return "\n".join(lines)

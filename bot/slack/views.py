@@ -62,6 +62,7 @@ STATUS_EMOJI = {
 USAGE = usage(
     "/callout",
     workbook="drop a filled-in workbook (.xlsx) in this channel – preview it, then press *Start*",
+    test_calls=True,
 )
 
 
