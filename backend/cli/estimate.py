@@ -123,8 +123,6 @@ def estimate(
         typer.Option(
             "--concurrency",
             metavar="NUMBER",
-            min=1,
-            max=1000,
             help="Calls at once (default: the job's; on AWS also capped by MaxConcurrentCalls).",
         ),
     ] = None,
@@ -142,8 +140,6 @@ def estimate(
         typer.Option(
             "--answer-rate",
             metavar="SHARE",
-            min=0.01,
-            max=1.0,
             help="Share of calls picked up by a person, 0.01 to 1 (default 0.75).",
         ),
     ] = None,
@@ -159,6 +155,10 @@ def estimate(
     """
     from backend.domain.estimate import Rates
 
+    if concurrency is not None and not 1 <= concurrency <= 1000:
+        fail(f"--concurrency {concurrency}: give a number of calls at once from 1 to 1000")
+    if answer_rate is not None and not 0.01 <= answer_rate <= 1:
+        fail(f"--answer-rate {answer_rate}: give the share of calls picked up, from 0.01 to 1")
     job = load_intake(job_file).job
     assert job is not None
     if not job.receivers:

@@ -75,3 +75,13 @@ def test_preview_shows_expected_duration_and_cost() -> None:
     assert "Expected duration: about " in result.output
     assert "Expected cost: about $" in result.output
     assert "Cost breakdown" in result.output
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [("--concurrency", "0", "--concurrency 0"), ("--answer-rate", "1.5", "--answer-rate 1.5")],
+)
+def test_an_option_out_of_range_exits_1(option: str, value: str, message: str) -> None:
+    result = runner.invoke(app, ["estimate", str(EXAMPLE), option, value])
+    assert result.exit_code == 1
+    assert message in result.output
