@@ -173,6 +173,7 @@ def preview(
     out.print(Text("Ending", style="bold cyan"))
     out.print(Text(readable_ssml(prompts.ending)))
     _preview_sms(job, person)
+    _print_estimate(job, when)
 
 
 def _preview_language(job: CallJob, person: Receiver) -> None:
@@ -205,6 +206,17 @@ def _preview_sms(job: CallJob, person: Receiver) -> None:
     out.print()
     out.print(Text("SMS if not reached", style="bold cyan"))
     out.print(Text(body))
+
+
+def _print_estimate(job: CallJob, start: datetime) -> None:
+    """Expected duration and cost (one line each), then the breakdown (docs/estimate.md)."""
+    from backend.cli.estimate import job_estimate, load_prices, print_estimate
+    from backend.cli.run import load_settings
+
+    out.print()
+    out.print(Text("Estimate", style="bold cyan"))
+    concurrency = load_settings().concurrency
+    print_estimate(job_estimate(job, start, concurrency, load_prices(None)), breakdown=True)
 
 
 @app.command()

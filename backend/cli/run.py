@@ -745,10 +745,10 @@ def _transcript(job_id: str, receiver_id: str, db: Path | None) -> None:
         if not lines:
             out.print(Text("  (nothing was said)", style="dim"))
         for line in lines:
-            out.print(_transcript_line(line))
+            out.print(transcript_line(line))
 
 
-def _transcript_line(line: Any) -> Text:
+def transcript_line(line: Any) -> Text:
     from backend.cli.jobs import readable_ssml
 
     if not isinstance(line, dict):

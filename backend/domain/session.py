@@ -123,6 +123,7 @@ class CallSession(BaseModel):
     ended_at: datetime | None = None
     task_token: str | None = None
     number_key: str | None = None  # the do-not-call list's hash of the number (for an opt-out)
+    test: bool = False  # a "Call me first" test call: never a job result (domain/test_call.py)
     transcript: list[str] = Field(default_factory=list)
     result: CallResult | None = None
     turn: int = 0  # flow events applied (see FlowAction.turn)

@@ -18,6 +18,8 @@ class CommandKind(StrEnum):
     CANCEL = "cancel"
     DNC = "dnc"  # the do-not-call list
     SCHEDULE = "schedule"  # list or cancel scheduled jobs (docs/schedule.md)
+    TEST = "test"  # Call me first: a test call of a previewed job (bot/core/call_me_first.py)
+    TEST_NUMBER = "test_number"  # change the number test calls go to
     HELP = "help"  # anything else: the usage
     INCOMPLETE = "incomplete"  # a command missing its argument: `reply` says what to add
 
@@ -34,6 +36,11 @@ COMMANDS = (
     ("schedule cancel ID", "stop a schedule (who scheduled it or an admin)"),
     ("help", "this message"),
 )
+# Call me first (bot/core/call_me_first.py): listed by the platforms that render it.
+TEST_COMMANDS = (
+    ("test [JOB]", "call me first: hear person #1's call on your own phone (not part of the job)"),
+    ("test number NUMBER", "change the number your test calls go to"),
+)
 DNC_COMMANDS = (
     ("dnc add NUMBER", "never call this number again (any job)"),
     ("dnc remove NUMBER", "take it off the do-not-call list (admins)"),
@@ -46,9 +53,9 @@ NUMBER_HINT = "Write numbers with their country code, like `+852 9123 4567`."
 @dataclass(frozen=True)
 class Command:
     kind: CommandKind
-    job_id: str | None = None  # STATUS (optional), CANCEL, SCHEDULE cancel (the schedule id)
+    job_id: str | None = None  # STATUS (optional), CANCEL, TEST (optional), SCHEDULE cancel (id)
     action: str | None = None  # DNC: add | remove | check
-    number: str | None = None  # DNC: the number as typed
+    number: str | None = None  # DNC, TEST_NUMBER: the number as typed
     reply: str | None = None  # HELP / INCOMPLETE: what to answer (see `usage`)
 
 
@@ -69,17 +76,6 @@ def parse(text: str, invoke: str = "/callout") -> Command:
                 reply=f"Which job? `{invoke} cancel JOB_ID` (see `{invoke} status`).",
             )
         return Command(CommandKind.CANCEL, job_id=words[1])
-    if sub == "schedule":
-        action = words[1].lower() if len(words) > 1 else "list"
-        if action == "cancel" and len(words) > 2:
-            return Command(CommandKind.SCHEDULE, job_id=words[2], action="cancel")
-        if action == "list":
-            return Command(CommandKind.SCHEDULE, action="list")
-        return Command(
-            CommandKind.INCOMPLETE,
-            reply=f"`{invoke} schedule` lists the schedules; `{invoke} schedule cancel ID` stops "
-            "one. To schedule a job, press Schedule on its preview.",
-        )
     if sub == "dnc":
         if len(words) < 3 or words[1].lower() not in DNC_ACTIONS:
             return Command(CommandKind.INCOMPLETE, reply=dnc_usage(invoke))
@@ -92,13 +88,17 @@ def dnc_usage(invoke: str = "/callout") -> str:
     return "\n".join([*lines, NUMBER_HINT])
 
 
-def usage(invoke: str = "/callout", bold: str = "*", workbook: str = "") -> str:
+def usage(
+    invoke: str = "/callout", bold: str = "*", workbook: str = "", *, test_calls: bool = False
+) -> str:
     """The help text. `bold`: the platform's bold marker; `workbook`: how to send a workbook
-    (a line of its own, e.g. "drop a filled-in workbook (.xlsx) in this channel")."""
+    (a line of its own, e.g. "drop a filled-in workbook (.xlsx) in this channel");
+    `test_calls`: list the Call me first commands."""
     lines = [f"{bold}Callouts{bold} {INTRO}"]
     first, *rest = COMMANDS
     lines.append(f"• `{invoke}` or `{invoke} {first[0]}` – {first[1]}")
     if workbook:
         lines.append(f"• {workbook}")
-    lines += [f"• `{invoke} {args}` – {what}" for args, what in rest]
+    more = [*rest[:-1], *(TEST_COMMANDS if test_calls else ()), rest[-1]]  # help stays last
+    lines += [f"• `{invoke} {args}` – {what}" for args, what in more]
     return "\n".join(lines)

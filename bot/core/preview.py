@@ -111,18 +111,21 @@ def preview_of(
         job_id, started = current_run(state, job.job_id)
         job = job.model_copy(update={"job_id": job_id})
     hours = ""
+    extra: list[str] = []
     if job is not None and job.receivers and not problems:
         from backend.domain.calling_rules import hours_summary
+        from bot.core.call_me_first import estimate_lines
 
-        hours = hours_summary(job.receivers, job.settings, now or datetime.now(UTC))
+        moment = now or datetime.now(UTC)
+        hours = hours_summary(job.receivers, job.settings, moment)
+        extra += estimate_lines(job, moment) or ()  # expected duration and cost
     warnings = list(result.warnings)
-    sms_lines: list[str] = []
     if job is not None and job.sms_template.strip() and not problems:
         from backend.domain.sms import sms_off_warning
 
         off = None if sms_enabled else sms_off_warning(job)
         warnings += [off] if off is not None else []
-        sms_lines = first_text(job)
+        extra += first_text(job)
     return Preview(
         title=title,
         job=job,
@@ -132,7 +135,7 @@ def preview_of(
         hours=hours,
         do_not_call=listed_count(dnc, job),
         started=started,
-        extra_lines=tuple(sms_lines),
+        extra_lines=tuple(extra),
     )
 
 

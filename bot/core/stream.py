@@ -35,6 +35,7 @@ REJECTED_DETAIL_TYPE = "Callout Job Rejected"  # backend.aws.rejections
 # The state machine's AnnounceFailure state, and backend.aws.execution_events for an execution
 # that timed out, was stopped or failed outside a Catch (its detail has the execution's status).
 FAILED_DETAIL_TYPE = "Callout Job Failed"
+TEST_CALL_DETAIL_TYPE = "Callout Test Call Finished"  # backend.aws.test_call_outcomes
 ENDED_REASONS = {
     "TIMED_OUT": "the job timed out",
     "ABORTED": "the job was stopped",
@@ -44,6 +45,7 @@ ENDED_REASONS = {
 JobLoader = Callable[[str], CallJob | None]  # None: no such job; raises: could not read it now
 ResultsReader = Callable[[str], list[CallResult]]  # every stored result of a job
 ImageDecoder = Callable[[Mapping[str, Any]], CallResult]  # a stream NEW_IMAGE -> CallResult
+TestCallTeller = Callable[[Mapping[str, Any]], None]  # a "Callout Test Call Finished" detail
 
 
 class JobNotReadable(RuntimeError):
@@ -58,8 +60,11 @@ class StreamNotifier:
         load_job: JobLoader,
         all_results: ResultsReader,
         decode: ImageDecoder,
+        test_call_tellers: Mapping[str, TestCallTeller] | None = None,
     ) -> None:
         self.notifier = notifier
+        # Call me first: per platform, who tells a requester their test call's outcome.
+        self._test_call_tellers = dict(test_call_tellers or {})
         self._load_job = load_job
         self._all_results = all_results
         self._decode = decode
@@ -81,7 +86,18 @@ class StreamNotifier:
             self.handle_rejected(detail)
         elif kind == FAILED_DETAIL_TYPE:
             self.handle_failed(detail)
+        elif kind == TEST_CALL_DETAIL_TYPE:
+            self.handle_test_call(detail)
         return {}
+
+    def handle_test_call(self, detail: Mapping[str, Any]) -> None:
+        """Call me first: the outcome goes to the requester, through their platform's teller."""
+        origin = detail.get("origin")
+        if not isinstance(origin, Mapping):
+            return  # asked by a system on the job queue: the event itself is the answer
+        tell = self._test_call_tellers.get(str(origin.get("platform") or "slack"))
+        if tell is not None:
+            tell(detail)
 
     def job(self, job_id: str) -> CallJob | None:
         """The job of a result, cached; None when unknown or not from a chat. A job that could

@@ -89,6 +89,10 @@ def _run(deps: Deps, body: dict[str, Any]) -> None:
         schedule_command(deps, channel, user, command.action, command.job_id)
     elif kind == CommandKind.DNC and command.action and command.number:
         do_not_call(deps, channel, user, command.action, command.number)
+    elif kind in (CommandKind.TEST, CommandKind.TEST_NUMBER):  # Call me first
+        from bot.slack import call_me_first
+
+        call_me_first.command(deps, body, command)
 
 
 def status(deps: Deps, channel: str, user: str, job_id: str | None, *, team: str = "") -> None:

@@ -12,6 +12,7 @@ from slack_sdk.errors import SlackApiError
 from backend.domain.dnc import DoNotCallList
 from backend.domain.ports import JobSubmitter, ScheduleBook
 from bot.core.access import AccessRules, GroupLookupError
+from bot.core.call_me_first import CallPlacer, NumberBook
 from bot.core.jobs import ChatJobs
 from bot.core.schedules import ChatSchedules
 from bot.core.state import BotState
@@ -63,9 +64,14 @@ class Deps:
         downloader: Downloader,
         dnc: DoNotCallList | None = None,
         schedules: ScheduleBook | None = None,
+        test_calls: CallPlacer | None = None,
+        numbers: NumberBook | None = None,
     ) -> None:
         self.settings = settings
         self.dnc = dnc  # the do-not-call list (`/callout dnc`, preview counts)
+        # Call me first (bot/core/call_me_first.py): who places test calls, requesters' numbers.
+        self.test_calls = test_calls if numbers is not None else None
+        self.numbers = numbers
         self.client = client
         self.submitter = submitter
         self.state = state

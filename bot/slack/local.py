@@ -40,6 +40,7 @@ def build_local_bot(
     from backend.local.engine import LocalEngine, utc_now
     from backend.local.schedules import LocalScheduleBook, LocalScheduler, SqliteScheduleStore
     from backend.local.store import SqliteStore
+    from bot.core.call_me_first import SimulatedTestCalls, SqliteNumberBook
 
     out_dir.mkdir(parents=True, exist_ok=True)
     client = lazy_client(settings)
@@ -78,6 +79,8 @@ def build_local_bot(
         socket_mode=socket,
         dnc=engine.dnc,
         schedules=LocalScheduleBook(schedules, utc_now),
+        test_calls=SimulatedTestCalls(engine.dnc),  # Call me first on a simulated phone
+        numbers=SqliteNumberBook(db),
     )
     return LocalBot(app, engine, notifier, state, scheduler)
 

@@ -7,7 +7,9 @@ lists end with "and N more". Phone numbers are always masked.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
+from typing import Any
 
 from slack_sdk.models.blocks import (
     ActionsBlock,
@@ -42,6 +44,9 @@ CANCEL_ACTION = "callout_cancel"
 RETRY_ACTION = "callout_retry"
 RUN_AGAIN_ACTION = "callout_run_again"
 SCHEDULE_ACTION = "callout_schedule"  # the preview's Schedule button (bot/slack/schedule.py)
+TEST_CALL_ACTION = "callout_test_call"  # Call me first (bot/core/call_me_first.py)
+TEST_NUMBER_CALLBACK = "callout_test_number"
+TEST_NUMBER_BLOCK = "test_number"
 
 STATUS_EMOJI = {
     CallStatus.CALL_COMPLETED: ":white_check_mark:",
@@ -59,6 +64,7 @@ STATUS_EMOJI = {
 USAGE = usage(
     "/callout",
     workbook="drop a filled-in workbook (.xlsx) in this channel – preview it, then press *Start*",
+    test_calls=True,
 )
 
 
@@ -112,9 +118,12 @@ def problem_blocks(
     return blocks
 
 
-def preview_blocks(preview: Preview, card_link: str | None = None) -> list[Block]:
+def preview_blocks(
+    preview: Preview, card_link: str | None = None, *, test_call: bool = False
+) -> list[Block]:
     """The preview of a workbook or form: calls, questions, what #1 hears, calling hours,
-    warnings, problems, buttons. `card_link`: the card of the job when it was started."""
+    the estimate and other features' lines, warnings, problems, buttons (with "Call me first"
+    when `test_call`). `card_link`: the card of the job when it was started."""
     blocks: list[Block] = [HeaderBlock(text=shorten(f"Call job: {preview.title}", 150))]
     blocks += _preview_job_blocks(preview)
     job, problems = preview.job, preview.problems
@@ -139,7 +148,7 @@ def preview_blocks(preview: Preview, card_link: str | None = None) -> list[Block
             )
         )
         return blocks[:MAX_BLOCKS]
-    blocks += _preview_buttons(preview)
+    blocks += _preview_buttons(preview, test_call)
     return blocks[:MAX_BLOCKS]
 
 
@@ -176,7 +185,7 @@ def _preview_job_blocks(preview: Preview) -> list[Block]:
     return blocks
 
 
-def _preview_buttons(preview: Preview) -> list[Block]:
+def _preview_buttons(preview: Preview, test_call: bool = False) -> list[Block]:
     job, problems = preview.job, preview.problems
     blocks: list[Block] = []
     buttons: list[ButtonElement] = []
@@ -198,6 +207,10 @@ def _preview_buttons(preview: Preview) -> list[Block]:
             )
         )
         buttons.append(ButtonElement(text="Schedule", action_id=SCHEDULE_ACTION, value=job.job_id))
+        if test_call:
+            buttons.append(
+                ButtonElement(text="Call me first", action_id=TEST_CALL_ACTION, value=job.job_id)
+            )
     if job is not None:
         buttons.append(ButtonElement(text="Cancel", action_id=DISCARD_ACTION, value=job.job_id))
     if problems:
@@ -368,3 +381,48 @@ def status_list_blocks(cards: Sequence[JobCard]) -> list[Block]:
 
 def divider() -> DividerBlock:
     return DividerBlock()
+
+
+def number_modal(job_id: str, channel: str, thread_ts: str | None) -> dict[str, Any]:
+    """The small form asking the requester's own number once (then remembered, shown masked)."""
+    return {
+        "type": "modal",
+        "callback_id": TEST_NUMBER_CALLBACK,
+        "private_metadata": json.dumps(
+            {"job_id": job_id, "channel": channel, "thread_ts": thread_ts}
+        ),
+        "title": {"type": "plain_text", "text": "Call me first"},
+        "submit": {"type": "plain_text", "text": "Call me"},
+        "close": {"type": "plain_text", "text": "Cancel"},
+        "blocks": [
+            {
+                "type": "input",
+                "block_id": TEST_NUMBER_BLOCK,
+                "label": {"type": "plain_text", "text": "Your phone number"},
+                "hint": {
+                    "type": "plain_text",
+                    "text": "I call it with person #1's prompts, as a test (not part of the job), "
+                    "and remember it for your next test calls.",
+                },
+                "element": {
+                    "type": "plain_text_input",
+                    "action_id": "number",
+                    "placeholder": {"type": "plain_text", "text": "+852 5123 4567"},
+                    "max_length": 40,
+                },
+            }
+        ],
+    }
+
+
+def call_me_first_blocks(text: str, transcript: Sequence[tuple[str, str]]) -> list[Block]:
+    """The outcome of a test call, with what was said and heard (numbers masked)."""
+    blocks: list[Block] = [_section(f":telephone_receiver: {escape(mask_numbers(text))}")]
+    lines = [
+        f"{'*Callouts:*' if speaker == 'system' else '*You:*'} "
+        f"{escape(mask_numbers(shorten(said, 300)))}"
+        for speaker, said in transcript
+    ]
+    for start in range(0, len(lines), 20):
+        blocks.append(_section("\n".join(lines[start : start + 20])))
+    return blocks[:MAX_BLOCKS]

@@ -387,3 +387,9 @@ def simulated_people(
         return scripted if scripted is not None else random_people(job, seed)
 
     return people
+
+
+def answering_person(job: CallJob) -> SimulatedPerson:
+    """Someone who picks up and gives a plain valid answer to every question (a test call's
+    default person): `okay`, `yes`, `A`, `twelve`, `tomorrow`, `3 pm`."""
+    return SimulatedPerson("answer", [_SPOKEN[question.type][0] for question in job.questions])
