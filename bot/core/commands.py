@@ -76,6 +76,26 @@ def parse(text: str, invoke: str = "/callout") -> Command:
                 reply=f"Which job? `{invoke} cancel JOB_ID` (see `{invoke} status`).",
             )
         return Command(CommandKind.CANCEL, job_id=words[1])
+    if sub == "schedule":
+        action = words[1].lower() if len(words) > 1 else "list"
+        if action == "cancel" and len(words) > 2:
+            return Command(CommandKind.SCHEDULE, job_id=words[2], action="cancel")
+        if action == "list":
+            return Command(CommandKind.SCHEDULE, action="list")
+        return Command(
+            CommandKind.INCOMPLETE,
+            reply=f"`{invoke} schedule` lists the schedules; `{invoke} schedule cancel ID` stops "
+            "one. To schedule a job, press Schedule on its preview.",
+        )
+    if sub == "test":
+        if len(words) > 1 and words[1].lower() == "number":
+            if len(words) < 3:
+                return Command(
+                    CommandKind.INCOMPLETE,
+                    reply=f"Which number? `{invoke} test number +852 9123 4567`",
+                )
+            return Command(CommandKind.TEST_NUMBER, number=" ".join(words[2:]))
+        return Command(CommandKind.TEST, job_id=words[1] if len(words) > 1 else None)
     if sub == "dnc":
         if len(words) < 3 or words[1].lower() not in DNC_ACTIONS:
             return Command(CommandKind.INCOMPLETE, reply=dnc_usage(invoke))
