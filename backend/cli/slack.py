@@ -99,6 +99,10 @@ def bot(
 def _run_teams(
     port: int, answers: Path | None, seed: int, out: Path, public_url: str | None
 ) -> None:
+    import warnings
+
+    # The Teams SDK announces a preview feature Callouts does not use on import.
+    warnings.filterwarnings("ignore", message="HtmlWidgetSecurityPolicy is in preview")
     from backend.local.simulator.people import simulated_people
     from bot.teams.auth import TeamsAuthError
     from bot.teams.local import build_local_teams_bot, run
