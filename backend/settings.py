@@ -29,6 +29,10 @@ class Settings(BaseSettings):
     worker_threads: int = Field(
         default=8, ge=1, le=256, description="Threads running simulated calls that start together."
     )
+    # Estimate before Start (docs/estimate.md): a JSON file overriding backend/domain/prices.py.
+    prices_file: Path | None = Field(
+        default=None, description="JSON file of prices for the estimate (docs/estimate.md)."
+    )
 
     @property
     def db_path(self) -> Path:

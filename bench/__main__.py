@@ -12,6 +12,7 @@ MODULES = (
     "bad_inputs",
     "voice_path",
     "engine",
+    "estimate",
     "slack_calls",
     "teams_calls",
     "package_sizes",

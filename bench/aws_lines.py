@@ -32,7 +32,7 @@ from datetime import UTC, datetime, timedelta
 
 from backend.aws.dialing import no_line_delay
 from backend.aws.tasks import call_tasks, map_width
-from backend.domain.calling_rules import is_allowed, next_allowed
+from backend.domain.calling_rules import Expired, is_allowed, next_call_time
 from backend.domain.models import (
     CallingWindow,
     CallJob,
@@ -92,13 +92,11 @@ class Model:
         self.attempt: dict[int, int] = {}
         self.waiting_retry: set[int] = set()
         self.done: set[int] = set()
-        window = self.job.settings.calling_window
         order = [t["receiver_id"] for t in call_tasks(self.job, T0)]
         if self.old:  # the old task file kept the workbook order
             order = [r.id for r in self.job.receivers]
         index = {r.id: i for i, r in enumerate(self.job.receivers)}
         self.order = [index[r] for r in order]
-        self.window = window
         self.width = self.lines if self.old else map_width(len(self.order), self.lines)
         self.next_item = 0
         self.sample = {zone: zone for zone in range(len(ZONES))}  # receiver n is in zone n % 3
@@ -122,7 +120,7 @@ class Model:
         return sum(
             count
             for zone, count in self.eligible.items()
-            if is_allowed(self.job.receivers[self.sample[zone]], self.window, moment)
+            if is_allowed(self.job.receivers[self.sample[zone]], self.job.settings, moment)
         )
 
     def set_eligible(self, who: int, delta: int) -> None:
@@ -139,8 +137,12 @@ class Model:
     def receive(self, who: int) -> None:
         receiver = self.job.receivers[who]
         moment = self.clock()
-        if not is_allowed(receiver, self.window, moment):
-            wait = (next_allowed(receiver, self.window, moment) - moment).total_seconds() + 1
+        if not is_allowed(receiver, self.job.settings, moment):
+            opens = next_call_time(receiver, moment, self.job.settings, T0)
+            if isinstance(opens, Expired):
+                self.done.add(who)  # the deadline: the receiver ends as Expired
+                return
+            wait = (opens - moment).total_seconds() + 1
             self.at(wait, "receive", who)  # WaitForCallingWindow, then Dial again
             return
         if not self.old:

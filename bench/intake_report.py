@@ -264,8 +264,9 @@ def main() -> None:
         baseline = _run("baseline", path)
         report = _best("report", path, runs=2)
 
-    # read_workbook renders every prompt of every receiver (the only way to find every undefined
-    # variable), so it alone is "parse + validate + render"; the engine renders again when calling.
+    # read_workbook checks every prompt of every receiver (rendering it, or measuring a plain
+    # template's prompt), so it alone is "parse + validate + render"; the engine renders again
+    # when calling.
     intake = ours["intake_seconds"]
     ratio = baseline["seconds"] / intake
     lines = [

@@ -36,4 +36,12 @@ def stream_notifier() -> StreamNotifier:
         background=False,
         read_report=read_s3_report,
     )
-    return StreamNotifier(notifier, load_job=load_job, all_results=all_results, decode=decode_image)
+    from bot.slack.aws_runtime import tell_test_call
+
+    return StreamNotifier(
+        notifier,
+        load_job=load_job,
+        all_results=all_results,
+        decode=decode_image,
+        test_call_tellers={"slack": tell_test_call},
+    )

@@ -32,6 +32,16 @@ def submitter() -> Any:
     return SqsJobSubmitter.from_settings()
 
 
+@cache
+def number_book() -> Any:
+    """Requesters' own numbers for "Call me first" (bot/aws_numbers.py, the jobs table)."""
+    from backend.aws import clients
+    from backend.aws.settings import settings
+    from bot.aws_numbers import DynamoNumberBook
+
+    return DynamoNumberBook(lambda: clients.client("dynamodb"), settings().jobs_table)
+
+
 def do_not_call() -> Any:
     """The DynamoDB do-not-call list (None when the stack gives this function no table)."""
     from backend.aws.wiring import do_not_call as build

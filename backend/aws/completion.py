@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from backend.aws.clients import ClientError, error_code
 from backend.aws.observability import count
 from backend.aws.sessions import DynamoSessionStore
 from backend.domain.models import CallResult
-from backend.domain.session import CallSession
+from backend.domain.session import CallCompletion, CallSession
 
 log = logging.getLogger(__name__)
 
@@ -83,3 +85,17 @@ class StepFunctionsCompletion:
         elif not self.callbacks.result(session.task_token, result):
             log.info("call %s: its task had ended, the result is not sent", session.call_id)
         self.sessions.mark_sent(session.call_id)
+
+
+@dataclass
+class RoutedCompletion:
+    """The one `CallCompletion` of the call path: a test's result never reaches a job task."""
+
+    jobs: CallCompletion
+    tests: Callable[[], CallCompletion]  # built on first use (the flow Lambda's cold start)
+
+    def complete(self, session: CallSession, result: CallResult) -> None:
+        if session.test:
+            self.tests().complete(session, result)
+        else:
+            self.jobs.complete(session, result)

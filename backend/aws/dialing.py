@@ -21,6 +21,7 @@ from backend.aws.dnc import DynamoDoNotCall
 from backend.aws.jobs import ENDED, ClaimState, JobsTable, JobStore
 from backend.aws.lines import LineLeases
 from backend.aws.sessions import DynamoSessionStore
+from backend.aws.test_calls import TestCaller, TestCallPlaced, is_test_call_message
 from backend.domain.calling_rules import Expired, next_call_time
 from backend.domain.dnc import DO_NOT_CALL, DialVerdict, check_dial
 from backend.domain.models import CallJob, CallResult, CallStatus, Receiver
@@ -54,6 +55,11 @@ class DialOutcome(StrEnum):
     DEPLOYMENT_FAULT = "deployment_fault"
     DROPPED = "dropped"  # unreadable message without a task token
     STALE = "stale"  # its task already ended (timed out, stopped): nobody is rung for it
+    # Call me first (backend/aws/test_calls.py): a test call, no task behind it.
+    TEST_DIALLED = "test_dialled"
+    TEST_DUPLICATE = "test_duplicate"
+    TEST_REFUSED = "test_refused"
+    TEST_FAILED = "test_failed"
 
 
 class RetryLater(Exception):
@@ -92,6 +98,7 @@ class Dialer:
     lines: LineLeases
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
     dnc: DynamoDoNotCall | None = None  # do-not-call list + daily cap (None: not checked)
+    tests: TestCaller | None = None  # Call me first: test-call messages (None: not taken)
 
     def __post_init__(self) -> None:
         self._jobs: dict[str, tuple[CallJob, Speech]] = {}  # warm containers reuse both
@@ -103,6 +110,11 @@ class Dialer:
         return self._jobs[job_id]
 
     def handle(self, body: str, receive_count: int = 1) -> DialOutcome:
+        if self.tests is not None and is_test_call_message(body):
+            placed = self.tests.place(body)
+            if placed is TestCallPlaced.LINE_BUSY:
+                raise RetryLater("no line for the test call", no_line_delay(60))
+            return DialOutcome(placed.value)
         try:
             task = CallTask.model_validate_json(body)
         except ValidationError as error:

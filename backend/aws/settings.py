@@ -41,6 +41,17 @@ class AwsSettings(BaseModel):
     slack_secret_arn: str = ""
     dnc_table: str = ""  # the do-not-call list and daily dial counts
     dnc_secret_arn: str = ""  # HMAC secret of the do-not-call list (Secrets Manager)
+    bot_languages: str = "en-US"  # the BotLocales stack parameter: languages the bots speak
+    # Scheduled and recurring jobs (backend/aws/schedules.py).
+    schedule_group: str = ""  # the stack's EventBridge Scheduler schedule group
+    schedule_bucket: str = ""  # the scheduled jobs, one document per schedule
+    job_queue_arn: str = ""  # the schedules' target
+    scheduler_role_arn: str = ""  # the role the schedules send with (sqs:SendMessage only)
+
+    @property
+    def enabled_languages(self) -> tuple[str, ...]:
+        return tuple(code.strip() for code in self.bot_languages.split(",") if code.strip())
+
     # SMS to the unreached (docs/sms.md): empty origination identity = SMS is not set up
     sms_origination_identity: str = ""
     sms_configuration_set: str = ""

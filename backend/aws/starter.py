@@ -10,13 +10,22 @@ from typing import Any
 
 from backend.aws.clients import ClientError, error_code
 from backend.aws.jobs import JobsTable, JobStore
+from backend.aws.schedules import Schedules
 from backend.aws.tasks import map_width, write_tasks
 from backend.domain.intake import job_from_json
 from backend.domain.intake.assemble import DEFAULT_LIMITS
 from backend.domain.intake.json_form import load_json
+from backend.domain.intake.languages import disabled_languages
 from backend.domain.job_state import ENDED, JobState
 from backend.domain.models import CallJob
 from backend.domain.problems import Problem
+from backend.domain.schedule import (
+    ScheduleError,
+    occurrence_job,
+    occurrence_job_id,
+    parse_occurrence_time,
+)
+from backend.domain.voices import DEFAULT_LANGUAGE
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +63,11 @@ class JobStarter:
         state_machine_arn: str,
         max_running_jobs: int,
         max_concurrent_calls: int,
+        schedules: Schedules | None = None,
+        *,
+        enabled_languages: tuple[str, ...] = (DEFAULT_LANGUAGE,),
     ) -> None:
+        self.schedules = schedules
         self.s3 = s3
         self.sfn = sfn
         self.jobs = jobs
@@ -62,6 +75,7 @@ class JobStarter:
         self.state_machine_arn = state_machine_arn
         self.max_running_jobs = max_running_jobs
         self.max_concurrent_calls = max_concurrent_calls
+        self.enabled_languages = enabled_languages  # the bots' locales (BotLocales parameter)
 
     def parse(self, body: str) -> CallJob:
         """The job from a queue message: job JSON, or a reference to a job document in S3.
@@ -72,6 +86,8 @@ class JobStarter:
         payload = load_json(body, DEFAULT_LIMITS.max_bytes, "queue message")
         if isinstance(payload, Problem):
             raise BadJobMessage([payload])
+        if isinstance(payload, Mapping) and "occurrence" in payload:
+            return self._occurrence(payload)
         if isinstance(payload, Mapping) and "job_ref" in payload:
             payload = self._referenced(payload["job_ref"])
         try:
@@ -86,7 +102,33 @@ class JobStarter:
                 result.problems or [Problem("the job could not be read")],
                 job_id if isinstance(job_id, str) else None,
             )
+        why = disabled_languages(result.job, self.enabled_languages)
+        if why:  # the bots could not understand these people: refuse before anyone is rung
+            raise BadJobMessage([Problem(why, field="receivers")], result.job.job_id)
         return result.job
+
+    def _occurrence(self, payload: Mapping[str, Any]) -> CallJob:
+        """One occurrence of a schedule (its message from EventBridge Scheduler): the scheduled
+        job under the occurrence's own job id, the same for every delivery of it."""
+        schedule_id, when = payload.get("schedule_id"), payload.get("occurrence")
+        if not isinstance(schedule_id, str) or not isinstance(when, str):
+            problem = Problem("an occurrence message needs schedule_id and occurrence (text)")
+            raise BadJobMessage([problem])
+        try:
+            at = parse_occurrence_time(when)
+        except ScheduleError as error:
+            raise BadJobMessage([Problem(str(error), field="occurrence")]) from None
+        job_id = occurrence_job_id(schedule_id, at)
+        if self.jobs.get(job_id) is not None:  # a second delivery: that job is known already
+            return self.store.load(job_id)
+        job = self.schedules.job(schedule_id) if self.schedules is not None else None
+        if job is None:
+            problem = Problem(
+                f"schedule {schedule_id} was cancelled (or has ended): its occurrence at "
+                f"{at:%Y-%m-%d %H:%M} UTC was not started"
+            )
+            raise BadJobMessage([problem], job_id)
+        return occurrence_job(job, schedule_id, at)
 
     def _referenced(self, ref: Any) -> Any:
         """The job document a `job_ref` names (only in the stack's data bucket)."""
@@ -129,6 +171,9 @@ class JobStarter:
         return running
 
     def start(self, job: CallJob) -> StartOutcome:
+        """Start the job's execution once; a job with a start_at becomes a schedule instead."""
+        if job.settings.start_at is not None:
+            return self._schedule(job)
         self.jobs.create(job)
         state = self.jobs.state(job.job_id)
         # An ended job is never started again (nor could it be: its execution name is taken).
@@ -165,3 +210,14 @@ class JobStarter:
             reason = "execution already existed"
         self.jobs.set_state(job.job_id, JobState.RUNNING, execution_arn)
         return StartOutcome(job.job_id, reason == "started", reason)
+
+    def _schedule(self, job: CallJob) -> StartOutcome:
+        """A scheduled job: its schedule is made (each occurrence is then a job of its own)."""
+        if self.schedules is None:
+            problem = Problem("scheduled jobs are not set up in this deployment", field="start_at")
+            raise BadJobMessage([problem], job.job_id)
+        made = self.schedules.create(job)
+        # The record the submitter wrote under the scheduled job's id stands for no run.
+        self.jobs.forget(job.job_id)
+        verb = "scheduled" if made.created else "already scheduled"
+        return StartOutcome(job.job_id, False, f"{verb}: {made.description}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from backend.aws import clients
@@ -14,6 +15,7 @@ from backend.domain.models import CallJob
 # SQS accepts 256 KB; larger jobs travel as a reference to the job document in S3.
 MAX_INLINE_BYTES = 200_000
 MESSAGE_GROUP = "jobs"  # one group: jobs start in the order they were queued
+TEST_CALL_GROUP = "test-calls"  # Call me first: never waits behind a job held in "jobs"
 
 
 class SqsJobSubmitter:
@@ -56,3 +58,30 @@ class SqsJobSubmitter:
 
     def cancel(self, job_id: str, requested_by: str | None = None) -> bool:
         return self.jobs.request_cancel(job_id, requested_by)
+
+    def request_test_call(
+        self,
+        job: CallJob,
+        to: str,
+        test_id: str,
+        *,
+        origin: Mapping[str, Any] | None = None,
+        requested_by: str | None = None,
+    ) -> None:
+        """Queue one "Call me first" call of `job` to `to` (backend/aws/test_calls.py); only
+        person #1 travels (their prompts are what the test plays), so the message stays small."""
+        person_one = job.model_copy(update={"receivers": job.receivers[:1]})
+        body = {
+            "kind": "test_call",
+            "test_id": test_id,
+            "to": to,
+            "job": job_to_json(person_one),
+            "origin": dict(origin) if origin is not None else None,
+            "requested_by": requested_by,
+        }
+        self.sqs.send_message(
+            QueueUrl=self.queue_url,
+            MessageBody=json.dumps(body),
+            MessageGroupId=TEST_CALL_GROUP,
+            MessageDeduplicationId=test_id,
+        )

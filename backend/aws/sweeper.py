@@ -17,12 +17,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from backend.aws.clients import ClientError, error_code
-from backend.aws.completion import StepFunctionsCompletion
 from backend.aws.connect import ConnectDialer
 from backend.aws.lines import LineLeases
 from backend.aws.sessions import DynamoSessionStore
 from backend.domain.models import CallResult, CallStatus
-from backend.domain.session import StaleSession, call_id_for
+from backend.domain.session import CallCompletion, StaleSession, call_id_for
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +34,7 @@ LEASE_MAX_SECONDS = 2 * 3600  # longer than any call (call_timeout_seconds <= 36
 class CallSweeper:
     sessions: DynamoSessionStore
     lines: LineLeases
-    completion: StepFunctionsCompletion
+    completion: CallCompletion
     connect: ConnectDialer
     now: Callable[[], float] = field(default=time.time)
 

@@ -13,7 +13,7 @@ from backend.aws.settings import settings
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 
-    from backend.aws.completion import StepFunctionsCompletion
+    from backend.aws.completion import RoutedCompletion
     from backend.aws.connect import ConnectDialer
     from backend.aws.dialing import CallsQueue, Dialer
     from backend.aws.disconnect import DisconnectHandler
@@ -24,10 +24,17 @@ if TYPE_CHECKING:
     from backend.aws.lines import LineLeases
     from backend.aws.rejections import RejectionNotifier
     from backend.aws.reporting import ReportWriter
+    from backend.aws.schedules import Schedules
     from backend.aws.sessions import DynamoSessionStore
     from backend.aws.sms import SmsOutboxTable, SmsStep
     from backend.aws.starter import JobStarter
     from backend.aws.sweeper import CallSweeper, CallTimeouts
+    from backend.aws.test_call_outcomes import (
+        TestCallAnnouncer,
+        TestCallCompletion,
+        TestCallRecords,
+    )
+    from backend.aws.test_calls import TestCaller, TestCallForwarder
 
 
 def jobs_table() -> JobsTable:
@@ -68,10 +75,62 @@ def idempotency_store() -> DynamoDBPersistenceLayer:
 
 
 @cache
-def completion() -> StepFunctionsCompletion:
-    from backend.aws.completion import StepFunctionsCompletion
+def completion() -> RoutedCompletion:
+    """Jobs' calls complete their Step Functions task; test calls are announced instead."""
+    from backend.aws.completion import RoutedCompletion, StepFunctionsCompletion
 
-    return StepFunctionsCompletion(clients.client("stepfunctions"), session_store())
+    jobs = StepFunctionsCompletion(clients.client("stepfunctions"), session_store())
+    return RoutedCompletion(jobs, test_call_completion)
+
+
+@cache
+def test_call_records() -> TestCallRecords:
+    from backend.aws.test_call_outcomes import TestCallRecords
+
+    return TestCallRecords(clients.client("dynamodb"), settings().sessions_table)
+
+
+@cache
+def test_call_announcer() -> TestCallAnnouncer:
+    from backend.aws.test_call_outcomes import TestCallAnnouncer
+
+    return TestCallAnnouncer(clients.client("events"), settings().event_bus_name)
+
+
+@cache
+def test_call_completion() -> TestCallCompletion:
+    from backend.aws.test_call_outcomes import TestCallCompletion
+
+    return TestCallCompletion(session_store(), test_call_records(), test_call_announcer())
+
+
+@cache
+def test_caller() -> TestCaller:
+    from backend.aws.dials import DialLog
+    from backend.aws.test_calls import TestCaller
+
+    return TestCaller(
+        session_store(),
+        connect_dialer(),
+        DialLog(clients.client("dynamodb"), settings().jobs_table),
+        line_leases(),
+        test_call_records(),
+        completion(),
+        test_call_announcer(),
+        dnc=do_not_call(),
+    )
+
+
+@cache
+def test_call_forwarder() -> TestCallForwarder:
+    from backend.aws.test_calls import TestCallForwarder
+
+    return TestCallForwarder(
+        job_starter().parse,
+        clients.client("sqs"),
+        settings().calls_queue_url,
+        test_call_announcer(),
+    )
 
 
 @cache
@@ -120,6 +179,26 @@ def job_starter() -> JobStarter:
         s.state_machine_arn,
         s.max_running_jobs,
         s.max_concurrent_calls,
+        schedules(),
+        enabled_languages=s.enabled_languages,
+    )
+
+
+@cache
+def schedules() -> Schedules | None:
+    """The stack's schedules (None when this function is not given the schedule group)."""
+    from backend.aws.schedules import Schedules
+
+    s = settings()
+    if not s.schedule_group:
+        return None
+    return Schedules(
+        clients.client("scheduler"),
+        clients.client("s3"),
+        group=s.schedule_group,
+        bucket=s.schedule_bucket,
+        queue_arn=s.job_queue_arn,
+        role_arn=s.scheduler_role_arn,
     )
 
 
@@ -150,6 +229,7 @@ def dialer() -> Dialer:
         DialLog(clients.client("dynamodb"), settings().jobs_table),
         line_leases(),
         dnc=do_not_call(),
+        tests=test_caller(),
     )
 
 
@@ -248,6 +328,11 @@ def reset() -> None:
         session_store,
         line_leases,
         completion,
+        test_call_records,
+        test_call_announcer,
+        test_call_completion,
+        test_caller,
+        test_call_forwarder,
         connect_dialer,
         do_not_call,
         rejection_notifier,

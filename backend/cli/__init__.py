@@ -25,7 +25,7 @@ app = typer.Typer(
 )
 
 # Imported for their side effect of registering commands on `app`.
-from backend.cli import dnc, jobs, run, slack  # noqa: E402, F401
+from backend.cli import call_me_first, dnc, estimate, jobs, run, schedule, slack  # noqa: E402, F401
 
 
 def main() -> None:

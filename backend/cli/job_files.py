@@ -85,15 +85,32 @@ def print_warnings(warnings: Sequence[Problem]) -> None:
         out.print(Text("Warning: ", style="bold yellow") + Text(str(warning)))
 
 
-def parse_start_at(text: str) -> datetime:
-    """`--start-at 2026-12-01T18:30+08:00`: an ISO time; without an offset it is UTC."""
+WHEN_HELP = (
+    "When the job starts: 2026-12-07 18:00, tomorrow 18:00, monday 08:30 (in the job's "
+    "timezone, default UTC) or an ISO time with an offset"
+)
+
+
+def resolve_when(text: str, job: CallJob, now: datetime | None = None) -> datetime:
+    """`--at WHEN` (also spelled `--start-at`) read like the start_at setting, in the job's
+    zone (backend/domain/schedule.py); exit 1 saying what to write when it cannot be read."""
+    from backend.domain.schedule import ScheduleError, job_zone, parse_start_at
+
     try:
-        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
-    except ValueError:
-        raise typer.BadParameter(
-            f"{text!r} is not an ISO time such as 2026-12-01T18:30+08:00"
-        ) from None
-    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+        return parse_start_at(text, job_zone(job.settings), now or datetime.now(UTC))
+    except ScheduleError as error:
+        fail(f"--at: {error}")
+
+
+def print_schedule(job: CallJob) -> None:
+    """The job's schedule in one line, when it has one (start_at, repeat)."""
+    from backend.domain.schedule import schedule_of
+
+    schedule = schedule_of(job)
+    if schedule is not None:
+        count = len(schedule.occurrences())
+        times = f"{count} occurrence{'s' if count != 1 else ''}"
+        out.print(Text("Scheduled: ", style="bold") + Text(f"{schedule.describe()} ({times})"))
 
 
 def _read(job_file: Path) -> IntakeResult:

@@ -21,11 +21,13 @@ if TYPE_CHECKING:
     from backend.domain.models import CallJob, Receiver
 from backend.cli.job_files import (
     JOB_FILE_HELP,
+    WHEN_HELP,
     fail,
     load_intake,
     out,
-    parse_start_at,
+    print_schedule,
     print_warnings,
+    resolve_when,
 )
 
 _BREAK = re.compile(r"<break\b([^>]*)>", re.IGNORECASE)
@@ -83,6 +85,7 @@ def validate(
             f"question(s), extra columns: {columns}"
         )
     )
+    print_schedule(job)
     print_warnings(result.warnings)
 
 
@@ -94,12 +97,13 @@ def preview(
         typer.Option("--receiver", "-r", metavar="ID", help="Receiver id (default: the first)."),
     ] = None,
     at: Annotated[
-        datetime | None,
+        str | None,
         typer.Option(
+            "--at",
             "--start-at",
-            metavar="ISO-TIME",
-            parser=parse_start_at,
-            help="Count who is outside their calling hours at this time (default: now).",
+            metavar="WHEN",
+            help=f"{WHEN_HELP}: who is outside their calling hours then (default: the job's "
+            "start_at, else now).",
         ),
     ] = None,
 ) -> None:
@@ -140,7 +144,10 @@ def preview(
             style="dim",
         )
     )
-    out.print(Text(hours_summary(job.receivers, job.settings, at or datetime.now(UTC))))
+    when = resolve_when(at, job) if at else job.settings.start_at or datetime.now(UTC)
+    out.print(Text(hours_summary(job.receivers, job.settings, when)))
+    print_schedule(job)
+    _preview_language(job, person)
     print_warnings(result.warnings)
     from backend.cli.dnc import listed_count
 
@@ -166,6 +173,23 @@ def preview(
     out.print(Text("Ending", style="bold cyan"))
     out.print(Text(readable_ssml(prompts.ending)))
     _preview_sms(job, person)
+    _print_estimate(job, when)
+
+
+def _preview_language(job: CallJob, person: Receiver) -> None:
+    """The person's language and voice, and how many people each language has (docs/voice.md);
+    nothing for a job in one language spoken by its default voice."""
+    from collections import Counter
+
+    from backend.domain.voices import LANGUAGES, voice_for
+
+    counts = Counter(job.language_of(receiver) for receiver in job.receivers)
+    language = job.language_of(person)
+    if len(counts) == 1 and language == job.settings.language:
+        return
+    spoken = ", ".join(f"{LANGUAGES[code].name} {count}" for code, count in counts.items())
+    voice = voice_for(language, job.settings.voice)
+    out.print(Text(f"Speaks {LANGUAGES[language].name} ({voice}). Languages: {spoken}."))
 
 
 def _preview_sms(job: CallJob, person: Receiver) -> None:
@@ -182,6 +206,17 @@ def _preview_sms(job: CallJob, person: Receiver) -> None:
     out.print()
     out.print(Text("SMS if not reached", style="bold cyan"))
     out.print(Text(body))
+
+
+def _print_estimate(job: CallJob, start: datetime) -> None:
+    """Expected duration and cost (one line each), then the breakdown (docs/estimate.md)."""
+    from backend.cli.estimate import job_estimate, load_prices, print_estimate
+    from backend.cli.run import load_settings
+
+    out.print()
+    out.print(Text("Estimate", style="bold cyan"))
+    concurrency = load_settings().concurrency
+    print_estimate(job_estimate(job, start, concurrency, load_prices(None)), breakdown=True)
 
 
 @app.command()

@@ -14,7 +14,7 @@ import re
 import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -26,10 +26,10 @@ from rich.table import Table
 from rich.text import Text
 
 from backend.cli import app
-from backend.cli.job_files import JOB_FILE_HELP, parse_start_at, require_call_files
+from backend.cli.job_files import JOB_FILE_HELP, WHEN_HELP, require_call_files, resolve_when
 
 if TYPE_CHECKING:
-    from backend.domain.models import CallJob, CallResult
+    from backend.domain.models import CallJob, CallResult, JobSettings
     from backend.domain.ports import ReportFiles
     from backend.local.calls import CallRequest, DialOutcome
     from backend.local.lease import Lease
@@ -309,23 +309,35 @@ def run(
             help="Job id (default: derived from the file: reruns resume).",
         ),
     ] = None,
-    start_at: Annotated[
-        datetime | None,
+    at: Annotated[
+        str | None,
         typer.Option(
+            "--at",
             "--start-at",
-            metavar="ISO-TIME",
-            parser=parse_start_at,
-            help="Run the simulated job as if started at this time, e.g. 2026-12-01T18:30+08:00 "
-            "(default: now); calling hours and the deadline count from it.",
+            metavar="WHEN",
+            help=f"{WHEN_HELP}. The run waits for it (default: the job's start_at, else now); "
+            "calling hours and the deadline count from it.",
         ),
     ] = None,
+    no_wait: Annotated[
+        bool,
+        typer.Option(
+            "--no-wait",
+            help="Do not wait for --at: start at once in virtual time, as if it were then.",
+        ),
+    ] = False,
 ) -> None:
     """Run a call job on this machine with simulated phones and write its report.
+
+    With --at (or a start_at setting) the run waits until then; a time already past, or
+    --no-wait, starts at once with the job's virtual clock at that time. A job that repeats is
+    kept with `callouts schedule add` instead.
 
     \b
     Example:
       callouts run examples/call_job.xlsx --answers examples/answers.csv --out out/demo
       callouts run job.json --simulate random --seed 3
+      callouts run job.xlsx --at "tomorrow 18:00"
     """
     from backend.cli.job_files import load_job
 
@@ -335,10 +347,44 @@ def run(
             f"--job-id {job_id!r} is not a valid job id: use 1-80 letters, digits, '.', '_' or '-'"
         )
     job = load_job(job_file)
+    if job.settings.repeat:
+        raise _fail(
+            f"job {job.job_id} repeats ({job.settings.repeat}): keep it with `callouts schedule "
+            f"add {job_file}`; `callouts schedule run` (or `callouts bot`) starts each occurrence"
+        )
     if job_id:
         job = job.model_copy(update={"job_id": job_id})
+    start_at = resolve_when(at, job) if at else job.settings.start_at
+    start_at = start_at.astimezone(UTC) if start_at is not None else None  # the engine's times
     with _plain_store_errors():
+        if start_at is not None and not no_wait:
+            start_at = wait_until(start_at, job.settings)
         _run_job(job, answers, simulate, seed, concurrency, out_dir, db, start_at)
+
+
+def wait_until(moment: datetime, settings: JobSettings) -> datetime | None:
+    """Wait on the wall clock until `moment` (None: waited, the run uses the real clock then);
+    a moment already past is returned: the run starts at once, its virtual clock then."""
+    from backend.domain.schedule import job_zone, start_text
+    from backend.local.engine import utc_now
+
+    if moment <= utc_now():
+        return moment
+    shown = start_text(moment, job_zone(settings))
+    out.print(Text(f"Waiting until {shown} (Ctrl-C to cancel) ...", style="bold"))
+    try:
+        while (left := (moment - utc_now()).total_seconds()) > 0:
+            sleep(min(left, 30.0))
+    except KeyboardInterrupt:
+        raise _fail("cancelled before the start: nobody was called") from None
+    return None
+
+
+def sleep(seconds: float) -> None:
+    """The wall-clock wait of `run --at` (tests replace it)."""
+    import time
+
+    time.sleep(seconds)
 
 
 def _check_concurrency(concurrency: int | None) -> None:
@@ -699,10 +745,10 @@ def _transcript(job_id: str, receiver_id: str, db: Path | None) -> None:
         if not lines:
             out.print(Text("  (nothing was said)", style="dim"))
         for line in lines:
-            out.print(_transcript_line(line))
+            out.print(transcript_line(line))
 
 
-def _transcript_line(line: Any) -> Text:
+def transcript_line(line: Any) -> Text:
     from backend.cli.jobs import readable_ssml
 
     if not isinstance(line, dict):

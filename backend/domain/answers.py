@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from backend.domain.models import QuestionType
+from backend.domain.phrases import phrases
+from backend.domain.voices import DEFAULT_LANGUAGE
 
 ANSWER_SLOT = "answer"
 NO_ANSWER = "No answer"  # the report's and the Slack card's label for a missing answer
@@ -28,41 +31,52 @@ INTENTS: dict[QuestionType, frozenset[str]] = {
     QuestionType.TIME: frozenset({"timeintent"}),
 }
 
-_HINTS: dict[QuestionType, str] = {
-    QuestionType.OK: "say OK, or press 1",
-    QuestionType.YES_NO: "say yes or no, or press 1 for yes and 2 for no",
-    QuestionType.MULTIPLE_CHOICE: "say a letter from A to E, or press 1 to 5 for A to E",
-    QuestionType.NUMBER: "say a number, or key it in and press hash",
-    QuestionType.DATE: (
-        "say a date, for example the thirtieth of November, or key in the year, month and day "
-        "as eight digits and press hash"
-    ),
-    QuestionType.TIME: (
-        "say a time, for example three thirty p m, or key in four digits on the 24-hour clock "
-        "and press hash"
-    ),
-}
 
-_YES_NO_WORDS = {"yes": "Yes", "yeah": "Yes", "yep": "Yes", "no": "No", "nope": "No"}
-_YES_NO_KEYS = {"1": "Yes", "2": "No"}
-# How speech recognition may spell a spoken letter when the slot is not resolved to A-E.
-_LETTER_WORDS = {
-    "ay": "A",
-    "bee": "B",
-    "be": "B",
-    "see": "C",
-    "sea": "C",
-    "cee": "C",
-    "dee": "D",
-    "ee": "E",
+@dataclass(frozen=True)
+class AnswerWords:
+    """How one language's speech recognition may spell an answer the slot did not resolve."""
+
+    yes_no: dict[str, str]  # spoken word -> "Yes" / "No"
+    letters: dict[str, str]  # a spoken letter's spelling -> "A".."E"
+    filler: frozenset[str]  # words around a letter: "letter", "option", "the"...
+
+
+# One table per language of voices.LANGUAGES (a test checks each has one).
+ANSWER_WORDS: dict[str, AnswerWords] = {
+    "en-US": AnswerWords(
+        yes_no={"yes": "Yes", "yeah": "Yes", "yep": "Yes", "no": "No", "nope": "No"},
+        letters={
+            "ay": "A",
+            "bee": "B",
+            "be": "B",
+            "see": "C",
+            "sea": "C",
+            "cee": "C",
+            "dee": "D",
+            "ee": "E",
+        },
+        filler=frozenset(
+            {"letter", "option", "answer", "choice", "the", "is", "it", "my", "i", "say"}
+        ),
+    ),
+    "es-US": AnswerWords(
+        yes_no={"sí": "Yes", "si": "Yes", "claro": "Yes", "no": "No"},
+        letters={"be": "B", "ce": "C", "se": "C", "de": "D"},
+        filler=frozenset(
+            {"letra", "opción", "opcion", "respuesta", "la", "el", "es", "mi", "digo", "elijo"}
+        ),
+    ),
 }
-_CHOICE_FILLER = {"letter", "option", "answer", "choice", "the", "is", "it", "my", "i", "say"}
+_YES_NO_KEYS = {"1": "Yes", "2": "No"}
 _TIME = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?$")
 _KEYPAD_TIME = re.compile(r"^(\d{1,2})(\d{2})$")
 
 
 def normalise_answer(
-    question_type: QuestionType, intent: str | None, slots: Mapping[str, str | None]
+    question_type: QuestionType,
+    intent: str | None,
+    slots: Mapping[str, str | None],
+    language: str = DEFAULT_LANGUAGE,
 ) -> str | None:
     """Return the canonical answer to a question of `question_type`, or None for no answer.
 
@@ -70,7 +84,10 @@ def normalise_answer(
     (`$.Lex.Slots`, the answer slot is `answer`). Keypad digits are accepted either as the
     answer slot value or as the intent name itself (YYYYMMDD for a date, HHMM for a time).
     Repeat/Fallback, an empty turn or an intent that belongs to another question type give None.
+    `language` picks the word table for values the bot did not resolve ("sí", "be"); the
+    canonical answers are the same in every language.
     """
+    words = ANSWER_WORDS.get(language, ANSWER_WORDS[DEFAULT_LANGUAGE])
     name = _intent_key(intent)
     if not name or name in {"repeatintent", "fallbackintent"}:
         return None
@@ -88,17 +105,19 @@ def normalise_answer(
             return "OK"
         case QuestionType.YES_NO:
             if value is not None:
-                from_value = _YES_NO_KEYS.get(value) or _YES_NO_WORDS.get(value.lower())
+                from_value = _YES_NO_KEYS.get(value) or words.yes_no.get(value.lower())
                 if from_value:
                     return from_value
             return "Yes" if name == "yesintent" else "No"
+        case QuestionType.MULTIPLE_CHOICE:
+            return _choice(value, words)
         case _:
             return _SLOT_PARSERS[question_type](value)
 
 
-def answer_hint(question_type: QuestionType) -> str:
+def answer_hint(question_type: QuestionType, language: str = DEFAULT_LANGUAGE) -> str:
     """How a person answers a question of this type, for prompts and previews."""
-    return _HINTS[question_type]
+    return phrases(language).hints[question_type]
 
 
 def answer_categories(question_type: QuestionType) -> tuple[str, ...] | None:
@@ -138,14 +157,16 @@ def _from_keys(question_type: QuestionType, digits: str) -> str | None:
             return "OK" if digits == "1" else None
         case QuestionType.YES_NO:
             return _YES_NO_KEYS.get(digits)
+        case QuestionType.MULTIPLE_CHOICE:
+            return _choice(digits, ANSWER_WORDS[DEFAULT_LANGUAGE])
         case _:
             return _SLOT_PARSERS[question_type](digits)
 
 
-def _choice(value: str | None) -> str | None:
+def _choice(value: str | None, words: AnswerWords) -> str | None:
     if value is None:
         return None
-    tokens = [t for t in re.findall(r"[a-z]+|\d+", value.lower()) if t not in _CHOICE_FILLER]
+    tokens = [t for t in re.findall(r"[^\W\d_]+|\d+", value.lower()) if t not in words.filler]
     letters = set()
     for token in tokens:
         if token.isdigit():
@@ -154,8 +175,8 @@ def _choice(value: str | None) -> str | None:
             letters.add(CHOICES[int(token) - 1])
         elif len(token) == 1 and token.upper() in CHOICES:
             letters.add(token.upper())
-        elif token in _LETTER_WORDS:
-            letters.add(_LETTER_WORDS[token])
+        elif token in words.letters:
+            letters.add(words.letters[token])
         else:
             return None
     # "A A" is one answer said twice; "A B" is ambiguous.
@@ -202,7 +223,6 @@ def _time(value: str | None) -> str | None:
 
 # The slot-value parser of each type whose answer is read from a value (speech or keypad).
 _SLOT_PARSERS: dict[QuestionType, Callable[[str | None], str | None]] = {
-    QuestionType.MULTIPLE_CHOICE: _choice,
     QuestionType.NUMBER: _number,
     QuestionType.DATE: _date,
     QuestionType.TIME: _time,

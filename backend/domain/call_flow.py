@@ -4,7 +4,8 @@ Input: a Connect flow event (`Details.ContactData.Attributes.call_id`,
 `Details.Parameters.event` = start | answer | silence, `intent`, `answer`, and the `turn` and
 `question_number` of the previous response, echoed back by the flow).
 Output: the flat string map `{"action", "prompt", "question_type", "question_number", "turn",
-"voice"}`. A retried invocation (same turn) gets the same response and records nothing twice.
+"voice", "language"}`. A retried invocation (same turn) gets the same response and records
+nothing twice.
 It never raises: an unknown call id or a malformed event ends the call politely.
 """
 
@@ -18,17 +19,18 @@ from typing import Any, Literal, Protocol
 
 from backend.domain.models import CallStatus
 from backend.domain.opt_out import OPT_OUT_SOURCE
+from backend.domain.phrases import phrases, speak
 from backend.domain.session import (
     CallCompletion,
     CallSession,
     SessionStore,
     StaleSession,
 )
-from backend.domain.voices import DEFAULT_VOICE
+from backend.domain.voices import DEFAULT_LANGUAGE, DEFAULT_VOICE
 
 log = logging.getLogger(__name__)
 
-ERROR_PROMPT = "<speak>Sorry, something went wrong. Goodbye.</speak>"
+ERROR_PROMPT = speak(phrases(DEFAULT_LANGUAGE).error)  # the call's language is not known here
 ERROR_RESPONSE: dict[str, str] = {
     "action": "end",
     "prompt": ERROR_PROMPT,
@@ -36,6 +38,7 @@ ERROR_RESPONSE: dict[str, str] = {
     "question_number": "",
     "turn": "",
     "voice": DEFAULT_VOICE,
+    "language": DEFAULT_LANGUAGE,
 }
 
 

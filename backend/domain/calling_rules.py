@@ -160,6 +160,21 @@ def first_opening(
     return common[0][0] if common else None
 
 
+def open_spans(
+    names: Sequence[str], window: CallingWindow, begin: datetime, until: datetime
+) -> list[Span]:
+    """The spans of [begin, until) when the window is open in every zone of `names` (in UTC)."""
+    if begin >= until:
+        return []
+    if window.always:
+        return [(begin, until)]
+    common: list[Span] | None = None
+    for tz in _zones(names):
+        spans = _spans(tz, window, begin, until)
+        common = spans if common is None else _intersect(common, spans)
+    return common or []
+
+
 def deadline(settings: JobSettings, started_at: datetime) -> datetime:
     """When the job stops calling: `deadline_hours` after it started."""
     return started_at + timedelta(hours=settings.deadline_hours)

@@ -1,6 +1,6 @@
 """One vocabulary for the state of a call job, for every runner and every front end: the local
 store, the AWS jobs table and the chat cards (which add display-only states of their own, mapped
-from these: bot.state.CardState)."""
+from these: bot.core.state.CardState)."""
 
 from __future__ import annotations
 

@@ -99,6 +99,11 @@ class Question(_Frozen):
         description="Jinja2 template of what is asked; receiver fields are variables."
     )
     type: QuestionType
+    translations: dict[str, str] = Field(
+        default_factory=dict,
+        description="The template in other languages, by BCP-47 code (es-US): the workbook's "
+        "question_template:es-US column.",
+    )
 
 
 class Receiver(_Frozen):
@@ -246,13 +251,49 @@ class JobSettings(_Frozen):
     )
     voice: str = Field(
         default=voices.DEFAULT_VOICE,
-        description="Amazon Polly voice the contact flow speaks with: an English voice with a "
-        "neural variant (backend/domain/voices.py).",
+        description="Amazon Polly voice the contact flow speaks with: a neural voice "
+        "(backend/domain/voices.py); people whose language it does not speak hear their "
+        "language's default voice.",
     )
+    # --- per-person language (issue 13 part 5) ---
     language: str = Field(
         default=voices.DEFAULT_LANGUAGE,
-        description="Lex V2 locale of the answer bots; en-US is the only one they have.",
+        description="BCP-47 language of the job's templates and of every receiver whose "
+        "'language' column is empty (backend/domain/voices.py lists the supported ones).",
     )
+    # Scheduled and recurring jobs (issue 13 part 3): the rules are in backend/domain/schedule.py.
+    start_at: datetime | None = Field(
+        default=None,
+        description="When the job starts (ISO time with an offset; intake also reads forms such "
+        "as 'tomorrow 18:00' in the job's timezone); null: at once. A job with start_at becomes "
+        "a schedule: each occurrence runs as its own job (docs/schedule.md).",
+    )
+    repeat: str | None = Field(
+        default=None,
+        description="How the job repeats from start_at: daily, weekdays, weekly, weekly on "
+        "monday,thursday; optionally 'until 2027-03-31' or '10 times'. Null: once.",
+    )
+
+    @field_validator("start_at")
+    @classmethod
+    def _aware_start(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise PydanticCustomError(
+                "start_at", "start_at needs a time zone offset, such as 2026-12-07T18:00+08:00"
+            )
+        return value
+
+    @field_validator("repeat")
+    @classmethod
+    def _known_repeat(cls, value: str | None) -> str | None:
+        from backend.domain.schedule import ScheduleError, parse_repeat  # it imports this module
+
+        if value is None or not value.strip():
+            return None
+        try:
+            return parse_repeat(value).text
+        except ScheduleError as error:
+            raise PydanticCustomError("repeat", "{why}", {"why": str(error)}) from None
 
     @field_validator("voice")
     @classmethod
@@ -324,6 +365,10 @@ class ChatOrigin(_Frozen):
         return data
 
 
+LANGUAGE_COLUMN = "language"  # the receiver column naming a person's language
+TRANSLATED_KEYS = ("greeting", "ending", "voicemail_message")  # job templates with translations
+
+
 class CallJob(_Frozen):
     """A call job: the JSON form of this model is the job-queue message (see schemas/)."""
 
@@ -352,6 +397,23 @@ class CallJob(_Frozen):
     settings: JobSettings = JobSettings()
     origin: ChatOrigin | None = None
     created_by: str | None = None
+    translations: dict[str, dict[str, str]] = Field(
+        default_factory=dict,
+        description="greeting / ending / voicemail_message in other languages, by BCP-47 code: "
+        "{'es-US': {'greeting': ..., 'ending': ...}} (Configures keys greeting:es-US, ...).",
+    )
+
+    def language_of(self, receiver: Receiver) -> str:
+        """The person's language: their 'language' column, else the job's language."""
+        written = receiver.fields.get(LANGUAGE_COLUMN, "").strip()
+        return (voices.canonical_language(written) if written else None) or self.settings.language
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        """Every language the job's calls speak, the job's own first."""
+        found = dict.fromkeys([self.settings.language])
+        found.update(dict.fromkeys(self.language_of(receiver) for receiver in self.receivers))
+        return tuple(found)
 
     def receiver(self, receiver_id: str) -> Receiver:
         for receiver in self.receivers:

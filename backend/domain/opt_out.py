@@ -5,11 +5,13 @@ Light on purpose (no phonenumbers, no Jinja2): the contact flow's Lambda imports
 
 from __future__ import annotations
 
+from backend.domain.phrases import phrases, speak
+from backend.domain.voices import DEFAULT_LANGUAGE
+
 OPT_OUT_INTENT = "OptOutIntent"  # in every answer bot: "stop", "remove me", "unsubscribe", "*"
 OPT_OUT_KEY = "*"  # keypad key of the opt-out: Number/Date/Time answers use digits and `#`
-OPT_OUT_CONFIRMATION = (
-    "<speak>Thank you. You will not be called again by this service. Goodbye.</speak>"
-)
+# The English confirmation; every language's is in phrases.py (CallSession says the person's).
+OPT_OUT_CONFIRMATION = speak(phrases(DEFAULT_LANGUAGE).opt_out_confirmation)
 OPT_OUT_SOURCE = "opt-out"  # DncEntry.source of a number added by the person in a call
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -60,4 +61,34 @@ class JobSubmitter(Protocol):
 
     def cancel(self, job_id: str, requested_by: str | None = None) -> bool:
         """Stop the job: calls not yet dialled end as Cancelled. False if unknown or finished."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduledJob:
+    """A schedule as a front end lists it (docs/schedule.md)."""
+
+    schedule_id: str
+    description: str  # `Schedule.describe()`: first start and rule, in the job's zone
+    state: str  # ScheduleState value: active | ended | cancelled
+    next_at: datetime | None
+    created_by: str | None
+    receivers: int
+
+
+class ScheduleBook(Protocol):
+    """Scheduled jobs: the local schedule store, or EventBridge Scheduler on AWS."""
+
+    def add(self, job: CallJob) -> bool:
+        """Keep the job's schedule (it has start_at); False if it was kept already."""
+        ...
+
+    def scheduled(self) -> list[ScheduledJob]:
+        """The schedules still active, soonest first."""
+        ...
+
+    def find(self, schedule_id: str) -> ScheduledJob | None: ...
+
+    def cancel(self, schedule_id: str, by: str | None = None) -> bool:
+        """No further occurrence starts; False when there is no such active schedule."""
         ...

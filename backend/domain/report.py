@@ -161,29 +161,58 @@ def results_json(
     `sms_summary` ({"sent", "failed", "skipped"}).
 
     `load_results_json` reads it back (`load_sms_json` the SMS); `rows` is the Results sheet as
-    objects for other systems.
+    objects for other systems. `write_results_json` writes the same, item by item.
     """
+    return {
+        key: list(value) if many else value for key, value, many in _json_parts(job, results, sms)
+    }
+
+
+def write_results_json(
+    job: CallJob, results: Iterable[CallResult], handle: IO[bytes], sms: SmsResults = _NO_SMS
+) -> None:
+    """`results_json` as UTF-8 JSON, written one result and one row at a time: a 100,000-person
+    report never holds the whole document (or its text) in memory."""
+
+    def put(text: str) -> None:
+        handle.write(text.encode())
+
+    put("{")
+    for number, (key, value, many) in enumerate(_json_parts(job, results, sms)):
+        put(f"{',' if number else ''}\n {json.dumps(key)}: ")
+        if not many:
+            put(json.dumps(value, ensure_ascii=False))
+            continue
+        put("[")
+        for index, item in enumerate(value):
+            put(f"{',' if index else ''}\n  {json.dumps(item, ensure_ascii=False)}")
+        put("\n ]")
+    put("\n}\n")
+
+
+def _json_parts(
+    job: CallJob, results: Iterable[CallResult], sms: SmsResults
+) -> Iterator[tuple[str, Any, bool]]:
+    """(key, value, whether the value is an iterable to list) of the report JSON, in order."""
     rows = report_rows(job, results)
     finished = [result for _, _, result in rows if result is not None]
     columns = result_columns(job)
     zone, zone_name = report_time_zone(job)
-    data = {
-        "format": REPORT_FORMAT,
-        "job": job.model_dump(mode="json"),
-        "results": [result.to_json() for result in finished],
-        "columns": columns,
-        "time_zone": zone_name,
-        "rows": [
-            dict(zip(columns, _text_row(_row_values(job, *row, sms), zone), strict=True))
-            for row in rows
-        ],
-        "summary": summary(job, finished).to_json(),
-    }
+    yield "format", REPORT_FORMAT, False
+    yield "job", job.model_dump(mode="json"), False
+    yield "results", (result.to_json() for result in finished), True
+    yield "columns", columns, False
+    yield "time_zone", zone_name, False
+    rows_json = (
+        dict(zip(columns, _text_row(_row_values(job, *row, sms), zone), strict=True))
+        for row in rows
+    )
+    yield "rows", rows_json, True
+    yield "summary", summary(job, finished).to_json(), False
     if job.sms_template.strip():
         texted = [sms[r.id] for r in job.receivers if r.id in sms]
-        data["sms"] = [item.to_json() for item in texted]
-        data["sms_summary"] = SmsTally.of(texted).to_json()
-    return data
+        yield "sms", (item.to_json() for item in texted), True
+        yield "sms_summary", SmsTally.of(texted).to_json(), False
 
 
 def load_sms_json(source: bytes | str | Mapping[str, Any]) -> dict[str, SmsResult]:
@@ -566,8 +595,7 @@ def write_report(
     if job.sms_template.strip():
         files = replace(files, sms=SmsTally.of(sms.values()))
     _atomic(Path(files.xlsx), lambda handle: write_xlsx(job, results, handle, sms))
-    payload = json.dumps(results_json(job, results, sms), ensure_ascii=False, indent=1)
-    _atomic(Path(files.json), lambda handle: handle.write(payload.encode()))
+    _atomic(Path(files.json), lambda handle: write_results_json(job, results, handle, sms))
     csv_text = results_csv(job, results, sms)
     # utf-8-sig so Excel opens non-ASCII names correctly.
     _atomic(Path(files.csv), lambda handle: handle.write(csv_text.encode("utf-8-sig")))

@@ -21,12 +21,13 @@ from pydantic import BaseModel, Field
 from backend.domain.answers import ANSWER_SLOT, normalise_answer
 from backend.domain.disconnects import status_for
 from backend.domain.models import CallJob, CallResult, CallStatus, QuestionType, Receiver
-from backend.domain.opt_out import OPT_OUT_CONFIRMATION, is_opt_out
-from backend.domain.voices import DEFAULT_VOICE
+from backend.domain.opt_out import is_opt_out
+from backend.domain.phrases import phrases, speak
+from backend.domain.voices import DEFAULT_LANGUAGE, DEFAULT_VOICE, voice_for
 
 MAX_REASKS = 2  # Repeat/Fallback/silence re-ask a question at most twice, then move on
 
-SORRY = "Sorry, I didn't catch that."
+SORRY = phrases(DEFAULT_LANGUAGE).sorry  # said before a question is asked again
 
 _SPEAK = re.compile(r"^\s*<speak>(.*)</speak>\s*$", re.DOTALL)
 
@@ -70,7 +71,8 @@ class FlowAction:
 
     `turn` counts the flow events the session has applied; the flow echoes it back with the next
     event, so a retried invocation (same turn) is answered again without being applied twice.
-    `voice` is the job's Polly voice, set by the flow after the start event.
+    `voice` (the Polly voice) and `language` (the BCP-47 code Connect gives the Lex bot as its
+    locale) are the person's, set by the flow after the start event.
     """
 
     action: Literal["ask", "end", "hangup"]
@@ -79,6 +81,7 @@ class FlowAction:
     question_number: str = ""
     turn: str = ""
     voice: str = ""
+    language: str = ""
 
     def to_map(self) -> dict[str, str]:
         return {
@@ -88,6 +91,7 @@ class FlowAction:
             "question_number": self.question_number,
             "turn": self.turn,
             "voice": self.voice,
+            "language": self.language,
         }
 
 
@@ -106,6 +110,7 @@ class CallSession(BaseModel):
     ending: str
     voicemail: str = ""  # said before hanging up on a voicemail or silence (NoHuman)
     voice: str = DEFAULT_VOICE
+    language: str = DEFAULT_LANGUAGE  # the person's: prompts, bot locale, answer words
     no_input_limit: int = Field(default=2, ge=1)
     index: int = 0
     answers: list[str | None] = Field(default_factory=list)
@@ -118,6 +123,7 @@ class CallSession(BaseModel):
     ended_at: datetime | None = None
     task_token: str | None = None
     number_key: str | None = None  # the do-not-call list's hash of the number (for an opt-out)
+    test: bool = False  # a "Call me first" test call: never a job result (domain/test_call.py)
     transcript: list[str] = Field(default_factory=list)
     result: CallResult | None = None
     turn: int = 0  # flow events applied (see FlowAction.turn)
@@ -150,7 +156,8 @@ class CallSession(BaseModel):
             ],
             ending=prompts.ending,
             voicemail=prompts.voicemail,
-            voice=job.settings.voice,
+            voice=voice_for(job.language_of(receiver), job.settings.voice),
+            language=job.language_of(receiver),
             no_input_limit=job.settings.no_input_limit,
             started_at=now or datetime.now(UTC),
             task_token=task_token,
@@ -217,7 +224,7 @@ class CallSession(BaseModel):
             self._close(CallStatus.OPTED_OUT, None, now)
             return self._respond(self._end_action())
         question = self.questions[self.index]
-        answer = normalise_answer(question.type, intent, {ANSWER_SLOT: slot or None})
+        answer = normalise_answer(question.type, intent, {ANSWER_SLOT: slot or None}, self.language)
         repeat = (intent or "").lower().startswith("repeat")
         if self._nobody_there(answer, repeat):
             self._close(CallStatus.NO_HUMAN, None, now)
@@ -225,7 +232,8 @@ class CallSession(BaseModel):
         if answer is None and self.retries < MAX_REASKS:
             self.retries += 1
             action = self._ask(self.index)
-            prompt = action.prompt if repeat else join_ssml(SORRY, action.prompt)
+            sorry = phrases(self.language).sorry
+            prompt = action.prompt if repeat else join_ssml(sorry, action.prompt)
             return self._respond(replace(action, prompt=prompt))
         self.answers.append(answer)
         self.answered_at.append(now or datetime.now(UTC))
@@ -313,25 +321,32 @@ class CallSession(BaseModel):
     def _end_action(self) -> FlowAction:
         """The ending; for NoHuman the voicemail message, or a silent hang-up without one;
         for OptedOut the confirmation that nobody will call again."""
-        turn = str(self.turn)
+        turn, voice, language = str(self.turn), self.voice, self.language
         if self.result is not None and self.result.status is CallStatus.OPTED_OUT:
-            return FlowAction("end", OPT_OUT_CONFIRMATION, turn=turn, voice=self.voice)
+            confirmation = speak(phrases(self.language).opt_out_confirmation)
+            return FlowAction("end", confirmation, turn=turn, voice=voice, language=language)
         if self.result is not None and self.result.status is CallStatus.NO_HUMAN:
             if self.voicemail:
-                return FlowAction("end", join_ssml(self.voicemail), turn=turn, voice=self.voice)
-            return FlowAction("hangup", "", turn=turn, voice=self.voice)
-        return FlowAction("end", join_ssml(self.ending), turn=turn, voice=self.voice)
+                prompt = join_ssml(self.voicemail)
+                return FlowAction("end", prompt, turn=turn, voice=voice, language=language)
+            return FlowAction("hangup", "", turn=turn, voice=voice, language=language)
+        return FlowAction("end", join_ssml(self.ending), turn=turn, voice=voice, language=language)
 
     def _respond(self, action: FlowAction) -> FlowAction:
         """Stamp an applied event's response with the next turn and remember it for retries."""
         self.turn += 1
-        action = replace(action, turn=str(self.turn), voice=self.voice)
+        action = replace(action, turn=str(self.turn), voice=self.voice, language=self.language)
         self.last_response = action.to_map()
         return action
 
     def _replay(self) -> FlowAction:
         if self.last_response is None:  # a session stored before turns existed
-            return replace(self._ask(self.index), turn=str(self.turn), voice=self.voice)
+            return replace(
+                self._ask(self.index),
+                turn=str(self.turn),
+                voice=self.voice,
+                language=self.language,
+            )
         return FlowAction(**self.last_response)  # type: ignore[arg-type]
 
     def _is_replay(self, turn: str | None, question_number: str | None) -> bool:

@@ -13,6 +13,7 @@ import html
 import operator
 import re
 from collections import Counter
+from collections.abc import Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
@@ -29,6 +30,8 @@ from markupsafe import Markup
 from backend.domain.answers import answer_hint
 from backend.domain.models import CallJob, Receiver
 from backend.domain.phones import spoken_number
+from backend.domain.phrases import phrases
+from backend.domain.voices import DEFAULT_LANGUAGE
 
 _MAX_REPEAT = 1_000  # largest `'x' * n` / `[..] * n` count a template may use
 _MAX_WIDTH = 1_000  # largest padding width (`center`, `indent`, `%10s`, `{:>10}`)
@@ -118,17 +121,14 @@ _work: ContextVar[list[int] | None] = ContextVar("speech_render_work", default=N
 
 
 # Said once, after the greeting, in every call (docs/respect.md): the bots understand both.
-OPT_OUT_ANNOUNCEMENT = "To stop these calls, say stop or press star."
+OPT_OUT_ANNOUNCEMENT = phrases(DEFAULT_LANGUAGE).opt_out_announcement
 
 
-def with_opt_out_announcement(greeting: str) -> str:
+def with_opt_out_announcement(greeting: str, language: str = DEFAULT_LANGUAGE) -> str:
     """The greeting (`<speak>…</speak>`) followed by the opt-out announcement."""
+    announcement = phrases(language).opt_out_announcement
     body = greeting.removeprefix("<speak>").removesuffix("</speak>").strip()
-    return (
-        f"<speak>{body} {OPT_OUT_ANNOUNCEMENT}</speak>"
-        if body
-        else (f"<speak>{OPT_OUT_ANNOUNCEMENT}</speak>")
-    )
+    return f"<speak>{body} {announcement}</speak>" if body else f"<speak>{announcement}</speak>"
 
 
 class SpeechError(Exception):
@@ -341,12 +341,17 @@ _NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 def _ssml_escape(value: Any) -> str:
-    # Control characters (possible in JSON jobs) are not allowed in XML: SSML would be refused.
     if isinstance(value, Markup):  # from |e or |safe: escaped once here, like any value
         value = value.unescape()
-    text = html.escape(_NOT_XML.sub("", str(value)), quote=True)
+    text = ssml_text(str(value))
     _charge(len(text))
     return text
+
+
+def ssml_text(value: str) -> str:
+    """A value as SSML text: escaped, without the control characters XML does not allow
+    (possible in JSON jobs: SSML with them would be refused)."""
+    return html.escape(_NOT_XML.sub("", value), quote=True)
 
 
 _ENV = _SpeechEnvironment(
@@ -382,7 +387,16 @@ _MAX_NESTING = 20  # brackets / {% if %} inside one another
 class SpeechTemplate:
     """One compiled template: greeting, ending or question N."""
 
-    __slots__ = ("_template", "name", "references", "source", "spoken", "variables")
+    __slots__ = (
+        "_plain",
+        "_template",
+        "name",
+        "plain_text_chars",
+        "references",
+        "source",
+        "spoken",
+        "variables",
+    )
     _environment: SandboxedEnvironment = _ENV
 
     def __init__(self, source: str, name: str) -> None:
@@ -418,6 +432,44 @@ class SpeechTemplate:
         self.references: dict[str, int] = dict(
             Counter(node.name for node in tree.find_all(nodes.Name) if node.ctx == "load")
         )
+        # A template that only says values between its text (`Hello {{ name }}.`), as most do,
+        # is rendered without Jinja: its text and variable names in order (names flagged True).
+        self._plain = _plain_parts(tree) if self._environment is _ENV else None
+        self.plain_text_chars = sum(len(p) for p, named in self._plain or () if not named)
+
+    def plain_size(self, context: Mapping[str, Any], escaped: dict[str, str]) -> int | None:
+        """The characters rendering this template for `context` builds (the values said, as
+        SSML), found without rendering; None unless the template is plain, every value it says
+        is text in `context` and the total is within one rendering's limit (render to know).
+
+        `escaped` holds values already escaped (one dict per receiver, shared by its templates).
+        """
+        if self._plain is None:
+            return None
+        size = 0
+        for part, named in self._plain:
+            if named:
+                text = escaped.get(part)
+                if text is None:
+                    value = context.get(part)
+                    if not isinstance(value, str):
+                        return None
+                    text = escaped[part] = ssml_text(value)
+                size += len(text)
+        return size if size <= _MAX_RENDER_WORK else None
+
+    def _render_plain(self, context: Mapping[str, Any]) -> tuple[str, int] | None:
+        pieces: list[str] = []
+        size = 0
+        for part, named in self._plain or ():
+            if named:
+                value = context.get(part)
+                if not isinstance(value, str):
+                    return None  # undefined: Jinja gives the error
+                part = ssml_text(value)
+                size += len(part)
+            pieces.append(part)
+        return "".join(pieces), size
 
     def render(
         self,
@@ -434,6 +486,11 @@ class SpeechTemplate:
     def _render_body(
         self, context: dict[str, str], receiver_id: str | None, spent: list[int] | None
     ) -> str:
+        plain = self._render_plain(context) if self._plain is not None else None
+        if plain is not None and plain[1] <= _MAX_RENDER_WORK:  # over it: Jinja says why
+            if spent is not None:
+                spent[0] += plain[1] + len(self.source)
+            return plain[0].strip()
         work = [0]
         token = _work.set(work)
         try:
@@ -576,6 +633,28 @@ def _refuse_unsafe(tree: nodes.Template, name: str) -> None:
 _DEFAULT_FILTERS = frozenset({"default", "d"})
 
 
+def _plain_parts(tree: nodes.Template) -> tuple[tuple[str, bool], ...] | None:
+    """Text and variable names (flagged True) in order, when the template is nothing else;
+    Jinja outputs text as written and each variable through `_ssml_escape`, and so does
+    SpeechTemplate._render_plain."""
+    parts: list[tuple[str, bool]] = []
+    for node in tree.body:
+        if not isinstance(node, nodes.Output):
+            return None
+        for child in node.nodes:
+            if isinstance(child, nodes.TemplateData):
+                parts.append((child.data, False))
+            elif (
+                isinstance(child, nodes.Name)
+                and child.ctx == "load"
+                and child.name not in RESERVED_NAMES
+            ):
+                parts.append((child.name, True))
+            else:
+                return None
+    return tuple(parts)
+
+
 def _spoken_variables(tree: nodes.Template) -> frozenset[str]:
     """Variables always said as they are: `{{ name }}`, `{{ name|upper }}`, `{{ a ~ b }}`.
 
@@ -621,103 +700,166 @@ def question_name(index: int) -> str:
     return f"question {index + 1}"
 
 
+def translated_name(name: str, language: str | None) -> str:
+    """`greeting` for the job's language, `greeting (es-US)` for a translation."""
+    return f"{name} ({language})" if language else name
+
+
+@dataclass(frozen=True)
+class _Templates:
+    """The templates of one language, compiled."""
+
+    greeting: SpeechTemplate
+    questions: tuple[SpeechTemplate, ...]
+    ending: SpeechTemplate
+    voicemail: SpeechTemplate | None
+    hints: tuple[str, ...]
+    language: str
+
+    @classmethod
+    def compile(cls, job: CallJob, language: str) -> _Templates:
+        """The job's templates in `language` (its own, or the translations); SpeechError names
+        a missing translation."""
+        own = language == job.settings.language
+        suffix = None if own else language
+        texts = {} if own else job.translations.get(language, {})
+
+        def source(key: str, default: str) -> str:
+            if own:
+                return default
+            if key not in texts:
+                raise SpeechError(
+                    f"the {key} has no {language} translation: add {key}:{language}",
+                    template_name=translated_name(key, language),
+                )
+            return texts[key]
+
+        questions = []
+        for index, question in enumerate(job.questions):
+            if not own and language not in question.translations:
+                raise SpeechError(
+                    f"{question_name(index)} has no {language} translation: add a "
+                    f"question_template:{language} column",
+                    template_name=translated_name(question_name(index), language),
+                )
+            text = question.template if own else question.translations[language]
+            questions.append(SpeechTemplate(text, translated_name(question_name(index), suffix)))
+        voicemail = None
+        if job.voicemail_message.strip():
+            voicemail = SpeechTemplate(
+                source("voicemail_message", job.voicemail_message),
+                translated_name(VOICEMAIL_NAME, suffix),
+            )
+        return cls(
+            greeting=SpeechTemplate(
+                source("greeting", job.greeting), translated_name("greeting", suffix)
+            ),
+            questions=tuple(questions),
+            ending=SpeechTemplate(source("ending", job.ending), translated_name("ending", suffix)),
+            voicemail=voicemail,
+            hints=tuple(answer_hint(q.type, language) for q in job.questions),
+            language=language,
+        )
+
+    @property
+    def all(self) -> tuple[SpeechTemplate, ...]:
+        voicemail = (self.voicemail,) if self.voicemail is not None else ()
+        return (self.greeting, *self.questions, self.ending, *voicemail)
+
+
 class Speech:
     """The prompts of one job; templates are compiled once here, rendered per receiver.
 
-    The caller is identified (docs/respect.md): the greeting starts with the job's organisation
-    unless the greeting already names it, the ending gives the callback number unless it already
-    has those digits, and every question says how to answer by voice and keypad unless its
-    template already mentions pressing keys.
+    Each person hears the templates of their language (`CallJob.language_of`): the job's own
+    templates in the job's language, the translations in any other. The caller is identified
+    (docs/respect.md): the greeting starts with the job's organisation unless the greeting
+    already names it, the ending gives the callback number unless it already has those digits,
+    and every question says how to answer by voice and keypad unless its template already
+    mentions pressing keys — each in the person's language (backend/domain/phrases.py).
     """
 
     def __init__(self, job: CallJob) -> None:
-        self._greeting = SpeechTemplate(job.greeting, "greeting")
-        self._questions = tuple(
-            SpeechTemplate(question.template, question_name(index))
-            for index, question in enumerate(job.questions)
-        )
-        self._ending = SpeechTemplate(job.ending, "ending")
-        self._voicemail = (
-            SpeechTemplate(job.voicemail_message, VOICEMAIL_NAME)
-            if job.voicemail_message.strip()
-            else None
-        )
-        self._identify(job)
-
-    def _identify(self, job: CallJob) -> None:
+        self._job = job
+        self._by_language = {
+            language: _Templates.compile(job, language) for language in job.languages
+        }
         self._organisation = job.settings.organisation.strip()
         self._callback = job.settings.callback_number.strip()
-        self._hints = tuple(answer_hint(question.type) for question in job.questions)
-
-    @classmethod
-    def from_templates(
-        cls,
-        job: CallJob,
-        greeting: SpeechTemplate,
-        questions: tuple[SpeechTemplate, ...],
-        ending: SpeechTemplate,
-        voicemail: SpeechTemplate | None = None,
-    ) -> Speech:
-        """Reuse templates already compiled (by intake) instead of compiling them again."""
-        speech = cls.__new__(cls)
-        speech._greeting, speech._questions, speech._ending = greeting, questions, ending
-        speech._voicemail = voicemail
-        speech._identify(job)
-        return speech
 
     @property
     def templates(self) -> tuple[SpeechTemplate, ...]:
-        voicemail = (self._voicemail,) if self._voicemail is not None else ()
-        return (self._greeting, *self._questions, self._ending, *voicemail)
+        return tuple(t for templates in self._by_language.values() for t in templates.all)
+
+    def _templates(self, receiver: Receiver) -> _Templates:
+        language = self._job.language_of(receiver)
+        templates = self._by_language.get(language)
+        if templates is None:  # a receiver added after the job was compiled
+            templates = self._by_language[language] = _Templates.compile(self._job, language)
+        return templates
 
     def greeting(self, receiver: Receiver) -> str:
         """The identified greeting; `prompts` adds the opt-out announcement after it."""
-        return self._say_greeting(receiver_context(receiver), receiver)
+        return self._say_greeting(self._templates(receiver), receiver_context(receiver), receiver)
 
     def question(self, index: int, receiver: Receiver) -> str:
-        return self._say_question(index, receiver_context(receiver), receiver)
+        templates = self._templates(receiver)
+        return self._say_question(templates, index, receiver_context(receiver), receiver)
 
     def ending(self, receiver: Receiver) -> str:
-        return self._say_ending(receiver_context(receiver), receiver)
+        return self._say_ending(self._templates(receiver), receiver_context(receiver), receiver)
 
     def prompts(self, receiver: Receiver) -> Prompts:
+        templates = self._templates(receiver)
         context = receiver_context(receiver)
+        greeting = self._say_greeting(templates, context, receiver)
+        voicemail = templates.voicemail
         return Prompts(
-            greeting=with_opt_out_announcement(self._say_greeting(context, receiver)),
+            greeting=with_opt_out_announcement(greeting, templates.language),
             questions=tuple(
-                self._say_question(index, context, receiver)
-                for index in range(len(self._questions))
+                self._say_question(templates, index, context, receiver)
+                for index in range(len(templates.questions))
             ),
-            ending=self._say_ending(context, receiver),
-            voicemail=(
-                self._voicemail.render(context, receiver.id) if self._voicemail is not None else ""
-            ),
+            ending=self._say_ending(templates, context, receiver),
+            voicemail=voicemail.render(context, receiver.id) if voicemail is not None else "",
         )
 
-    def _say_greeting(self, context: dict[str, str], receiver: Receiver) -> str:
-        body = _body(self._greeting.render(context, receiver.id))
+    def _say_greeting(
+        self, templates: _Templates, context: dict[str, str], receiver: Receiver
+    ) -> str:
+        body = _body(templates.greeting.render(context, receiver.id))
         organisation = self._organisation
         if organisation and _plain(organisation) not in _plain(body):
-            body = f"This is a call from {_ssml_escape(organisation)}. {body}".strip()
+            said = phrases(templates.language).identification.format(
+                organisation=_ssml_escape(organisation)
+            )
+            body = f"{said} {body}".strip()
         return f"<speak>{body}</speak>"
 
-    def _say_question(self, index: int, context: dict[str, str], receiver: Receiver) -> str:
-        body = _body(self._questions[index].render(context, receiver.id))
-        if not _MENTIONS_KEYS.search(body):
-            body = f"{body} {_sentence(self._hints[index])}".strip()
+    def _say_question(
+        self, templates: _Templates, index: int, context: dict[str, str], receiver: Receiver
+    ) -> str:
+        body = _body(templates.questions[index].render(context, receiver.id))
+        if not _mentions_keys(body, templates.language):
+            body = f"{body} {_sentence(templates.hints[index])}".strip()
         return f"<speak>{body}</speak>"
 
-    def _say_ending(self, context: dict[str, str], receiver: Receiver) -> str:
-        body = _body(self._ending.render(context, receiver.id))
+    def _say_ending(
+        self, templates: _Templates, context: dict[str, str], receiver: Receiver
+    ) -> str:
+        body = _body(templates.ending.render(context, receiver.id))
         number = self._callback
         if number and _digits(number)[-7:] not in _digits(body):
             spoken = _ssml_escape(spoken_number(number, receiver.phone_number))
             say = f'<say-as interpret-as="telephone">{spoken}</say-as>'
-            body = f"If you have any questions, please call us back on {say}. {body}".strip()
+            callback = phrases(templates.language).callback.format(number=say)
+            body = f"{callback} {body}".strip()
         return f"<speak>{body}</speak>"
 
 
-_MENTIONS_KEYS = re.compile(r"\b(press|keypad|key in)\b", re.IGNORECASE)
+def _mentions_keys(body: str, language: str) -> bool:
+    words = phrases(language).keys_mentioned
+    pattern = r"\b(" + "|".join(re.escape(word) for word in words) + r")\b"
+    return bool(re.search(pattern, body, re.IGNORECASE))
 
 
 def _body(prompt: str) -> str:

@@ -15,6 +15,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from backend.domain.answers import answer_hint
 from backend.domain.models import JobSettings, QuestionType
+from backend.domain.voices import SUPPORTED_LANGUAGES
 
 CONFIGURES, QUESTIONS, RECEIVERS, HELP = "Configures", "Questions", "Receivers", "How to"
 _FIXED_TIME = datetime(
@@ -151,12 +152,29 @@ CONFIG_KEYS: tuple[ConfigKey, ...] = (
     ConfigKey(
         "voice",
         "",
-        f"Optional. Amazon Polly voice that speaks (default {_DEFAULTS.voice}).",
+        f"Optional. Amazon Polly voice that speaks (default {_DEFAULTS.voice}); people whose "
+        "language it does not speak hear their language's default voice.",
     ),
     ConfigKey(
         "language",
         "",
-        f"Optional. Language of speech recognition (default {_DEFAULTS.language}).",
+        f"Optional. Language of the templates and of everyone whose Receivers 'language' cell "
+        f"is empty (default {_DEFAULTS.language}; supported: {', '.join(SUPPORTED_LANGUAGES)}). "
+        "A Receivers column 'language' sets one person's; give their templates as "
+        "greeting:es-US, ending:es-US keys and a question_template:es-US column.",
+    ),
+    # Scheduled and recurring jobs (docs/schedule.md).
+    ConfigKey(
+        "start_at",
+        "",
+        "Optional. When the job starts, in the job's timezone: 2026-12-07 18:00, tomorrow "
+        "18:00 or monday 08:30 (default: at once).",
+    ),
+    ConfigKey(
+        "repeat",
+        "",
+        "Optional. Repeat the job from start_at: daily, weekdays, weekly, or weekly on "
+        "monday,thursday; add 'until 2027-03-31' or '10 times' (default: once).",
     ),
 )
 

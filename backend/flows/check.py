@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from backend.domain.voices import VOICES
+from backend.domain.voices import SUPPORTED_LANGUAGES, VOICES
 from backend.flows.files import FLOW_PLACEHOLDERS, flow_placeholders
 from backend.flows.language import (
     ACTION_RULES,
@@ -202,6 +202,8 @@ def _check_parameters(
             problems.append(f"{identifier}: LexV2Bot.AliasArn is missing")
     if action_type == "UpdateContactTextToSpeechVoice":
         problems.extend(_check_voice(identifier, parameters))
+    if action_type == "UpdateContactData":
+        problems.extend(_check_language(identifier, parameters))
     if action_type == "Loop":
         count = parameters.get("LoopCount")
         if isinstance(count, str) and not count.startswith("$.") and not count.isdigit():
@@ -221,7 +223,8 @@ def _check_voice(identifier: str, parameters: Mapping[str, Any]) -> list[str]:
     voice = parameters.get("TextToSpeechVoice")
     if isinstance(voice, str) and not voice.startswith("$.") and voice not in VOICES:
         problems.append(
-            f"{identifier}: TextToSpeechVoice {voice!r} is not an English Polly neural voice "
+            f"{identifier}: TextToSpeechVoice {voice!r} is not a Polly neural voice of a "
+            "supported language "
             f"({', '.join(VOICES)})"
         )
     engine = parameters.get("TextToSpeechEngine")
@@ -234,6 +237,24 @@ def _check_voice(identifier: str, parameters: Mapping[str, Any]) -> list[str]:
             f"{identifier}: TextToSpeechEngine {engine!r} is not one of "
             f"{', '.join(TEXT_TO_SPEECH_ENGINES)}"
         )
+    return problems
+
+
+def _check_language(identifier: str, parameters: Mapping[str, Any]) -> list[str]:
+    """A static LanguageCode must be a supported language (`$.` values are checked at run);
+    the simulator runs nothing else of UpdateContactData."""
+    problems = []
+    language = parameters.get("LanguageCode")
+    if not isinstance(language, str) or (
+        not language.startswith("$.") and language not in SUPPORTED_LANGUAGES
+    ):
+        problems.append(
+            f"{identifier}: LanguageCode {language!r} is not a supported language "
+            f"({', '.join(SUPPORTED_LANGUAGES)})"
+        )
+    others = sorted(set(parameters) - {"LanguageCode"})
+    if others:
+        problems.append(f"{identifier}: UpdateContactData here sets LanguageCode only: {others}")
     return problems
 
 

@@ -29,6 +29,10 @@ ACTION_RULES: dict[str, ActionRule] = {
     "UpdateContactTextToSpeechVoice": ActionRule(
         errors=("NoMatchingError",), required_parameters=("TextToSpeechVoice",)
     ),
+    # Only its LanguageCode is used (Connect's "Set language attribute"): the Lex V2 locale.
+    "UpdateContactData": ActionRule(
+        errors=("NoMatchingError",), required_parameters=("LanguageCode",)
+    ),
     "InvokeLambdaFunction": ActionRule(
         errors=("NoMatchingError",),
         required_parameters=("LambdaFunctionARN", "InvocationTimeLimitSeconds"),

@@ -12,7 +12,8 @@ from backend.aws.observability import count, logger, metrics, tracer
 from backend.aws.rejections import Rejection
 from backend.aws.settings import settings
 from backend.aws.starter import BadJobMessage, JobsBusy, busy_delay_seconds
-from backend.aws.wiring import job_starter, rejection_notifier
+from backend.aws.test_calls import is_test_call_message
+from backend.aws.wiring import job_starter, rejection_notifier, test_call_forwarder
 from backend.domain.problems import Problem
 
 processor = SqsFifoPartialProcessor()
@@ -73,13 +74,16 @@ def record_handler(record: SQSRecord) -> None:
 
 
 def _start(record: SQSRecord) -> None:
+    if is_test_call_message(record.body):  # Call me first: one call, no job started
+        count("TestCallsQueued", int(test_call_forwarder().handle(record.body)))
+        return
     try:
         job = job_starter().parse(record.body)
+        logger.append_keys(job_id=job.job_id)
+        outcome = job_starter().start(job)
     except BadJobMessage as error:  # bad input is consumed, never retried: the sender is told
         _reject(record, error.problems, error.job_id)
         return
-    logger.append_keys(job_id=job.job_id)
-    outcome = job_starter().start(job)
     logger.info("job start", started=outcome.started, reason=outcome.reason)
     count("JobsStarted", int(outcome.started))
 

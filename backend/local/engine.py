@@ -339,7 +339,7 @@ class LocalEngine:
             result = session.end_with(CallStatus.FAILED, error, request.started_at)
         else:
             duration = min(max(0.0, float(outcome.duration_seconds)), timeout)
-            result = self._ended(session, outcome, request.started_at, timeout)
+            result = self.ended(session, outcome, request.started_at, timeout)
             if outcome.transcript:
                 self.store.save_transcript(
                     request.call_id,
@@ -359,7 +359,7 @@ class LocalEngine:
         return result, duration
 
     @staticmethod
-    def _ended(
+    def ended(
         session: CallSession, outcome: DialOutcome, started: datetime, timeout: float
     ) -> CallResult:
         """The attempt's result from how the call ended; a call over `timeout` is cut there."""

@@ -66,6 +66,20 @@ def state_line(card: JobCard, reason: str | None = None, escape: Escape = _same)
     }.get(card.state, "Calling…")
 
 
+STATE_WORDS = {
+    RUNNING: "calling",
+    CANCELLING: "cancelling",
+    FINISHED: "finished",
+    STOPPED: "stopped",
+    REJECTED: "could not start",
+}
+
+
+def state_words(card: JobCard) -> str:
+    """The card's state in a few words, for lists (`/callout status`)."""
+    return STATE_WORDS[card.state]
+
+
 def stop_advice(card: JobCard) -> str:
     """What to do about a job that could not start or stopped."""
     if card.state == REJECTED:
@@ -100,8 +114,23 @@ def status_counts(card: JobCard) -> list[StatusCount]:
     ]
 
 
+def sms_line(card: JobCard) -> str | None:
+    """`Texted 12 people who were not reached; 1 failed.` once a job with an SMS template ends
+    (docs/sms.md); None before, without a template, or when nobody needed a text."""
+    from backend.domain.sms import SmsTally
+
+    tally = SmsTally.from_json(card.sms)
+    return tally.sentence() if tally is not None and tally.total else None
+
+
 def can_cancel(card: JobCard) -> bool:
     return card.state == RUNNING
+
+
+def can_run_again(card: JobCard) -> bool:
+    """A job that ended after it started (finished, cancelled or stopped) may be run again:
+    everyone is called anew, as a new job."""
+    return card.state in (FINISHED, STOPPED)
 
 
 def retry_count(card: JobCard) -> int:

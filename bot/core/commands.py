@@ -17,6 +17,9 @@ class CommandKind(StrEnum):
     STATUS = "status"  # a job's card, or the latest jobs here
     CANCEL = "cancel"
     DNC = "dnc"  # the do-not-call list
+    SCHEDULE = "schedule"  # list or cancel scheduled jobs (docs/schedule.md)
+    TEST = "test"  # Call me first: a test call of a previewed job (bot/core/call_me_first.py)
+    TEST_NUMBER = "test_number"  # change the number test calls go to
     HELP = "help"  # anything else: the usage
     INCOMPLETE = "incomplete"  # a command missing its argument: `reply` says what to add
 
@@ -29,7 +32,14 @@ COMMANDS = (
     ("template", "get a blank workbook to fill in"),
     ("status [JOB]", "show a job's card (or the latest jobs in this channel)"),
     ("cancel JOB", "stop a running job (its starter or an admin)"),
+    ("schedule [list]", "the scheduled and recurring jobs"),
+    ("schedule cancel ID", "stop a schedule (who scheduled it or an admin)"),
     ("help", "this message"),
+)
+# Call me first (bot/core/call_me_first.py): listed by the platforms that render it.
+TEST_COMMANDS = (
+    ("test [JOB]", "call me first: hear person #1's call on your own phone (not part of the job)"),
+    ("test number NUMBER", "change the number your test calls go to"),
 )
 DNC_COMMANDS = (
     ("dnc add NUMBER", "never call this number again (any job)"),
@@ -43,9 +53,9 @@ NUMBER_HINT = "Write numbers with their country code, like `+852 9123 4567`."
 @dataclass(frozen=True)
 class Command:
     kind: CommandKind
-    job_id: str | None = None  # STATUS (optional), CANCEL
+    job_id: str | None = None  # STATUS (optional), CANCEL, TEST (optional), SCHEDULE cancel (id)
     action: str | None = None  # DNC: add | remove | check
-    number: str | None = None  # DNC: the number as typed
+    number: str | None = None  # DNC, TEST_NUMBER: the number as typed
     reply: str | None = None  # HELP / INCOMPLETE: what to answer (see `usage`)
 
 
@@ -78,13 +88,17 @@ def dnc_usage(invoke: str = "/callout") -> str:
     return "\n".join([*lines, NUMBER_HINT])
 
 
-def usage(invoke: str = "/callout", bold: str = "*", workbook: str = "") -> str:
+def usage(
+    invoke: str = "/callout", bold: str = "*", workbook: str = "", *, test_calls: bool = False
+) -> str:
     """The help text. `bold`: the platform's bold marker; `workbook`: how to send a workbook
-    (a line of its own, e.g. "drop a filled-in workbook (.xlsx) in this channel")."""
+    (a line of its own, e.g. "drop a filled-in workbook (.xlsx) in this channel");
+    `test_calls`: list the Call me first commands."""
     lines = [f"{bold}Callouts{bold} {INTRO}"]
     first, *rest = COMMANDS
     lines.append(f"• `{invoke}` or `{invoke} {first[0]}` – {first[1]}")
     if workbook:
         lines.append(f"• {workbook}")
-    lines += [f"• `{invoke} {args}` – {what}" for args, what in rest]
+    more = [*rest[:-1], *(TEST_COMMANDS if test_calls else ()), rest[-1]]  # help stays last
+    lines += [f"• `{invoke} {args}` – {what}" for args, what in more]
     return "\n".join(lines)

@@ -31,6 +31,7 @@ NAME, GREETING, ENDING, PREFIX, RECEIVERS, ATTEMPTS, TIMEOUT = (
     "max_attempts",
     "call_timeout",
 )
+LANGUAGE = "language"  # optional: the language the job's calls speak (issue 13 part 5)
 # form field -> the workbook setting it fills
 CONFIG_KEYS = {
     NAME: "name",
@@ -39,7 +40,23 @@ CONFIG_KEYS = {
     PREFIX: "phone_prefix",
     ATTEMPTS: "max_attempts",
     TIMEOUT: "call_timeout_seconds",
+    LANGUAGE: "language",
 }
+SMS = "sms_template"  # optional: the text to people not reached (docs/sms.md)
+CONFIG_KEYS[SMS] = "sms_template"
+SMS_HINT = (
+    "Optional. One text after the job to each person not reached, e.g. Hello {{ name }}, we "
+    "tried to call you: please call the school. At most 1,600 characters."
+)
+
+
+def language_choices() -> list[tuple[str, str]]:
+    """(code, label) of every language a job may speak, for the form's optional select."""
+    from backend.domain.voices import LANGUAGES
+
+    return [(code, f"{language.name} ({code})") for code, language in LANGUAGES.items()]
+
+
 RECEIVERS_HINT = (
     "One per line: id, phone, name. Optional first line naming the columns, "
     "e.g. id, phone, name, class (extra columns become template variables)."
@@ -206,6 +223,7 @@ def field_for(problem: Problem, meta_rows: Sequence[int]) -> str:
     if "receiver" in sheet:
         return RECEIVERS
     pairs = (
+        ("sms", SMS),
         ("greeting", GREETING),
         ("ending", ENDING),
         ("prefix", PREFIX),

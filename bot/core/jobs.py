@@ -18,7 +18,7 @@ from backend.domain.models import CallJob, ChatOrigin
 from backend.domain.ports import JobSubmitter
 from bot.core.access import AccessRules
 from bot.core.ports import ChatSink, DeliveryError
-from bot.core.state import CANCELLING, ENDED, BotState, JobCard
+from bot.core.state import CANCELLING, ENDED, BotState, JobCard, current_run
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +37,7 @@ class OutcomeKind(Enum):
     NOT_RUNNING = auto()  # the engine no longer runs it
     NOTHING_TO_RETRY = auto()
     WITHDRAWN = auto()  # a preview was cancelled: its job can no longer be started
+    NOT_ENDED = auto()  # Run again on a job still running
 
 
 @dataclass(frozen=True)
@@ -105,8 +106,16 @@ class ChatJobs:
         if not job.name and pending.filename:  # the card's title: the workbook's name
             job = job.model_copy(update={"name": pending.filename.rsplit(".", 1)[0]})
         if report_to is not None and report_to.channel_id != origin.channel_id:
-            return self.start(job, report_to.model_copy(update={"thread_ref": None}))
-        return self.start(job, origin.model_copy(update={"thread_ref": pending.thread_ref}))
+            return self.start(
+                job,
+                report_to.model_copy(update={"thread_ref": None}),
+                preview_ref=pending.preview_ref,
+            )
+        return self.start(
+            job,
+            origin.model_copy(update={"thread_ref": pending.thread_ref}),
+            preview_ref=pending.preview_ref,
+        )
 
     def withdraw_preview(self, job_id: str, origin: ChatOrigin) -> Outcome:
         """Cancel on a preview: its job is forgotten, so Start on any copy of it is refused.
@@ -123,8 +132,16 @@ class ChatJobs:
         self.state.withdraw_pending(job_id)
         return Outcome(OutcomeKind.WITHDRAWN, job_id)
 
-    def start(self, job: CallJob, origin: ChatOrigin, *, retry_of: str | None = None) -> Outcome:
-        """Check who may start, claim the job once, post its card, submit it with its origin."""
+    def start(
+        self,
+        job: CallJob,
+        origin: ChatOrigin,
+        *,
+        retry_of: str | None = None,
+        preview_ref: str | None = None,
+    ) -> Outcome:
+        """Check who may start, claim the job once, post its card (linking to the preview it
+        was started from), submit it with its origin."""
         job_id = job.job_id
         refusal = self.access.may_start(origin.channel_id, origin.user_id)
         if refusal is not None:
@@ -137,8 +154,12 @@ class ChatJobs:
             )
         card = JobCard.for_job(job.model_copy(update={"origin": origin}))
         card.retry_of = retry_of
+        sink = self.sinks[origin.platform]
+        if preview_ref:
+            card.preview_ref = preview_ref
+            card.preview_link = sink.permalink(origin.channel_id, preview_ref)
         try:
-            card.card_ref = self.sinks[origin.platform].post_card(card)
+            card.card_ref = sink.post_card(card)
             self.state.save_card(card)
             started = job.model_copy(
                 update={
@@ -211,6 +232,35 @@ class ChatJobs:
             "nobody else is called.",
         )
 
+    def run_again(self, job_id: str, origin: ChatOrigin) -> Outcome:
+        """ "Run again" on an ended job's card: the same job for everyone, as its next run (a
+        new job id), reporting in the thread the job came from."""
+        from backend.domain.intake import job_to_json
+
+        card = self.team_card(job_id, origin.team_id)
+        if card is not None and card.channel_id != origin.channel_id:
+            card = None
+        job = self.load_job(job_id) if card is not None else None
+        if card is None or job is None:
+            return Outcome(OutcomeKind.UNKNOWN, job_id, f"I no longer have job `{job_id}`.")
+        if card.state not in ENDED:
+            return Outcome(
+                OutcomeKind.NOT_ENDED, job_id, f"`{job_id}` is still running: see its card.", card
+            )
+        run_id, running = current_run(self.state, job_id)
+        if running is not None:
+            return Outcome(
+                OutcomeKind.ALREADY_STARTED,
+                run_id,
+                f"`{run_id}` has already been started: see its card.",
+            )
+        again = job.model_copy(update={"job_id": run_id, "name": job.name or card.name})
+        pending = self.state.pending(job_id)
+        if pending is not None:  # findable like any previewed job (its own Run again needs it)
+            pending.job = job_to_json(again)
+            self.state.save_pending(run_id, pending)
+        return self.start(again, origin.model_copy(update={"thread_ref": card.thread_ref}))
+
     def retry(self, job_id: str, origin: ChatOrigin) -> Outcome:
         """A new job with only the receivers not reached; same unreached set -> same job id."""
         from backend.domain.intake import job_to_json
@@ -227,7 +277,8 @@ class ChatJobs:
             return Outcome(
                 OutcomeKind.NOTHING_TO_RETRY, job_id, "Everybody was reached: nothing to retry."
             )
-        again = retry_job(job, unreached)
+        # The card's title is the job's name (or the workbook's): the retry card keeps it.
+        again = retry_job(job.model_copy(update={"name": job.name or card.name}), unreached)
         # Keep it findable like any previewed job (a retry of the retry needs it).
         pending = self.state.pending(job_id)
         if pending is not None:

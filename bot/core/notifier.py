@@ -137,6 +137,8 @@ class ChatNotifier:
                 if live.card.add(result):
                     live.pending.append(result)
             live.card.state = FINISHED
+            if report.sms is not None:  # the SMS line of the card (docs/sms.md)
+                live.card.sms = report.sms.to_json()
             live.dirty = True
         for _ in range(MAX_SEND_FAILURES):
             self.flush(job.job_id, force=True)

@@ -66,6 +66,11 @@ class ChatSink(Protocol):
         plain words, `code` in backticks, people as `mention(user_id)` gave them."""
         ...
 
+    def permalink(self, channel_id: str, ref: str) -> str | None:
+        """A link to message `ref` of `channel_id` (the card <-> its preview); None when the
+        platform would not give one (a link is a courtesy: never raises)."""
+        ...
+
     def mention(self, user_id: str) -> str:
         """How a message of this platform names a user (Slack `<@U123>`)."""
         ...

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from backend.domain.models import CallJob, ChatOrigin
 from backend.domain.phones import mask_phone
 from backend.domain.problems import Problem
-from bot.core.state import BotState, JobCard, PendingJob
+from bot.core.state import BotState, JobCard, PendingJob, current_run
 from bot.core.text import plural
 
 if TYPE_CHECKING:
@@ -99,25 +99,58 @@ def preview_of(
     state: BotState,
     dnc: DoNotCallList | None = None,
     now: datetime | None = None,
+    sms_enabled: bool = True,
 ) -> Preview:
+    """`sms_enabled=False` (AWS without an SMS origination identity): a job with an SMS template
+    gets a warning that nobody will be texted."""
     heard, speech_problems = first_hears(result) if not result.problems else ([], [])
     problems = [*result.problems, *speech_problems]
     job = result.job
+    started = None
+    if job is not None:  # a workbook whose job ended is a new run; a running one is shown
+        job_id, started = current_run(state, job.job_id)
+        job = job.model_copy(update={"job_id": job_id})
     hours = ""
+    extra: list[str] = []
     if job is not None and job.receivers and not problems:
         from backend.domain.calling_rules import hours_summary
+        from bot.core.call_me_first import estimate_lines
 
-        hours = hours_summary(job.receivers, job.settings, now or datetime.now(UTC))
+        moment = now or datetime.now(UTC)
+        hours = hours_summary(job.receivers, job.settings, moment)
+        extra += estimate_lines(job, moment) or ()  # expected duration and cost
+    warnings = list(result.warnings)
+    if job is not None and job.sms_template.strip() and not problems:
+        from backend.domain.sms import sms_off_warning
+
+        off = None if sms_enabled else sms_off_warning(job)
+        warnings += [off] if off is not None else []
+        extra += first_text(job)
     return Preview(
         title=title,
         job=job,
         problems=problems,
-        warnings=tuple(result.warnings),
+        warnings=tuple(warnings),
         first_hears=heard,
         hours=hours,
         do_not_call=listed_count(dnc, job),
-        started=state.card(job.job_id) if job is not None else None,
+        started=started,
+        extra_lines=tuple(extra),
     )
+
+
+def first_text(job: CallJob) -> list[str]:
+    """The SMS the first receiver gets if the calls do not reach them (docs/sms.md)."""
+    from backend.domain.sms import sms_body, sms_template
+    from backend.domain.speech import SpeechError
+
+    if not job.receivers:
+        return []
+    try:
+        body = sms_body(sms_template(job), job.receivers[0])
+    except SpeechError as error:  # intake rendered it already: only a changed job gets here
+        return [f"SMS to the unreached: {error.message}"]
+    return [f"SMS to the unreached (first person's): {body}"]
 
 
 def remember(

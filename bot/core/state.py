@@ -14,6 +14,7 @@ platform) load as Slack ones.
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import threading
 import time
@@ -153,9 +154,12 @@ class JobCard:
     retry_of: str | None = None
     created_at: float = field(default_factory=time.time)
     do_not_call: int = 0  # NotCallable results because the number is on the do-not-call list
+    sms: dict[str, int] | None = None  # a job with an SMS template: SmsTally.to_json() at the end
     platform: ChatPlatform = "slack"
     tenant_id: str | None = None  # Teams
     service_url: str | None = None  # Teams
+    preview_ref: str | None = None  # the preview the job was started from
+    preview_link: str | None = None  # a link to it, shown on the card
 
     @classmethod
     def for_job(cls, job: CallJob, card_ref: str | None = None) -> JobCard:
@@ -247,6 +251,31 @@ def _question_type(types: list[str], index: int) -> QuestionType:
         return QuestionType(types[index])
     except (IndexError, ValueError):  # a card stored before the types were: an open question
         return QuestionType.NUMBER
+
+
+_RUN = re.compile(r"^(?P<base>.+)\.run(?P<n>\d+)$")
+RUN_SUFFIX_ROOM = 8  # ".run" and up to 4 digits: a run id stays within the job id's 80
+
+
+def run_job_id(job_id: str, run: int) -> str:
+    """The id of the `run`th run of a job (run 1 is the job itself): `<id>.run2`..."""
+    match = _RUN.match(job_id)
+    base = match.group("base") if match else job_id
+    return base if run <= 1 else f"{base[: 80 - RUN_SUFFIX_ROOM]}.run{run}"
+
+
+def current_run(state: BotState, job_id: str) -> tuple[str, JobCard | None]:
+    """The run of a job to show or start now: the first that did not end (its card: it is
+    running, a duplicate must not start it again) or the next fresh id (None). A job whose
+    runs all ended can so be run again, with a new id (the engine starts a job id once)."""
+    match = _RUN.match(job_id)
+    run = int(match.group("n")) if match else 1
+    while True:
+        candidate = run_job_id(job_id, run)
+        card = state.card(candidate)
+        if card is None or card.state not in ENDED:
+            return candidate, card
+        run += 1
 
 
 class BotState(Protocol):

@@ -16,13 +16,16 @@ import json
 import logging
 from collections import defaultdict
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from backend.domain.models import CallJob, CallResult
 from backend.domain.ports import ReportFiles
 from backend.domain.problems import Problem
 from bot.core.notifier import ChatNotifier
 from bot.core.state import REJECTED, STOPPED
+
+if TYPE_CHECKING:
+    from backend.domain.sms import SmsTally
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +35,7 @@ REJECTED_DETAIL_TYPE = "Callout Job Rejected"  # backend.aws.rejections
 # The state machine's AnnounceFailure state, and backend.aws.execution_events for an execution
 # that timed out, was stopped or failed outside a Catch (its detail has the execution's status).
 FAILED_DETAIL_TYPE = "Callout Job Failed"
+TEST_CALL_DETAIL_TYPE = "Callout Test Call Finished"  # backend.aws.test_call_outcomes
 ENDED_REASONS = {
     "TIMED_OUT": "the job timed out",
     "ABORTED": "the job was stopped",
@@ -41,6 +45,7 @@ ENDED_REASONS = {
 JobLoader = Callable[[str], CallJob | None]  # None: no such job; raises: could not read it now
 ResultsReader = Callable[[str], list[CallResult]]  # every stored result of a job
 ImageDecoder = Callable[[Mapping[str, Any]], CallResult]  # a stream NEW_IMAGE -> CallResult
+TestCallTeller = Callable[[Mapping[str, Any]], None]  # a "Callout Test Call Finished" detail
 
 
 class JobNotReadable(RuntimeError):
@@ -55,8 +60,11 @@ class StreamNotifier:
         load_job: JobLoader,
         all_results: ResultsReader,
         decode: ImageDecoder,
+        test_call_tellers: Mapping[str, TestCallTeller] | None = None,
     ) -> None:
         self.notifier = notifier
+        # Call me first: per platform, who tells a requester their test call's outcome.
+        self._test_call_tellers = dict(test_call_tellers or {})
         self._load_job = load_job
         self._all_results = all_results
         self._decode = decode
@@ -78,7 +86,18 @@ class StreamNotifier:
             self.handle_rejected(detail)
         elif kind == FAILED_DETAIL_TYPE:
             self.handle_failed(detail)
+        elif kind == TEST_CALL_DETAIL_TYPE:
+            self.handle_test_call(detail)
         return {}
+
+    def handle_test_call(self, detail: Mapping[str, Any]) -> None:
+        """Call me first: the outcome goes to the requester, through their platform's teller."""
+        origin = detail.get("origin")
+        if not isinstance(origin, Mapping):
+            return  # asked by a system on the job queue: the event itself is the answer
+        tell = self._test_call_tellers.get(str(origin.get("platform") or "slack"))
+        if tell is not None:
+            tell(detail)
 
     def job(self, job_id: str) -> CallJob | None:
         """The job of a result, cached; None when unknown or not from a chat. A job that could
@@ -125,6 +144,9 @@ class StreamNotifier:
             return True
         chat.forget(job_id)  # another container may have updated the card since
         try:
+            # A job no chat button started (a scheduled occurrence, docs/schedule.md) has no
+            # card yet: it is posted first (a no-op for every other job).
+            chat.on_job_started(job)
             for result in results:
                 chat.on_result(job, result)
             chat.flush(job_id, force=True)
@@ -151,6 +173,7 @@ class StreamNotifier:
             json=str(detail.get("json_key") or ""),
             csv=str(detail.get("csv_key") or ""),
             url=detail.get("url"),
+            sms=_sms_tally(detail.get("sms")),
         )
         self.notifier.forget(job_id)
         self.notifier.on_job_finished(job, self._all_results(job_id), report)
@@ -226,3 +249,10 @@ def _error_text(failure: Mapping[str, Any]) -> str:
             cause = parsed.get("errorMessage") or parsed.get("Message") or cause
     cause = str(cause)
     return ": ".join(part for part in (error, cause) if part)
+
+
+def _sms_tally(data: Any) -> SmsTally | None:
+    """The completion event's `sms` counts (a job with an SMS template), for the card's line."""
+    from backend.domain.sms import SmsTally  # the template sandbox loads only when needed
+
+    return SmsTally.from_json(data)

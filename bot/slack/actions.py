@@ -55,10 +55,24 @@ def _close_preview(deps: Deps, body: dict[str, Any], channel: str, text: str, no
 
 def start(deps: Deps, body: dict[str, Any]) -> None:
     team, channel, user, job_id = _context(body)
+    job = deps.jobs.load_job(job_id) if deps.schedules is not None else None
+    if deps.schedules is not None and job is not None and job.settings.start_at is not None:
+        # The job says when it starts (start_at): Start schedules it (docs/schedule.md).
+        from bot.slack.schedule import tell
+
+        origin = _origin(team, channel, user)
+        scheduled = deps.schedules.schedule_preview(job_id, origin, None, None)
+        tell(deps, origin, scheduled)
+        if scheduled.ok:
+            _close_preview(deps, body, channel, "Job scheduled", f"Scheduled by <@{user}>.")
+        return
     outcome = deps.jobs.start_preview(job_id, _origin(team, channel, user))
     answer(deps, channel, user, outcome)
-    if outcome.ok:  # a refused or failed Start leaves the preview as it was
-        _close_preview(deps, body, channel, "Job started", f"Started by <@{user}>.")
+    if outcome.ok and outcome.card is not None:  # refused or failed: the preview stays as it was
+        card = outcome.card
+        link = deps.sink.permalink(card.channel_id, card.card_ref) if card.card_ref else None
+        see = f": <{link}|see its card>" if link else ""
+        _close_preview(deps, body, channel, "Job started", f"Started by <@{user}>{see}.")
 
 
 def discard(deps: Deps, body: dict[str, Any]) -> None:
@@ -76,6 +90,13 @@ def discard(deps: Deps, body: dict[str, Any]) -> None:
 def cancel(deps: Deps, body: dict[str, Any]) -> None:
     team, channel, user, job_id = _context(body)
     outcome = deps.jobs.cancel(job_id, team=team, user_id=user, platform="slack")
+    answer(deps, channel, user, outcome)
+
+
+def run_again(deps: Deps, body: dict[str, Any]) -> None:
+    """The whole job again, as a new job (its next run)."""
+    team, channel, user, job_id = _context(body)
+    outcome = deps.jobs.run_again(job_id, _origin(team, channel, user))
     answer(deps, channel, user, outcome)
 
 

@@ -17,15 +17,24 @@ from slack_bolt.authorization import AuthorizeResult
 from slack_sdk import WebClient
 
 from backend.domain.dnc import DoNotCallList
-from backend.domain.ports import JobSubmitter
+from backend.domain.ports import JobSubmitter, ScheduleBook
+from bot.core.call_me_first import CallPlacer, NumberBook
 from bot.core.state import BotState
-from bot.slack import actions, commands, uploads
+from bot.slack import actions, call_me_first, commands, schedule, uploads
 from bot.slack.client import LazyTokenClient, lazy_client
 from bot.slack.deps import Deps
 from bot.slack.files import Downloader, download
 from bot.slack.modal import ADD_QUESTION, CALLBACK_ID, REMOVE_QUESTION
 from bot.slack.settings import BotSettings
-from bot.slack.views import CANCEL_ACTION, DISCARD_ACTION, RETRY_ACTION, START_ACTION
+from bot.slack.views import (
+    CANCEL_ACTION,
+    DISCARD_ACTION,
+    RETRY_ACTION,
+    RUN_AGAIN_ACTION,
+    START_ACTION,
+    TEST_CALL_ACTION,
+    TEST_NUMBER_CALLBACK,
+)
 
 __all__ = ["Deps", "build_app", "lazy_client"]
 
@@ -43,10 +52,25 @@ def build_app(
     downloader: Downloader = download,
     socket_mode: bool = False,
     dnc: DoNotCallList | None = None,
+    schedules: ScheduleBook | None = None,
+    test_calls: CallPlacer | None = None,
+    numbers: NumberBook | None = None,
 ) -> App:
     """The Bolt app. `client` does every Web API call; `submitter` starts and cancels jobs;
-    `dnc` is the do-not-call list (local SQLite or DynamoDB)."""
-    deps = Deps(settings, client, submitter, state, downloader, dnc)
+    `dnc` is the do-not-call list (local SQLite or DynamoDB); `schedules` keeps scheduled jobs
+    (the local store, or EventBridge Scheduler through the job queue); `test_calls` and `numbers`
+    make "Call me first" available (both needed)."""
+    deps = Deps(
+        settings,
+        client,
+        submitter,
+        state,
+        downloader,
+        dnc,
+        schedules=schedules,
+        test_calls=test_calls,
+        numbers=numbers,
+    )
     app = _bolt_app(settings, client, process_before_response, listener_executor, socket_mode)
     app.middleware(skip_timeout_retries)
     _register(app, deps)
@@ -143,6 +167,18 @@ def _register(app: App, deps: Deps) -> None:
     app.action(DISCARD_ACTION)(ack=ack_only, lazy=lazy(actions.discard, "discard_job"))
     app.action(CANCEL_ACTION)(ack=ack_only, lazy=lazy(actions.cancel, "cancel_job"))
     app.action(RETRY_ACTION)(ack=ack_only, lazy=lazy(actions.retry, "retry_unreached"))
+    app.action(RUN_AGAIN_ACTION)(ack=ack_only, lazy=lazy(actions.run_again, "run_again"))
+    app.action(schedule.SCHEDULE_ACTION)(
+        ack=ack_only, lazy=lazy(schedule.open_form, "open_schedule_form")
+    )
+    app.view(schedule.SCHEDULE_CALLBACK)(
+        ack=schedule.checker(deps), lazy=lazy(schedule.schedule_from_form, "schedule_job")
+    )
+    app.action(TEST_CALL_ACTION)(ack=ack_only, lazy=lazy(call_me_first.button, "call_me_first"))
+    app.view(TEST_NUMBER_CALLBACK)(
+        ack=lambda ack, body: call_me_first.check_number(deps, ack, body),
+        lazy=lazy(call_me_first.number_given, "test_number_given"),
+    )
     app.event("message", matchers=[shares_workbook])(
         ack=ack_only, lazy=lazy(uploads.handle_file_share, "handle_upload")
     )

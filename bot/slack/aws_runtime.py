@@ -4,11 +4,14 @@ notifier Lambda. The state, submitter and do-not-call list are the shared ones (
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import cache
+from typing import Any
 
 from slack_bolt import App
 
-from bot.aws_runtime import bot_state, do_not_call, submitter
+from bot.aws_runtime import bot_state, do_not_call, number_book, submitter
+from bot.core.call_me_first import QueuedTestCalls
 from bot.slack.app import build_app
 from bot.slack.client import lazy_client
 from bot.slack.settings import BotSettings
@@ -23,15 +26,39 @@ def bot_settings() -> BotSettings:
 def aws_app() -> App:
     """The Bolt app for Lambda: acks before work (process_before_response), lazy listeners."""
     settings = bot_settings()
+    jobs = submitter()
     return build_app(
         settings,
         lazy_client(settings),
-        submitter(),
+        jobs,
         bot_state(),
         process_before_response=True,
         dnc=do_not_call(),
+        schedules=schedule_book(),
+        test_calls=QueuedTestCalls(jobs),  # Call me first through the job queue
+        numbers=number_book(),
     )
+
+
+def schedule_book() -> Any:
+    """Scheduled jobs on AWS (None when the stack gives this function no schedule group)."""
+    from datetime import UTC, datetime
+
+    from backend.aws.schedules import AwsScheduleBook
+    from backend.aws.wiring import schedules
+
+    found = schedules()
+    if found is None:
+        return None
+    return AwsScheduleBook(submitter(), found, lambda: datetime.now(UTC))
 
 
 def slack_sink() -> SlackSink:
     return SlackSink(lazy_client(bot_settings()))
+
+
+def tell_test_call(detail: Mapping[str, Any]) -> None:
+    """The notifier's "Callout Test Call Finished" for a Slack requester (ephemeral)."""
+    from bot.slack.call_me_first import tell_outcome
+
+    tell_outcome(lazy_client(bot_settings()), detail)

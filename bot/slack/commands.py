@@ -83,8 +83,16 @@ def _run(deps: Deps, body: dict[str, Any]) -> None:
     elif kind == CommandKind.CANCEL and command.job_id:
         outcome = deps.jobs.cancel(command.job_id, team=team, user_id=user, platform="slack")
         answer(deps, channel, user, outcome)
+    elif kind == CommandKind.SCHEDULE:
+        from bot.slack.schedule import command as schedule_command
+
+        schedule_command(deps, channel, user, command.action, command.job_id)
     elif kind == CommandKind.DNC and command.action and command.number:
         do_not_call(deps, channel, user, command.action, command.number)
+    elif kind in (CommandKind.TEST, CommandKind.TEST_NUMBER):  # Call me first
+        from bot.slack import call_me_first
+
+        call_me_first.command(deps, body, command)
 
 
 def status(deps: Deps, channel: str, user: str, job_id: str | None, *, team: str = "") -> None:

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from backend.domain.dnc import DoNotCallList
-from backend.domain.ports import JobSubmitter
+from backend.domain.ports import JobSubmitter, ScheduleBook
 from bot.core.access import AccessRules, GroupLookupError
+from bot.core.call_me_first import CallPlacer, NumberBook
 from bot.core.jobs import ChatJobs
+from bot.core.schedules import ChatSchedules
 from bot.core.state import BotState
 from bot.slack.files import Downloader
 from bot.slack.settings import BotSettings
@@ -45,6 +48,10 @@ def access_rules(settings: BotSettings, client: WebClient) -> AccessRules:
     )
 
 
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
 class Deps:
     """What the listeners share."""
 
@@ -56,9 +63,15 @@ class Deps:
         state: BotState,
         downloader: Downloader,
         dnc: DoNotCallList | None = None,
+        schedules: ScheduleBook | None = None,
+        test_calls: CallPlacer | None = None,
+        numbers: NumberBook | None = None,
     ) -> None:
         self.settings = settings
         self.dnc = dnc  # the do-not-call list (`/callout dnc`, preview counts)
+        # Call me first (bot/core/call_me_first.py): who places test calls, requesters' numbers.
+        self.test_calls = test_calls if numbers is not None else None
+        self.numbers = numbers
         self.client = client
         self.submitter = submitter
         self.state = state
@@ -66,6 +79,12 @@ class Deps:
         self.access = access_rules(settings, client)
         self.sink = SlackSink(client)
         self.jobs = ChatJobs(state, submitter, self.access, {"slack": self.sink})
+        # Scheduled jobs (docs/schedule.md); None: this deployment has no scheduler.
+        self.schedules = (
+            ChatSchedules(self.jobs, schedules, self.access, _utc_now)
+            if schedules is not None
+            else None
+        )
 
     def may_start(self, channel_id: str, user_id: str) -> str | None:
         """None when the user may start a job in this channel, else why not."""

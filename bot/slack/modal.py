@@ -28,13 +28,17 @@ from bot.core.forms import (
     ATTEMPTS,
     ENDING,
     GREETING,
+    LANGUAGE,
     MAX_QUESTIONS,
     NAME,
     PREFIX,
     RECEIVERS,
     RECEIVERS_HINT,
+    SMS,
+    SMS_HINT,
     TIMEOUT,
     FormInput,
+    language_choices,
     read_form,
     template_field,
     type_field,
@@ -168,6 +172,13 @@ def _tail_blocks() -> list[Block]:
             element=PlainTextInputElement(action_id=VALUE, max_length=5),
         ),
         *_settings_blocks(),
+        InputBlock(
+            block_id=SMS,
+            label="SMS to the unreached",
+            optional=True,
+            hint=SMS_HINT,
+            element=PlainTextInputElement(action_id=VALUE, multiline=True, max_length=3000),
+        ),
         ContextBlock(
             elements=[MarkdownTextObject(text="Submit shows a preview; nobody is called yet.")]
         ),
@@ -185,6 +196,17 @@ def _settings_blocks() -> list[Block]:
                 min_value=1,
                 max_value=10,
                 initial_value=2,
+            ),
+        ),
+        InputBlock(
+            block_id=LANGUAGE,
+            label="Language",
+            optional=True,
+            hint="What the calls speak and understand. Empty: English (US).",
+            element=StaticSelectElement(
+                action_id=VALUE,
+                placeholder="English (US)",
+                options=[Option(value=code, text=label) for code, label in language_choices()],
             ),
         ),
         InputBlock(
@@ -227,7 +249,7 @@ ModalInput = FormInput
 def read_modal(view: Mapping[str, Any]) -> FormInput:
     state = view.get("state", {}).get("values", {})
     meta = ModalMeta.load(view.get("private_metadata"))
-    fields = [NAME, GREETING, ENDING, PREFIX, RECEIVERS, ATTEMPTS, TIMEOUT]
+    fields = [NAME, GREETING, ENDING, PREFIX, RECEIVERS, ATTEMPTS, TIMEOUT, LANGUAGE, SMS]
     for row in meta.rows:
         fields += [template_block(row), type_block(row)]
     inp = read_form({f: _value(state, f) for f in fields}, meta.rows)

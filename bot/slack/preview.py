@@ -33,8 +33,20 @@ def post_preview(
     filename: str | None = None,
 ) -> str | None:
     """Post the preview (in `thread_ts` when given); store the job so Start can find it."""
-    preview = preview_of(result, title=title, state=deps.state, dnc=deps.dnc)
-    blocks = preview_blocks(preview)
+    preview = preview_of(
+        result,
+        title=title,
+        state=deps.state,
+        dnc=deps.dnc,
+        sms_enabled=deps.settings.sms_enabled,
+    )
+    started = preview.started
+    card_link = (
+        deps.sink.permalink(started.channel_id, started.card_ref)
+        if started is not None and started.card_ref
+        else None
+    )
+    blocks = preview_blocks(preview, card_link, test_call=deps.test_calls is not None)
     summary = preview.summary()
     try:
         response = deps.client.chat_postMessage(
@@ -64,4 +76,8 @@ def post_preview(
         team_id=team_id, channel_id=channel_id, user_id=user_id, thread_ref=thread_ts
     )
     remember(deps.state, preview, origin, preview_ref=preview_ts, filename=filename)
+    if deps.numbers is not None and preview.startable and preview.job is not None:
+        from bot.core.call_me_first import user_key  # `/callout test` without a job id
+
+        deps.numbers.remember_preview(user_key("slack", team_id, user_id), preview.job.job_id)
     return preview_ts

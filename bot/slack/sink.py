@@ -7,6 +7,7 @@ with it). Slack errors become the core's `DeliveryError`; `chat.update` of a del
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 
 from slack_sdk import WebClient
@@ -20,6 +21,8 @@ from bot.core.card import card_text, summary_line
 from bot.core.ports import CardGone, DeliveryError
 from bot.core.state import JobCard
 from bot.slack.views import batch_blocks, card_blocks, fitting_results, stopped_blocks
+
+log = logging.getLogger(__name__)
 
 CARD_GONE = frozenset({"message_not_found"})  # chat.update errors answered by a new card
 
@@ -87,6 +90,16 @@ class SlackSink:
 
     def post_text(self, card: JobCard, text: str) -> None:
         self._post(card, text, None)
+
+    def permalink(self, channel_id: str, ref: str) -> str | None:
+        try:
+            link = self.client.chat_getPermalink(channel=channel_id, message_ts=ref).get(
+                "permalink"
+            )
+        except SlackClientError:
+            log.warning("no permalink for %s in %s", ref, channel_id)
+            return None
+        return str(link) if link else None
 
     def mention(self, user_id: str) -> str:
         return f"<@{user_id}>"

@@ -7,7 +7,9 @@ lists end with "and N more". Phone numbers are always masked.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
+from typing import Any
 
 from slack_sdk.models.blocks import (
     ActionsBlock,
@@ -30,7 +32,7 @@ from bot.core.commands import usage
 from bot.core.preview import Preview
 from bot.core.results import result_line as line_parts
 from bot.core.state import REJECTED, JobCard
-from bot.core.text import mask_numbers, shorten
+from bot.core.text import mask_numbers, plural, shorten
 
 SECTION_LIMIT = 2900  # under Slack's 3,000 characters per section text
 MAX_BLOCKS = 50
@@ -40,6 +42,11 @@ START_ACTION = "callout_start"
 DISCARD_ACTION = "callout_discard"
 CANCEL_ACTION = "callout_cancel"
 RETRY_ACTION = "callout_retry"
+RUN_AGAIN_ACTION = "callout_run_again"
+SCHEDULE_ACTION = "callout_schedule"  # the preview's Schedule button (bot/slack/schedule.py)
+TEST_CALL_ACTION = "callout_test_call"  # Call me first (bot/core/call_me_first.py)
+TEST_NUMBER_CALLBACK = "callout_test_number"
+TEST_NUMBER_BLOCK = "test_number"
 
 STATUS_EMOJI = {
     CallStatus.CALL_COMPLETED: ":white_check_mark:",
@@ -57,6 +64,7 @@ STATUS_EMOJI = {
 USAGE = usage(
     "/callout",
     workbook="drop a filled-in workbook (.xlsx) in this channel – preview it, then press *Start*",
+    test_calls=True,
 )
 
 
@@ -100,15 +108,22 @@ def problem_blocks(
     if shown < len(lines):
         blocks.append(
             ContextBlock(
-                elements=[MarkdownTextObject(text=f"…and {len(lines) - shown} more problems")]
+                elements=[
+                    MarkdownTextObject(
+                        text=f"…and {plural(len(lines) - shown, 'more problem', 'more problems')}"
+                    )
+                ]
             )
         )
     return blocks
 
 
-def preview_blocks(preview: Preview) -> list[Block]:
+def preview_blocks(
+    preview: Preview, card_link: str | None = None, *, test_call: bool = False
+) -> list[Block]:
     """The preview of a workbook or form: calls, questions, what #1 hears, calling hours,
-    warnings, problems, buttons."""
+    the estimate and other features' lines, warnings, problems, buttons (with "Call me first"
+    when `test_call`). `card_link`: the card of the job when it was started."""
     blocks: list[Block] = [HeaderBlock(text=shorten(f"Call job: {preview.title}", 150))]
     blocks += _preview_job_blocks(preview)
     job, problems = preview.job, preview.problems
@@ -120,15 +135,20 @@ def preview_blocks(preview: Preview) -> list[Block]:
         blocks.append(_section(f"*Worth fixing (the job can still start):*\n{lines}"))
     if problems:
         blocks.append(
-            _section(f":warning: *{len(problems)} problem(s) to fix before this job can start:*")
+            _section(
+                f":warning: *{plural(len(problems), 'problem')} to fix before this job can start:*"
+            )
         )
         blocks.extend(problem_blocks(problems))
     if preview.started is not None:
         blocks.append(
-            _section(f"This job was already started by <@{preview.started.user_id}>: see its card.")
+            _section(
+                f"This job was already started by <@{preview.started.user_id}>: "
+                + (f"<{card_link}|see its card>." if card_link else "see its card.")
+            )
         )
         return blocks[:MAX_BLOCKS]
-    blocks += _preview_buttons(preview)
+    blocks += _preview_buttons(preview, test_call)
     return blocks[:MAX_BLOCKS]
 
 
@@ -142,7 +162,7 @@ def _preview_job_blocks(preview: Preview) -> list[Block]:
     )
     blocks: list[Block] = [
         _section(
-            f"*{len(job.receivers)} calls* · {len(job.questions)} questions · "
+            f"*{plural(len(job.receivers), 'call')}* · {plural(len(job.questions), 'question')} · "
             f"job `{job.job_id}`\n{questions}"
         )
     ]
@@ -165,11 +185,12 @@ def _preview_job_blocks(preview: Preview) -> list[Block]:
     return blocks
 
 
-def _preview_buttons(preview: Preview) -> list[Block]:
+def _preview_buttons(preview: Preview, test_call: bool = False) -> list[Block]:
     job, problems = preview.job, preview.problems
     blocks: list[Block] = []
     buttons: list[ButtonElement] = []
     if job is not None and not problems:
+        later = job.settings.start_at is not None  # the job says when: Start schedules it
         buttons.append(
             ButtonElement(
                 text="Start",
@@ -177,13 +198,19 @@ def _preview_buttons(preview: Preview) -> list[Block]:
                 value=job.job_id,
                 style="primary",
                 confirm=ConfirmObject(
-                    title="Start calling?",
-                    text=f"This phones {len(job.receivers)} people now.",
+                    title="Schedule the calls?" if later else "Start calling?",
+                    text=f"This phones {plural(len(job.receivers), 'person', 'people')} "
+                    + ("at the job's start_at." if later else "now."),
                     confirm="Start",
                     deny="Not yet",
                 ),
             )
         )
+        buttons.append(ButtonElement(text="Schedule", action_id=SCHEDULE_ACTION, value=job.job_id))
+        if test_call:
+            buttons.append(
+                ButtonElement(text="Call me first", action_id=TEST_CALL_ACTION, value=job.job_id)
+            )
     if job is not None:
         buttons.append(ButtonElement(text="Cancel", action_id=DISCARD_ACTION, value=job.job_id))
     if problems:
@@ -230,6 +257,9 @@ def card_blocks(card: JobCard, reason: str | None = None) -> list[Block]:
             for c in counts
         ]
         blocks.append(SectionBlock(fields=fields))
+    texted = card_model.sms_line(card)
+    if texted:
+        blocks.append(_section(f":speech_balloon: {texted}"))
     if card.questions:
         lines = [
             f"*Q{tally.number}* {escape(shorten(tally.template, 80))}\n      {tally_text(tally)}"
@@ -237,7 +267,10 @@ def card_blocks(card: JobCard, reason: str | None = None) -> list[Block]:
         ]
         blocks.extend(_section(chunk) for chunk in _chunk_lines(lines)[:5])
     blocks += _card_buttons(card)
-    blocks.append(ContextBlock(elements=[MarkdownTextObject(text=card_model.footer(card))]))
+    footer = card_model.footer(card)
+    if card.preview_link:
+        footer += f" · <{card.preview_link}|Its preview>"
+    blocks.append(ContextBlock(elements=[MarkdownTextObject(text=footer)]))
     return blocks[:MAX_BLOCKS]
 
 
@@ -266,6 +299,21 @@ def _card_buttons(card: JobCard) -> list[Block]:
                 value=card.job_id,
             )
         )
+    if card_model.can_run_again(card):
+        buttons.append(
+            ButtonElement(
+                text="Run again",
+                action_id=RUN_AGAIN_ACTION,
+                value=card.job_id,
+                confirm=ConfirmObject(
+                    title="Run the job again?",
+                    text=f"This phones all {plural(card.total, 'person', 'people')} again, "
+                    "as a new job.",
+                    confirm="Run again",
+                    deny="Not now",
+                ),
+            )
+        )
     return [ActionsBlock(block_id="card_actions", elements=buttons)] if buttons else []
 
 
@@ -279,7 +327,7 @@ def stopped_blocks(
     headline = f"{emoji} *{notice.label}* {notice.detail}"
     blocks: list[Block] = []
     if problems:
-        blocks.append(_section(f"{headline}: {len(problems)} problem(s)"))
+        blocks.append(_section(f"{headline}: {plural(len(problems), 'problem')}"))
         blocks.extend(problem_blocks(problems))
     else:
         blocks.append(_section(f"{headline}: {notice.reason}"))
@@ -290,7 +338,8 @@ def stopped_blocks(
 def result_line(job: CallJob, result: CallResult) -> str:
     parts = line_parts(job, result)
     emoji = STATUS_EMOJI.get(parts.status, "")
-    line = f"{emoji} `{escape(parts.receiver_id)}` {parts.phone} *{parts.status.value}*"
+    who = f"{escape(shorten(parts.name, 60))} " if parts.name else ""
+    line = f"{emoji} `{escape(parts.receiver_id)}` {who}{parts.phone} *{parts.status.value}*"
     if parts.answers:
         line += f" · {escape(parts.answers)}"
     if parts.attempts > 1:
@@ -303,7 +352,7 @@ def batch_blocks(job: CallJob, results: Sequence[CallResult]) -> tuple[str, list
     (see `fitting_results`): nothing is cut here."""
     lines = [result_line(job, result) for result in results]
     blocks: list[Block] = [_section(chunk) for chunk in _chunk_lines(lines)]
-    return f"{len(results)} results", blocks
+    return plural(len(results), "result"), blocks
 
 
 def fitting_results(job: CallJob, results: Sequence[CallResult]) -> int:
@@ -323,7 +372,7 @@ def status_list_blocks(cards: Sequence[JobCard]) -> list[Block]:
     if not cards:
         return [_section("No call jobs were started in this channel yet.")]
     lines = [
-        f"• `{card.job_id}` {escape(card.name)} – {card.state.lower()}, "
+        f"• `{card.job_id}` {escape(card.name)} – {card_model.state_words(card)}, "
         f"{card.done}/{card.total} calls"
         for card in cards
     ]
@@ -332,3 +381,48 @@ def status_list_blocks(cards: Sequence[JobCard]) -> list[Block]:
 
 def divider() -> DividerBlock:
     return DividerBlock()
+
+
+def number_modal(job_id: str, channel: str, thread_ts: str | None) -> dict[str, Any]:
+    """The small form asking the requester's own number once (then remembered, shown masked)."""
+    return {
+        "type": "modal",
+        "callback_id": TEST_NUMBER_CALLBACK,
+        "private_metadata": json.dumps(
+            {"job_id": job_id, "channel": channel, "thread_ts": thread_ts}
+        ),
+        "title": {"type": "plain_text", "text": "Call me first"},
+        "submit": {"type": "plain_text", "text": "Call me"},
+        "close": {"type": "plain_text", "text": "Cancel"},
+        "blocks": [
+            {
+                "type": "input",
+                "block_id": TEST_NUMBER_BLOCK,
+                "label": {"type": "plain_text", "text": "Your phone number"},
+                "hint": {
+                    "type": "plain_text",
+                    "text": "I call it with person #1's prompts, as a test (not part of the job), "
+                    "and remember it for your next test calls.",
+                },
+                "element": {
+                    "type": "plain_text_input",
+                    "action_id": "number",
+                    "placeholder": {"type": "plain_text", "text": "+852 5123 4567"},
+                    "max_length": 40,
+                },
+            }
+        ],
+    }
+
+
+def call_me_first_blocks(text: str, transcript: Sequence[tuple[str, str]]) -> list[Block]:
+    """The outcome of a test call, with what was said and heard (numbers masked)."""
+    blocks: list[Block] = [_section(f":telephone_receiver: {escape(mask_numbers(text))}")]
+    lines = [
+        f"{'*Callouts:*' if speaker == 'system' else '*You:*'} "
+        f"{escape(mask_numbers(shorten(said, 300)))}"
+        for speaker, said in transcript
+    ]
+    for start in range(0, len(lines), 20):
+        blocks.append(_section("\n".join(lines[start : start + 20])))
+    return blocks[:MAX_BLOCKS]

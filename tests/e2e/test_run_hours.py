@@ -77,6 +77,7 @@ def test_preview_counts_at_the_given_time_and_validate_warns(tmp_path: Path) -> 
 
 
 def test_a_bad_start_at_is_refused_without_a_traceback() -> None:
-    result = runner.invoke(app, ["preview", str(EXAMPLE), "--start-at", "tomorrow"])
-    assert result.exit_code == 2
-    assert "is not an ISO time" in result.output
+    result = runner.invoke(app, ["preview", str(EXAMPLE), "--at", "tomorrow"])
+    assert result.exit_code == 1
+    assert "is not a time Callouts can read" in result.output
+    assert "Traceback" not in result.output

@@ -149,6 +149,10 @@ class FakeSlack:
             return {"ok": True, "channel": channel, "ts": ts, "message": message}
         if method == "chat.postEphemeral":
             return {"ok": True, "message_ts": self._next_ts()}
+        if method == "chat.getPermalink":
+            ts = str(args.get("message_ts") or "").replace(".", "")
+            link = f"https://school.slack.com/archives/{channel}/p{ts}"
+            return {"ok": True, "channel": channel, "permalink": link}
         if method in ("views.open", "views.update", "views.publish", "views.push"):
             view = args.get("view")
             view = json.loads(view) if isinstance(view, str) else (view or {})

@@ -85,6 +85,7 @@ _ALLOWED = {
     ("backend/handlers/intake_upload.py", "queued"): "a key of the upload response",
     ("backend/cli/run.py", "finished"): "a word in a sentence shown to the user",
     ("backend/local/job_run.py", "interrupted"): "the error text of a call cut by a crash",
+    ("backend/domain/schedule.py", "cancelled"): "a schedule's state (ScheduleState)",
     ("backend/domain/sms.py", "failed"): "a key of the SMS tally (sent, failed, skipped)",
 }
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from pydantic import ValidationError
 
@@ -20,7 +21,14 @@ from backend.domain.call_time import timeout_problem
 from backend.domain.intake.config_keys import CONFIG_KEYS
 from backend.domain.intake.hours import check_hours
 from backend.domain.intake.identity import check_identity
-from backend.domain.intake.locations import SheetNames, Where
+from backend.domain.intake.languages import (
+    check_languages,
+    is_translation_key,
+    question_need,
+    read_translations,
+    translated_key,
+)
+from backend.domain.intake.locations import Location, SheetNames, Where
 from backend.domain.intake.problem_log import ProblemLog
 from backend.domain.intake.questions import CheckedQuestions, check_questions
 from backend.domain.intake.receivers import check_receivers
@@ -28,6 +36,7 @@ from backend.domain.intake.rows import QuestionRow, ReceiverRow
 from backend.domain.intake.settings import check_settings, parse_settings
 from backend.domain.intake.templates import (
     TEMPLATE_VARIABLES,
+    Located,
     check_ssml,
     compile_template,
     missing_variables,
@@ -35,16 +44,20 @@ from backend.domain.intake.templates import (
     reserved_columns,
 )
 from backend.domain.models import (
+    LANGUAGE_COLUMN,
     MAX_RECEIVERS,
+    TRANSLATED_KEYS,
     CallJob,
     ChatOrigin,
     JobSettings,
+    Receiver,
     window_problem,
 )
 from backend.domain.phones import PhoneError, normalise_prefix
 from backend.domain.problems import Problem
+from backend.domain.schedule import check_schedule
 from backend.domain.sms import SMS_KEY, SMS_NAME
-from backend.domain.speech import VOICEMAIL_NAME, SpeechTemplate, TextTemplate
+from backend.domain.speech import VOICEMAIL_NAME, SpeechTemplate, TextTemplate, translated_name
 
 # The names other modules imported from here before the split stay importable from here.
 __all__ = [
@@ -106,6 +119,7 @@ def assemble_job(
     created_by: str | None = None,
     truncated: bool = False,
     receivers_readable: bool = True,
+    now: datetime | None = None,
 ) -> IntakeResult:
     """Validate and normalise the parts of a job; return the job and every problem found.
 
@@ -115,7 +129,9 @@ def assemble_job(
     `truncated` says the reader stopped at the receiver limit (there were more rows);
     `receivers_readable=False` says the reader already reported why it could not read receivers
     (so "no receivers" and unknown template variables are not reported again).
+    `now` is the intake's clock (a start_at in the past, a relative one such as "tomorrow").
     """
+    now = now or datetime.now(UTC)
     where = Where(sheet_names)
     problems = ProblemLog(limits.max_listed_per_kind)
     _check_keys_and_job_id(config, job_id, where, problems)
@@ -128,7 +144,7 @@ def assemble_job(
         prefix = None
 
     if settings is None:
-        settings = parse_settings(config, where, problems)
+        settings = parse_settings(config, where, problems, now)
     else:
         check_settings(settings, where, problems)
     warnings: list[Problem] = []
@@ -139,14 +155,23 @@ def assemble_job(
     _require_greeting_and_ending(config, where, problems)
 
     located, checked = _compile_templates(config, questions, limits, where, problems)
+    translations = {
+        language: texts
+        for language, texts in read_translations(config, where, problems).items()
+        if language != settings.language
+    }
+    by_language = _translations(
+        translations, checked, settings.language, located, limits, where, problems
+    )
+    located = [item for items in by_language.values() for item in items]
 
     names = set(TEMPLATE_VARIABLES).union(extra_columns)
     for receiver_row in receivers:
         names.update(receiver_row.fields)
     renderable = [
-        (t, loc)
-        for t, loc in located
-        if receivers_readable and not missing_variables(t, loc, names, where, problems)
+        item
+        for item in located
+        if receivers_readable and not missing_variables(*item, names, where, problems)
     ]
 
     reserved_columns(located, names, where, problems)
@@ -159,7 +184,16 @@ def assemble_job(
         problems,
         max_value_chars=limits.max_value_chars,
     )
-    valid = check_hours(valid, settings, where, problems)
+    valid = check_hours(valid, settings, where, problems, now)
+    valid = check_languages(
+        valid,
+        settings.language,
+        _available(by_language),
+        _needed(config, checked),
+        where,
+        problems,
+    )
+    _check_schedule(settings, valid, now, where, problems, warnings)
     if not receivers and not truncated and receivers_readable:
         problems.add(
             where.receivers(
@@ -167,7 +201,7 @@ def assemble_job(
             )
         )
 
-    valid = render_all(valid, renderable, where, problems, limits.max_render_chars)
+    valid = _render_by_language(valid, renderable, by_language, settings, where, problems, limits)
     if valid:
         spoken = [(t, loc) for t, loc in renderable if not isinstance(t, TextTemplate)]
         check_ssml(valid[0][0], spoken, where, problems)
@@ -189,6 +223,7 @@ def assemble_job(
             settings=settings,
             origin=origin,
             created_by=created_by,
+            translations=translations,
         )
     except ValidationError as error:
         return IntakeResult(None, [*result_problems, *_field_problems(error)], warnings)
@@ -207,7 +242,7 @@ def _compile_templates(
     limits: IntakeLimits,
     where: Where,
     problems: ProblemLog,
-) -> tuple[list[tuple[SpeechTemplate, str | int]], CheckedQuestions]:
+) -> tuple[list[Located], CheckedQuestions]:
     """Every template of the job compiled once, each with where it came from (a Configures key
     or a Questions row); the ones that do not compile are problems and left out."""
     size = limits.max_template_chars
@@ -236,7 +271,7 @@ def _compile_templates(
         if sms_source.strip()
         else None
     )
-    candidates: list[tuple[SpeechTemplate | None, str | int]] = [
+    candidates: list[tuple[SpeechTemplate | None, Location]] = [
         (greeting, "greeting"),
         *((t, q.row) for t, q in zip(checked.templates, checked.rows, strict=True)),
         (ending, "ending"),
@@ -246,11 +281,113 @@ def _compile_templates(
     return [(t, loc) for t, loc in candidates if t is not None], checked
 
 
+def _translations(
+    translations: Mapping[str, Mapping[str, str]],
+    checked: CheckedQuestions,
+    language: str,
+    located: list[Located],
+    limits: IntakeLimits,
+    where: Where,
+    problems: ProblemLog,
+) -> dict[str, list[Located]]:
+    """The job's templates by language: its own (`located`) in `language`, then each
+    translation (Configures `greeting:es-US`..., Questions `question_template:es-US`)."""
+    by_language: dict[str, list[Located]] = {language: list(located)}
+    for other, texts in translations.items():
+        for key in ("greeting", "ending", "voicemail_message"):
+            if key not in texts:
+                continue
+            name = translated_name(VOICEMAIL_NAME if key == "voicemail_message" else key, other)
+            template = compile_template(
+                texts[key],
+                name,
+                where,
+                problems,
+                translated_key(key, other),
+                limits.max_template_chars,
+            )
+            if template is not None:
+                by_language.setdefault(other, []).append((template, translated_key(key, other)))
+    for row, compiled in zip(checked.rows, checked.translated, strict=True):
+        for other, question in compiled.items():
+            if other != language:
+                location = (row.row, translated_key("question_template", other))
+                by_language.setdefault(other, []).append((question, location))
+    return by_language
+
+
+def _available(by_language: Mapping[str, list[Located]]) -> dict[str, set[str]]:
+    """What each language has, in the names `check_languages` asks for."""
+    available: dict[str, set[str]] = {}
+    for language, items in by_language.items():
+        for _, location in items:
+            if isinstance(location, tuple):
+                name = question_need(location[0])
+            else:
+                name = location.partition(":")[0] if isinstance(location, str) else ""
+            available.setdefault(language, set()).add(name)
+    return available
+
+
+def _needed(config: Mapping[str, str], checked: CheckedQuestions) -> list[str]:
+    """What every language other than the job's must have: each template the call says."""
+    needed = ["greeting", *(question_need(row.row) for row in checked.rows), "ending"]
+    if config.get("voicemail_message", "").strip():
+        needed.append("voicemail_message")
+    return needed
+
+
+def _render_by_language(
+    valid: list[tuple[Receiver, int]],
+    renderable: list[Located],
+    by_language: Mapping[str, list[Located]],
+    settings: JobSettings,
+    where: Where,
+    problems: ProblemLog,
+    limits: IntakeLimits,
+) -> list[tuple[Receiver, int]]:
+    """Every receiver's prompts rendered in their own language (render_all per language)."""
+    groups: dict[str, list[tuple[Receiver, int]]] = {}
+    for receiver, row in valid:
+        written = receiver.fields.get(LANGUAGE_COLUMN, "").strip()
+        groups.setdefault(written or settings.language, []).append((receiver, row))
+    kept: set[int] = set()
+    # Templates said in one language only (greeting, questions, ending, voicemail message) come
+    # from the person's language; any other (the SMS text) is rendered for everyone.
+    own = by_language.get(settings.language, [])
+    shared = {id(item) for item in own if not _translatable(item[1])}
+    for language, group in groups.items():
+        mine = {id(item) for item in by_language.get(language, [])} | shared
+        templates = [item for item in renderable if id(item) in mine]
+        rendered = render_all(group, templates, where, problems, limits.max_render_chars)
+        kept.update(row for _, row in rendered)
+    return [(receiver, row) for receiver, row in valid if row in kept]
+
+
+def _translatable(location: Location) -> bool:
+    return not isinstance(location, str) or location.partition(":")[0] in TRANSLATED_KEYS
+
+
+def _check_schedule(
+    settings: JobSettings,
+    valid: Sequence[tuple[Receiver, int]],
+    now: datetime,
+    where: Where,
+    problems: ProblemLog,
+    warnings: list[Problem],
+) -> None:
+    """start_at and repeat (backend/domain/schedule.py): problems stop the job, warnings not."""
+    checked = check_schedule(settings, [receiver for receiver, _ in valid], now)
+    for key, message in checked.problems:
+        problems.add(where.config(key, message))
+    warnings.extend(where.config(key, message) for key, message in checked.warnings)
+
+
 def _check_keys_and_job_id(
     config: Mapping[str, str], job_id: str, where: Where, problems: ProblemLog
 ) -> None:
     for key in config:
-        if key not in CONFIG_KEYS:
+        if key not in CONFIG_KEYS and not is_translation_key(key):
             problems.add(
                 where.config(
                     key,

@@ -23,5 +23,7 @@ SETTING_KEYS = (
     "callback_number",
     "voice",
     "language",
+    "start_at",  # scheduled and recurring jobs (backend/domain/schedule.py)
+    "repeat",
 )
 CONFIG_KEYS = (*JOB_KEYS, *SETTING_KEYS)

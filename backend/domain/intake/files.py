@@ -15,6 +15,8 @@ from typing import Any
 import openpyxl
 from defusedxml import DefusedXmlException
 
+from backend.domain.intake.xlsx_rows import load_read_only
+
 NOT_XLSX = (
     "this is not an Excel .xlsx workbook: open it in Excel (or Google Sheets, Numbers) and "
     "save it as .xlsx"
@@ -143,9 +145,7 @@ def open_book(content: bytes) -> Any:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # openpyxl warns about unsupported extensions
-            return openpyxl.load_workbook(
-                io.BytesIO(content), read_only=True, data_only=False, keep_links=False
-            )
+            return load_read_only(io.BytesIO(content))
     except Exception as error:  # openpyxl raises many types on hostile or damaged files
         raise Refused(f"the workbook cannot be opened ({short(error)}): {NOT_XLSX}") from None
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ValidationError
 
@@ -18,8 +20,10 @@ from backend.domain.intake.cells import cell_text
 from backend.domain.intake.config_keys import INT_SETTINGS
 from backend.domain.intake.rows import QuestionRow, ReceiverRow
 from backend.domain.intake.settings import int_setting_message
-from backend.domain.models import CallJob, ChatOrigin, JobSettings
+from backend.domain.models import TRANSLATED_KEYS, CallJob, ChatOrigin, JobSettings
 from backend.domain.problems import Problem
+from backend.domain.schedule import ScheduleError, parse_start_at
+from backend.domain.zones import zone
 
 _TEXT_FIELDS = (
     "name",
@@ -37,7 +41,10 @@ def job_to_json(job: CallJob) -> dict[str, Any]:
 
 
 def job_from_json(
-    payload: bytes | str | Mapping[str, Any], *, limits: IntakeLimits = DEFAULT_LIMITS
+    payload: bytes | str | Mapping[str, Any],
+    *,
+    limits: IntakeLimits = DEFAULT_LIMITS,
+    now: datetime | None = None,
 ) -> IntakeResult:
     """Read a job message; problems name the field path (`receivers[3].phone_number`).
 
@@ -77,7 +84,9 @@ def job_from_json(
             continue
         config[key] = str(value)
 
-    settings = _settings(payload.get("settings"), problems)
+    config.update(_translations(payload.get("translations"), problems))
+    now = now or datetime.now(UTC)
+    settings = _settings(payload.get("settings"), problems, now)
     origin = _model(ChatOrigin, payload.get("origin"), "origin", problems)
     created_by = payload.get("created_by")
     if created_by is not None and not isinstance(created_by, str):
@@ -99,6 +108,7 @@ def job_from_json(
         sheet_names=None,
         settings=settings,
         created_by=created_by,
+        now=now,
     )
     if problems:
         return IntakeResult(None, [*problems, *result.problems], result.warnings)
@@ -118,15 +128,64 @@ def load_json(text: bytes | str, max_bytes: int, what: str = "job") -> Any:
         return Problem(f"the {what} is not valid JSON: {str(error)[:200]}")
 
 
-def _settings(value: Any, problems: list[Problem]) -> JobSettings:
+def _settings(value: Any, problems: list[Problem], now: datetime) -> JobSettings:
     """JSON settings; `true` is not a number here, although pydantic would read it as 1."""
     if isinstance(value, Mapping):
+        value = _start_at(value, problems, now)
         for key in INT_SETTINGS:
             if isinstance(value.get(key), bool):
                 shown = json.dumps(value[key])
                 problems.append(Problem(int_setting_message(key, shown), field=f"settings.{key}"))
         value = {k: v for k, v in value.items() if not isinstance(v, bool) or k not in INT_SETTINGS}
     return _model(JobSettings, value, "settings", problems) or JobSettings()
+
+
+def _translations(value: Any, problems: list[Problem]) -> dict[str, str]:
+    """`{"es-US": {"greeting": ...}}` as the Configures keys `greeting:es-US`, ..."""
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        problems.append(
+            Problem(
+                'translations must be an object such as {"es-US": {"greeting": "...", '
+                '"ending": "..."}}',
+                field="translations",
+            )
+        )
+        return {}
+    config: dict[str, str] = {}
+    for language, texts in value.items():
+        path = f"translations.{language}"
+        if not isinstance(texts, Mapping):
+            problems.append(Problem("must be an object of greeting, ending...", field=path))
+            continue
+        for key, text in texts.items():
+            if key not in TRANSLATED_KEYS or not isinstance(text, str):
+                problems.append(
+                    Problem(
+                        f"'{key}' must be one of {', '.join(TRANSLATED_KEYS)}, with a string",
+                        field=f"{path}.{key}",
+                    )
+                )
+                continue
+            config[f"{key}:{language}"] = text
+    return config
+
+
+def _start_at(
+    value: Mapping[str, Any], problems: list[Problem], now: datetime
+) -> Mapping[str, Any]:
+    """A start_at text read as the workbook reads it (`tomorrow 18:00` in the job's zone)."""
+    text = value.get("start_at")
+    if not isinstance(text, str):
+        return value
+    name = value.get("timezone")
+    tz = (zone(name) if isinstance(name, str) else None) or ZoneInfo("UTC")
+    try:
+        return {**value, "start_at": parse_start_at(text, tz, now)}
+    except ScheduleError as error:
+        problems.append(Problem(str(error), field="settings.start_at"))
+        return {k: v for k, v in value.items() if k != "start_at"}
 
 
 def _fail(message: str, field: str) -> IntakeResult:
@@ -169,13 +228,31 @@ def _questions(value: Any, problems: list[Problem]) -> list[QuestionRow]:
             )
             continue
         for key in item:
-            if key not in ("template", "type"):
+            if key not in ("template", "type", "translations"):
                 problems.append(Problem(f"unknown field '{key}'", field=f"{path}.{key}"))
         template, kind = item.get("template", ""), item.get("type", "")
         if not isinstance(template, str) or not isinstance(kind, str):
             problems.append(Problem("template and type must be strings", field=path))
             continue
-        rows.append(QuestionRow(template=template, type_text=kind, row=index))
+        translations = item.get("translations") or {}
+        if not isinstance(translations, Mapping) or not all(
+            isinstance(text, str) for text in translations.values()
+        ):
+            problems.append(
+                Problem(
+                    'translations must map a language to a template: {"es-US": "..."}',
+                    field=f"{path}.translations",
+                )
+            )
+            continue
+        rows.append(
+            QuestionRow(
+                template=template,
+                type_text=kind,
+                row=index,
+                translations={str(k): v for k, v in translations.items()},
+            )
+        )
     return rows
 
 

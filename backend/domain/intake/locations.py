@@ -5,8 +5,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from backend.domain.intake.cells import header_key
 from backend.domain.intake.config_keys import SETTING_KEYS
 from backend.domain.problems import Problem
+
+# Where a template was written: a Configures key, a question row, or (row, translation column).
+Location = str | int | tuple[int, str]
 
 
 @dataclass(frozen=True)
@@ -26,21 +30,30 @@ class Where:
         self.sheets = sheets
 
     def config(self, key: str, message: str) -> Problem:
+        base, _, language = key.partition(":")
         if self.sheets is None:
+            if language:  # a translation: greeting:es-US
+                return Problem(message, field=f"translations.{language}.{base}")
             return Problem(message, field=f"settings.{key}" if key in SETTING_KEYS else key)
-        row = self.sheets.config_rows.get(key)
+        row = self.sheets.config_rows.get(key) or self.sheets.config_rows.get(header_key(key))
         return Problem(message, self.sheets.configures, row, "Value" if row else key)
 
     def question(self, row: int, column: str, message: str) -> Problem:
         if self.sheets is None:
-            name = "template" if column == "question_template" else "type"
+            base, _, language = column.partition(":")
+            if language:  # question_template:es-US
+                return Problem(message, field=f"questions[{row}].translations.{language}")
+            name = "template" if base == "question_template" else "type"
             return Problem(message, field=f"questions[{row}].{name}")
         return Problem(message, self.sheets.questions, row, column)
 
-    def template(self, location: str | int, message: str) -> Problem:
-        """A problem with a template: a Configures key (greeting, ending) or a question row."""
+    def template(self, location: Location, message: str) -> Problem:
+        """A problem with a template: a Configures key (greeting, ending, greeting:es-US), a
+        question row, or a question row's translation column (row, `question_template:es-US`)."""
         if isinstance(location, str):
             return self.config(location, message)
+        if isinstance(location, tuple):
+            return self.question(location[0], location[1], message)
         return self.question(location, "question_template", message)
 
     def receiver(self, row: int, column: str, message: str) -> Problem:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True, slots=True)
@@ -10,6 +10,8 @@ class QuestionRow:
     template: str
     type_text: str
     row: int  # sheet row (workbook), index (JSON), position (modal)
+    # The template in other languages: language as written (`es-US`, `es_us`) -> template.
+    translations: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 import phonenumbers
@@ -13,13 +14,19 @@ from backend.domain.intake.config_keys import INT_SETTINGS
 from backend.domain.intake.locations import Where
 from backend.domain.intake.problem_log import ProblemLog
 from backend.domain.models import ALL_DAYS, ANY_TIME, JobSettings, Weekday, window_problem
-from backend.domain.zones import ZONE_PROBLEM, known_zone
+from backend.domain.schedule import ScheduleError, parse_repeat, parse_start_at
+from backend.domain.zones import ZONE_PROBLEM, known_zone, zone
 
 _WINDOW = re.compile(r"^\s*(\d{1,2})[:.](\d{2})\s*(?:-|–|to)\s*(\d{1,2})[:.](\d{2})\s*$")
 
 
-def parse_settings(config: Mapping[str, str], where: Where, problems: ProblemLog) -> JobSettings:
-    """The settings in `config`; each bad value is a problem and falls back to its default."""
+def parse_settings(
+    config: Mapping[str, str], where: Where, problems: ProblemLog, now: datetime | None = None
+) -> JobSettings:
+    """The settings in `config`; each bad value is a problem and falls back to its default.
+
+    `now` is when a relative start_at (`tomorrow 18:00`) is read from (default: the clock).
+    """
     values: dict[str, Any] = {}
     for key in INT_SETTINGS:
         text = config.get(key, "").strip()
@@ -47,6 +54,7 @@ def parse_settings(config: Mapping[str, str], where: Where, problems: ProblemLog
         text = config.get(key, "").strip()
         if text:
             values[key] = text
+    values.update(_schedule(config, values.get("timezone"), where, problems, now))
     try:
         return JobSettings.model_validate(values)
     except ValidationError as error:
@@ -67,6 +75,32 @@ def parse_settings(config: Mapping[str, str], where: Where, problems: ProblemLog
             return JobSettings.model_validate(values)
         except ValidationError:
             return JobSettings()
+
+
+def _schedule(
+    config: Mapping[str, str],
+    zone_name: str | None,
+    where: Where,
+    problems: ProblemLog,
+    now: datetime | None,
+) -> dict[str, Any]:
+    """start_at read in the job's zone, repeat in its canonical form (backend/domain/schedule)."""
+    values: dict[str, Any] = {}
+    start = config.get("start_at", "").strip()
+    if start:
+        tz = (zone(zone_name) if zone_name else None) or zone("UTC")
+        assert tz is not None
+        try:
+            values["start_at"] = parse_start_at(start, tz, now or datetime.now(UTC))
+        except ScheduleError as error:
+            problems.add(where.config("start_at", str(error)))
+    repeat = config.get("repeat", "").strip()
+    if repeat:
+        try:
+            values["repeat"] = parse_repeat(repeat).text
+        except ScheduleError as error:
+            problems.add(where.config("repeat", str(error)))
+    return values
 
 
 def check_settings(settings: JobSettings, where: Where, problems: ProblemLog) -> None:

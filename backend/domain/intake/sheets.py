@@ -14,6 +14,7 @@ from typing import Any
 from backend.domain.intake.cells import FormulaCell, cell_text, header_key
 from backend.domain.intake.problem_log import ProblemLog
 from backend.domain.intake.rows import QuestionRow, ReceiverRow
+from backend.domain.intake.xlsx_rows import sheet_rows, streams
 from backend.domain.problems import Problem
 
 QUESTION_COLUMNS = {
@@ -38,21 +39,16 @@ def _rows(sheet: Any) -> Iterator[tuple[int, tuple[Any, ...]]]:
     """Non-empty rows with their 1-based sheet row number (whitespace-only cells are empty).
 
     The sheet's declared size (`<dimension ref="A1:XFD1048576">`) is ignored: openpyxl would
-    pad every row to it. Only the first MAX_COLUMNS + 1 columns are read, and the empty rows
-    openpyxl fills in between sparse rows (one shared tuple) are skipped without a look.
+    pad every row to it. Only the first MAX_COLUMNS + 1 columns are read. A read-only sheet is
+    streamed by xlsx_rows (no object per cell); any other sheet through openpyxl.
     """
-    if hasattr(sheet, "reset_dimensions"):
-        sheet.reset_dimensions()
-    empty: tuple[Any, ...] | None = None
-    for number, row in enumerate(
-        sheet.iter_rows(values_only=True, max_col=MAX_COLUMNS + 1), start=1
-    ):
-        if row is empty:
-            continue
+    if streams(sheet):
+        rows: Iterable[tuple[int, tuple[Any, ...]]] = sheet_rows(sheet, MAX_COLUMNS + 1)
+    else:
+        rows = enumerate(sheet.iter_rows(values_only=True, max_col=MAX_COLUMNS + 1), start=1)
+    for number, row in rows:
         if any(_filled(value) for value in row):
             yield number, row
-        else:
-            empty = row
 
 
 def _filled(value: Any) -> bool:
@@ -245,6 +241,12 @@ def read_questions(
     if _missing_columns(keys, ("question_template", "question_type"), title, header_row, problems):
         return []
     template_at, type_at = keys.index("question_template"), keys.index("question_type")
+    # `question_template:es-US` columns (kept as `question_template_es_us`): translations.
+    translated = [
+        (index, key[len("question_template_") :])
+        for index, key in enumerate(keys)
+        if key and key.startswith("question_template_")
+    ]
     questions: list[QuestionRow] = []
     for number, row in rows:
         template = _text(_at(row, template_at), title, number, "question_template", problems)
@@ -253,7 +255,15 @@ def read_questions(
             continue
         if not template and not kind:
             continue  # only other columns (notes) filled in
-        questions.append(QuestionRow(template=template, type_text=kind, row=number))
+        translations: dict[str, str] = {}
+        for index, language in translated:
+            column = f"question_template:{language}"
+            text = _text(_at(row, index), title, number, column, problems)
+            if text:
+                translations[language] = text
+        questions.append(
+            QuestionRow(template=template, type_text=kind, row=number, translations=translations)
+        )
         if len(questions) > max_questions:
             break  # assemble_job reports the limit; the rest is not read
     return questions

@@ -6,7 +6,7 @@ from __future__ import annotations
 import html
 import re
 
-from backend.domain.intake.locations import Where
+from backend.domain.intake.locations import Location, Where
 from backend.domain.intake.problem_log import ProblemLog
 from backend.domain.models import Receiver
 from backend.domain.sms import MAX_SMS_CHARS, length_problem
@@ -24,9 +24,11 @@ TEMPLATE_VARIABLES = ("id", "receiver_id")
 MAX_SPOKEN_CHARS = 3_000  # Amazon Polly's limit on the text of one prompt (SSML tags excluded)
 
 _TAG = re.compile(r"<[^>]*>")
+_PROMPT_TAGS = len("<speak></speak>")
 
-# A template with where it was written: a Configures key (greeting, ending) or a question row.
-Located = tuple[SpeechTemplate, str | int]
+# A template with where it was written: a Configures key (greeting, ending), a question row, or
+# a question row's translation column.
+Located = tuple[SpeechTemplate, Location]
 
 
 def compile_template(
@@ -34,7 +36,7 @@ def compile_template(
     name: str,
     where: Where,
     problems: ProblemLog,
-    location: str | int,
+    location: Location,
     limit: int,
     kind: type[SpeechTemplate] = SpeechTemplate,
 ) -> SpeechTemplate | None:
@@ -55,7 +57,7 @@ def compile_template(
 
 def missing_variables(
     template: SpeechTemplate,
-    location: str | int,
+    location: Location,
     names: set[str],
     where: Where,
     problems: ProblemLog,
@@ -126,17 +128,20 @@ def render_all(
         _over_budget(estimate, budget, where, problems)
         return []
     kept: list[tuple[Receiver, int]] = []
-    templates = list(renderable)
+    templates = [(t, loc, sorted(t.spoken)) for t, loc in renderable]  # said as they are
     spent = [0]
     for receiver, row in valid:
         if spent[0] > budget:
             _over_budget(spent[0], budget, where, problems)
             return []
         context = receiver_context(receiver)
+        escaped: dict[str, str] = {}
         good = True
         empty_said: set[str] = set()
-        for template, location in list(templates):
-            for variable in sorted(template.spoken - empty_said):
+        for template, location, said in list(templates):
+            for variable in said:
+                if variable in empty_said:
+                    continue
                 value = receiver.fields.get(variable)
                 if value is not None and not value.strip():
                     empty_said.add(variable)
@@ -152,12 +157,20 @@ def render_all(
                         job_level=False,
                     )
                     good = False
+            # A plain template's prompt size is known without rendering it; within the limit,
+            # rendering would find nothing more (no value is missing, nothing is refused).
+            size = template.plain_size(context, escaped)
+            if size is not None and _PROMPT_TAGS + template.plain_text_chars + size <= (
+                MAX_SPOKEN_CHARS
+            ):
+                spent[0] += size + len(template.source)
+                continue
             try:
                 prompt = template.render(context, receiver.id, spent)
             except SpeechError as error:
                 if error.variable is None and error.receiver_id is None:
                     problems.add(where.template(location, error.message))
-                    templates.remove((template, location))
+                    templates.remove((template, location, said))
                 else:
                     column = error.variable or template.name
                     problems.add(where.receiver(row, column, error.message), job_level=False)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -55,14 +56,18 @@ def read_workbook(
     job_id: str | None = None,
     limits: IntakeLimits = DEFAULT_LIMITS,
     origin: ChatOrigin | None = None,
+    now: datetime | None = None,
 ) -> IntakeResult:
-    """Read, validate and normalise a job workbook; every problem found is in the result."""
+    """Read, validate and normalise a job workbook; every problem found is in the result.
+
+    `now`: the intake's clock (default: the real one), for start_at ("tomorrow 18:00").
+    """
     try:
         content = read_bytes(source, limits.max_bytes)
         if isinstance(source, Path) and filename is None:
             filename = source.name
         check_container(content, limits.max_unzipped_bytes, limits.max_cells)
-        return _read(content, filename, job_id, limits, origin)
+        return _read(content, filename, job_id, limits, origin, now)
     except Refused as refused:
         return IntakeResult(None, [Problem(refused.message)])
 
@@ -73,10 +78,11 @@ def _read(
     job_id: str | None,
     limits: IntakeLimits,
     origin: ChatOrigin | None,
+    now: datetime | None,
 ) -> IntakeResult:
     book = open_book(content)
     try:
-        return _read_sheets(book, content, filename, job_id, limits, origin)
+        return _read_sheets(book, content, filename, job_id, limits, origin, now)
     except Refused:
         raise
     except Exception as error:  # a damaged sheet part discovered while streaming rows
@@ -92,6 +98,7 @@ def _read_sheets(
     job_id: str | None,
     limits: IntakeLimits,
     origin: ChatOrigin | None,
+    now: datetime | None,
 ) -> IntakeResult:
     problems = ProblemLog(limits.max_listed_per_kind)
     titles = _find_sheets(book, problems)
@@ -122,6 +129,7 @@ def _read_sheets(
         sheet_names=sheets,
         truncated=truncated,
         receivers_readable=readable,
+        now=now,
     )
     if problems.items:
         all_problems = sorted([*problems.finish(), *result.problems], key=_order(sheets))

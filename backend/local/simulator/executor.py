@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from backend.domain.voices import DEFAULT_VOICE, VOICES
+from backend.domain.voices import DEFAULT_LANGUAGE, DEFAULT_VOICE, SUPPORTED_LANGUAGES, VOICES
 from backend.flows import ACTION_RULES, TEXT_TO_SPEECH_ENGINES, check_flow, is_known_reference
 from backend.local.simulator.connect_event import SimulatedLambdaContext, contact_flow_event
 from backend.local.simulator.lex import FALLBACK_INTENT, REPEAT_INTENT, BotLibrary, LexResult
@@ -68,6 +68,7 @@ class _Call:
     next_utterance: int = 0
     answers_given: int = 0  # bot turns with an answer intent (not silence, Repeat or Fallback)
     voice: str = DEFAULT_VOICE
+    language: str = DEFAULT_LANGUAGE  # the contact's LanguageCode: the bots' locale
     loops: dict[str, int] = field(default_factory=dict)
     path: list[str] = field(default_factory=list)
 
@@ -161,7 +162,13 @@ class PhoneSimulator:
         finally:
             self._current = None
         return CallOutcome(
-            True, reason, call.transcript, round(call.duration, 2), call.path, call.voice
+            True,
+            reason,
+            call.transcript,
+            round(call.duration, 2),
+            call.path,
+            call.voice,
+            call.language,
         )
 
     # ------------------------------------------------------------------ the flow
@@ -243,6 +250,15 @@ class PhoneSimulator:
         call.voice = voice
         return self._next(identifier, action)
 
+    def _update_contact_data(self, call: _Call, identifier: str, action: Mapping[str, Any]) -> str:
+        """The contact's language (Connect's "Set language attribute"): an unsupported one is
+        the NoMatchingError branch."""
+        language = self._resolve(call, action.get("Parameters", {}).get("LanguageCode", ""))
+        if language not in SUPPORTED_LANGUAGES:
+            return self._error(identifier, action, "NoMatchingError")
+        call.language = language
+        return self._next(identifier, action)
+
     def _update_attributes(self, call: _Call, identifier: str, action: Mapping[str, Any]) -> str:
         attributes = action.get("Parameters", {}).get("Attributes", {})
         for key, value in attributes.items():
@@ -305,9 +321,13 @@ class PhoneSimulator:
         parameters = action.get("Parameters", {})
         alias = str(parameters.get("LexV2Bot", {}).get("AliasArn", ""))
         try:
-            matcher = self.bots.for_alias(alias)
+            question_type = self.bots.question_type_for(alias)
         except KeyError as error:
             raise FlowExecutionError(f"{identifier}: {error.args[0]}") from error
+        try:
+            matcher = self.bots.matcher(question_type, call.language)
+        except KeyError:  # the bot has no locale for the contact's language: Lex refuses
+            return self._error(identifier, action, "NoMatchingError")
         call.say(self._resolve(call, parameters.get("SSML", parameters.get("Text", ""))))
         if call.hang_up_now():
             raise _HungUp
@@ -342,6 +362,7 @@ class PhoneSimulator:
     _steps: ClassVar[dict[str, Callable[[PhoneSimulator, _Call, str, Mapping[str, Any]], str]]] = {
         "UpdateFlowLoggingBehavior": _plain,
         "UpdateContactTextToSpeechVoice": _set_voice,
+        "UpdateContactData": _update_contact_data,
         "UpdateContactAttributes": _update_attributes,
         "Compare": _compare,
         "Loop": _loop,

@@ -10,14 +10,18 @@ AMAZON.Time parsers). No match gives FallbackIntent, as Lex does.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+import unicodedata
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
 from backend.domain.models import QuestionType
+from backend.domain.voices import DEFAULT_LANGUAGE, lex_locale
 from backend.flows import LEX_BOTS_DIR, BotDefinition, IntentDefinition, bot_definitions
+from backend.flows.bots import SOURCE_LOCALE
 from backend.local.simulator.slot_values import parse_date, parse_number, parse_time
+from backend.local.simulator.slot_values_es import parse_date_es, parse_number_es, parse_time_es
 
 FALLBACK_INTENT = "FallbackIntent"
 REPEAT_INTENT = "RepeatIntent"
@@ -33,8 +37,10 @@ class LexResult:
 
 
 def normalise(text: str) -> str:
-    """Lower case, apostrophes dropped, punctuation but `: . / -` and the `*` key removed."""
-    text = text.lower().replace("’", "'").replace("'", "")
+    """Lower case, accents and apostrophes dropped (`Sí` and `si` match alike, as speech
+    recognition spells them either way), punctuation but `: . / -` and the `*` key removed."""
+    folded = unicodedata.normalize("NFKD", text.lower().replace("’", "'").replace("'", ""))
+    text = "".join(ch for ch in folded if not unicodedata.combining(ch))
     text = re.sub(r"[^a-z0-9:./\-* ]", " ", text)
     text = re.sub(r"(?<![0-9])[.](?![0-9])", " ", text)  # keep "3.5", drop sentence dots
     return " ".join(text.split())
@@ -48,16 +54,36 @@ class _Pattern:
     literal_length: int
 
 
-class BotMatcher:
-    """Matches utterances for one bot."""
+@dataclass(frozen=True)
+class _BuiltInSlots:
+    """The simulator's AMAZON.Number / Date / Time parsers of one locale."""
 
-    def __init__(self, bot: BotDefinition, reference_date: date) -> None:
+    number: Callable[[str], str | None]
+    date: Callable[[str, date], str | None]
+    time: Callable[[str], str | None]
+
+
+BUILT_IN_SLOTS: dict[str, _BuiltInSlots] = {
+    "en_US": _BuiltInSlots(parse_number, parse_date, parse_time),
+    "es_US": _BuiltInSlots(parse_number_es, parse_date_es, parse_time_es),
+}
+
+
+class BotMatcher:
+    """Matches utterances for one bot in one locale."""
+
+    def __init__(
+        self, bot: BotDefinition, reference_date: date, locale_id: str = SOURCE_LOCALE
+    ) -> None:
         self.bot = bot
         self.reference_date = reference_date
-        self._intents: dict[str, IntentDefinition] = {intent.name: intent for intent in bot.intents}
+        self.locale_id = locale_id
+        self._slots = BUILT_IN_SLOTS[locale_id]
+        intents = bot.intents_in(locale_id)
+        self._intents: dict[str, IntentDefinition] = {intent.name: intent for intent in intents}
         self._literal: dict[str, str] = {}
         patterns: list[_Pattern] = []
-        for intent in bot.intents:
+        for intent in intents:
             for utterance in intent.utterances:
                 if _SLOT.search(utterance):
                     patterns.append(self._compile(intent.name, utterance))
@@ -71,7 +97,7 @@ class BotMatcher:
                 for value, synonyms in values.items()
                 for phrase in (value, *synonyms)
             }
-            for name, values in bot.slot_types.items()
+            for name, values in bot.slot_types_in(locale_id).items()
         }
 
     @staticmethod
@@ -122,16 +148,17 @@ class BotMatcher:
     def resolve(self, slot_type: str, phrase: str) -> str | None:
         """A phrase's interpretedValue for a slot type, or None if it is not a value of it."""
         if slot_type == "AMAZON.Number":
-            return parse_number(phrase)
+            return self._slots.number(phrase)
         if slot_type == "AMAZON.Date":
-            return parse_date(phrase, self.reference_date)
+            return self._slots.date(phrase, self.reference_date)
         if slot_type == "AMAZON.Time":
-            return parse_time(phrase)
+            return self._slots.time(phrase)
         return self._synonyms.get(slot_type, {}).get(normalise(phrase))
 
 
 class BotLibrary:
-    """The bots of `lex_bots/`, found by question type or by the alias ARN a flow names."""
+    """The bots of `lex_bots/`, found by question type or by the alias ARN a flow names, in the
+    locale of the contact's language (as Connect asks Lex for the contact's LanguageCode)."""
 
     def __init__(
         self,
@@ -141,10 +168,7 @@ class BotLibrary:
     ) -> None:
         self.reference_date = reference_date or date.today()
         self.bots = dict(bots)
-        self._matchers = {
-            question_type: BotMatcher(bot, self.reference_date)
-            for question_type, bot in bots.items()
-        }
+        self._matchers: dict[tuple[QuestionType, str], BotMatcher] = {}
         self._by_alias: dict[str, QuestionType] = {
             "${" + bot.alias_placeholder + "}": question_type for question_type, bot in bots.items()
         }
@@ -156,15 +180,31 @@ class BotLibrary:
     ) -> BotLibrary:
         return cls(bot_definitions(directory), reference_date)
 
-    def matcher(self, question_type: QuestionType) -> BotMatcher:
-        return self._matchers[question_type]
+    def matcher(self, question_type: QuestionType, language: str = DEFAULT_LANGUAGE) -> BotMatcher:
+        """The bot of a question type in a language; KeyError when the bot lacks that locale
+        (Connect's Lex block then takes its error branch)."""
+        locale_id = lex_locale(language)
+        key = (question_type, locale_id)
+        if key not in self._matchers:
+            bot = self.bots[question_type]
+            if locale_id not in bot.locales:
+                raise KeyError(f"bot {bot.name} has no {locale_id} locale")
+            self._matchers[key] = BotMatcher(bot, self.reference_date, locale_id)
+        return self._matchers[key]
 
-    def for_alias(self, alias_arn: str) -> BotMatcher:
-        """The bot a flow's `LexV2Bot.AliasArn` names (`${YesNoBotAliasArn}` or a rendered ARN)."""
+    def question_type_for(self, alias_arn: str) -> QuestionType:
+        """The question type of the bot a flow's `LexV2Bot.AliasArn` names
+        (`${YesNoBotAliasArn}` or a rendered ARN); KeyError for an unknown alias."""
         question_type = self._by_alias.get(alias_arn)
         if question_type is None:
             raise KeyError(f"no bot for alias {alias_arn!r}: known {sorted(self._by_alias)}")
-        return self._matchers[question_type]
+        return question_type
 
-    def match(self, question_type: QuestionType, utterance: str) -> LexResult:
-        return self._matchers[question_type].match(utterance)
+    def for_alias(self, alias_arn: str, language: str = DEFAULT_LANGUAGE) -> BotMatcher:
+        """The bot a flow's alias ARN names, in `language`'s locale."""
+        return self.matcher(self.question_type_for(alias_arn), language)
+
+    def match(
+        self, question_type: QuestionType, utterance: str, language: str = DEFAULT_LANGUAGE
+    ) -> LexResult:
+        return self.matcher(question_type, language).match(utterance)

@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal
 
-from backend.domain.voices import DEFAULT_VOICE
+from backend.domain.voices import DEFAULT_LANGUAGE, DEFAULT_VOICE
 
 # Connect's DisconnectReason values the simulator produces.
 CONTACT_FLOW_DISCONNECT = "CONTACT_FLOW_DISCONNECT"
@@ -37,6 +37,7 @@ class CallOutcome:
     duration_seconds: float = 0.0
     path: list[str] = field(default_factory=list)  # identifiers of the actions run, in order
     voice: str = DEFAULT_VOICE  # the Polly voice the flow set (Connect's default: Joanna)
+    language: str = DEFAULT_LANGUAGE  # the contact's language the flow set (the bots' locale)
 
 
 def spoken_text(prompt: str) -> str:

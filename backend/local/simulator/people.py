@@ -27,6 +27,7 @@ from typing import Literal
 
 from backend.domain.models import CallJob, QuestionType
 from backend.domain.problems import Problem
+from backend.domain.voices import DEFAULT_LANGUAGE
 
 Pickup = Literal["answer", "no_answer", "busy", "invalid", "voicemail", "silent"]
 PICKUPS: tuple[Pickup, ...] = ("answer", "no_answer", "busy", "invalid", "voicemail", "silent")
@@ -253,6 +254,28 @@ _SPOKEN: dict[QuestionType, tuple[str, ...]] = {
     QuestionType.DATE: ("tomorrow", "next monday", "30 November", "the 1st of December", "friday"),
     QuestionType.TIME: ("3 pm", "15:30", "half past three", "noon", "at 10 am", "quarter to five"),
 }
+# What people say in each supported language (the bots' es_US locale understands these).
+_SPOKEN_BY_LANGUAGE: dict[str, dict[QuestionType, tuple[str, ...]]] = {
+    "en-US": _SPOKEN,
+    "es-US": {
+        QuestionType.OK: ("de acuerdo", "vale", "está bien", "entendido", "ok", "gracias"),
+        QuestionType.YES_NO: ("sí", "sí claro", "claro", "por supuesto", "no", "no gracias"),
+        QuestionType.MULTIPLE_CHOICE: ("A", "B", "la letra c", "opción b", "elijo A", "D"),
+        QuestionType.NUMBER: ("doce", "3", "son 42", "tres coma cinco", "unos veinte", "7"),
+        QuestionType.DATE: ("mañana", "el próximo lunes", "30 de noviembre", "el viernes"),
+        QuestionType.TIME: ("las tres", "15:30", "las tres y media", "mediodía", "a las diez"),
+    },
+}
+_REPEAT: dict[str, tuple[str, ...]] = {
+    "en-US": ("?", "repeat", "say that again"),
+    "es-US": ("?", "repita", "otra vez"),
+}
+_NOT_UNDERSTOOD = {"en-US": "um, let me think", "es-US": "eh, déjeme pensar"}
+_STOP: dict[str, tuple[str, ...]] = {
+    "en-US": ("stop", "stop calling me", "remove me", "unsubscribe", "*"),
+    "es-US": ("alto", "no me llame más", "quíteme de la lista", "basta", "*"),
+}
+
 _KEYPAD: dict[QuestionType, tuple[str, ...]] = {
     QuestionType.OK: ("1",),
     QuestionType.YES_NO: ("1", "2"),
@@ -263,16 +286,22 @@ _KEYPAD: dict[QuestionType, tuple[str, ...]] = {
 }
 
 
-def _utterance(rng: random.Random, question_type: QuestionType, reference: date) -> str:
+def _utterance(
+    rng: random.Random, question_type: QuestionType, reference: date, language: str
+) -> str:
     if rng.random() < 0.15:
         if question_type is QuestionType.DATE:
             return (reference + timedelta(days=rng.randint(1, 30))).strftime("%Y%m%d#")
         return rng.choice(_KEYPAD[question_type])
-    return rng.choice(_SPOKEN[question_type])
+    return rng.choice(_SPOKEN_BY_LANGUAGE[language][question_type])
 
 
 def _random_person(
-    rng: random.Random, questions: Sequence[QuestionType], reference: date, first: bool
+    rng: random.Random,
+    questions: Sequence[QuestionType],
+    reference: date,
+    first: bool,
+    language: str = DEFAULT_LANGUAGE,
 ) -> SimulatedPerson:
     roll = rng.random()
     if first and roll < 0.01:
@@ -289,22 +318,24 @@ def _random_person(
     for question_type in questions:
         quirk = rng.random()
         if quirk < 0.05:
-            utterances.append(rng.choice(("?", "repeat", "say that again")))
+            utterances.append(rng.choice(_REPEAT[language]))
         elif quirk < 0.08:
             utterances.append("")  # silence, then an answer on the re-ask
         elif quirk < 0.10:
-            utterances.append("um, let me think")  # not understood: Fallback
-        utterances.append(_utterance(rng, question_type, reference))
+            utterances.append(_NOT_UNDERSTOOD[language])  # not understood: Fallback
+        utterances.append(_utterance(rng, question_type, reference, language))
     hang_up_after = rng.randrange(len(questions)) if questions and rng.random() < 0.04 else None
     return SimulatedPerson("answer", utterances, hang_up_after)
 
 
-def _opts_out(rng: random.Random, person: SimulatedPerson) -> SimulatedPerson:
+def _opts_out(
+    rng: random.Random, person: SimulatedPerson, language: str = DEFAULT_LANGUAGE
+) -> SimulatedPerson:
     """About 1 in 100 people who answer say "stop" (or press star) instead of an answer."""
     if person.pickup != "answer" or not person.utterances or rng.random() >= OPT_OUT_SHARE:
         return person
     at = rng.randrange(len(person.utterances))
-    said = rng.choice(("stop", "stop calling me", "remove me", "unsubscribe", "*"))
+    said = rng.choice(_STOP[language])
     return SimulatedPerson("answer", [*person.utterances[:at], said], None)
 
 
@@ -330,11 +361,12 @@ def random_people(
         rng = random.Random(f"{seed}:{receiver.id}")
         stop_rng = random.Random(f"{seed}:{receiver.id}:stop")  # leaves the main stream as it was
         attempts: list[SimulatedPerson] = []
+        language = job.language_of(receiver)  # each person speaks their own language
         for attempt in range(job.settings.max_attempts):
-            person = _random_person(rng, questions, reference, first=attempt == 0)
+            person = _random_person(rng, questions, reference, attempt == 0, language)
             if attempts and attempts[0].pickup == "invalid":
                 person = attempts[0]
-            attempts.append(_opts_out(stop_rng, person))
+            attempts.append(_opts_out(stop_rng, person, language))
         people[receiver.id] = attempts
     return people
 
@@ -355,3 +387,9 @@ def simulated_people(
         return scripted if scripted is not None else random_people(job, seed)
 
     return people
+
+
+def answering_person(job: CallJob) -> SimulatedPerson:
+    """Someone who picks up and gives a plain valid answer to every question (a test call's
+    default person): `okay`, `yes`, `A`, `twelve`, `tomorrow`, `3 pm`."""
+    return SimulatedPerson("answer", [_SPOKEN[question.type][0] for question in job.questions])

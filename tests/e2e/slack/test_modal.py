@@ -258,3 +258,26 @@ def test_a_form_for_a_channel_without_the_bot_is_previewed_in_a_dm(harness: Harn
     ]
     harness.action(START_ACTION, start[0]["value"], channel=USER)
     assert list(harness.submitter.jobs) == [start[0]["value"]]
+
+
+def test_the_optional_language_sets_the_job_language(harness: Harness) -> None:
+    """A job typed in Spanish speaks Spanish to everyone: Lupe, the es_US bots, Spanish hints."""
+    payload = submission(
+        receivers=RECEIVERS,
+        questions=[("¿Viene {{ name }}?", "YesNo")],
+        greeting="Hola {{ name }}.",
+    )
+    payload["view"]["state"]["values"]["language"] = _select("es-US")
+    assert harness.payload(payload).status == 200
+    (preview,) = harness.fake.calls_to("chat.postMessage")
+    assert "¿Viene Chan Tai Man? Diga sí o no" in preview.text()
+    start = next(
+        e
+        for b in preview.blocks()
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e["action_id"] == START_ACTION
+    )
+    pending = harness.state.pending(start["value"])
+    assert pending is not None
+    assert pending.job["settings"]["language"] == "es-US"

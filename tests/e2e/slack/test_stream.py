@@ -108,7 +108,7 @@ def test_removes_and_unreadable_records_are_skipped(fake_slack: FakeSlack) -> No
     ]
     assert stream.handle({"Records": records}) == {"batchItemFailures": []}
     (post,) = thread_posts(fake_slack)
-    assert "1 results" in post.args["text"]
+    assert post.args["text"] == "1 result"
 
 
 def test_slack_failure_returns_only_that_jobs_records(fake_slack: FakeSlack) -> None:

@@ -552,3 +552,33 @@ def test_cancel_on_a_preview_withdraws_it(
     assert not _actions(discarded["value"])
     assert "no longer have this job" in stale["value"]
     assert bot.submitter.submits == []
+
+
+def test_retry_unreached_on_a_finished_card_calls_only_them(
+    issuer: FakeTeamsIssuer, connector: FakeTeamsConnector, file_server: FileServer
+) -> None:
+    from bot.core.state import FINISHED
+
+    bot = Bot(issuer, connector)
+    url = connector.service_url
+    file_server.files["evening.xlsx"] = example_workbook()
+
+    async def scenario(bot: Bot) -> list[Any]:
+        await bot.say(file_message(url, "evening.xlsx", file_server.url("evening.xlsx")))
+        job_id = str(_start_data(bot.sent_cards()[0])["job_id"])
+        await bot.invoke(execute(url, cards.START, job_id=job_id))
+        card = bot.state.card(job_id)
+        assert card is not None
+        job = bot.submitter.jobs[job_id]
+        first, *others = [r.id for r in job.receivers]
+        card.statuses = {first: "CallCompleted", **dict.fromkeys(others, "NoAnswer")}
+        card.state = FINISHED
+        bot.state.save_card(card)
+        answer = await bot.invoke(execute(url, cards.RETRY, job_id=job_id))
+        return [job_id, others, answer]
+
+    job_id, others, answer = bot.run(scenario)
+    assert f"Calling the {len(others)} people not reached" in answer["value"]
+    retry_id = bot.submitter.submits[-1]
+    assert retry_id != job_id
+    assert sorted(r.id for r in bot.submitter.jobs[retry_id].receivers) == sorted(others)

@@ -55,6 +55,7 @@ class Phones:
         )
         self.simulated: set[str] = set()
         self.tokens: set[str] = set()
+        self.outcomes: dict[str, Any] = {}  # the last call of each receiver
         self.ctx = LambdaContext()
 
     def pump_calls_queue(self, redeliver: bool) -> None:
@@ -82,6 +83,7 @@ class Phones:
             _, receiver_id, attempt = attributes["call_id"].rsplit(":", 2)
             person = self.people.get(receiver_id, [SimulatedPerson(utterances=ANSWERS)])
             outcome = self.simulator.call(contact_id, attributes, person[int(attempt) - 1])
+            self.outcomes[receiver_id] = outcome
             self.stack.connect.disconnects[contact_id] = (
                 outcome.disconnect_reason,
                 outcome.connected,
@@ -370,3 +372,40 @@ def test_a_receiver_outside_the_calling_window_waits_and_is_then_called(
     } == dict.fromkeys(waited, ("CallCompleted", 1))
     tokens = [request["ClientToken"] for request in stack.connect.requests]
     assert sorted(tokens) == sorted(f"{job.job_id}:{r.id}:1" for r in job.receivers)
+
+
+def test_a_two_language_job_runs_end_to_end_in_each_person_language(
+    running_stack: Stack, ctx: LambdaContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Spanish people hear Spanish (Lupe, the es_US bots) and answer in Spanish through the
+    deployed pipeline; the results hold the same canonical answers as the English ones."""
+    from backend.aws import wiring
+    from tests.fakes.bilingual import ANSWERS as SAID_ANSWERS
+    from tests.fakes.bilingual import SPOKEN, bilingual_job
+
+    monkeypatch.setenv("CALLOUTS_BOT_LANGUAGES", "en-US,es-US")
+    wiring.reset()
+    job = bilingual_job("bilingual-pipeline")
+    assert start_job.handler(_fifo_event(json.dumps(job_to_json(job))), ctx) == {
+        "batchItemFailures": []
+    }
+    [execution] = running_stack.sfn.list_executions(
+        stateMachineArn=running_stack.state_machine_arn
+    )["executions"]
+    people = {rid: [SimulatedPerson(utterances=said)] for rid, said in SPOKEN.items()}
+    phones = Phones(running_stack, people)
+
+    assert phones.run(execution["executionArn"]) == "SUCCEEDED"
+
+    results = running_stack.results(job.job_id)
+    assert {rid: r["status"] for rid, r in results.items()} == dict.fromkeys(
+        SPOKEN, "CallCompleted"
+    )
+    assert {rid: tuple(r["answers"]) for rid, r in results.items()} == SAID_ANSWERS
+    heard = {rid: (o.voice, o.language) for rid, o in phones.outcomes.items()}
+    assert heard == {
+        "en1": ("Joanna", "en-US"),
+        "es1": ("Lupe", "es-US"),
+        "es2": ("Lupe", "es-US"),
+        "en2": ("Joanna", "en-US"),
+    }

@@ -160,3 +160,17 @@ def test_the_sms_items_hold_no_text_and_no_number(
     stored = json.dumps(items)
     assert job.receiver("2").phone_number not in stored
     assert "could not reach you" not in stored
+
+
+def test_the_sms_step_sits_between_the_calls_and_the_report_and_never_blocks_it() -> None:
+    from .conftest import ASL
+
+    states = json.loads(ASL.read_text())["States"]
+    assert states["CallReceivers"]["Next"] == "PlanTexts"
+    assert states["PlanTexts"]["Next"] == "SendTexts"
+    assert states["SendTexts"]["Next"] == "WriteReport"
+    for name in ("PlanTexts", "SendTexts"):  # a failing SMS step still writes the report
+        [catch] = states[name]["Catch"]
+        assert catch["ErrorEquals"] == ["States.ALL"]
+        assert catch["Next"] == "WriteReport"
+    assert 1 <= states["SendTexts"]["MaxConcurrency"] <= 10

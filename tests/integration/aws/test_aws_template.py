@@ -14,6 +14,7 @@ import pytest
 import yaml
 
 from backend.deploy import render
+from backend.domain.voices import SUPPORTED_LANGUAGES, lex_locale
 from backend.flows import FLOW_PLACEHOLDERS
 
 from .conftest import ASL, ROOT
@@ -169,12 +170,29 @@ def test_lex_bots_versions_aliases_and_flow_come_from_their_files(template: dict
     for question_type, bot in bot_definitions().items():
         key = question_type.key
         props = bot.cfn_properties()
-        version_id = f"{key}BotVersion{render.definition_hash(props)}"
-        assert resources[version_id]["Type"] == "AWS::Lex::BotVersion"
-        assert resources[f"{key}BotAlias"]["Properties"]["BotVersion"] == {
-            "Fn::GetAtt": [version_id, "BotVersion"]
-        }
-        assert resources[f"{key}Bot"]["Properties"]["BotLocales"] == props["BotLocales"]
+        # One version per set of enabled languages, each only where that set is enabled; the
+        # alias follows the deployment's set.
+        chain = resources[f"{key}BotAlias"]["Properties"]["BotVersion"]
+        for languages in render.language_sets():
+            locales = [lex_locale(language) for language in languages]
+            version_id = f"{key}BotVersion{render.definition_hash(bot.cfn_properties(locales))}"
+            version = resources[version_id]
+            assert version["Type"] == "AWS::Lex::BotVersion"
+            assert version["Condition"] == render.set_condition(languages)
+            assert [
+                s["LocaleId"] for s in version["Properties"]["BotVersionLocaleSpecification"]
+            ] == locales
+            condition, then, chain = chain["Fn::If"]
+            assert (condition, then) == (
+                render.set_condition(languages),
+                {"Fn::GetAtt": [version_id, "BotVersion"]},
+            )
+        assert chain == {"Ref": "AWS::NoValue"}
+        bot_locales = resources[f"{key}Bot"]["Properties"]["BotLocales"]
+        assert [item["Fn::If"][1] for item in bot_locales] == props["BotLocales"]
+        assert [item["Fn::If"][0] for item in bot_locales] == [
+            render.speaks_condition(language) for language in SUPPORTED_LANGUAGES
+        ]
         assert resources[f"{key}BotIntegration"]["Properties"]["IntegrationType"] == "LEX_BOT"
     content, variables = resources["OutboundCallFlow"]["Properties"]["Content"]["Fn::Sub"]
     # The flow file's placeholders, plus the logging switch the render adds (FlowLogging).
@@ -186,6 +204,59 @@ def test_lex_bots_versions_aliases_and_flow_come_from_their_files(template: dict
             continue
         assert value["Fn::GetAtt"][0] in resources
     assert "Callouts" not in resources["OKBot"]["Properties"]  # the simulator-only block
+
+
+def _evaluate(node: Any, conditions: dict[str, Any], locales: str) -> Any:
+    """Enough of CloudFormation's condition functions to evaluate the generated conditions."""
+    if isinstance(node, list):
+        return [_evaluate(item, conditions, locales) for item in node]
+    if not isinstance(node, dict):
+        return node
+    ((name, argument),) = node.items()
+    value = _evaluate(argument, conditions, locales) if name != "Condition" else argument
+    functions = {
+        "Fn::Sub": lambda: value.replace("${BotLocales}", locales),
+        "Fn::Split": lambda: value[1].split(value[0]),
+        "Fn::Join": lambda: value[0].join(value[1]),
+        "Fn::Equals": lambda: value[0] == value[1],
+        "Fn::Not": lambda: not value[0],
+        "Fn::And": lambda: all(value),
+        "Condition": lambda: _evaluate(conditions[value], conditions, locales),
+    }
+    return functions[name]()
+
+
+@pytest.mark.parametrize(
+    ("locales", "enabled"),
+    [
+        ("en-US", ("en-US",)),
+        ("es-US", ("es-US",)),
+        ("en-US,es-US", ("en-US", "es-US")),
+        ("es-US,en-US", ("en-US", "es-US")),
+    ],
+)
+def test_bot_locales_parameter_enables_exactly_its_languages(
+    template: dict[str, Any], locales: str, enabled: tuple[str, ...]
+) -> None:
+    parameter = template["Parameters"]["BotLocales"]
+    assert re.fullmatch(parameter["AllowedPattern"], locales)
+    assert not re.fullmatch(parameter["AllowedPattern"], "en-US, es-US")  # no spaces
+    assert not re.fullmatch(parameter["AllowedPattern"], "fr-FR")
+    conditions = template["Conditions"]
+    speaks = {
+        language: _evaluate(conditions[render.speaks_condition(language)], conditions, locales)
+        for language in SUPPORTED_LANGUAGES
+    }
+    assert speaks == {language: language in enabled for language in SUPPORTED_LANGUAGES}
+    true_sets = [
+        languages
+        for languages in render.language_sets()
+        if _evaluate(conditions[render.set_condition(languages)], conditions, locales)
+    ]
+    assert true_sets == [enabled]  # exactly one bot version exists per bot
+    assert template["Globals"]["Function"]["Environment"]["Variables"][
+        "CALLOUTS_BOT_LANGUAGES"
+    ] == {"Ref": "BotLocales"}
 
 
 def test_bot_version_id_changes_with_the_bot_definition() -> None:

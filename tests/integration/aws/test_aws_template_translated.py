@@ -22,6 +22,7 @@ from .test_aws_template import _CfnLoader
 
 TEMPLATE = ROOT / "template.yaml"
 STATEFUL = {"IntakeBucket", "DataBucket", "JobsTable", "ResultsTable", "DoNotCallTable"}
+STATEFUL |= {"ScheduleBucket"}  # scheduled jobs: a non-empty bucket outlives the stack
 TRANSIENT = {"SessionsTable", "IdempotencyTable"}  # TTL'd personal data: never kept
 WILDCARD_RESOURCE_OK = {
     "polly:SynthesizeSpeech",  # the Lex V2 runtime role speaks with any voice

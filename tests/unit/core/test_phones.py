@@ -102,3 +102,109 @@ def test_full_width_and_other_script_digits_are_read(raw: str) -> None:
 @pytest.mark.parametrize("prefix", ["８５２", "＋８５２"])
 def test_full_width_prefix_is_read(prefix: str) -> None:
     assert normalise_prefix(prefix) == "+852"
+
+
+_REGIONS = (
+    "HK",
+    "GB",
+    "US",
+    "AU",
+    "DE",
+    "IT",
+    "SG",
+    "FR",
+    "IN",
+    "JP",
+    "BR",
+    "MX",
+    "AR",
+    "RU",
+    "CN",
+)
+
+
+def _parsed(compact: str, region: str | None) -> object:
+    import phonenumbers
+
+    try:
+        return phonenumbers.parse(compact, region)
+    except phonenumbers.NumberParseException as error:
+        return error.error_type
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.text("0123456789", min_size=1, max_size=18),
+    st.sampled_from((None, *_REGIONS)),
+)
+def test_the_plain_parse_agrees_with_phonenumbers_whenever_it_answers(
+    digits: str, region: str | None
+) -> None:
+    from backend.domain.phones import _plain_parse
+
+    compact = "+" + digits if region is None else digits
+    fast = _plain_parse(compact, region)
+    if fast is not None:
+        assert fast == _parsed(compact, region)
+
+
+@pytest.mark.parametrize(
+    ("compact", "region"),
+    [("+85251234567", None), ("51234567", "HK"), ("7911123456", "GB"), ("+12125551234", None)],
+)
+def test_the_plain_parse_answers_for_plain_numbers(compact: str, region: str | None) -> None:
+    from backend.domain.phones import _plain_parse
+
+    assert _plain_parse(compact, region) == _parsed(compact, region)
+
+
+@pytest.mark.parametrize(
+    ("compact", "region"),
+    [
+        ("07911123456", "GB"),
+        ("85251234567", "HK"),
+        ("0012125551234", "HK"),
+        ("+4407911123456", None),
+        ("88669688674", "RU"),  # 8 is Russia's national prefix
+        ("232515787564", "AR"),  # Argentina's prefix rules (carrier codes) apply
+    ],
+)
+def test_the_plain_parse_leaves_prefixes_to_phonenumbers(compact: str, region: str | None) -> None:
+    from backend.domain.phones import _plain_parse
+
+    assert _plain_parse(compact, region) is None
+
+
+def test_number_kind_agrees_with_phonenumbers_on_every_example_number() -> None:
+    import phonenumbers
+    from phonenumbers import PhoneNumberType
+
+    from backend.domain.phones import number_kind
+
+    checked = 0
+    for region in phonenumbers.SUPPORTED_REGIONS:
+        for kind in range(PhoneNumberType.VOICEMAIL + 1):
+            example = phonenumbers.example_number_for_type(region, kind)
+            if example is None:
+                continue
+            for number in (
+                example,
+                phonenumbers.PhoneNumber(
+                    country_code=example.country_code,
+                    national_number=(example.national_number or 0) + 1,
+                ),
+            ):
+                assert number_kind(number) == phonenumbers.number_type(number), number
+                checked += 1
+    assert checked > 1_000
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from((1, 7, 44, 49, 61, 81, 86, 852, 39, 54)), st.integers(0, 10**12))
+def test_number_kind_agrees_with_phonenumbers_on_any_number(code: int, national: int) -> None:
+    import phonenumbers
+
+    from backend.domain.phones import number_kind
+
+    number = phonenumbers.PhoneNumber(country_code=code, national_number=national)
+    assert number_kind(number) == phonenumbers.number_type(number)

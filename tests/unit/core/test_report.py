@@ -452,3 +452,17 @@ def test_csv_opened_in_excel_keeps_the_plus_of_phone_numbers() -> None:
     assert cells[0]["phone_number"] == "+85251230000"
     assert cells[0]["name"] == '\'=HYPERLINK("http://x")'  # shown, never run
     assert cells[0]["Question 3"] == 12.0
+
+
+def test_the_written_json_is_results_json(tmp_path: Path) -> None:
+    import io
+
+    from backend.domain.report import write_results_json
+
+    job = zoned_job("Asia/Hong_Kong")
+    out = io.BytesIO()
+    write_results_json(job, RESULTS, out)
+    assert json.loads(out.getvalue()) == results_json(job, RESULTS)
+    empty = io.BytesIO()
+    write_results_json(job, [], empty)
+    assert json.loads(empty.getvalue()) == results_json(job, [])

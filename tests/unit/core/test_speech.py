@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from backend.domain.models import CallJob, JobSettings, Question, QuestionType, Receiver
 from backend.domain.speech import (
@@ -244,3 +246,44 @@ def test_a_question_that_already_mentions_keys_gets_no_second_hint() -> None:
     assert Speech(job).prompts(job.receivers[0]).questions == (
         "<speak>Press 1 if Ann comes, 2 if not.</speak>",
     )
+
+
+def _through_jinja(source: str) -> SpeechTemplate:
+    template = SpeechTemplate(source, "greeting")
+    template._plain = None  # the Jinja path, as for any template with filters or logic
+    return template
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.sampled_from(
+        (
+            "Hello {{ name }}, class {{ class_name }}.",
+            "  {{ name }}{{ name }} <break time='1s'/> {{- class_name }}  \n",
+            "{{ name }}",
+            "No values at all & text",
+            "{# note #}Hi {{ name }}{% raw %}{{ x }}{% endraw %}",
+        )
+    ),
+    st.text(min_size=0, max_size=40),
+    st.text(min_size=0, max_size=40),
+)
+def test_a_plain_template_renders_as_jinja_does(source: str, name: str, class_name: str) -> None:
+    context = {"name": name, "class_name": class_name}
+    fast_spent, slow_spent = [0], [0]
+    fast = SpeechTemplate(source, "greeting").render(context, "r1", fast_spent)
+    assert fast == _through_jinja(source).render(context, "r1", slow_spent)
+    assert fast_spent == slow_spent
+    size = SpeechTemplate(source, "greeting").plain_size(context, {})
+    if size is not None:
+        assert size + len(source) == fast_spent[0]
+
+
+def test_a_plain_template_gives_jinja_s_errors() -> None:
+    template = SpeechTemplate("Hello {{ name }}", "greeting")
+    with pytest.raises(SpeechError) as undefined:
+        template.render({}, "r1")
+    assert undefined.value.variable == "name"
+    with pytest.raises(SpeechError, match="over 100,000 characters"):
+        SpeechTemplate("{{ a }}" * 40, "greeting").render({"a": "&" * 3000}, "r1")
+    assert SpeechTemplate("Hi {{ name|upper }}", "greeting").plain_size({"name": "x"}, {}) is None

@@ -97,6 +97,7 @@ def test_a_whole_call_one_invocation_per_question(store: SqliteStore) -> None:
         "question_number": "1",
         "turn": "1",
         "voice": "Joanna",
+        "language": "en-US",
     }
     answer = {"event": "answer", "intent": "YesIntent", "answer": ""}
     second = handle_flow_event(connect_event(call_id, answer), store, done)

@@ -89,6 +89,11 @@ def test_the_unreached_get_one_text_each_and_the_report_says_so(tmp_path: Path) 
     data = json.loads(Path(report.json).read_text())
     assert data["sms_summary"] == {"sent": 2, "failed": 1, "skipped": 0}
     assert [item["receiver_id"] for item in data["sms"]] == ["r2", "r3", "r4"]
+    book = openpyxl.load_workbook(report.xlsx)
+    summary = {row[0]: row[1] for row in book["Summary"].iter_rows(values_only=True) if row}
+    assert (summary["SMS sent"], summary["SMS failed"], summary["SMS skipped"]) == (2, 1, 0)
+    results_sheet = book["Results"]
+    assert [cell.value for cell in results_sheet[1]][-1] == "sms"
 
     # A second run of the same job texts nobody again and reports the same texts.
     again = SimulatedSmsGateway()

@@ -236,19 +236,43 @@ def test_the_voice_is_the_one_the_start_response_names(flow: dict[str, Any]) -> 
     set_voice = action(flow, "set-voice")
     assert set_voice["Type"] == "UpdateContactTextToSpeechVoice"
     assert set_voice["Parameters"]["TextToSpeechVoice"] == "$.External.voice"
-    assert set_voice["Transitions"]["NextAction"] == "check-action"
+    assert set_voice["Transitions"]["NextAction"] == "set-language"
     # A voice Connect refuses falls back to the default rather than dropping the call.
     (error,) = set_voice["Transitions"]["Errors"]
     fallback = action(flow, error["NextAction"])
     assert fallback["Type"] == "UpdateContactTextToSpeechVoice"
     assert fallback["Parameters"]["TextToSpeechVoice"] == "Joanna"
-    assert fallback["Transitions"]["NextAction"] == "check-action"
+    assert fallback["Transitions"]["NextAction"] == "set-language"
+
+
+def test_the_language_is_the_one_the_start_response_names(flow: dict[str, Any]) -> None:
+    """Connect's "Set language attribute": the contact's language is the bots' locale."""
+    set_language = action(flow, "set-language")
+    assert set_language["Type"] == "UpdateContactData"
+    assert set_language["Parameters"] == {"LanguageCode": "$.External.language"}
+    assert set_language["Transitions"]["NextAction"] == "check-action"
+    (error,) = set_language["Transitions"]["Errors"]
+    assert error["NextAction"] == "say-sorry"  # a bot in the wrong language would mishear
+
+
+@pytest.mark.parametrize(
+    ("code", "problem"),
+    [
+        ("es-US", None),
+        ("$.External.language", None),
+        ("xx-YY", "set-language: LanguageCode 'xx-YY' is not a supported language"),
+    ],
+)
+def test_static_languages_are_checked(flow: dict[str, Any], code: str, problem: str | None) -> None:
+    action(flow, "set-language")["Parameters"]["LanguageCode"] = code
+    problems = check_flow(flow)
+    assert problems == [] if problem is None else any(problem in p for p in problems)
 
 
 @pytest.mark.parametrize(
     ("parameters", "expected"),
     [
-        ({"TextToSpeechVoice": "Bob"}, "'Bob' is not an English Polly neural voice"),
+        ({"TextToSpeechVoice": "Bob"}, "'Bob' is not a Polly neural voice of a supported language"),
         (
             {"TextToSpeechVoice": "Joanna", "TextToSpeechEngine": "Turbo"},
             "TextToSpeechEngine 'Turbo' is not one of",

@@ -55,6 +55,7 @@ def test_start_greets_and_asks_the_first_question() -> None:
         "question_number": "1",
         "turn": "1",
         "voice": "Joanna",
+        "language": "en-US",
     }
     assert session.status == "in_progress"
     assert session.connected_at == T0

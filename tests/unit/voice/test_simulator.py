@@ -54,6 +54,7 @@ class ScriptedFlowFunction:
         self._state: dict[str, tuple[int, int]] = {}
         self.turns: dict[str, int] = {}
         self.voice = "Joanna"
+        self.language = "en-US"
 
     def prompt(self, index: int) -> str:
         return f"<speak>Question {index + 1}, a {self.types[index].value} question.</speak>"
@@ -63,7 +64,7 @@ class ScriptedFlowFunction:
     ) -> dict[str, str]:
         self._state[call_id] = (index, retries)
         self.turns[call_id] = self.turns.get(call_id, 0) + 1
-        turn = {"turn": str(self.turns[call_id]), "voice": self.voice}
+        turn = {"turn": str(self.turns[call_id]), "voice": self.voice, "language": self.language}
         if index >= len(self.types):
             return {
                 "action": "end",
@@ -410,10 +411,11 @@ def test_the_scenarios_cover_every_action_of_the_flow() -> None:
     ]
     visited = {identifier for outcome in outcomes for identifier in outcome.path}
     assert visited == {action["Identifier"] for action in FLOW["Actions"]}
-    assert outcomes[0].path[:5] == [
+    assert outcomes[0].path[:6] == [
         "logging-on",
         "invoke-start",
         "set-voice",
+        "set-language",
         "check-action",
         "check-question-type",
     ]
@@ -574,7 +576,7 @@ def test_a_voice_connect_would_refuse_falls_back_to_the_default(voice: str) -> N
     function.voice = voice
     outcome = simulate(function, SimulatedPerson(utterances=["ok"]))
     assert outcome.voice == "Joanna"
-    assert outcome.path[2:5] == ["set-voice", "set-default-voice", "check-action"]
+    assert outcome.path[2:6] == ["set-voice", "set-default-voice", "set-language", "check-action"]
     assert function.answers["call-1"] == [("OkIntent", "")]  # the call goes on
     assert outcome.disconnect_reason == CONTACT_FLOW_DISCONNECT
 

@@ -49,7 +49,7 @@ def test_a_voice_polly_cannot_speak_neurally_is_rejected(voice: str) -> None:
 
 @pytest.mark.parametrize("language", ["fr-FR", "zh-HK", "english"])
 def test_a_language_the_bots_do_not_have_is_rejected(language: str) -> None:
-    with pytest.raises(ValidationError, match="the answer bots understand en-US only"):
+    with pytest.raises(ValidationError, match="not a supported language: calls can speak en-US"):
         JobSettings(language=language)
 
 
@@ -64,7 +64,7 @@ def test_workbook_names_the_bad_voice_and_language_rows() -> None:
     assert "voice 'Bob'" in messages
     assert "Joanna" in messages
     assert "language 'fr-FR'" in messages
-    assert "en-US only" in messages
+    assert "calls can speak en-US (English (US)), es-US (Spanish (US))" in messages
     assert all(problem.row is not None for problem in result.problems)
 
 
