@@ -5,13 +5,11 @@ wants the answer within 15 s. So the front answers message-like activities (mess
 and installation updates) as soon as their token is valid and hands them to the worker, which runs
 the SDK's own processing (and so the handlers) afterwards; invokes (card actions, dialogs, file
 consent) carry their answer in the HTTP response and run inline. Handlers are registered by
-`bot.teams.conversation.register(app, deps)` when that module exists.
+`bot.teams.conversation.register(app, deps)`, then the report's file consent answer.
 """
 
 from __future__ import annotations
 
-import importlib
-import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from types import SimpleNamespace
@@ -25,6 +23,7 @@ from microsoft_teams.apps.http.adapter import HttpServerAdapter
 from backend.domain.dnc import DoNotCallList
 from backend.domain.ports import JobSubmitter
 from bot.core.state import BotState
+from bot.teams import conversation
 from bot.teams.auth import app_options, teams_access
 from bot.teams.deps import TeamsDeps
 from bot.teams.loop import LoopRunner
@@ -34,8 +33,6 @@ from bot.teams.sender import TeamsSender
 from bot.teams.settings import TeamsSettings
 from bot.teams.sink import TeamsSink, register_report_consent
 from bot.teams.worker import Tasks, Worker
-
-log = logging.getLogger(__name__)
 
 MESSAGING_ENDPOINT = "/api/messages"
 ACTIVITY_TASK = "activity"  # the worker task that processes a deferred activity
@@ -96,20 +93,9 @@ def build_bot(
         places=places,
         dnc=dnc,
     )
-    _register_handlers(app, deps)
+    conversation.register(app, deps)
     register_report_consent(app, state, reports)
     return TeamsBot(app=app, deps=deps, adapter=adapter)
-
-
-def _register_handlers(app: App, deps: TeamsDeps) -> None:
-    try:
-        conversation = importlib.import_module("bot.teams.conversation")
-    except ModuleNotFoundError as error:
-        if error.name != "bot.teams.conversation":
-            raise
-        log.warning("bot.teams.conversation is not installed: the Teams bot has no handlers")
-        return
-    conversation.register(app, deps)
 
 
 async def initialize(bot: TeamsBot) -> None:

@@ -8,10 +8,10 @@
   in the personal chat a file consent card, answered by `on_file_consent` (registered by
   `register_report_consent`), which uploads the workbook into the teacher's OneDrive.
 
-The cards and the file consent attachments are bot/teams/cards.py's and file_offer.py's
-(imported where used). Every call goes through the `TeamsSender` (per-conversation pacing,
-retries). The sink's methods are synchronous, as the core calls them from engine or worker
-threads: they run the sender's coroutines on the bot's loop (`LoopRunner`). Failures become the
+The cards and the file consent attachments are bot/teams/cards.py's and file_offer.py's. Every
+call goes through the `TeamsSender` (per-conversation pacing, retries). The sink's methods are
+synchronous, as the core calls them from engine or worker threads: they run the sender's
+coroutines on the bot's loop (`LoopRunner`). Failures become the
 core's `DeliveryError`, an update of a card that is gone (404) `CardGone`.
 """
 
@@ -30,6 +30,7 @@ from backend.domain.problems import Problem
 from bot.core.card import summary_line
 from bot.core.ports import CardGone, DeliveryError
 from bot.core.state import JobCard
+from bot.teams import cards, file_offer
 from bot.teams.loop import LoopRunner
 from bot.teams.reports import ReportShelf, report_name
 from bot.teams.sender import TeamsSender, TeamsSendError, thread_id
@@ -68,8 +69,6 @@ class TeamsSink:
     # -- ChatSink ------------------------------------------------------------------------------
 
     def post_card(self, card: JobCard, reason: str | None = None) -> str:
-        from bot.teams import cards
-
         activity = cards.job_card(card, reason)
         url = _service_url(card)
         if in_channel(card):
@@ -78,8 +77,6 @@ class TeamsSink:
         return self._run(self.sender.send(url, card.channel_id, activity))
 
     def update_card(self, card: JobCard, reason: str | None = None) -> None:
-        from bot.teams import cards
-
         if card.card_ref is None:
             raise CardGone("the card was never posted")
         self._run(
@@ -92,23 +89,15 @@ class TeamsSink:
         )
 
     def fitting_results(self, job: CallJob, results: Sequence[CallResult]) -> int:
-        from bot.teams import cards
-
-        return int(cards.fitting_results(job, results))
+        return cards.fitting_results(job, results)
 
     def post_results(self, card: JobCard, job: CallJob, results: Sequence[CallResult]) -> None:
-        from bot.teams import cards
-
         self._reply(card, cards.results_card(job, results))
 
     def post_stopped(self, card: JobCard, reason: str, problems: Sequence[Problem]) -> None:
-        from bot.teams import cards
-
         self._reply(card, cards.stopped_card(card, reason, problems))
 
     def post_report(self, card: JobCard, report: ReportFiles, content: bytes) -> None:
-        from bot.teams import cards, file_offer
-
         name = report_name(card.job_id)
         if personal(card):
             offer = file_offer.consent_card(
@@ -165,8 +154,6 @@ def register_report_consent(app: App, state: BotState, reports: ReportShelf) -> 
     URL Teams gives and post the file card. Only for the card's own conversation."""
 
     async def on_file_consent(ctx: ActivityContext[Any]) -> None:
-        from bot.teams import file_offer
-
         answer = ctx.activity.value
         context = answer.context if isinstance(answer.context, dict) else {}
         if context.get(file_offer.KIND) != REPORT_KIND:

@@ -1,0 +1,44 @@
+"""`callouts bot --teams` refuses to start without what it needs, and refuses the dev mode where
+it is not a local run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from backend.cli import app
+
+TEAMS_ENV = (
+    "TEAMS_APP_ID",
+    "TEAMS_TENANT_ID",
+    "TEAMS_CLIENT_SECRET",
+    "CALLOUTS_TEAMS_SECRET_ARN",
+    "CALLOUTS_TEAMS_DEV_UNAUTHENTICATED",
+    "AWS_LAMBDA_FUNCTION_NAME",
+)
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in TEAMS_ENV:
+        monkeypatch.delenv(name, raising=False)
+
+
+def test_without_credentials_it_names_what_is_missing(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["bot", "--teams", "--out", str(tmp_path)])
+    assert result.exit_code == 1
+    assert "TEAMS_APP_ID" in result.output
+    assert "TEAMS_TENANT_ID" in result.output
+    assert "CALLOUTS_TEAMS_DEV_UNAUTHENTICATED" in result.output  # the way to try it anyway
+
+
+def test_the_dev_mode_is_refused_inside_a_lambda(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CALLOUTS_TEAMS_DEV_UNAUTHENTICATED", "1")
+    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "callouts-teams-bot")
+    result = CliRunner().invoke(app, ["bot", "--teams", "--out", str(tmp_path)])
+    assert result.exit_code == 1
+    assert "only allowed for a local" in result.output
