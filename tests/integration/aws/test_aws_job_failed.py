@@ -89,4 +89,5 @@ def test_the_slack_notifier_receives_finished_rejected_and_failed_events() -> No
         "Callout Job Failed",
         "Callout Job Finished",
         "Callout Job Rejected",
+        "Callout Test Call Finished",  # Call me first's outcome, to its requester
     ]
