@@ -270,6 +270,7 @@ def reset() -> None:
         completion,
         connect_dialer,
         do_not_call,
+        schedules,
         rejection_notifier,
         upload_intake,
         job_starter,
