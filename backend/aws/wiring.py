@@ -335,6 +335,7 @@ def reset() -> None:
         test_call_forwarder,
         connect_dialer,
         do_not_call,
+        schedules,
         rejection_notifier,
         upload_intake,
         job_starter,
