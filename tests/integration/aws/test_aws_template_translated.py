@@ -306,7 +306,7 @@ def _rule_holds(rule: dict[str, Any], parameters: dict[str, str]) -> bool:
 
 
 def test_an_existing_instance_needs_an_e164_caller_id(cfn: dict[str, Any]) -> None:
-    [rule] = cfn["Rules"].values()
+    rule = cfn["Rules"]["ExistingInstanceNeedsItsCallerId"]
     arn = "arn:aws:connect:us-east-1:123456789012:instance/0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d"
     assert _rule_holds(rule, {})  # a new instance: no caller id needed
     assert not _rule_holds(rule, {"ConnectInstanceArn": arn})
