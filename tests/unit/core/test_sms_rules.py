@@ -222,6 +222,7 @@ def test_textable_is_the_retryable_plus_expired(status: CallStatus) -> None:
 
 def test_the_sms_off_warning_names_the_field_only_for_a_job_with_a_template() -> None:
     warning = sms_off_warning(job_of(1))
-    assert warning is not None and warning.field == "sms_template"
+    assert warning is not None
+    assert warning.field == "sms_template"
     assert "SmsOriginationIdentity" in warning.message
     assert sms_off_warning(job_of(1, template="")) is None
