@@ -5,9 +5,7 @@ Every failure ends with a clear message and exit code 1, never a traceback.
 
 from __future__ import annotations
 
-import html
 import io
-import re
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -29,10 +27,6 @@ from backend.cli.job_files import (
     print_warnings,
     resolve_when,
 )
-
-_BREAK = re.compile(r"<break\b([^>]*)>", re.IGNORECASE)
-_TIME_ATTR = re.compile(r"time\s*=\s*[\"']([^\"']*)[\"']", re.IGNORECASE)
-_TAG = re.compile(r"<[^>]+>")
 
 
 @app.command()
@@ -269,11 +263,6 @@ def report(
 
 def readable_ssml(ssml: str) -> str:
     """`<speak>Hi <break time="1s"/>Lam &amp; Ho</speak>` -> `Hi [pause 1s] Lam & Ho`."""
-    text = _BREAK.sub(_pause, ssml)
-    text = _TAG.sub("", text)
-    return re.sub(r"[ \t]{2,}", " ", html.unescape(text)).strip()
+    from backend.domain.ssml_text import spoken_text
 
-
-def _pause(match: re.Match[str]) -> str:
-    time = _TIME_ATTR.search(match.group(1))
-    return f" [pause {time.group(1)}] " if time else " [pause] "
+    return spoken_text(ssml, lambda time: f" [pause {time}] " if time else " [pause] ")

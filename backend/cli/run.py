@@ -10,7 +10,6 @@ any process through the database; `retry` runs the unreached again as a new job.
 from __future__ import annotations
 
 import logging
-import re
 import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -53,10 +52,6 @@ STATUS_STYLES = {
 }
 
 
-MAX_CONCURRENCY = 1000
-JOB_ID = re.compile(r"^[A-Za-z0-9_.-]{1,80}$")
-
-
 class Simulation(StrEnum):
     random = "random"
 
@@ -75,7 +70,9 @@ SeedOption = Annotated[
 ConcurrencyOption = Annotated[
     int | None,
     typer.Option(
-        "--concurrency", metavar="NUMBER", help="Calls at once, 1 to 1000 (default: the job's)."
+        "--concurrency",
+        metavar="NUMBER",
+        help="Calls at once, within the job setting's bounds (default: the job's).",
     ),
 ]
 OutOption = Annotated[
@@ -342,10 +339,10 @@ def run(
     from backend.cli.job_files import load_job
 
     _check_concurrency(concurrency)
+    from backend.domain.models import JOB_ID, JOB_ID_RULE
+
     if job_id is not None and not JOB_ID.match(job_id):
-        raise _fail(
-            f"--job-id {job_id!r} is not a valid job id: use 1-80 letters, digits, '.', '_' or '-'"
-        )
+        raise _fail(f"--job-id {job_id!r} is not a valid job id: use {JOB_ID_RULE}")
     job = load_job(job_file)
     if job.settings.repeat:
         raise _fail(
@@ -388,8 +385,13 @@ def sleep(seconds: float) -> None:
 
 
 def _check_concurrency(concurrency: int | None) -> None:
-    if concurrency is not None and not 1 <= concurrency <= MAX_CONCURRENCY:
-        raise _fail(f"--concurrency {concurrency}: give a number of calls at once from 1 to 1000")
+    from backend.domain.models import setting_bounds
+
+    low, high = setting_bounds("concurrency")
+    if concurrency is not None and not low <= concurrency <= high:
+        raise _fail(
+            f"--concurrency {concurrency}: give a number of calls at once from {low} to {high}"
+        )
 
 
 def _run_job(

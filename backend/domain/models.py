@@ -194,6 +194,17 @@ class CallingWindow(_Frozen):
 ANY_TIME = "any"  # the setting value that turns calling hours off
 
 
+def setting_bounds(name: str) -> tuple[int, int]:
+    """(lowest, highest) a `JobSettings` number may be: forms and the CLI offer these."""
+    low = high = None
+    for rule in JobSettings.model_fields[name].metadata:
+        low = getattr(rule, "ge", low)
+        high = getattr(rule, "le", high)
+    if low is None or high is None:
+        raise KeyError(f"JobSettings.{name} has no bounds")
+    return int(low), int(high)
+
+
 class JobSettings(_Frozen):
     """Optional Configures-sheet settings, with the engine's defaults."""
 
@@ -367,12 +378,17 @@ class ChatOrigin(_Frozen):
 
 LANGUAGE_COLUMN = "language"  # the receiver column naming a person's language
 TRANSLATED_KEYS = ("greeting", "ending", "voicemail_message")  # job templates with translations
+# The one job-id rule (intake, CLI, chat): 1-80 letters, digits, '.', '_' or '-'.
+JOB_ID_MAX = 80
+JOB_ID_PATTERN = rf"^[A-Za-z0-9_.-]{{1,{JOB_ID_MAX}}}$"
+JOB_ID = re.compile(JOB_ID_PATTERN)
+JOB_ID_RULE = f"1-{JOB_ID_MAX} letters, digits, '.', '_' or '-'"
 
 
 class CallJob(_Frozen):
     """A call job: the JSON form of this model is the job-queue message (see schemas/)."""
 
-    job_id: str = Field(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9_.-]+$")
+    job_id: str = Field(min_length=1, max_length=JOB_ID_MAX, pattern=JOB_ID_PATTERN)
     name: str = ""
     greeting: str = ""
     ending: str = ""

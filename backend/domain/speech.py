@@ -31,6 +31,7 @@ from backend.domain.answers import answer_hint
 from backend.domain.models import CallJob, Receiver
 from backend.domain.phones import spoken_number
 from backend.domain.phrases import phrases
+from backend.domain.ssml_text import spoken_text
 from backend.domain.voices import DEFAULT_LANGUAGE
 
 _MAX_REPEAT = 1_000  # largest `'x' * n` / `[..] * n` count a template may use
@@ -868,7 +869,7 @@ def _body(prompt: str) -> str:
 
 def _plain(ssml: str) -> str:
     """Text of an SSML fragment for "does it already say X": tags gone, unescaped, squashed."""
-    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", ssml)).lower().split())
+    return spoken_text(ssml).lower()
 
 
 def _digits(text: str) -> str:

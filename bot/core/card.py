@@ -66,18 +66,13 @@ def state_line(card: JobCard, reason: str | None = None, escape: Escape = _same)
     }.get(card.state, "Calling…")
 
 
-STATE_WORDS = {
-    RUNNING: "calling",
-    CANCELLING: "cancelling",
-    FINISHED: "finished",
-    STOPPED: "stopped",
-    REJECTED: "could not start",
-}
+# The states whose name is not already the word for them (the others: finished, stopped...).
+STATE_WORDS = {RUNNING: "calling", REJECTED: "could not start"}
 
 
 def state_words(card: JobCard) -> str:
     """The card's state in a few words, for lists (`/callout status`)."""
-    return STATE_WORDS[card.state]
+    return STATE_WORDS.get(card.state, card.state.value)
 
 
 def stop_advice(card: JobCard) -> str:

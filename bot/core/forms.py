@@ -208,6 +208,8 @@ def parse_receivers(
             continue
         fields = {name: (cells[i] if i < len(cells) else "") for i, name in extras}
         receivers.append((cells[id_at], cells[phone_at], fields, line_number))
+    if not receivers and not problems:  # a header line alone
+        problems.append("no receivers: paste one line per person under the header line")
     errors = {RECEIVERS: "; ".join(problems)[:ERROR_LIMIT]} if problems else {}
     return receivers, [name for _, name in extras], errors
 

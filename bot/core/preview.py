@@ -9,8 +9,6 @@ is where features add a line of their own (an estimate, a schedule...).
 
 from __future__ import annotations
 
-import html
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -28,10 +26,10 @@ if TYPE_CHECKING:
 
 
 def spoken_text(ssml: str) -> str:
-    """What a listener hears, from SSML: tags dropped, entities decoded, spaces collapsed."""
-    text = re.sub(r"<break[^>]*>", " … ", ssml)
-    text = re.sub(r"<[^>]+>", "", text)
-    return re.sub(r"\s+", " ", html.unescape(text)).strip()
+    """What a listener hears, from SSML: a pause shown as `…` (backend.domain.ssml_text)."""
+    from backend.domain.ssml_text import spoken_text as plain
+
+    return plain(ssml, " … ")
 
 
 def first_hears(result: IntakeResult) -> tuple[list[str], list[Problem]]:

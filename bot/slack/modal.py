@@ -23,7 +23,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from backend.domain.models import QuestionType
+from backend.domain.models import JobSettings, QuestionType, setting_bounds
 from bot.core.forms import (
     ATTEMPTS,
     ENDING,
@@ -186,6 +186,7 @@ def _tail_blocks() -> list[Block]:
 
 
 def _settings_blocks() -> list[Block]:
+    attempts, timeout = setting_bounds("max_attempts"), setting_bounds("call_timeout_seconds")
     return [
         InputBlock(
             block_id=ATTEMPTS,
@@ -193,9 +194,9 @@ def _settings_blocks() -> list[Block]:
             element=NumberInputElement(
                 action_id=VALUE,
                 is_decimal_allowed=False,
-                min_value=1,
-                max_value=10,
-                initial_value=2,
+                min_value=attempts[0],
+                max_value=attempts[1],
+                initial_value=JobSettings().max_attempts,
             ),
         ),
         InputBlock(
@@ -217,8 +218,8 @@ def _settings_blocks() -> list[Block]:
             element=NumberInputElement(
                 action_id=VALUE,
                 is_decimal_allowed=False,
-                min_value=30,
-                max_value=3600,
+                min_value=timeout[0],
+                max_value=timeout[1],
             ),
         ),
     ]

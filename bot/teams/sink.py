@@ -21,6 +21,7 @@ import asyncio
 import logging
 from collections.abc import Coroutine, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import quote
 
 from microsoft_teams.api.activities.message import MessageActivityInput
 
@@ -117,6 +118,12 @@ class TeamsSink:
 
     def post_text(self, card: JobCard, text: str) -> None:
         self._reply(card, text)
+
+    def permalink(self, channel_id: str, ref: str) -> str | None:
+        """A Teams deep link to a message of a channel or chat (no network call)."""
+        if not channel_id or not ref:
+            return None
+        return f"https://teams.microsoft.com/l/message/{quote(channel_id, safe='')}/{quote(ref)}"
 
     def mention(self, user_id: str) -> str:
         # A Teams @mention needs the person's display name in an entity; cards keep no names.

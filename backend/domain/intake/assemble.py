@@ -10,7 +10,6 @@ receivers.py, templates.py; locations.py says where a problem points.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -44,6 +43,8 @@ from backend.domain.intake.templates import (
     reserved_columns,
 )
 from backend.domain.models import (
+    JOB_ID,
+    JOB_ID_RULE,
     LANGUAGE_COLUMN,
     MAX_RECEIVERS,
     TRANSLATED_KEYS,
@@ -72,8 +73,6 @@ __all__ = [
     "assemble_job",
     "window_problem",
 ]
-
-_JOB_ID = re.compile(r"^[A-Za-z0-9_.-]{1,80}$")
 
 
 @dataclass(frozen=True)
@@ -395,10 +394,10 @@ def _check_keys_and_job_id(
                     "or delete the row",
                 )
             )
-    if not _JOB_ID.match(job_id):
+    if not JOB_ID.match(job_id):
         problems.add(
             Problem(
-                f"job id '{job_id}' must be 1-80 letters, digits, '.', '_' or '-'",
+                f"job id '{job_id}' must be {JOB_ID_RULE}",
                 field="job_id",
             )
         )

@@ -20,7 +20,7 @@ from backend.domain.intake.cells import cell_text
 from backend.domain.intake.config_keys import INT_SETTINGS
 from backend.domain.intake.rows import QuestionRow, ReceiverRow
 from backend.domain.intake.settings import int_setting_message
-from backend.domain.models import TRANSLATED_KEYS, CallJob, ChatOrigin, JobSettings
+from backend.domain.models import JOB_ID_RULE, TRANSLATED_KEYS, CallJob, ChatOrigin, JobSettings
 from backend.domain.problems import Problem
 from backend.domain.schedule import ScheduleError, parse_start_at
 from backend.domain.zones import zone
@@ -70,9 +70,7 @@ def job_from_json(
             )
     job_id = payload.get("job_id")
     if not isinstance(job_id, str):
-        problems.append(
-            Problem("job_id is required: a text of 1-80 letters, digits, . _ -", field="job_id")
-        )
+        problems.append(Problem(f"job_id is required: a text of {JOB_ID_RULE}", field="job_id"))
         job_id = ""
     config: dict[str, str] = {}
     for key in _TEXT_FIELDS:

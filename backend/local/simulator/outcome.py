@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import html
-import re
 from dataclasses import dataclass, field
 from typing import Literal
 
+from backend.domain.ssml_text import spoken_text as ssml_spoken_text
 from backend.domain.voices import DEFAULT_LANGUAGE, DEFAULT_VOICE
 
 # Connect's DisconnectReason values the simulator produces.
@@ -15,8 +14,6 @@ CUSTOMER_DISCONNECT = "CUSTOMER_DISCONNECT"
 TELECOM_UNANSWERED = "TELECOM_UNANSWERED"
 TELECOM_BUSY = "TELECOM_BUSY"
 TELECOM_NUMBER_INVALID = "TELECOM_NUMBER_INVALID"
-
-_TAG = re.compile(r"<[^>]+>")
 
 
 @dataclass(frozen=True)
@@ -42,4 +39,4 @@ class CallOutcome:
 
 def spoken_text(prompt: str) -> str:
     """What a listener hears from an SSML prompt: tags dropped, entities decoded."""
-    return " ".join(html.unescape(_TAG.sub(" ", prompt)).split())
+    return ssml_spoken_text(prompt)

@@ -76,3 +76,9 @@ def test_generated_lines_are_read_or_named(text: str) -> None:
         assert 1 <= line <= len(text.splitlines())
     if not receivers and text.strip():
         assert problems or extra  # nothing read is said, or only a header line was given
+
+
+def test_a_header_line_alone_asks_for_receivers() -> None:
+    receivers, _extra, problems = parse_receivers("id, phone")
+    assert receivers == []
+    assert "paste one line per person" in problems["receivers"]

@@ -255,3 +255,14 @@ def test_accepting_the_report_offer_uploads_it_into_that_chat_only(
     (info,) = body["attachments"]
     assert info["contentType"] == "application/vnd.microsoft.teams.card.file.info"
     assert info["contentUrl"] == f"https://onedrive.example/{job.job_id}.xlsx"
+
+
+def test_a_card_links_to_its_teams_message() -> None:
+    from typing import cast
+
+    from bot.teams.sink import TeamsSink
+
+    sink = TeamsSink(cast(Any, None), cast(Any, None), cast(Any, None))
+    link = sink.permalink("19:abc@thread.tacv2", "1700000000000")
+    assert link == "https://teams.microsoft.com/l/message/19%3Aabc%40thread.tacv2/1700000000000"
+    assert sink.permalink("19:abc@thread.tacv2", "") is None
