@@ -20,9 +20,7 @@ The model, in four steps:
 from __future__ import annotations
 
 import heapq
-import html
 import math
-import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -37,6 +35,7 @@ from backend.domain.phones import region_of
 from backend.domain.prices import Prices
 from backend.domain.session import SORRY
 from backend.domain.speech import Speech, SpeechError
+from backend.domain.ssml_text import spoken_text
 
 # Speaking and listening (the phone simulator uses the same figures for its people).
 SECONDS_PER_WORD = 0.4  # Polly's neural voices say about 150 words a minute
@@ -57,7 +56,6 @@ TRANSITIONS_PER_JOB = 15
 WRITES_PER_ATTEMPT = 10  # claim, dial fact, session, line leases (transactions), result
 READS_PER_ATTEMPT = 4
 CHUNKS = 24  # the fluid model splits each wave of attempts in this many parts
-_TAG = re.compile(r"<[^>]+>")
 
 
 class Rates(BaseModel):
@@ -188,7 +186,7 @@ def human_duration(seconds: float) -> str:
 
 def _spoken(ssml: str) -> str:
     """What a listener hears of an SSML prompt: tags dropped, entities decoded."""
-    return " ".join(html.unescape(_TAG.sub(" ", ssml)).split())
+    return spoken_text(ssml)
 
 
 def _words(ssml: str) -> int:
