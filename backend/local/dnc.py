@@ -13,12 +13,12 @@ import secrets
 import sqlite3
 import tempfile
 import threading
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from backend.domain.dnc import DncEntry, NumberHasher
+from backend.local.sqlite_db import LockedSqlite
 
 KEY_BYTES = 32
 KEEP_DIAL_DAYS = 30
@@ -69,7 +69,7 @@ def load_or_create_key(path: Path) -> bytes:
     return secret
 
 
-class SqliteDoNotCall:
+class SqliteDoNotCall(LockedSqlite):
     """`DoNotCallList` and `DialCounter` in one SQLite file (WAL, one locked connection)."""
 
     def __init__(self, path: Path | str, secret: bytes) -> None:
@@ -107,21 +107,6 @@ class SqliteDoNotCall:
         if not (directory / "donotcall.db").exists() or not (directory / "donotcall.key").exists():
             return None
         return cls.beside(db_path)
-
-    def close(self) -> None:
-        with self._lock:
-            self._db.close()
-
-    @contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._db
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
 
     # --- DoNotCallList --------------------------------------------------------------------------
 

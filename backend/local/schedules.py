@@ -13,8 +13,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -22,6 +21,7 @@ from pathlib import Path
 from backend.domain.models import CallJob
 from backend.domain.ports import ScheduledJob
 from backend.domain.schedule import Schedule, occurrence_job, schedule_of, template_job
+from backend.local.sqlite_db import LockedSqlite
 
 MISSED_AFTER = timedelta(hours=1)
 FILE_NAME = "schedules.db"
@@ -60,7 +60,7 @@ class StoredSchedule:
         return self.schedule.schedule_id
 
 
-class SqliteScheduleStore:
+class SqliteScheduleStore(LockedSqlite):
     """The schedules of this machine (WAL, one locked connection, like the job store)."""
 
     def __init__(self, path: Path | str) -> None:
@@ -80,21 +80,6 @@ class SqliteScheduleStore:
         if str(db_path) == ":memory:":
             return cls(":memory:")
         return cls(Path(db_path).parent / FILE_NAME)
-
-    def close(self) -> None:
-        with self._lock:
-            self._db.close()
-
-    @contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._db
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
 
     def add(self, job: CallJob, now: datetime | None = None) -> tuple[Schedule, bool]:
         """Keep the job's schedule; False when it was kept before (the same job added again)."""

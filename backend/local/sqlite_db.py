@@ -1,0 +1,31 @@
+"""What the small local SQLite stores (schedules, do-not-call list) share: one connection behind
+a lock, and write transactions that take the database lock at once."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+
+class LockedSqlite:
+    """Mixin: the subclass sets `_db` (its connection, autocommit) and `_lock` in `__init__`."""
+
+    _db: sqlite3.Connection
+    _lock: threading.RLock
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
