@@ -392,11 +392,40 @@ def running_stack(monkeypatch: pytest.MonkeyPatch, ctx: LambdaContext) -> Iterat
             }
         ),
         mock.patch("moto.awslambda_simple.models.LambdaSimpleBackend.invoke", invoke),
+        mock.patch(f"{_MOTO_CALLBACK}.CallbackEndpoint.notify_heartbeat", _open_task_heartbeat),
     ):
         built = build_stack(execute=True)
         _install(built, monkeypatch)
-        yield built
+        try:
+            yield built
+        finally:
+            _stop_executions(built)
     wiring.reset()
+
+
+_MOTO_CALLBACK = "moto.stepfunctions.parser.asl.eval.callback.callback"
+
+
+def _open_task_heartbeat(endpoint: Any) -> bool:
+    """moto sends a waitForTaskToken message before it sets up the task's heartbeat timer, and
+    until then answers SendTaskHeartbeat with InvalidToken; AWS accepts a heartbeat for any
+    open task. Without this a dialer that reads the message quickly drops a live task as
+    stale."""
+    heartbeat = endpoint._heartbeat_endpoint
+    if heartbeat is not None:
+        heartbeat.notify()
+    return True
+
+
+def _stop_executions(stack: Stack) -> None:
+    """Stop what a test left RUNNING so moto's execution threads do not run on into the next
+    test's resources (same names)."""
+    for machine in stack.sfn.list_state_machines()["stateMachines"]:
+        running = stack.sfn.list_executions(
+            stateMachineArn=machine["stateMachineArn"], statusFilter="RUNNING"
+        )["executions"]
+        for execution in running:
+            stack.sfn.stop_execution(executionArn=execution["executionArn"])
 
 
 @pytest.fixture

@@ -7,8 +7,6 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-import pytest
-
 from backend.aws import wiring
 from backend.aws.wiring import jobs_table
 from backend.domain.models import Weekday
@@ -18,7 +16,6 @@ from .test_aws_pipeline import Phones, _start
 
 # moto runs each execution in background threads that a loaded machine can starve past the
 # tests' waits; a genuine failure fails all three tries.
-pytestmark = pytest.mark.flaky(reruns=2)
 
 
 def _created_at(job_id: str) -> datetime:

@@ -37,7 +37,6 @@ from .conftest import (
 
 # moto runs each execution in background threads that a loaded machine can starve past the
 # tests' waits; a genuine failure fails all three tries.
-pytestmark = pytest.mark.flaky(reruns=2)
 
 ANSWERS = ["okay", "yes I do", "B", "three", "the fourth of December 2026", "half past four p m"]
 EXPECTED = ["OK", "Yes", "B", "3", "2026-12-04", "16:30"]

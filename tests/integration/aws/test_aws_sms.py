@@ -22,8 +22,6 @@ from tests.fakes.sms import FakeSmsClient
 from .conftest import LambdaContext, Stack, example_job
 from .test_aws_pipeline import Phones, _start
 
-pytestmark = pytest.mark.flaky(reruns=2)  # moto's execution threads, as in test_aws_pipeline
-
 TEMPLATE = "Hi {{ name }}, we could not reach you by phone. Please call the school office."
 IDENTITY = "arn:aws:sms-voice:us-east-1:123456789012:phone-number/phone-1234"
 
