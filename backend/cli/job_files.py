@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from rich.console import Console
@@ -89,6 +89,15 @@ WHEN_HELP = (
     "When the job starts: 2026-12-07 18:00, tomorrow 18:00, monday 08:30 (in the job's "
     "timezone, default UTC) or an ISO time with an offset"
 )
+WhenOption = Annotated[
+    str | None,
+    typer.Option(
+        "--at",
+        "--start-at",
+        metavar="WHEN",
+        help=f"{WHEN_HELP} (default: the job's start_at setting).",
+    ),
+]
 
 
 def resolve_when(text: str, job: CallJob, now: datetime | None = None) -> datetime:

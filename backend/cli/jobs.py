@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from backend.domain.models import CallJob, Receiver
 from backend.cli.job_files import (
     JOB_FILE_HELP,
-    WHEN_HELP,
+    WhenOption,
     fail,
     load_intake,
     out,
@@ -90,18 +90,10 @@ def preview(
         str | None,
         typer.Option("--receiver", "-r", metavar="ID", help="Receiver id (default: the first)."),
     ] = None,
-    at: Annotated[
-        str | None,
-        typer.Option(
-            "--at",
-            "--start-at",
-            metavar="WHEN",
-            help=f"{WHEN_HELP}: who is outside their calling hours then (default: the job's "
-            "start_at, else now).",
-        ),
-    ] = None,
+    at: WhenOption = None,
 ) -> None:
-    """Print what a person hears, who is outside their calling hours now, and any warnings.
+    """Print what a person hears, who is outside their calling hours when the job starts (--at,
+    else the job's start_at, else now), and any warnings.
 
     \b
     Example:
