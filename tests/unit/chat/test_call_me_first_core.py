@@ -86,3 +86,18 @@ def test_the_preview_carries_the_estimate_lines() -> None:
     preview = preview_of(result, title="picnic", state=SqliteBotState())
     assert any(line.startswith("Expected duration: about ") for line in preview.extra_lines)
     assert any(line.startswith("Expected cost: about $") for line in preview.extra_lines)
+
+
+def test_the_preview_estimate_never_gives_a_job_more_lines_than_the_stack_has() -> None:
+    result = read_workbook(example_workbook(), filename="call_job.xlsx")
+    assert result.job is not None
+    own = result.job.settings.concurrency
+    assert own > 1
+
+    def duration(max_lines: int | None) -> str:
+        preview = preview_of(result, title="picnic", state=SqliteBotState(), max_lines=max_lines)
+        return next(line for line in preview.extra_lines if line.startswith("Expected duration"))
+
+    assert f"{own} at a time" in duration(None)  # no budget given: the job's own concurrency
+    assert "1 at a time" in duration(1)  # MaxConcurrentCalls 1: one line, whatever the job says
+    assert f"{own} at a time" in duration(own + 50)  # a bigger budget never raises the job's
