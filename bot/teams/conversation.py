@@ -288,6 +288,13 @@ class Conversation:
         where = Where.of(ctx.activity)
         data = ctx.activity.value.action.data
         job_id = str(data.get("job_id") or "")
+        scheduled = await self.schedules.start(ctx, where, job_id)
+        if scheduled is not None:  # the job says when it starts: Start scheduled it
+            if not scheduled.ok:
+                return _message(scheduled.text)
+            return AdaptiveCardActionCardResponse(
+                value=cards.outcome_card(f"Scheduled by {where.user_name or 'you'}.", job_id)
+            )
         target = self.report_target(where, str(data.get(cards.REPORT_TO) or ""))
         if target is None:
             return _message("I am not in that channel any more: choose another place.")

@@ -30,6 +30,7 @@ from bot.core.schedules import (
     WHEN_FIELD,
     WHEN_HINT,
     ChatSchedules,
+    ScheduleOutcome,
     listing_text,
 )
 from bot.teams.dialog import closed
@@ -152,6 +153,23 @@ class TeamsSchedules:
         if outcome.ok:  # said in the conversation: each occurrence posts its card here
             await ctx.send(f"📅 {where.user_name or 'Someone'}: {outcome.text}")
         return closed(outcome.text)
+
+    async def start(
+        self, ctx: ActivityContext[Any], where: Where, job_id: str
+    ) -> ScheduleOutcome | None:
+        """Start on a job that says when it starts (its own `start_at`) schedules it, as in
+        Slack; None for a job to start now (or without a scheduler)."""
+        if self.schedules is None:
+            return None
+        job = await asyncio.to_thread(self.schedules.jobs.load_job, job_id)
+        if job is None or job.settings.start_at is None:
+            return None
+        outcome = await asyncio.to_thread(
+            self.schedules.schedule_preview, job_id, where.origin(), None, None
+        )
+        if outcome.ok:
+            await ctx.send(f"📅 {where.user_name or 'Someone'}: {outcome.text}")
+        return outcome
 
     async def command(
         self, ctx: ActivityContext[Any], where: Where, action: str | None, schedule_id: str | None

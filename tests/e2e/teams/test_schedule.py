@@ -118,3 +118,41 @@ def test_without_a_scheduler_there_is_no_button_and_the_command_says_so(
     bot.run(scenario)
     assert SCHEDULE not in json.dumps(bot.sent_cards()[0])
     assert NOT_SET_UP in connector.calls[-1].text()
+
+
+def test_start_on_a_job_with_its_own_start_at_schedules_it(
+    issuer: FakeTeamsIssuer,
+    connector: FakeTeamsConnector,
+    file_server: FileServer,
+    tmp_path: Path,
+) -> None:
+    import io
+
+    import openpyxl
+
+    from tests.e2e.teams.conftest import execute, file_message
+    from tests.e2e.teams.test_conversation import _start_data, example_workbook
+
+    store = SqliteScheduleStore.beside(tmp_path / "jobs.db")
+    book = LocalScheduleBook(store, lambda: datetime.now(UTC))
+    bot = Bot(issuer, connector, bot_options={"schedules": book})
+    url = connector.service_url
+    first = _monday_10(datetime.now(UTC))
+    workbook = openpyxl.load_workbook(io.BytesIO(example_workbook()))
+    workbook["Configures"].append(["start_at", f"{first:%Y-%m-%d %H:%M}"])
+    content = io.BytesIO()
+    workbook.save(content)
+    file_server.files["later.xlsx"] = content.getvalue()
+
+    async def scenario(bot: Bot) -> Any:
+        await bot.say(file_message(url, "later.xlsx", file_server.url("later.xlsx")))
+        job_id = _start_data(bot.sent_cards()[-1])["job_id"]
+        return await bot.invoke(execute(url, cards.START, job_id=job_id))
+
+    answer = bot.run(scenario)
+    assert bot.submitter.submits == []  # nobody is called now
+    (kept,) = store.schedules()
+    assert kept.schedule.occurrences() == [first]
+    assert "Scheduled by Pat Teacher" in json.dumps(answer["value"])
+    assert not _actions(answer["value"])  # the preview loses its buttons
+    assert f"Scheduled `{kept.schedule_id}`" in connector.calls[-1].text()
