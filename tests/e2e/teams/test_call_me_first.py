@@ -187,18 +187,3 @@ def test_on_aws_the_call_is_queued_and_the_notifier_posts_its_outcome_in_the_cha
     assert told.conversation_id == PERSONAL_CONVERSATION
     assert "Test call to ****4567: CallCompleted." in json.dumps(told.cards())
     assert bot.submitter.submits == []
-
-
-def test_without_test_calls_there_is_no_button_and_the_command_says_so(
-    issuer: FakeTeamsIssuer, connector: FakeTeamsConnector, file_server: FileServer
-) -> None:
-    bot = Bot(issuer, connector)
-    url = connector.service_url
-
-    async def scenario(bot: Bot) -> None:
-        await preview(bot, file_server)
-        await bot.say(message_activity(url, "test"))
-
-    bot.run(scenario)
-    assert TEST_CALL not in _actions(bot.sent_cards()[0])
-    assert "Test calls are not set up for this bot." in connector.calls[-1].text()

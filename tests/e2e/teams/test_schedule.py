@@ -105,19 +105,22 @@ def test_schedule_from_the_preview_then_list_and_cancel(
     assert store.schedules() == []
 
 
-def test_without_a_scheduler_there_is_no_button_and_the_command_says_so(
+def test_without_a_scheduler_or_test_calls_there_are_no_buttons_and_the_commands_say_so(
     issuer: FakeTeamsIssuer, connector: FakeTeamsConnector, file_server: FileServer
 ) -> None:
+
     bot = Bot(issuer, connector)
     url = connector.service_url
 
     async def scenario(bot: Bot) -> None:
         await preview(bot, file_server)
         await bot.say(message_activity(url, "schedule"))
+        await bot.say(message_activity(url, "test"))
 
     bot.run(scenario)
-    assert SCHEDULE not in json.dumps(bot.sent_cards()[0])
-    assert NOT_SET_UP in connector.calls[-1].text()
+    assert _actions(bot.sent_cards()[0]) == [cards.START, cards.DISCARD]
+    assert NOT_SET_UP in connector.calls[-2].text()
+    assert "Test calls are not set up for this bot." in connector.calls[-1].text()
 
 
 def test_start_on_a_job_with_its_own_start_at_schedules_it(
