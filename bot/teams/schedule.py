@@ -183,5 +183,5 @@ class TeamsSchedules:
             await ctx.send(outcome.text)
             return
         found = await asyncio.to_thread(self.schedules.listing)
-        text = listing_text(found, mention(where))
+        text = listing_text(found, mention(where), bold="**")
         await ctx.send(text.replace("\n", "\n\n"))

@@ -96,6 +96,7 @@ def test_schedule_from_the_preview_then_list_and_cancel(
     texts = [c.text() for c in connector.calls if c.operation == "send"]
     said, listing, refused, cancelled, empty_list = texts[-5:]
     assert f"Pat Teacher: Scheduled `{kept.schedule_id}`" in said
+    assert "**Scheduled call jobs**" in listing  # Teams' bold
     assert f"`{kept.schedule_id}` – next " in listing
     assert "by you" in listing
     assert "Only who scheduled" in refused
