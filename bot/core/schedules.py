@@ -147,9 +147,7 @@ class ChatSchedules:
         )
 
 
-def listing_text(
-    found: list[ScheduledJob], mention: Callable[[str], str], bold: str = "*"
-) -> str:
+def listing_text(found: list[ScheduledJob], mention: Callable[[str], str], bold: str = "*") -> str:
     """The schedules in a few lines (markdown; `bold`: the platform's bold marker)."""
     if not found:
         return "No scheduled call jobs."
