@@ -67,13 +67,15 @@ class PlayedTestCall:
 
 @dataclass(frozen=True)
 class TestCallReply:
-    """What the requester is told; `ask_number`: open the number form first."""
+    """What the requester is told; `ask_number`: open the number form first; `finished`: the
+    call was placed and is over (a simulated one), `text` is its outcome."""
 
     __test__ = False
 
     text: str
     ask_number: bool = False
     transcript: Sequence[tuple[str, str]] = field(default_factory=tuple)
+    finished: bool = False
 
 
 def user_key(platform: str, team: str, user: str) -> str:
@@ -119,7 +121,9 @@ def request_test_call(
             f"not part of the job. I will tell you here how it went ({change_hint(invoke)})."
         )
     return TestCallReply(
-        f"{played.outcome.summary()} ({change_hint(invoke)})", transcript=tuple(played.transcript)
+        f"{played.outcome.summary()} ({change_hint(invoke)})",
+        transcript=tuple(played.transcript),
+        finished=True,
     )
 
 

@@ -205,7 +205,7 @@ class TeamsTestCalls:
 
     async def told(self, ctx: ActivityContext[Any], reply: TestCallReply) -> Any:
         """Post an outcome that is known now in the conversation; close the dialog."""
-        if reply.transcript:
+        if reply.finished:
             await ctx.send(outcome_card(reply.text, reply.transcript))
         return closed(mask_numbers(reply.text))
 
