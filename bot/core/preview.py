@@ -98,9 +98,11 @@ def preview_of(
     dnc: DoNotCallList | None = None,
     now: datetime | None = None,
     sms_enabled: bool = True,
+    max_lines: int | None = None,
 ) -> Preview:
     """`sms_enabled=False` (AWS without an SMS origination identity): a job with an SMS template
-    gets a warning that nobody will be texted."""
+    gets a warning that nobody will be texted. `max_lines`: the deployment's line budget (the
+    stack's `MaxConcurrentCalls`), which caps the job's concurrency in the estimate."""
     heard, speech_problems = first_hears(result) if not result.problems else ([], [])
     problems = [*result.problems, *speech_problems]
     job = result.job
@@ -116,7 +118,7 @@ def preview_of(
 
         moment = now or datetime.now(UTC)
         hours = hours_summary(job.receivers, job.settings, moment)
-        extra += estimate_lines(job, moment) or ()  # expected duration and cost
+        extra += estimate_lines(job, moment, max_lines) or ()  # expected duration and cost
     warnings = list(result.warnings)
     if job is not None and job.sms_template.strip() and not problems:
         from backend.domain.sms import sms_off_warning
