@@ -14,9 +14,10 @@ import pytest
 
 from backend.aws.jobs import JobStore
 from backend.aws.wiring import do_not_call
-from backend.domain.dnc import DO_NOT_CALL, add_number
+from backend.domain.dnc import DO_NOT_CALL, add_number, is_listed
 from backend.domain.intake import job_to_json
 from backend.handlers import dialer, intake_upload, start_job
+from backend.local.simulator import SimulatedPerson
 
 from .conftest import LambdaContext, Stack, example_job, example_workbook, s3_put_event, sqs_event
 from .test_aws_pipeline import Phones
@@ -57,7 +58,10 @@ def _list_receivers(*receivers: str) -> dict[str, str]:
 
 
 def _run_to_end(
-    stack: Stack, job_id: str, monkeypatch: pytest.MonkeyPatch
+    stack: Stack,
+    job_id: str,
+    monkeypatch: pytest.MonkeyPatch,
+    people: dict[str, list[SimulatedPerson]] | None = None,
 ) -> tuple[dict[str, Any], set[str]]:
     """Run the job's execution with everyone answering; its results and the receivers the
     dialer was handed a call task for (the calls-queue records it received)."""
@@ -75,7 +79,7 @@ def _run_to_end(
 
     monkeypatch.setattr(dialer, "handler", recording)
     try:
-        assert Phones(stack, {}).run(execution["executionArn"]) == "SUCCEEDED"
+        assert Phones(stack, people or {}).run(execution["executionArn"]) == "SUCCEEDED"
     finally:
         monkeypatch.setattr(dialer, "handler", real)
     return stack.results(job_id), tasked
@@ -136,3 +140,27 @@ def test_a_queued_json_job_is_marked_at_start_and_a_second_job_gives_the_same(
     rung = [request["DestinationPhoneNumber"] for request in stack.connect.requests]
     assert numbers["3"] not in rung
     assert len(rung) == 2 * (len(numbers) - 1)
+
+
+def test_star_with_the_bot_down_opts_out_through_the_flow_and_the_next_job_marks_them(
+    running_stack: Stack, ctx: LambdaContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The phone simulator runs the real contact flow against the flow Lambda's handler: Lex
+    fails for receiver 1, who presses star; the flow's own keypad listener takes it."""
+    stack = running_stack
+    numbers = _list_receivers()
+    first = _small_job("keypad-first")
+    assert start_job.handler(_fifo_event(json.dumps(first)), ctx) == {"batchItemFailures": []}
+    people = {"1": [SimulatedPerson(utterances=["*"], bot_fails=True)]}
+    results, _ = _run_to_end(stack, "keypad-first", monkeypatch, people)
+    assert results["1"]["status"] == "OptedOut"
+    dnc = do_not_call()
+    assert dnc is not None
+    assert is_listed(dnc, numbers["1"])
+    second = {**first, "job_id": "keypad-second"}
+    assert start_job.handler(_fifo_event(json.dumps(second)), ctx) == {"batchItemFailures": []}
+    again, tasked = _run_to_end(stack, "keypad-second", monkeypatch)
+    assert (again["1"]["status"], again["1"]["error"]) == ("NotCallable", DO_NOT_CALL)
+    assert "1" not in tasked
+    rung = [request["DestinationPhoneNumber"] for request in stack.connect.requests]
+    assert rung.count(numbers["1"]) == 1
