@@ -181,6 +181,7 @@ def job_starter() -> JobStarter:
         s.max_concurrent_calls,
         schedules(),
         enabled_languages=s.enabled_languages,
+        dnc=do_not_call(),
     )
 
 

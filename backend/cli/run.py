@@ -145,7 +145,8 @@ def _check_report_dir(report_dir: Path) -> None:
 
 
 def _comparable(job: CallJob) -> dict[str, Any]:
-    return job.model_dump(mode="json", exclude={"origin", "created_by"})
+    # do_not_call comes from the list at the run's start, not from the job file
+    return job.model_dump(mode="json", exclude={"origin", "created_by", "do_not_call"})
 
 
 def _uses_semicolons(path: Path) -> bool:
