@@ -469,3 +469,26 @@ def test_every_polled_queue_hides_a_message_at_least_as_long_as_its_function_run
         assert queue["Properties"]["VisibilityTimeout"] >= function["Properties"]["Timeout"]
         checked += 1
     assert checked == 2  # the job queue (start-job) and the calls queue (dialer)
+
+
+def test_scheduled_occurrences_given_up_land_in_an_alarmed_dead_letter_queue(
+    cfn: dict[str, Any],
+) -> None:
+    resources = cfn["Resources"]
+    queue = resources["ScheduleDeadLetterQueue"]["Properties"]
+    assert "FifoQueue" not in queue  # Scheduler refuses a FIFO dead-letter queue
+    start_job = resources["StartJobFunction"]["Properties"]["Environment"]["Variables"]
+    dead_letter = {"Fn::GetAtt": ["ScheduleDeadLetterQueue", "Arn"]}
+    assert start_job["CALLOUTS_SCHEDULE_DEAD_LETTER_ARN"] == dead_letter
+    # Scheduler writes the dead letter with the schedules' role: it may send there and nowhere
+    # else but the job queue.
+    [policy] = resources["SchedulerRole"]["Properties"]["Policies"]
+    sent_to = [
+        s["Resource"]
+        for s in policy["PolicyDocument"]["Statement"]
+        if s["Action"] == "sqs:SendMessage"
+    ]
+    assert sent_to == [{"Fn::GetAtt": ["JobQueue", "Arn"]}, dead_letter]
+    alarms = _of_type(cfn, "AWS::CloudWatch::Alarm")
+    watched = alarms["ScheduleDeadLetterAlarm"]["Properties"]["Dimensions"][0]["Value"]
+    assert watched == {"Fn::GetAtt": ["ScheduleDeadLetterQueue", "QueueName"]}
