@@ -97,24 +97,6 @@ def test_a_redelivered_message_reuses_the_line_and_rings_once(
     assert _sweep_at(ctx, DIAL_GRACE_SECONDS + 60) == 0  # the call is on: its line stays
 
 
-def test_a_line_whose_dialer_died_comes_back_within_minutes(
-    stack: Stack, recording_sfn: RecordingSfn, ctx: LambdaContext, crash_once: list[str]
-) -> None:
-    job = _job(stack)
-    crash_once.append("1")
-    assert _crashed(_deliver(ctx, _body(job, "1")))
-    recording_sfn.ended.add("token-1")  # its task ended meanwhile: the redelivery rings nobody
-    assert not _crashed(_deliver(ctx, _body(job, "1")))
-    assert line_leases().live() == 1
-
-    assert _sweep_at(ctx, 30) == 0  # its dialer might still be running
-    assert _sweep_at(ctx, DIAL_GRACE_SECONDS + 60) == 1  # three minutes, not two hours
-    assert _sweep_at(ctx, DIAL_GRACE_SECONDS + 120) == 0
-    assert line_leases().live() == 0
-    assert line_leases().live(job.job_id) == 0
-    assert stack.connect.requests == []
-
-
 def test_a_reclaimed_line_is_taken_afresh_by_a_late_redelivery_and_rings_once(
     stack: Stack, recording_sfn: RecordingSfn, ctx: LambdaContext, crash_once: list[str]
 ) -> None:
@@ -148,7 +130,7 @@ def test_a_dialer_that_lost_its_line_mid_delivery_dials_nothing(
     assert line_leases().live() == 0
 
 
-def test_live_calls_never_exceed_the_budget_while_a_dead_dialer_holds_a_line(
+def test_a_line_whose_dialer_died_comes_back_within_minutes_and_never_over_budget(
     stack: Stack,
     recording_sfn: RecordingSfn,
     ctx: LambdaContext,
@@ -159,12 +141,17 @@ def test_live_calls_never_exceed_the_budget_while_a_dead_dialer_holds_a_line(
     wiring.reset()
     job = _job(stack)
     crash_once.append("1")
-    _deliver(ctx, _body(job, "1"))
-    recording_sfn.ended.add("token-1")
+    assert _crashed(_deliver(ctx, _body(job, "1")))
+    recording_sfn.ended.add("token-1")  # its task ended meanwhile: the redelivery rings nobody
+    assert not _crashed(_deliver(ctx, _body(job, "1")))
 
-    assert _deliver(ctx, _body(job, "2"))["batchItemFailures"]  # the only line is held
+    assert _crashed(_deliver(ctx, _body(job, "2")))  # the only line is held: deferred
+    assert _sweep_at(ctx, 30) == 0  # its dialer might still be running
     assert stack.connect.requests == []
-    assert _sweep_at(ctx, DIAL_GRACE_SECONDS + 60) == 1
+    assert _sweep_at(ctx, DIAL_GRACE_SECONDS + 60) == 1  # three minutes, not two hours
+    assert _sweep_at(ctx, DIAL_GRACE_SECONDS + 120) == 0
+    assert line_leases().live() == 0
+    assert line_leases().live(job.job_id) == 0
     assert _deliver(ctx, _body(job, "2")) == {"batchItemFailures": []}
     assert _deliver(ctx, _body(job, "3"))["batchItemFailures"]  # 2 is on the line
 
