@@ -206,7 +206,8 @@ def _type_table(code: int, region: str) -> tuple[Any, ...] | None:
     metadata = PhoneMetadata.metadata_for_region_or_calling_code(code, region)
     if metadata is None:
         return None
-    specials = tuple((_desc(getattr(metadata, name)), kind) for name, kind in _SPECIAL_TYPES)
+    described = ((_desc(getattr(metadata, name)), kind) for name, kind in _SPECIAL_TYPES)
+    specials = tuple((desc, kind) for desc, kind in described if desc is not None)
     return (
         _desc(metadata.general_desc),
         specials,
@@ -305,7 +306,7 @@ def time_zones(e164: str) -> tuple[str, ...]:
     """IANA time zones the number may be in (empty when unknown)."""
     from phonenumbers import timezone  # loads a large table: only when asked
 
-    single = _country_zone(e164, vars(timezone).get("TIMEZONE_DATA", {}))  # not in the stubs
+    single = _country_zone(e164.removeprefix("+")[:3])
     if single:  # most countries have one zone: no need to parse (intake asks for 10,000 numbers)
         return single
     try:
@@ -315,9 +316,16 @@ def time_zones(e164: str) -> tuple[str, ...]:
     return tuple(zone for zone in zones if zone != "Etc/Unknown")
 
 
-def _country_zone(e164: str, zones_by_code: dict[str, tuple[str, ...]]) -> tuple[str, ...]:
-    """The zone of a country that has only one (`+852...` -> Asia/Hong_Kong); () otherwise."""
-    digits = e164.removeprefix("+")
+@lru_cache(maxsize=1024)
+def _country_zone(digits: str) -> tuple[str, ...]:
+    """The zone of a country that has only one (`852...` -> Asia/Hong_Kong); () otherwise.
+
+    `digits` are a number's first three digits: country calling codes are prefix-free and at
+    most three digits long, so the answer is the same for every number starting with them.
+    """
+    from phonenumbers import timezone
+
+    zones_by_code: dict[str, tuple[str, ...]] = vars(timezone).get("TIMEZONE_DATA", {})
     for size in (1, 2, 3):  # country calling codes are prefix-free
         code = digits[:size]
         if code.isdigit() and int(code) in phonenumbers.COUNTRY_CODE_TO_REGION_CODE:

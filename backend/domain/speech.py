@@ -390,6 +390,7 @@ class SpeechTemplate:
 
     __slots__ = (
         "_plain",
+        "_plain_names",
         "_template",
         "name",
         "plain_text_chars",
@@ -437,6 +438,9 @@ class SpeechTemplate:
         # is rendered without Jinja: its text and variable names in order (names flagged True).
         self._plain = _plain_parts(tree) if self._environment is _ENV else None
         self.plain_text_chars = sum(len(p) for p, named in self._plain or () if not named)
+        self._plain_names = (
+            None if self._plain is None else tuple(p for p, named in self._plain if named)
+        )
 
     def plain_size(self, context: Mapping[str, Any], escaped: dict[str, str]) -> int | None:
         """The characters rendering this template for `context` builds (the values said, as
@@ -445,18 +449,18 @@ class SpeechTemplate:
 
         `escaped` holds values already escaped (one dict per receiver, shared by its templates).
         """
-        if self._plain is None:
+        names = self._plain_names
+        if names is None:
             return None
         size = 0
-        for part, named in self._plain:
-            if named:
-                text = escaped.get(part)
-                if text is None:
-                    value = context.get(part)
-                    if not isinstance(value, str):
-                        return None
-                    text = escaped[part] = ssml_text(value)
-                size += len(text)
+        for name in names:
+            text = escaped.get(name)
+            if text is None:
+                value = context.get(name)
+                if not isinstance(value, str):
+                    return None
+                text = escaped[name] = ssml_text(value)
+            size += len(text)
         return size if size <= _MAX_RENDER_WORK else None
 
     def _render_plain(self, context: Mapping[str, Any]) -> tuple[str, int] | None:

@@ -27,8 +27,8 @@ def cell_text(value: Any) -> str:
     """
     if value is None:
         return ""
-    if isinstance(value, str):
-        if is_formula(value):
+    if isinstance(value, str):  # is_formula written out: this runs for every cell read
+        if value.startswith("=") and len(value) > 1:
             raise FormulaCell(value)
         return value.strip()
     if isinstance(value, bool):

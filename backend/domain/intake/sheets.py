@@ -47,8 +47,10 @@ def _rows(sheet: Any) -> Iterator[tuple[int, tuple[Any, ...]]]:
     else:
         rows = enumerate(sheet.iter_rows(values_only=True, max_col=MAX_COLUMNS + 1), start=1)
     for number, row in rows:
-        if any(_filled(value) for value in row):
-            yield number, row
+        for value in row:  # any(_filled(...)) written out: it runs once per cell of the sheet
+            if value is not None and (not isinstance(value, str) or value.strip()):
+                yield number, row
+                break
 
 
 def _filled(value: Any) -> bool:
@@ -106,6 +108,8 @@ def _text(
 def _identity(value: Any, sheet: str, row: int, column: str, problems: ProblemLog) -> str | None:
     """An id or phone number cell: a date, time or TRUE/FALSE there is Excel's conversion of
     what was typed (`1-2` becomes 2 January), never a real id or number."""
+    if type(value) is str or type(value) is int:  # what most cells hold (bool is not int here)
+        return _text(value, sheet, row, column, problems, job_level=False)
     kind = None
     if isinstance(value, bool):
         kind = "TRUE/FALSE"

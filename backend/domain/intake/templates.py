@@ -138,8 +138,9 @@ def render_all(
         escaped: dict[str, str] = {}
         good = True
         empty_said: set[str] = set()
+        blank = any(not value.strip() for value in receiver.fields.values())
         for template, location, said in list(templates):
-            for variable in said:
+            for variable in said if blank else ():
                 if variable in empty_said:
                     continue
                 value = receiver.fields.get(variable)
