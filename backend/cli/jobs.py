@@ -136,7 +136,7 @@ def preview(
         )
     )
     when = resolve_when(at, job) if at else job.settings.start_at or datetime.now(UTC)
-    out.print(Text(hours_summary(job.receivers, job.settings, when)))
+    out.print(Text(hours_summary(job.to_call, job.settings, when)))
     print_schedule(job)
     _preview_language(job, person)
     print_warnings(result.warnings)

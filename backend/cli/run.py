@@ -426,7 +426,7 @@ def _run_job(
             + Text(f"{cap} at a time, {len(job.questions)} question(s).")
         )
         started = start_at or utc_now()
-        out.print(Text(hours_summary(job.receivers, job.settings, started), style="dim"))
+        out.print(Text(hours_summary(job.to_call, job.settings, started), style="dim"))
     with _progress() as progress:
         task = progress.add_task("calls", total=len(job.receivers))
         engine = LocalEngine(

@@ -208,7 +208,7 @@ def call_lengths(job: CallJob, rates: Rates, lex_interval_seconds: float = 15.0)
     """Mean seconds of an answered and of a NoHuman call, from the prompts as they are said."""
     speech = Speech(job)
     rendered = []
-    for receiver in _sample(job.receivers):
+    for receiver in _sample(job.to_call):
         try:
             rendered.append(speech.prompts(receiver))
         except SpeechError:
@@ -252,7 +252,7 @@ def _majority(job: CallJob) -> tuple[tuple[str, ...], str | None]:
     """The zones most receivers are called in, and the number of one of them."""
     numbers: dict[tuple[str, ...], str] = {}
     counts: Counter[tuple[str, ...]] = Counter()
-    for receiver in job.receivers:
+    for receiver in job.to_call:
         names = zone_names(receiver, job.settings)
         counts[names] += 1
         numbers.setdefault(names, receiver.phone_number)
@@ -356,7 +356,7 @@ def estimate(
     prices = prices or Prices()
     settings = job.settings
     lines = max(1, concurrency or settings.concurrency)
-    n = len(job.receivers)
+    n = len(job.to_call)  # do-not-call receivers are never dialled
     lengths = (
         call_lengths(job, rates, prices.lex_interval_seconds) if n else CallLengths(0, 0, 0, 0, 0)
     )
@@ -419,9 +419,9 @@ def estimate(
 
 def _telephony_price(job: CallJob, prices: Prices) -> float:
     """Per-minute telephony averaged over the receivers' countries."""
-    if not job.receivers:
+    if not job.to_call:
         return prices.telephony(None)
-    regions = Counter(region_of(r.phone_number) for r in job.receivers)
+    regions = Counter(region_of(r.phone_number) for r in job.to_call)
     total = sum(regions.values())
     return sum(prices.telephony(region) * count for region, count in regions.items()) / total
 

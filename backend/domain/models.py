@@ -434,6 +434,14 @@ class CallJob(_Frozen):
                 raise ValueError(f"do_not_call names unknown receiver ids: {sorted(unknown)[:5]}")
         return self
 
+    @property
+    def to_call(self) -> tuple[Receiver, ...]:
+        """The receivers the job may call: all but those marked do-not-call at intake."""
+        if not self.do_not_call:
+            return self.receivers
+        marked = set(self.do_not_call)
+        return tuple(receiver for receiver in self.receivers if receiver.id not in marked)
+
     def language_of(self, receiver: Receiver) -> str:
         """The person's language: their 'language' column, else the job's language."""
         written = receiver.fields.get(LANGUAGE_COLUMN, "").strip()

@@ -64,7 +64,7 @@ class Preview:
 
     @property
     def calls(self) -> int:
-        return len(self.job.receivers) if self.job else 0
+        return len(self.job.to_call) if self.job else 0  # do-not-call ones are never dialled
 
     @property
     def first_person(self) -> str:
@@ -113,7 +113,7 @@ def preview_of(
         from bot.core.call_me_first import estimate_lines
 
         moment = now or datetime.now(UTC)
-        hours = hours_summary(job.receivers, job.settings, moment)
+        hours = hours_summary(job.to_call, job.settings, moment)
         extra += estimate_lines(job, moment, max_lines) or ()  # expected duration and cost
     warnings = list(result.warnings)
     if job is not None and job.sms_template.strip() and not problems:

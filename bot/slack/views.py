@@ -162,7 +162,7 @@ def _preview_job_blocks(preview: Preview) -> list[Block]:
     )
     blocks: list[Block] = [
         _section(
-            f"*{plural(len(job.receivers), 'call')}* · {plural(len(job.questions), 'question')} · "
+            f"*{plural(preview.calls, 'call')}* · {plural(len(job.questions), 'question')} · "
             f"job `{job.job_id}`\n{questions}"
         )
     ]
@@ -199,7 +199,7 @@ def _preview_buttons(preview: Preview, test_call: bool = False) -> list[Block]:
                 style="primary",
                 confirm=ConfirmObject(
                     title="Schedule the calls?" if later else "Start calling?",
-                    text=f"This phones {plural(len(job.receivers), 'person', 'people')} "
+                    text=f"This phones {plural(preview.calls, 'person', 'people')} "
                     + ("at the job's start_at." if later else "now."),
                     confirm="Start",
                     deny="Not yet",

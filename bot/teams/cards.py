@@ -135,7 +135,7 @@ def preview_card(
         if preview.do_not_call:
             body.append(
                 _text(
-                    f"**{preview.do_not_call} of {preview.calls}** on the do-not-call list: "
+                    f"**{preview.do_not_call} of {len(job.receivers)}** on the do-not-call list: "
                     "they will not be called (NotCallable, do-not-call)."
                 )
             )

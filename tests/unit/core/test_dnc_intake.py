@@ -211,3 +211,33 @@ def test_callouts_run_reports_the_listed_receiver_not_callable_and_a_rerun_is_id
         dialled = {row.receiver_id for row in store.attempts(job_id)}
         assert listed.id not in dialled
         assert dialled == {r.id for r in job.receivers} - {listed.id}
+
+
+def test_the_preview_counts_and_estimates_only_the_people_it_will_call(
+    dnc: SqliteDoNotCall,
+) -> None:
+    from bot.core.preview import preview_of
+    from bot.core.state import SqliteBotState
+
+    everyone = read_workbook(EXAMPLE)
+    job = everyone.job
+    assert job is not None
+    add_number(dnc, job.receivers[0].phone_number, "test")
+    add_number(dnc, job.receivers[1].phone_number, "test")
+
+    def calls_line(preview: Any) -> str:
+        return next(line for line in preview.extra_lines if line.startswith("Expected duration"))
+
+    before = preview_of(everyone, title="picnic", state=SqliteBotState(), now=MONDAY_NOON)
+    after = preview_of(
+        read_workbook(EXAMPLE), title="picnic", state=SqliteBotState(), dnc=dnc, now=MONDAY_NOON
+    )
+    total = len(job.receivers)
+    assert (before.calls, after.calls, after.do_not_call) == (total, total - 2, 2)
+    assert f"of {total - 2} people are outside" in after.hours
+    # the estimate's expected calls scale with the people called, not with the rows
+    expected = [
+        float(calls_line(p).split("(")[1].split(" calls")[0].replace(",", ""))
+        for p in (before, after)
+    ]
+    assert expected[1] == pytest.approx(expected[0] * (total - 2) / total, abs=0.5)  # shown whole
