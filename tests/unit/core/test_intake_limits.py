@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from backend.domain.intake import IntakeLimits, job_from_json
@@ -198,13 +199,16 @@ def test_generated_templates_are_answered(source: str) -> None:
         max_size=30,
     )
 )
+@example("61234567")  # receivers[2]'s number: the duplicate is reported on that later row
 def test_generated_numbers_are_answered(phone: str) -> None:
     payload = job()
     payload["receivers"][0]["phone_number"] = phone
     result = job_from_json(payload)
-    # receivers[1]: a generated number equal to the second receiver's is a duplicate there
+    # a generated number equal to another receiver's is a duplicate on the later of the two rows
     assert result.ok or any(
-        p.field in ("receivers[0].phone_number", "receivers[1].phone_number")
+        p.field == "receivers[0].phone_number"
+        or (p.field and re.fullmatch(r"receivers\[\d\]\.phone_number", p.field))
+        and "duplicate phone number" in p.message
         for p in result.problems
     )
 
