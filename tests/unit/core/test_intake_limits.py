@@ -207,8 +207,10 @@ def test_generated_numbers_are_answered(phone: str) -> None:
     # a generated number equal to another receiver's is a duplicate on the later of the two rows
     assert result.ok or any(
         p.field == "receivers[0].phone_number"
-        or (p.field and re.fullmatch(r"receivers\[\d\]\.phone_number", p.field))
-        and "duplicate phone number" in p.message
+        or (
+            (p.field and re.fullmatch(r"receivers\[\d\]\.phone_number", p.field))
+            and "duplicate phone number" in p.message
+        )
         for p in result.problems
     )
 
