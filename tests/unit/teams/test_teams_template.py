@@ -124,3 +124,21 @@ def test_the_teams_function_reads_only_its_secret_and_invokes_only_itself(
     env = function["Environment"]["Variables"]
     assert "TEAMS_CLIENT_SECRET" not in env  # the secret itself never sits in the environment
     assert env["CALLOUTS_TEAMS_SECRET_ARN"] == {"Ref": "TeamsSecretArn"}
+
+
+@pytest.mark.parametrize("bot", ["SlackBotFunction", "TeamsBotFunction"])
+def test_both_bots_know_the_schedules_the_line_budget_and_sms(
+    template: dict[str, Any], bot: str
+) -> None:
+    """Schedule list/cancel, the estimate's line budget and the SMS warning work on AWS from
+    either chat (the settings bot/aws_runtime.py reads, and the rights to read the schedules)."""
+    env = template["Resources"][bot]["Properties"]["Environment"]["Variables"]
+    assert env["CALLOUTS_SCHEDULE_GROUP"] == {"Ref": "ScheduleGroup"}
+    assert env["CALLOUTS_SCHEDULE_BUCKET"] == {"Ref": "ScheduleBucket"}
+    assert env["CALLOUTS_MAX_CONCURRENT_CALLS"] == {"Ref": "MaxConcurrentCalls"}
+    assert env["CALLOUTS_SMS_ENABLED"] == {"Fn::If": ["HasSms", "true", "false"]}
+    role = template["Resources"][f"{bot}Role"]["Properties"]
+    statements = role["Policies"][0]["PolicyDocument"]["Statement"]
+    (schedules,) = [s for s in statements if s.get("Sid") == "ListAndCancelSchedules"]
+    assert schedules["Action"] == ["scheduler:GetSchedule", "scheduler:DeleteSchedule"]
+    assert schedules["Resource"]["Fn::Sub"].endswith(":schedule/${ScheduleGroup}/*")
