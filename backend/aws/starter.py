@@ -157,7 +157,7 @@ class JobStarter:
                 field="job_ref.key",
             )
             raise BadJobMessage([problem]) from error
-        payload = load_json(raw, DEFAULT_LIMITS.max_bytes, f"job document {ref['key']}")
+        payload = load_json(raw, DEFAULT_LIMITS.max_json_bytes, f"job document {ref['key']}")
         if isinstance(payload, Problem):
             raise BadJobMessage([Problem(payload.message, field="job_ref.key")])
         return payload

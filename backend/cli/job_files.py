@@ -129,7 +129,7 @@ def _read(job_file: Path, dnc: DoNotCallLookup | None) -> IntakeResult:
 
     limits = IntakeLimits()
     with job_file.open("rb") as handle:  # one byte over the limit is enough to refuse it
-        content = handle.read(limits.max_bytes + 1)
+        content = handle.read(max(limits.max_bytes, limits.max_json_bytes) + 1)
     if job_form(job_file, content[:64]) is JobForm.WORKBOOK:
         return read_workbook(content, filename=job_file.name, limits=limits, dnc=dnc)
     return job_from_json(content, limits=limits, dnc=dnc)

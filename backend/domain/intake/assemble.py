@@ -79,7 +79,10 @@ __all__ = [
 
 @dataclass(frozen=True)
 class IntakeLimits:
-    max_bytes: int = 10_000_000
+    max_bytes: int = 10_000_000  # a workbook file (compressed: 100,000 rows fit)
+    # A JSON job: the stack writes a 100,000-person job as ~10.6 MB of JSON (~106 bytes a
+    # person); 400 bytes a person leaves room for names, fields and translations.
+    max_json_bytes: int = 400 * MAX_RECEIVERS
     max_receivers: int = MAX_RECEIVERS  # a job's own max_receivers (default 10,000) is lower
     max_unzipped_bytes: int = 250_000_000  # zip-bomb guard: sum of the workbook's parts
     max_listed_per_kind: int = 20  # identical problems listed before one "...and N more" line

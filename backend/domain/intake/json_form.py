@@ -59,7 +59,7 @@ def job_from_json(
     """
     problems: list[Problem] = []
     if isinstance(payload, bytes | str):
-        loaded = load_json(payload, limits.max_bytes)
+        loaded = load_json(payload, limits.max_json_bytes)
         if isinstance(loaded, Problem):
             return IntakeResult(None, [loaded])
         payload = loaded

@@ -331,6 +331,38 @@ def test_large_job_travels_as_a_reference(
     assert names == [job.job_id]
 
 
+def test_a_job_document_over_the_workbook_size_limit_still_starts(
+    stack: Stack, ctx: LambdaContext
+) -> None:
+    """A 100,000-person job is ~10.6 MB of JSON, over the 10 MB a workbook file may have: the job
+    document the stack wrote itself is read with the JSON job limit, not the workbook's."""
+    from backend.aws.submitter import SqsJobSubmitter
+    from backend.domain.intake.assemble import DEFAULT_LIMITS
+    from backend.domain.models import Receiver
+
+    base = example_job(max_receivers=5000)
+    note = "n" * 2_900
+    people = tuple(
+        Receiver(
+            id=f"P{n:05d}",
+            phone_number=f"+85251{n:06d}",
+            fields={**base.receivers[0].fields, "note": note},
+        )
+        for n in range(3_600)
+    )
+    job = base.model_copy(
+        update={"receivers": people, "extra_columns": (*base.extra_columns, "note")}
+    )
+    assert len(job.model_dump_json()) > DEFAULT_LIMITS.max_bytes
+    assert SqsJobSubmitter.from_settings().submit(job)
+    [message] = stack.queue_messages(stack.job_queue_url)
+    assert "job_ref" in json.loads(message["Body"])
+
+    assert start_job.handler(_fifo([{"Body": message["Body"]}]), ctx) == {"batchItemFailures": []}
+    executions = stack.sfn.list_executions(stateMachineArn=stack.state_machine_arn)
+    assert [e["name"] for e in executions["executions"]] == [job.job_id]
+
+
 def test_a_job_that_could_not_be_queued_can_be_submitted_again(
     stack: Stack, monkeypatch: Any
 ) -> None:
