@@ -42,6 +42,19 @@ def number_book() -> Any:
     return DynamoNumberBook(lambda: clients.client("dynamodb"), settings().jobs_table)
 
 
+def schedule_book() -> Any:
+    """Scheduled jobs on AWS (None when the stack gives this function no schedule group)."""
+    from datetime import UTC, datetime
+
+    from backend.aws.schedules import AwsScheduleBook
+    from backend.aws.wiring import schedules
+
+    found = schedules()
+    if found is None:
+        return None
+    return AwsScheduleBook(submitter(), found, lambda: datetime.now(UTC))
+
+
 def do_not_call() -> Any:
     """The DynamoDB do-not-call list (None when the stack gives this function no table)."""
     from backend.aws.wiring import do_not_call as build

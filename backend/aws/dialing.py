@@ -215,6 +215,8 @@ class Dialer:
         if not self.lines.acquire(session.call_id, task.job_id, job.settings.concurrency):
             raise RetryLater("every line is taken", no_line_delay(cap))
         self.dials.record(task.job_id, task.receiver_id, task.attempt, session.call_id)
+        if not self.lines.fence(session.call_id):  # reclaimed: this dialer was taken for dead
+            raise RetryLater("its line was reclaimed", no_line_delay(cap))
         try:
             contact_id = self.connect.dial(session.call_id, receiver.phone_number)
         except DialError as error:

@@ -3,7 +3,8 @@
 A job with `start_at` (and maybe `repeat`) reaching start-job becomes a schedule, not a run:
 the job (under the schedule's id) is kept in the schedule bucket at `schedules/<id>.json`, and
 a schedule in the stack's group sends the job queue, at each occurrence, the small message
-`{"schedule_id": ID, "occurrence": "<aws.scheduler.scheduled-time>"}`.
+`{"schedule_id": ID, "occurrence": "<aws.scheduler.scheduled-time>"}`, retried for an hour and
+then put on the stack's schedules dead-letter queue (alarmed) instead of being lost silently.
 Start-job turns that into the occurrence's own job (`schedule.occurrence_job`): a deterministic job
 id per occurrence, so a second delivery finds the job already known and starts nothing.
 
@@ -26,6 +27,8 @@ from backend.domain.schedule import Schedule, schedule_of, template_job
 
 MESSAGE_GROUP = "jobs"  # the job queue's one FIFO group (backend/aws/submitter.py)
 OCCURRENCE_TIME = "<aws.scheduler.scheduled-time>"  # filled in by EventBridge Scheduler
+# Retries of an occurrence Scheduler could not send (queue throttled, role or queue changed).
+RETRY_POLICY = {"MaximumEventAgeInSeconds": 3600, "MaximumRetryAttempts": 10}
 _DAYS = {day: day.value.upper() for day in Weekday}
 
 
@@ -77,6 +80,7 @@ class Schedules:
         bucket: str,
         queue_arn: str,
         role_arn: str,
+        dead_letter_arn: str = "",
     ) -> None:
         self.scheduler = scheduler
         self.s3 = s3
@@ -84,6 +88,7 @@ class Schedules:
         self.bucket = bucket
         self.queue_arn = queue_arn
         self.role_arn = role_arn
+        self.dead_letter_arn = dead_letter_arn
 
     def create(self, job: CallJob) -> ScheduleOutcome:
         """The job's schedule (once: a repeated message finds it and changes nothing)."""
@@ -111,11 +116,14 @@ class Schedules:
                 "RoleArn": self.role_arn,
                 "Input": occurrence_message(schedule.schedule_id),
                 "SqsParameters": {"MessageGroupId": MESSAGE_GROUP},
-                # A delivery that fails is tried again for an hour, then dropped: a call job
-                # hours late is worse than a missed one (the next occurrence still comes).
-                "RetryPolicy": {"MaximumEventAgeInSeconds": 3600, "MaximumRetryAttempts": 10},
+                # A delivery that fails is tried again for an hour, then given up: a call job
+                # hours late is worse than a missed one (the next occurrence still comes). The
+                # given-up occurrence lands in the dead-letter queue (ScheduleDeadLetterAlarm).
+                "RetryPolicy": RETRY_POLICY,
             },
         }
+        if self.dead_letter_arn:
+            request["Target"]["DeadLetterConfig"] = {"Arn": self.dead_letter_arn}
         # Deleted once it has fired its last occurrence (its job document then goes too).
         request["ActionAfterCompletion"] = "DELETE"
         if schedule.rule is not None:

@@ -47,6 +47,7 @@ class AwsSettings(BaseModel):
     schedule_bucket: str = ""  # the scheduled jobs, one document per schedule
     job_queue_arn: str = ""  # the schedules' target
     scheduler_role_arn: str = ""  # the role the schedules send with (sqs:SendMessage only)
+    schedule_dead_letter_arn: str = ""  # occurrences Scheduler could not deliver (alarmed)
 
     @property
     def enabled_languages(self) -> tuple[str, ...]:

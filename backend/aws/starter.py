@@ -12,6 +12,7 @@ from backend.aws.clients import ClientError, error_code
 from backend.aws.jobs import JobsTable, JobStore
 from backend.aws.schedules import Schedules
 from backend.aws.tasks import map_width, write_tasks
+from backend.domain.dnc import DoNotCallLookup, mark_do_not_call
 from backend.domain.intake import job_from_json
 from backend.domain.intake.assemble import DEFAULT_LIMITS
 from backend.domain.intake.json_form import load_json
@@ -66,8 +67,10 @@ class JobStarter:
         schedules: Schedules | None = None,
         *,
         enabled_languages: tuple[str, ...] = (DEFAULT_LANGUAGE,),
+        dnc: DoNotCallLookup | None = None,
     ) -> None:
         self.schedules = schedules
+        self.dnc = dnc  # the do-not-call list: its receivers end NotCallable at intake
         self.s3 = s3
         self.sfn = sfn
         self.jobs = jobs
@@ -184,6 +187,8 @@ class JobStarter:
             return StartOutcome(job.job_id, False, "cancelled before it started")
         if self.running_jobs() >= self.max_running_jobs:
             raise JobsBusy(f"{self.max_running_jobs} job(s) running: {job.job_id} waits")
+        if self.dnc is not None:  # intake's rule with the list as it is now, whatever the door
+            job = mark_do_not_call(job, self.dnc)
         self.store.save(job)
         key = write_tasks(self.s3, self.store.bucket, job)
         execution_input = {

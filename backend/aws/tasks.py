@@ -5,6 +5,9 @@ The Map keeps `map_width` receivers in flight, several per line: lines are lease
 Map slot but no line. The tasks are ordered by when each receiver may first be called, so the
 Map (which starts items roughly in order) reaches everyone callable now before the receivers
 whose window opens later: closed zones never crowd out callable people.
+
+A receiver intake marked on the do-not-call list (`CallJob.do_not_call`) gets a task carrying
+its result (`dnc.intake_results`, attempt 0): the state machine saves it without dialling.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from typing import Any
 from backend.aws.jobs import tasks_key
 from backend.domain.call_time import call_timeout
 from backend.domain.calling_rules import TIMEZONE_COLUMN, Expired, next_call_time
+from backend.domain.dnc import intake_results
 from backend.domain.models import CallJob, Receiver
 
 # Receivers in flight per line: enough that lines stay busy while a quarter of the calls wait
@@ -46,15 +50,21 @@ def call_tasks(job: CallJob, now: datetime | None = None) -> list[dict[str, Any]
             opens[key] = when.deadline if isinstance(when, Expired) else when
         return opens[key]
 
-    receivers = sorted(job.receivers, key=opening)
-    return [
+    decided = intake_results(job)
+    timeout = call_timeout(job)
+    receivers = sorted((r for r in job.receivers if r.id not in decided), key=opening)
+    not_called = [
+        {"job_id": job.job_id, "receiver_id": rid, "attempt": 0, "result": result.to_json()}
+        for rid, result in decided.items()
+    ]
+    return not_called + [
         {
             "job_id": job.job_id,
             "receiver_id": receiver.id,
             "attempt": 1,
             "max_attempts": settings.max_attempts,
             "retry_delay_seconds": settings.retry_delay_seconds,
-            "call_timeout_seconds": call_timeout(job),
+            "call_timeout_seconds": timeout,
         }
         for receiver in receivers
     ]

@@ -39,14 +39,25 @@ from backend.domain.call_me_first import (
     requester_number,
     session_for_test,
 )
+from backend.domain.call_time import call_timeout
 from backend.domain.models import CallJob, CallStatus
 from backend.domain.phones import mask_phone
-from backend.domain.session import CallCompletion, StaleSession
+from backend.domain.session import CallCompletion, CallSession, StaleSession
 
 log = logging.getLogger(__name__)
 
 TEST_CALL_KIND = "test_call"
 TEST_LINE_LIMIT = 1  # one test call of a job at a time, on a line of the stack's budget
+# The backstop (there is no task timeout behind a test call): the dialer stops waiting for a
+# line after LINE_WAIT_SECONDS, and the sweeper ends a test not finished by its deadline.
+LINE_WAIT_SECONDS = 600
+DEADLINE_MARGIN_SECONDS = 120  # a dialer invocation (60 s) and the DISCONNECTED event's latency
+
+
+def backstop_deadline_seconds(job: CallJob) -> int:
+    """From the dialer's first take to the latest end of the test call: the wait for a line,
+    then the job's own call timeout (the longest call it allows), then a margin."""
+    return LINE_WAIT_SECONDS + call_timeout(job) + DEADLINE_MARGIN_SECONDS
 
 
 def is_test_call_message(body: str | Mapping[str, Any]) -> bool:
@@ -179,14 +190,21 @@ class TestCaller:
         now = self.clock()
         try:
             to = requester_number(job, message.to)
-            self.records.create(
-                message.test_id, job.job_id, mask_phone(to), message.origin, message.requested_by
-            )
             key = number_key_for_test(self.dnc, to)
             session = session_for_test(job, to, message.test_id, now, number_key=key)
         except RefusedTestCall as refused:
             self._refused(message, job, str(refused))
             return TestCallPlaced.REFUSED
+        epoch = int(now.timestamp())
+        requested_at = self.records.open(
+            message.test_id,
+            job.job_id,
+            mask_phone(to),
+            message.origin,
+            message.requested_by,
+            now=epoch,
+            deadline=epoch + backstop_deadline_seconds(job),
+        )
         try:
             self.sessions.create(session)
         except StaleSession:  # a redelivery: the same ClientToken never rings twice
@@ -194,9 +212,14 @@ class TestCaller:
             if stored is not None and stored.result is not None:
                 return TestCallPlaced.DUPLICATE
             session = stored or session
+        waited = epoch - requested_at
+        if waited > LINE_WAIT_SECONDS and self.lines.lease(session.call_id) is None:
+            return self._no_line(session)  # never dialled: no call of ours can exist
         if not self.lines.acquire(session.call_id, f"test#{job.job_id}", TEST_LINE_LIMIT):
             return TestCallPlaced.LINE_BUSY
         self.dials.record(session.call_id, job.receivers[0].id, 1, session.call_id)
+        if not self.lines.fence(session.call_id):  # reclaimed meanwhile: take a line again
+            return TestCallPlaced.LINE_BUSY
         try:
             contact_id = self.connect.dial(session.call_id, to)
         except DialError as error:
@@ -215,6 +238,18 @@ class TestCaller:
         self.sessions.link_contact(contact_id, session.call_id)
         self.lines.set_contact(session.call_id, contact_id)
         return TestCallPlaced.DIALLED
+
+    def _no_line(self, session: CallSession) -> TestCallPlaced:
+        """Every line stayed busy: the requester hears so instead of waiting on."""
+        minutes = LINE_WAIT_SECONDS // 60
+        why = f"no line was free within {minutes} minutes (the jobs' calls hold them); try again"
+        result = session.end_with(CallStatus.FAILED, why, self.clock())
+        try:
+            self.sessions.save(session)
+        except StaleSession:
+            return TestCallPlaced.DUPLICATE  # ended meanwhile (the sweeper's backstop)
+        self.completion.complete(session, result)
+        return TestCallPlaced.FAILED
 
     def _refused(self, message: TestCallMessage, job: CallJob, why: str) -> None:
         self.announcer.refuse(

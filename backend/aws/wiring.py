@@ -181,6 +181,7 @@ def job_starter() -> JobStarter:
         s.max_concurrent_calls,
         schedules(),
         enabled_languages=s.enabled_languages,
+        dnc=do_not_call(),
     )
 
 
@@ -199,6 +200,7 @@ def schedules() -> Schedules | None:
         bucket=s.schedule_bucket,
         queue_arn=s.job_queue_arn,
         role_arn=s.scheduler_role_arn,
+        dead_letter_arn=s.schedule_dead_letter_arn,
     )
 
 
@@ -250,8 +252,12 @@ def disconnect_handler() -> DisconnectHandler:
 @cache
 def call_sweeper() -> CallSweeper:
     from backend.aws.sweeper import CallSweeper
+    from backend.aws.test_call_outcomes import TestCallBackstop
 
-    return CallSweeper(session_store(), line_leases(), completion(), connect_dialer())
+    tests = TestCallBackstop(
+        session_store(), test_call_records(), test_call_announcer(), completion()
+    )
+    return CallSweeper(session_store(), line_leases(), completion(), connect_dialer(), tests=tests)
 
 
 @cache

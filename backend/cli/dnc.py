@@ -22,7 +22,6 @@ from rich.text import Text
 from backend.cli import app
 
 if TYPE_CHECKING:
-    from backend.domain.models import CallJob
     from backend.local.dnc import SqliteDoNotCall
 
 out = Console(highlight=False, soft_wrap=True)
@@ -68,19 +67,18 @@ def _open() -> SqliteDoNotCall:
         raise _fail(f"cannot open the do-not-call list: {error}") from None
 
 
-def listed_count(job: CallJob) -> int:
-    """How many of a job's receivers are on the local list (0 when there is no list yet)."""
+def existing_list() -> SqliteDoNotCall | None:
+    """The local list for intake (None when none was ever made: nobody is listed), or exit 1
+    saying why it cannot be read."""
     from pydantic import ValidationError
 
-    from backend.domain.dnc import listed_receivers
     from backend.local.dnc import DncKeyError, SqliteDoNotCall
     from backend.settings import Settings
 
     try:
-        dnc = SqliteDoNotCall.existing(Settings().db_path)
+        return SqliteDoNotCall.existing(Settings().db_path)
     except (ValidationError, DncKeyError, OSError) as error:
         raise _fail(f"cannot read the do-not-call list: {error}") from None
-    return len(listed_receivers(job, dnc)) if dnc is not None else 0
 
 
 def _e164(raw: str, prefix: str) -> str:

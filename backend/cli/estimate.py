@@ -15,7 +15,14 @@ from rich.table import Table
 from rich.text import Text
 
 from backend.cli import app
-from backend.cli.job_files import JOB_FILE_HELP, WHEN_HELP, fail, load_intake, out, resolve_when
+from backend.cli.job_files import (
+    JOB_FILE_HELP,
+    WhenOption,
+    fail,
+    load_intake,
+    out,
+    resolve_when,
+)
 
 if TYPE_CHECKING:
     from backend.domain.estimate import Estimate, Rates
@@ -126,16 +133,7 @@ def estimate(
             help="Calls at once (default: the job's; on AWS also capped by MaxConcurrentCalls).",
         ),
     ] = None,
-    at: Annotated[
-        str | None,
-        typer.Option(
-            "--at",
-            "--start-at",
-            metavar="WHEN",
-            help=f"{WHEN_HELP}: when the job would start (default: the job's start_at, else "
-            "now); calling hours count from it.",
-        ),
-    ] = None,
+    at: WhenOption = None,
     answer_rate: Annotated[
         float | None,
         typer.Option(
@@ -147,7 +145,8 @@ def estimate(
     prices_file: PricesOption = None,
 ) -> None:
     """Print how long a job is expected to take and what it is expected to cost, with the
-    breakdown per AWS service (docs/estimate.md).
+    breakdown per AWS service (docs/estimate.md). Calling hours count from the start: --at,
+    else the job's start_at, else now.
 
     \b
     Example:

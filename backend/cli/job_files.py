@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from rich.console import Console
@@ -22,6 +22,7 @@ from rich.text import Text
 from backend.domain.problems import Problem
 
 if TYPE_CHECKING:
+    from backend.domain.dnc import DoNotCallLookup
     from backend.domain.intake import IntakeResult
     from backend.domain.models import CallJob
 
@@ -59,14 +60,15 @@ def load_job(job_file: Path) -> CallJob:
     return job
 
 
-def load_intake(job_file: Path) -> IntakeResult:
-    """`load_job` with the intake's warnings: its result always has a job and no problems."""
+def load_intake(job_file: Path, *, dnc: DoNotCallLookup | None = None) -> IntakeResult:
+    """`load_job` with the intake's warnings: its result always has a job and no problems.
+    With `dnc` (the do-not-call list) the job's listed receivers are marked (`do_not_call`)."""
     if job_file.is_dir():
         fail(f"cannot read {job_file}: it is a directory; give the job file (.xlsx or .json)")
     if not job_file.is_file():
         fail(f"cannot read {job_file}: no such file")
     try:
-        result = _read(job_file)
+        result = _read(job_file, dnc)
     except OSError as error:
         fail(f"cannot read {job_file}: {error.strerror or error}")
     except Exception as error:  # a backstop: intake reports problems, but never show a traceback
@@ -89,6 +91,15 @@ WHEN_HELP = (
     "When the job starts: 2026-12-07 18:00, tomorrow 18:00, monday 08:30 (in the job's "
     "timezone, default UTC) or an ISO time with an offset"
 )
+WhenOption = Annotated[
+    str | None,
+    typer.Option(
+        "--at",
+        "--start-at",
+        metavar="WHEN",
+        help=f"{WHEN_HELP} (default: the job's start_at setting).",
+    ),
+]
 
 
 def resolve_when(text: str, job: CallJob, now: datetime | None = None) -> datetime:
@@ -113,15 +124,27 @@ def print_schedule(job: CallJob) -> None:
         out.print(Text("Scheduled: ", style="bold") + Text(f"{schedule.describe()} ({times})"))
 
 
-def _read(job_file: Path) -> IntakeResult:
+def _read(job_file: Path, dnc: DoNotCallLookup | None) -> IntakeResult:
     from backend.domain.intake import IntakeLimits, job_from_json, read_workbook
 
     limits = IntakeLimits()
     with job_file.open("rb") as handle:  # one byte over the limit is enough to refuse it
         content = handle.read(limits.max_bytes + 1)
     if job_form(job_file, content[:64]) is JobForm.WORKBOOK:
-        return read_workbook(content, filename=job_file.name, limits=limits)
-    return job_from_json(content, limits=limits)
+        return read_workbook(content, filename=job_file.name, limits=limits, dnc=dnc)
+    return job_from_json(content, limits=limits, dnc=dnc)
+
+
+def print_do_not_call(job: CallJob) -> None:
+    """How many receivers intake found on the do-not-call list (nothing when none)."""
+    if job.do_not_call:
+        out.print(
+            Text(
+                f"{len(job.do_not_call)} of {len(job.receivers)} receiver(s) are on the "
+                "do-not-call list: they will not be called (NotCallable, do-not-call).",
+                style="yellow",
+            )
+        )
 
 
 def require_call_files() -> None:

@@ -19,10 +19,11 @@ if TYPE_CHECKING:
     from backend.domain.models import CallJob, Receiver
 from backend.cli.job_files import (
     JOB_FILE_HELP,
-    WHEN_HELP,
+    WhenOption,
     fail,
     load_intake,
     out,
+    print_do_not_call,
     print_schedule,
     print_warnings,
     resolve_when,
@@ -68,7 +69,9 @@ def validate(
       callouts validate examples/call_job.xlsx
       callouts validate job.json
     """
-    result = load_intake(job_file)
+    from backend.cli.dnc import existing_list
+
+    result = load_intake(job_file, dnc=existing_list())
     job = result.job
     assert job is not None
     columns = ", ".join(job.extra_columns) or "none"
@@ -81,6 +84,7 @@ def validate(
     )
     print_schedule(job)
     print_warnings(result.warnings)
+    print_do_not_call(job)
 
 
 @app.command()
@@ -90,29 +94,22 @@ def preview(
         str | None,
         typer.Option("--receiver", "-r", metavar="ID", help="Receiver id (default: the first)."),
     ] = None,
-    at: Annotated[
-        str | None,
-        typer.Option(
-            "--at",
-            "--start-at",
-            metavar="WHEN",
-            help=f"{WHEN_HELP}: who is outside their calling hours then (default: the job's "
-            "start_at, else now).",
-        ),
-    ] = None,
+    at: WhenOption = None,
 ) -> None:
-    """Print what a person hears, who is outside their calling hours now, and any warnings.
+    """Print what a person hears, who is outside their calling hours when the job starts (--at,
+    else the job's start_at, else now), and any warnings.
 
     \b
     Example:
       callouts preview examples/call_job.xlsx
       callouts preview examples/call_job.xlsx --receiver S07
     """
+    from backend.cli.dnc import existing_list
     from backend.domain.calling_rules import hours_summary
     from backend.domain.phones import mask_phone
     from backend.domain.speech import Speech, SpeechError
 
-    result = load_intake(job_file)
+    result = load_intake(job_file, dnc=existing_list())
     job = result.job
     assert job is not None
     if not job.receivers:
@@ -143,17 +140,7 @@ def preview(
     print_schedule(job)
     _preview_language(job, person)
     print_warnings(result.warnings)
-    from backend.cli.dnc import listed_count
-
-    listed = listed_count(job)
-    if listed:
-        out.print(
-            Text(
-                f"{listed} of {len(job.receivers)} receiver(s) are on the do-not-call list: "
-                "they will not be called (NotCallable, do-not-call).",
-                style="yellow",
-            )
-        )
+    print_do_not_call(job)
     out.print()
     out.print(Text("Greeting", style="bold cyan"))
     out.print(Text(readable_ssml(prompts.greeting)))

@@ -25,7 +25,7 @@ from rich.table import Table
 from rich.text import Text
 
 from backend.cli import app
-from backend.cli.job_files import JOB_FILE_HELP, WHEN_HELP, require_call_files, resolve_when
+from backend.cli.job_files import JOB_FILE_HELP, WhenOption, require_call_files, resolve_when
 
 if TYPE_CHECKING:
     from backend.domain.models import CallJob, CallResult, JobSettings
@@ -65,7 +65,7 @@ SimulateOption = Annotated[
     typer.Option("--simulate", metavar="random", help="Simulated people: random (the default)."),
 ]
 SeedOption = Annotated[
-    int, typer.Option("--seed", metavar="NUMBER", help="Seed of --simulate random.")
+    int, typer.Option("--seed", metavar="NUMBER", help="Seed of the random simulated people.")
 ]
 ConcurrencyOption = Annotated[
     int | None,
@@ -145,7 +145,8 @@ def _check_report_dir(report_dir: Path) -> None:
 
 
 def _comparable(job: CallJob) -> dict[str, Any]:
-    return job.model_dump(mode="json", exclude={"origin", "created_by"})
+    # do_not_call comes from the list at the run's start, not from the job file
+    return job.model_dump(mode="json", exclude={"origin", "created_by", "do_not_call"})
 
 
 def _uses_semicolons(path: Path) -> bool:
@@ -306,16 +307,7 @@ def run(
             help="Job id (default: derived from the file: reruns resume).",
         ),
     ] = None,
-    at: Annotated[
-        str | None,
-        typer.Option(
-            "--at",
-            "--start-at",
-            metavar="WHEN",
-            help=f"{WHEN_HELP}. The run waits for it (default: the job's start_at, else now); "
-            "calling hours and the deadline count from it.",
-        ),
-    ] = None,
+    at: WhenOption = None,
     no_wait: Annotated[
         bool,
         typer.Option(
@@ -327,8 +319,8 @@ def run(
     """Run a call job on this machine with simulated phones and write its report.
 
     With --at (or a start_at setting) the run waits until then; a time already past, or
-    --no-wait, starts at once with the job's virtual clock at that time. A job that repeats is
-    kept with `callouts schedule add` instead.
+    --no-wait, starts at once with the job's virtual clock at that time; calling hours and the
+    deadline count from it. A job that repeats is kept with `callouts schedule add` instead.
 
     \b
     Example:

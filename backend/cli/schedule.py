@@ -18,7 +18,7 @@ from rich.table import Table
 from rich.text import Text
 
 from backend.cli import app
-from backend.cli.job_files import JOB_FILE_HELP, WHEN_HELP, fail, out, resolve_when
+from backend.cli.job_files import JOB_FILE_HELP, WhenOption, fail, out, resolve_when
 from backend.cli.run import (
     AnswersOption,
     DbOption,
@@ -92,10 +92,7 @@ def _with_schedule(job: CallJob, at: str | None, repeat: str | None) -> CallJob:
 @schedule_app.command("add")
 def add(
     job_file: Annotated[Path, typer.Argument(metavar="JOB_FILE", help=JOB_FILE_HELP)],
-    at: Annotated[
-        str | None,
-        typer.Option("--at", "--start-at", metavar="WHEN", help=f"{WHEN_HELP}."),
-    ] = None,
+    at: WhenOption = None,
     repeat: Annotated[
         str | None,
         typer.Option(

@@ -11,6 +11,7 @@ from rich.console import Console
 
 from backend.cli import app
 from backend.cli.job_files import require_call_files
+from backend.cli.run import AnswersOption, SeedOption
 
 err = Console(stderr=True, highlight=False)
 
@@ -30,13 +31,8 @@ def bot(
             "--port", metavar="NUMBER", help="HTTP port (with --http: 3000; with --teams: 3978)."
         ),
     ] = None,
-    answers: Annotated[
-        Path | None,
-        typer.Option("--answers", metavar="ANSWERS.csv", help="What each simulated person says."),
-    ] = None,
-    seed: Annotated[
-        int, typer.Option("--seed", metavar="NUMBER", help="Seed of the random simulated people.")
-    ] = 7,
+    answers: AnswersOption = None,
+    seed: SeedOption = 7,
     out: Annotated[
         Path | None,
         typer.Option(

@@ -200,6 +200,12 @@ WATCHES: tuple[Watch, ...] = (
         "timeout.",
     ),
     _dead_letter(
+        "ScheduleDeadLetterAlarm",
+        "ScheduleDeadLetterQueue",
+        "EventBridge Scheduler could not send a scheduled job's occurrence to the job queue "
+        "within an hour of retries: that occurrence did not start (the message says which).",
+    ),
+    _dead_letter(
         "AsyncFailuresAlarm",
         "AsyncFailuresQueue",
         "An upload, a Connect contact event or an execution status change failed after retries "

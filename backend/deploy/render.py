@@ -18,6 +18,7 @@ from typing import Any
 import yaml
 
 from backend.deploy.monitoring import monitoring_resources
+from backend.deploy.roles import explicit_roles
 from backend.domain.voices import DEFAULT_LANGUAGE, SUPPORTED_LANGUAGES, lex_locale
 from backend.flows import (
     CALL_FLOW_FUNCTION,
@@ -252,12 +253,13 @@ class _NoAliases(yaml.SafeDumper):
 
 
 def render(base: Path = BASE) -> str:
-    text = base.read_text(encoding="utf-8")
+    # Every function's and the state machine's Policies go into an explicit role (roles.py).
+    text, roles = explicit_roles(base.read_text(encoding="utf-8"))
     lines = text.splitlines(keepends=True)
     for marker, generated in (
         (PARAMETERS_MARKER, locales_parameter()),
         (CONDITIONS_MARKER, locale_conditions()),
-        (MARKER, generated_resources()),
+        (MARKER, {**generated_resources(), **roles}),
     ):
         index = next(i for i, line in enumerate(lines) if line.startswith(marker))
         body = yaml.dump(

@@ -1,7 +1,8 @@
 """The contact flow's Lambda logic: one invocation at the start and one per bot turn.
 
 Input: a Connect flow event (`Details.ContactData.Attributes.call_id`,
-`Details.Parameters.event` = start | answer | silence, `intent`, `answer`, and the `turn` and
+`Details.Parameters.event` = start | answer | silence | opt_out (the flow's own keypad listener
+heard `*` after the bot failed or timed out), `intent`, `answer`, and the `turn` and
 `question_number` of the previous response, echoed back by the flow).
 Output: the flat string map `{"action", "prompt", "question_type", "question_number", "turn",
 "voice", "language"}`. A retried invocation (same turn) gets the same response and records
@@ -70,7 +71,7 @@ def record_opt_out(session: CallSession, opt_outs: OptOutList | None, now: datet
 @dataclass(frozen=True)
 class FlowEvent:
     call_id: str
-    kind: Literal["start", "answer", "silence"]
+    kind: Literal["start", "answer", "silence", "opt_out"]
     intent: str | None = None
     answer: str | None = None
     turn: str | None = None
@@ -95,7 +96,7 @@ def parse_flow_event(event: Any) -> FlowEvent:
     if not isinstance(call_id, str) or not call_id:
         raise BadFlowEvent("contact attribute call_id missing")
     kind = params.get("event")
-    if kind not in ("start", "answer", "silence"):
+    if kind not in ("start", "answer", "silence", "opt_out"):
         raise BadFlowEvent(f"unknown Parameters.event {str(kind)[:40]!r}")
 
     def text(name: str) -> str | None:

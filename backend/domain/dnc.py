@@ -7,8 +7,13 @@
 - **Daily cap**: at most `JobSettings.max_calls_per_day` dials per number per local day, across
   jobs. A dial is counted when it is admitted, before the call leaves (`DialCounter.admit`).
 
-`check_dial` is the one rule both runners apply just before dialling: the local engine's pre-dial
-gate and the AWS dialer call it with their adapters (`backend/local/dnc.py`, `backend/aws/dnc.py`).
+Two checks, one list:
+- **At intake** `mark_do_not_call` writes the job's listed receivers into `CallJob.do_not_call`
+  (every door: workbook, JSON, chat form; and again when a runner starts the job). Each ends as
+  `do_not_call_result` without a call; the previews count `CallJob.do_not_call`.
+- **Just before dialling** `check_dial`, the backstop for a number listed after intake: the local
+  engine's pre-dial gate and the AWS dialer call it with their adapters (`backend/local/dnc.py`,
+  `backend/aws/dnc.py`).
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from enum import StrEnum
 from typing import Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from backend.domain.models import CallJob, Receiver
+from backend.domain.models import CallJob, CallResult, CallStatus, Receiver
 
 DO_NOT_CALL = "do-not-call"  # the error of a NotCallable result for a number on the list
 MIN_SECRET_BYTES = 16
@@ -49,12 +54,20 @@ class DncEntry:
     source: str
 
 
-class DoNotCallList(Protocol):
-    """The do-not-call list across jobs: SQLite locally, DynamoDB on AWS."""
+class DoNotCallLookup(Protocol):
+    """What intake needs of the list: is a number on it (by its keyed hash)?"""
 
     def key(self, phone_number: str) -> str:
         """The keyed hash this list stores for a number."""
         ...
+
+    def listed_keys(self, keys: Iterable[str]) -> set[str]:
+        """Those of `keys` that are on the list."""
+        ...
+
+
+class DoNotCallList(DoNotCallLookup, Protocol):
+    """The do-not-call list across jobs: SQLite locally, DynamoDB on AWS."""
 
     def add_key(self, key: str, source: str, now: datetime | None = None) -> bool:
         """Put a hashed number on the list; False if it was there already (kept as it was)."""
@@ -62,10 +75,6 @@ class DoNotCallList(Protocol):
 
     def remove_key(self, key: str) -> bool:
         """Take a hashed number off the list; False if it was not there."""
-        ...
-
-    def listed_keys(self, keys: Iterable[str]) -> set[str]:
-        """Those of `keys` that are on the list."""
         ...
 
     def entries(self) -> list[DncEntry]:
@@ -97,11 +106,39 @@ def is_listed(dnc: DoNotCallList, phone_number: str) -> bool:
     return key in dnc.listed_keys([key])
 
 
-def listed_receivers(job: CallJob, dnc: DoNotCallList) -> list[Receiver]:
-    """The job's receivers whose number is on the list (intake and preview count them)."""
+def listed_receivers(job: CallJob, dnc: DoNotCallLookup) -> list[Receiver]:
+    """The job's receivers whose number is on the list now."""
     keys = {receiver.id: dnc.key(receiver.phone_number) for receiver in job.receivers}
     listed = dnc.listed_keys(keys.values()) if keys else set()
     return [receiver for receiver in job.receivers if keys[receiver.id] in listed]
+
+
+def mark_do_not_call(job: CallJob, dnc: DoNotCallLookup) -> CallJob:
+    """The job with `do_not_call` naming exactly its receivers on the list now.
+
+    The intake rule of every door, applied again by each runner as it starts the job (the list
+    may have changed since the preview): those receivers end as `do_not_call_result`, never
+    dialled.
+    """
+    listed = tuple(receiver.id for receiver in listed_receivers(job, dnc))
+    return job if listed == job.do_not_call else job.model_copy(update={"do_not_call": listed})
+
+
+def do_not_call_result(job_id: str, receiver_id: str, attempts: int = 0) -> CallResult:
+    """The final result of a receiver on the list: `NotCallable`, error `do-not-call`, with the
+    calls already made (0 when intake marked them)."""
+    return CallResult(
+        job_id=job_id,
+        receiver_id=receiver_id,
+        status=CallStatus.NOT_CALLABLE,
+        error=DO_NOT_CALL,
+        attempts=attempts,
+    )
+
+
+def intake_results(job: CallJob) -> dict[str, CallResult]:
+    """The results intake decided (receivers on the list), by receiver id, in job order."""
+    return {rid: do_not_call_result(job.job_id, rid) for rid in job.do_not_call}
 
 
 # --- the daily cap -------------------------------------------------------------------------------

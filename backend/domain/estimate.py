@@ -30,7 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from backend.domain.calling_rules import Span, deadline, describe, open_spans, zone_names
 from backend.domain.dnc import call_day
-from backend.domain.models import CallJob, Receiver
+from backend.domain.models import CallJob, JobSettings, Receiver
 from backend.domain.phones import region_of
 from backend.domain.prices import Prices
 from backend.domain.session import SORRY
@@ -333,6 +333,14 @@ def makespan(
                 again = max(again, clock.next_day(ended))
             heapq.heappush(ready, (again, attempt + 1, calls * retried))
     return last
+
+
+def job_lines(settings: JobSettings, max_lines: int | None = None) -> int:
+    """Calls a job has live at once: its `concurrency`, but never more than the deployment's
+    line budget `max_lines` (AWS: the stack's `MaxConcurrentCalls`, shared by all jobs)."""
+    if max_lines is None or max_lines < 1:
+        return settings.concurrency
+    return min(settings.concurrency, max_lines)
 
 
 def estimate(

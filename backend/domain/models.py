@@ -418,6 +418,21 @@ class CallJob(_Frozen):
         description="greeting / ending / voicemail_message in other languages, by BCP-47 code: "
         "{'es-US': {'greeting': ..., 'ending': ...}} (Configures keys greeting:es-US, ...).",
     )
+    # Do-not-call receivers marked at intake (issue 11, docs/respect.md; dnc.mark_do_not_call)
+    do_not_call: tuple[str, ...] = Field(
+        default=(),
+        description="Ids of the receivers whose number was on the do-not-call list when the job "
+        "was taken in: each ends NotCallable (error do-not-call) without a call. Intake sets it "
+        "from the deployment's list and each runner sets it again as the job starts.",
+    )
+
+    @model_validator(mode="after")
+    def _marked_receivers_exist(self) -> CallJob:
+        if self.do_not_call:
+            unknown = set(self.do_not_call) - {receiver.id for receiver in self.receivers}
+            if unknown:
+                raise ValueError(f"do_not_call names unknown receiver ids: {sorted(unknown)[:5]}")
+        return self
 
     def language_of(self, receiver: Receiver) -> str:
         """The person's language: their 'language' column, else the job's language."""

@@ -171,7 +171,7 @@ class CallSession(BaseModel):
 
     def handle(
         self,
-        kind: Literal["start", "answer", "silence"],
+        kind: Literal["start", "answer", "silence", "opt_out"],
         intent: str | None = None,
         slot: str | None = None,
         *,
@@ -196,6 +196,8 @@ class CallSession(BaseModel):
             return self.start(now)
         if kind == "silence":
             return self.record_silence(now)
+        if kind == "opt_out":  # the flow itself heard the opt-out key (the bot failed or timed out)
+            return self.opt_out(now)
         return self.record_answer(intent, slot, now)
 
     def start(self, now: datetime | None = None) -> FlowAction:
@@ -220,9 +222,8 @@ class CallSession(BaseModel):
             return self._end_action()
         if self.status == "dialing":  # an answer before start: the start event was lost
             return self.start(now)
-        if is_opt_out(intent, slot):  # "stop": confirm, hang up, keep the answers so far
-            self._close(CallStatus.OPTED_OUT, None, now)
-            return self._respond(self._end_action())
+        if is_opt_out(intent, slot):
+            return self.opt_out(now)
         question = self.questions[self.index]
         answer = normalise_answer(question.type, intent, {ANSWER_SLOT: slot or None}, self.language)
         repeat = (intent or "").lower().startswith("repeat")
@@ -243,6 +244,16 @@ class CallSession(BaseModel):
             self.finish(now)
             return self._respond(self._end_action())
         return self._respond(self._ask(self.index))
+
+    def opt_out(self, now: datetime | None = None) -> FlowAction:
+        """The person asked to stop ("stop", or `*` heard by the bot or by the flow itself):
+        `OptedOut` with the answers so far; the flow says the confirmation and hangs up."""
+        if self.finished:
+            return self._end_action()
+        if self.connected_at is None:  # the start event was lost: they did pick up
+            self.connected_at = now or datetime.now(UTC)
+        self._close(CallStatus.OPTED_OUT, None, now)
+        return self._respond(self._end_action())
 
     def record_silence(self, now: datetime | None = None) -> FlowAction:
         return self.record_answer(None, None, now)

@@ -13,6 +13,7 @@ from backend.flows.language import (
     ACTION_RULES,
     CONDITION_OPERATORS,
     FLOW_VERSION,
+    KEYPAD_KEYS,
     TEXT_TO_SPEECH_ENGINES,
     is_known_reference,
     transition_targets,
@@ -125,6 +126,12 @@ def _check_action(
         problems.append(f"{identifier}: {action_type} takes no Conditions")
     for position, condition in enumerate(conditions, start=1):
         problems.extend(_check_condition(identifier, position, condition, by_id))
+        if action_type == "GetParticipantInput" and isinstance(condition, Mapping):
+            operands = (condition.get("Condition") or {}).get("Operands") or [""]
+            problem = _keypad_operand_problem(
+                f"{identifier}: condition {position}", str(operands[0])
+            )
+            problems.extend([problem] if problem else [])
 
     if not isinstance(errors, list):
         problems.append(f"{identifier}: Errors must be a list")
@@ -208,13 +215,34 @@ def _check_parameters(
         count = parameters.get("LoopCount")
         if isinstance(count, str) and not count.startswith("$.") and not count.isdigit():
             problems.append(f"{identifier}: LoopCount must be a whole number, found {count!r}")
-    if action_type in {"MessageParticipant", "ConnectParticipantWithLexBot"}:
+    if action_type == "GetParticipantInput":
+        problems.extend(_check_keypad(identifier, parameters))
+    if action_type in {"MessageParticipant", "ConnectParticipantWithLexBot", "GetParticipantInput"}:
         prompts = [name for name in ("Text", "SSML", "PromptId") if name in parameters]
         if len(prompts) > 1:
             problems.append(f"{identifier}: give only one of Text, SSML or PromptId")
         if action_type == "MessageParticipant" and not prompts:
             problems.append(f"{identifier}: MessageParticipant needs Text or SSML")
     return problems
+
+
+def _check_keypad(identifier: str, parameters: Mapping[str, Any]) -> list[str]:
+    """A keypad listener: a whole number of seconds to wait, one key branched on, not stored."""
+    problems = []
+    limit = str(parameters.get("InputTimeLimitSeconds", ""))
+    if not limit.isdigit() or not 1 <= int(limit) <= 180:
+        problems.append(f'{identifier}: InputTimeLimitSeconds must be "1" to "180"')
+    if parameters.get("StoreInput") != "False":
+        problems.append(
+            f'{identifier}: StoreInput must be "False": the flow branches on the key pressed'
+        )
+    return problems
+
+
+def _keypad_operand_problem(where: str, operand: str) -> str | None:
+    if operand in KEYPAD_KEYS:
+        return None
+    return f"{where}: a keypad listener compares one key (0-9, * or #), not {operand!r}"
 
 
 def _check_voice(identifier: str, parameters: Mapping[str, Any]) -> list[str]:

@@ -45,6 +45,12 @@ ACTION_RULES: dict[str, ActionRule] = {
         conditions=True,
         required_parameters=("LexV2Bot",),
     ),
+    # Keypad only (no bot): the flow branches on the one key pressed (`StoreInput` "False").
+    "GetParticipantInput": ActionRule(
+        errors=("InputTimeLimitExceeded", "NoMatchingCondition", "NoMatchingError"),
+        conditions=True,
+        required_parameters=("InputTimeLimitSeconds", "StoreInput"),
+    ),
     "MessageParticipant": ActionRule(errors=("NoMatchingError",)),
     "UpdateContactAttributes": ActionRule(
         errors=("NoMatchingError",), required_parameters=("Attributes",)
@@ -65,6 +71,7 @@ CONDITION_OPERATORS = frozenset(
     }
 )
 
+KEYPAD_KEYS = frozenset("0123456789*#")  # what a GetParticipantInput condition may compare
 TEXT_TO_SPEECH_ENGINES = ("Neural",)  # the voices of backend/domain/voices.py are neural ones
 
 # Dynamic values the simulator can evaluate.

@@ -1,4 +1,5 @@
-"""Every minute: re-send undelivered call results, reclaim lines whose DISCONNECTED was lost."""
+"""Every minute: re-send undelivered call results, reclaim lines whose DISCONNECTED was lost
+(or whose dialer died before dialling), end test calls whose end never came."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, int]:
     swept = call_sweeper().sweep()
     count("ResultsResent", swept["resent"])
     count("LinesReclaimed", swept["released"])
+    count("TestCallsEnded", swept.get("tests_ended", 0))
     if any(swept.values()):
         logger.warning("swept", extra=dict(swept))
     return swept

@@ -8,6 +8,8 @@ in the store. Calls that start at the same virtual instant run together on a thr
   naming the live owner; a stale lease (dead process, or no heartbeat for
   `lease_stale_seconds`) is taken over. A run that loses its lease stops (`LeaseLost`) without
   writing. A heartbeat thread renews the lease and picks up a cancel requested by another process.
+- Receivers on the do-not-call list when the run starts (`dnc.mark_do_not_call`, the intake
+  rule) end as `NotCallable` (`do-not-call`) at once, without a call or a wait for their hours.
 - Per receiver: calling hours and the deadline are checked in virtual time
   (`calling_rules.next_call_time`): outside their hours the receiver waits (the clock jumps to the
   opening, nothing spins); one not called by the deadline (`deadline_hours` after the job's first
@@ -49,7 +51,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from backend.domain.call_time import call_timeout
-from backend.domain.dnc import DO_NOT_CALL, DialVerdict, check_dial
+from backend.domain.dnc import DialVerdict, check_dial, do_not_call_result, mark_do_not_call
 from backend.domain.models import CallJob, CallResult, CallStatus, Receiver
 from backend.domain.ports import ReportFiles, ResultListener
 from backend.domain.session import CallSession, call_id_for
@@ -193,6 +195,9 @@ class LocalEngine:
             self._active[job.job_id] = cancel
         run = RunId.this_process()
         try:
+            # Intake's do-not-call rule again as the job starts: the list may have changed since
+            # the job was read; the marked receivers end NotCallable without a call (JobRun).
+            job = mark_do_not_call(job, self.dnc)
             self.store.upsert_job(job)
             taken = self.store.acquire_lease(job.job_id, run, self.lease_stale_seconds)
             if taken is not None:
@@ -277,14 +282,8 @@ class LocalEngine:
         )
         if check.verdict is DialVerdict.CAPPED and check.wait_until is not None:
             return check.wait_until
-        if check.verdict is DialVerdict.DO_NOT_CALL:
-            return CallResult(
-                job_id=job.job_id,
-                receiver_id=receiver.id,
-                status=CallStatus.NOT_CALLABLE,
-                error=DO_NOT_CALL,
-                attempts=attempt - 1,
-            )
+        if check.verdict is DialVerdict.DO_NOT_CALL:  # listed after intake: the backstop
+            return do_not_call_result(job.job_id, receiver.id, attempt - 1)
         return check.number_key
 
     def _before_dial(

@@ -20,6 +20,7 @@ from typing import Any, Protocol
 
 from backend.domain.attempts import retry_delay, should_retry
 from backend.domain.calling_rules import Expired, deadline, next_call_time
+from backend.domain.dnc import intake_results
 from backend.domain.job_state import JobState
 from backend.domain.models import CallJob, CallResult, CallStatus, Receiver
 from backend.domain.ports import ReportFiles
@@ -315,7 +316,8 @@ class JobRun:
     # --- resume ---------------------------------------------------------------------------------
 
     def resume(self) -> dict[str, CallResult]:
-        """Final results already stored; everyone else is queued for their next attempt."""
+        """Final results already stored, and those intake decided (the do-not-call list);
+        everyone else is queued for their next attempt."""
         job = self.job
         released = self.store.release_undialled(job.job_id, self.run)
         if released:
@@ -324,10 +326,14 @@ class JobRun:
         attempts: dict[str, list[AttemptRow]] = {}
         for row in self.store.attempts(job.job_id):
             attempts.setdefault(row.receiver_id, []).append(row)
+        decided = intake_results(job)  # on the do-not-call list: never dialled
         for receiver in job.receivers:
             if receiver.id in done:
                 continue
             rows = attempts.get(receiver.id, [])
+            if not rows and receiver.id in decided:
+                done[receiver.id], _ = self.store.record_result(decided[receiver.id], self.run)
+                continue
             if not rows:
                 self.schedule(receiver.id, 1, self.now)
                 continue

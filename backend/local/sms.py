@@ -37,15 +37,12 @@ class StoreOutbox:
 
 
 class SimulatedSmsGateway:
-    """`domain.sms.SmsSender` that delivers into the outbox table (the claim holds the text)."""
-
-    def __init__(self) -> None:
-        self.sent: list[tuple[str, str]] = []  # (receiver id, body), in sending order
+    """`domain.sms.SmsSender` that delivers into the outbox table (the claim holds the text);
+    it keeps no record of its own (tests count from tests/fakes/sms.py)."""
 
     def send(self, job_id: str, receiver_id: str, phone_number: str, body: str) -> str:
         number = phonenumbers.parse(phone_number)
         if phonenumbers.number_type(number) == phonenumbers.PhoneNumberType.FIXED_LINE:
             raise SmsSendError(LANDLINE)
-        self.sent.append((receiver_id, body))
         digest = hashlib.sha256(f"{job_id}:{receiver_id}".encode()).hexdigest()[:12]
         return f"sim-{digest}"

@@ -28,7 +28,10 @@ from backend.domain.dnc import DoNotCallList
 from backend.domain.models import CallJob
 from backend.domain.phones import mask_phone
 
-CHANGE_HINT = "change it with `/callout test number +852 5123 4567`"
+
+def change_hint(invoke: str = "/callout") -> str:
+    """How to change the remembered number, in the platform's way of calling the bot."""
+    return f"change it with `{invoke} test number +852 5123 4567`"
 
 
 class NumberBook(Protocol):
@@ -64,13 +67,15 @@ class PlayedTestCall:
 
 @dataclass(frozen=True)
 class TestCallReply:
-    """What the requester is told; `ask_number`: open the number form first."""
+    """What the requester is told; `ask_number`: open the number form first; `finished`: the
+    call was placed and is over (a simulated one), `text` is its outcome."""
 
     __test__ = False
 
     text: str
     ask_number: bool = False
     transcript: Sequence[tuple[str, str]] = field(default_factory=tuple)
+    finished: bool = False
 
 
 def user_key(platform: str, team: str, user: str) -> str:
@@ -87,8 +92,10 @@ def request_test_call(
     origin: Mapping[str, Any] | None,
     requested_by: str | None,
     number: str | None = None,
+    invoke: str = "/callout",
 ) -> TestCallReply:
-    """Check the number (given now, else the remembered one), then place the call."""
+    """Check the number (given now, else the remembered one), then place the call. `invoke`:
+    the platform's way of calling the bot, for the hint on changing the number."""
     raw = number if number is not None else book.test_number(key)
     if raw is None:
         return TestCallReply("Which number should I call? Give your own number.", ask_number=True)
@@ -111,10 +118,12 @@ def request_test_call(
     if played is None:
         return TestCallReply(
             f"Calling {masked} now with the prompts of person #1 of `{job.job_id}`: a test, "
-            f"not part of the job. I will tell you here how it went ({CHANGE_HINT})."
+            f"not part of the job. I will tell you here how it went ({change_hint(invoke)})."
         )
     return TestCallReply(
-        f"{played.outcome.summary()} ({CHANGE_HINT})", transcript=tuple(played.transcript)
+        f"{played.outcome.summary()} ({change_hint(invoke)})",
+        transcript=tuple(played.transcript),
+        finished=True,
     )
 
 
@@ -127,23 +136,27 @@ def number_problem(job: CallJob, raw: str) -> str | None:
     return None
 
 
-def estimate_lines(job: CallJob, now: datetime) -> tuple[str, str] | None:
-    """`Expected duration: …` and `Expected cost: …` for a preview (None if not estimable)."""
-    from backend.domain.estimate import estimate
+def estimate_lines(
+    job: CallJob, now: datetime, max_lines: int | None = None
+) -> tuple[str, str] | None:
+    """`Expected duration: …` and `Expected cost: …` for a preview (None if not estimable).
+    `max_lines`: the deployment's line budget (calls live at once across all jobs: the stack's
+    `MaxConcurrentCalls`); a job never gets more lines than that, whatever its concurrency."""
+    from backend.domain.estimate import estimate, job_lines
 
     try:
-        found = estimate(job, now)
+        found = estimate(job, now, concurrency=job_lines(job.settings, max_lines))
     except ValueError:
         return None
     return found.duration_line(), found.cost_line()
 
 
-def outcome_text(detail: Mapping[str, Any]) -> str:
+def outcome_text(detail: Mapping[str, Any], invoke: str = "/callout") -> str:
     """The chat text of a "Callout Test Call Finished" event (masked number only)."""
     summary = str(detail.get("summary") or "The test call ended.")
     if detail.get("refused"):
         return summary
-    return f"{summary} ({CHANGE_HINT})"
+    return f"{summary} ({change_hint(invoke)})"
 
 
 class SqliteNumberBook:

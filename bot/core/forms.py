@@ -232,6 +232,7 @@ def field_for(problem: Problem, meta_rows: Sequence[int]) -> str:
         ("attempt", ATTEMPTS),
         ("timeout", TIMEOUT),
         ("name", NAME),
+        ("language", LANGUAGE),
     )
     for key, block in pairs:  # the column names the setting; the message only as a fallback
         if key in column:

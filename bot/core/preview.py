@@ -3,8 +3,8 @@ adapter renders, and the job remembered for Start.
 
 `preview_of(result, ...)` reads an `IntakeResult`: the calls and questions, what the first person
 hears (as plain text), the calling-hours paragraph, warnings, every problem (per row), how many
-receivers are on the do-not-call list, and whether the job was already started. `extra_lines`
-is where features add a line of their own (an estimate, a schedule...).
+receivers are on the do-not-call list (intake marks them in the job), and whether the job was
+already started. `extra_lines` is where features add a line of their own (an estimate...).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from bot.core.state import BotState, JobCard, PendingJob, current_run
 from bot.core.text import plural
 
 if TYPE_CHECKING:
-    from backend.domain.dnc import DoNotCallList
+    from backend.domain.dnc import DoNotCallLookup
     from backend.domain.intake import IntakeResult
 
 
@@ -46,15 +46,6 @@ def first_hears(result: IntakeResult) -> tuple[list[str], list[Problem]]:
     return [spoken_text(p) for p in (prompts.greeting, *prompts.questions, prompts.ending)], []
 
 
-def listed_count(dnc: DoNotCallList | None, job: CallJob | None) -> int:
-    """How many receivers of the job are on the do-not-call list (0 without a list)."""
-    if job is None or dnc is None or not job.receivers:
-        return 0
-    from backend.domain.dnc import listed_receivers
-
-    return len(listed_receivers(job, dnc))
-
-
 @dataclass(frozen=True)
 class Preview:
     title: str
@@ -63,7 +54,7 @@ class Preview:
     warnings: Sequence[Problem] = ()  # worth fixing, the job can still start
     first_hears: Sequence[str] = ()  # the first receiver's prompts as plain text
     hours: str = ""  # the calling-hours paragraph (calling_rules.hours_summary)
-    do_not_call: int = 0  # receivers on the do-not-call list (not called)
+    do_not_call: int = 0  # receivers on the do-not-call list: NotCallable, never called
     started: JobCard | None = None  # the job was already started: its card
     extra_lines: Sequence[str] = field(default_factory=tuple)  # features' own lines
 
@@ -95,12 +86,19 @@ def preview_of(
     *,
     title: str,
     state: BotState,
-    dnc: DoNotCallList | None = None,
+    dnc: DoNotCallLookup | None = None,
     now: datetime | None = None,
     sms_enabled: bool = True,
+    max_lines: int | None = None,
 ) -> Preview:
-    """`sms_enabled=False` (AWS without an SMS origination identity): a job with an SMS template
-    gets a warning that nobody will be texted."""
+    """`dnc`: the do-not-call list; intake marks its receivers in the job (`CallJob.do_not_call`,
+    counted by the preview and kept in the job remembered for Start).
+    `sms_enabled=False` (AWS without an SMS origination identity): a job with an SMS template
+    gets a warning that nobody will be texted. `max_lines`: the deployment's line budget (the
+    stack's `MaxConcurrentCalls`), which caps the job's concurrency in the estimate."""
+    from backend.domain.intake.assemble import with_do_not_call
+
+    result = with_do_not_call(result, dnc)
     heard, speech_problems = first_hears(result) if not result.problems else ([], [])
     problems = [*result.problems, *speech_problems]
     job = result.job
@@ -116,7 +114,7 @@ def preview_of(
 
         moment = now or datetime.now(UTC)
         hours = hours_summary(job.receivers, job.settings, moment)
-        extra += estimate_lines(job, moment) or ()  # expected duration and cost
+        extra += estimate_lines(job, moment, max_lines) or ()  # expected duration and cost
     warnings = list(result.warnings)
     if job is not None and job.sms_template.strip() and not problems:
         from backend.domain.sms import sms_off_warning
@@ -131,7 +129,7 @@ def preview_of(
         warnings=tuple(warnings),
         first_hears=heard,
         hours=hours,
-        do_not_call=listed_count(dnc, job),
+        do_not_call=len(job.do_not_call) if job is not None else 0,
         started=started,
         extra_lines=tuple(extra),
     )

@@ -147,11 +147,11 @@ class ChatSchedules:
         )
 
 
-def listing_text(found: list[ScheduledJob], mention: Callable[[str], str]) -> str:
-    """The schedules in a few lines (platform-neutral markdown)."""
+def listing_text(found: list[ScheduledJob], mention: Callable[[str], str], bold: str = "*") -> str:
+    """The schedules in a few lines (markdown; `bold`: the platform's bold marker)."""
     if not found:
         return "No scheduled call jobs."
-    lines = ["*Scheduled call jobs*"]
+    lines = [f"{bold}Scheduled call jobs{bold}"]
     for view in found:
         upcoming = f"{view.next_at:%a %d %b %H:%M %Z}" if view.next_at else view.state
         by = f", by {mention(view.created_by)}" if view.created_by else ""

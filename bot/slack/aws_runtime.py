@@ -10,7 +10,7 @@ from typing import Any
 
 from slack_bolt import App
 
-from bot.aws_runtime import bot_state, do_not_call, number_book, submitter
+from bot.aws_runtime import bot_state, do_not_call, number_book, schedule_book, submitter
 from bot.core.call_me_first import QueuedTestCalls
 from bot.slack.app import build_app
 from bot.slack.client import lazy_client
@@ -38,19 +38,6 @@ def aws_app() -> App:
         test_calls=QueuedTestCalls(jobs),  # Call me first through the job queue
         numbers=number_book(),
     )
-
-
-def schedule_book() -> Any:
-    """Scheduled jobs on AWS (None when the stack gives this function no schedule group)."""
-    from datetime import UTC, datetime
-
-    from backend.aws.schedules import AwsScheduleBook
-    from backend.aws.wiring import schedules
-
-    found = schedules()
-    if found is None:
-        return None
-    return AwsScheduleBook(submitter(), found, lambda: datetime.now(UTC))
 
 
 def slack_sink() -> SlackSink:

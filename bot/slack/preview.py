@@ -39,6 +39,7 @@ def post_preview(
         state=deps.state,
         dnc=deps.dnc,
         sms_enabled=deps.settings.sms_enabled,
+        max_lines=deps.settings.max_lines,
     )
     started = preview.started
     card_link = (

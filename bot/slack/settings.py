@@ -62,6 +62,8 @@ class BotSettings(BaseSettings):
     state_db: str = Field(default="out/slack_bot.sqlite3", alias="CALLOUTS_BOT_DB")
     # False on AWS without an SMS origination identity: previews warn that nobody is texted
     sms_enabled: bool = Field(default=True, alias="CALLOUTS_SMS_ENABLED")
+    # the stack's MaxConcurrentCalls: the preview's estimate never gives a job more lines
+    max_lines: int | None = Field(default=None, ge=1, alias="CALLOUTS_MAX_CONCURRENT_CALLS")
     batch_size: int = Field(default=40, ge=1, le=200, alias="CALLOUTS_SLACK_BATCH_SIZE")
     flush_seconds: float = Field(default=5.0, ge=0, le=15, alias="CALLOUTS_SLACK_FLUSH_SECONDS")
 

@@ -21,7 +21,8 @@ from microsoft_teams.apps.events import ActivityEvent, CoreActivity
 from microsoft_teams.apps.http.adapter import HttpServerAdapter
 
 from backend.domain.dnc import DoNotCallList
-from backend.domain.ports import JobSubmitter
+from backend.domain.ports import JobSubmitter, ScheduleBook
+from bot.core.call_me_first import CallPlacer, NumberBook
 from bot.core.state import BotState
 from bot.teams import conversation
 from bot.teams.auth import app_options, teams_access
@@ -63,13 +64,18 @@ def build_bot(
     token: Any | None = None,
     dnc: DoNotCallList | None = None,
     sender_options: dict[str, Any] | None = None,
+    schedules: ScheduleBook | None = None,
+    test_calls: CallPlacer | None = None,
+    numbers: NumberBook | None = None,
 ) -> TeamsBot:
     """The app and its deps; call `await initialize(bot)` on `runner`'s loop before serving.
 
     `runner` runs the SDK's coroutines for synchronous callers (the sink, the team lookup);
     `reports` finds a finished job's workbook. `local` allows the unauthenticated dev mode
     (refused otherwise); `token` replaces MSAL for outbound calls (tests); `sender_options` go to
-    `TeamsSender` (virtual clocks in tests).
+    `TeamsSender` (virtual clocks in tests). `schedules` keeps scheduled jobs (the local store,
+    or EventBridge Scheduler through the job queue); `test_calls` and `numbers` make "Call me
+    first" available (both needed).
     """
     options = app_options(settings, local=local, token=token)
     app = App(
@@ -92,6 +98,9 @@ def build_bot(
         tasks=tasks,
         places=places,
         dnc=dnc,
+        schedule_book=schedules,
+        test_calls=test_calls if numbers is not None else None,
+        numbers=numbers,
     )
     conversation.register(app, deps)
     register_report_consent(app, state, reports)

@@ -5,16 +5,19 @@
   as the Slack bot, the client secret from Secrets Manager, deferred work by invoking this very
   function asynchronously, report links presigned on the data bucket.
 - `teams_sink()`: the sink the chat notifier Lambda posts Teams job cards through (no server:
-  an SDK app for its API client, on a loop thread of its own).
+  an SDK app for its API client, on a loop thread of its own); `tell_test_call` posts a "Call me
+  first" outcome through it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
+from collections.abc import Mapping
 from functools import cache
+from typing import Any
 
-from bot.aws_runtime import bot_state, do_not_call, submitter
+from bot.aws_runtime import bot_state, do_not_call, number_book, schedule_book, submitter
 from bot.teams.app import TeamsBot, build_bot, initialize
 from bot.teams.http import RouteAdapter
 from bot.teams.loop import BackgroundLoop, LoopRunner
@@ -39,13 +42,15 @@ async def aws_bot() -> TeamsBot:
     global _bot
     if _bot is None:
         from backend.aws import clients
+        from bot.core.call_me_first import QueuedTestCalls
 
         settings = TeamsSettings()
         function = settings.worker_function or os.environ["AWS_LAMBDA_FUNCTION_NAME"]
+        jobs = submitter()
         bot = build_bot(
             settings,
             bot_state(),
-            submitter(),
+            jobs,
             worker=LambdaWorker(function, clients.client("lambda")),
             tasks=Tasks(),
             adapter=RouteAdapter(),
@@ -53,6 +58,9 @@ async def aws_bot() -> TeamsBot:
             reports=s3_reports(settings),
             places=dynamo_places(),
             dnc=do_not_call(),
+            schedules=schedule_book(),
+            test_calls=QueuedTestCalls(jobs),  # Call me first through the job queue
+            numbers=number_book(),
         )
         await initialize(bot)
         _bot = bot
@@ -87,3 +95,10 @@ def teams_sink() -> TeamsSink:
     app = App(http_server_adapter=RouteAdapter(), state=False, **options)
     sender = TeamsSender(app.api, options["client_id"], tenant_id=settings.tenant_id)
     return TeamsSink(sender, BackgroundLoop("teams-notifier"), s3_reports(settings))
+
+
+def tell_test_call(detail: Mapping[str, Any]) -> None:
+    """The notifier's "Callout Test Call Finished" for a Teams requester (in their chat)."""
+    from bot.teams.call_me_first import tell_outcome
+
+    tell_outcome(teams_sink(), detail)

@@ -35,6 +35,7 @@ from bot.core.card import (
     footer,
     progress_bar,
     retry_count,
+    sms_line,
     state_line,
     status_counts,
     stopped_notice,
@@ -45,6 +46,8 @@ from bot.core.preview import Preview
 from bot.core.results import result_line
 from bot.core.state import JobCard
 from bot.core.text import mask_numbers, plural, shorten
+from bot.teams import call_me_first, schedule
+from bot.teams.where import INVOKE
 
 MAX_CARD_BYTES = 80_000  # Teams refuses a message over ~100 KB; keep a margin
 BATCH_BYTES = 60_000  # the result lines of one reply, as JSON (the rest of the card is small)
@@ -57,7 +60,6 @@ RETRY = "callouts.retry"
 FORM = "callouts.form"  # the dialog id: the "Open form" button and the message extension
 REPORT_TO = "report_to"  # the preview's choice of where the job reports
 
-INVOKE = "@Callouts"
 WORKBOOK_HOW = "send me a filled-in workbook (.xlsx) in our personal chat: I preview it first"
 
 
@@ -107,10 +109,14 @@ def preview_card(
     *,
     report_choices: Sequence[tuple[str, str]] = (),
     outcome: str | None = None,
+    schedule: bool = False,
+    test_call: bool = False,
 ) -> AdaptiveCard:
-    """The preview of a workbook or form: calls, questions, what the first person hears, every
-    problem, Start / Cancel. `report_choices` are (conversation id, name) where the job may
-    report (the first is the default); `outcome` replaces the buttons ("Started by …")."""
+    """The preview of a workbook or form: calls, questions, what the first person hears, the
+    calling hours, the estimate and other features' lines (an SMS's text...), every problem,
+    Start / Schedule / Call me first / Cancel (Schedule and Call me first when this bot has
+    them). `report_choices` are (conversation id, name) where the job may report (the first is
+    the default); `outcome` replaces the buttons ("Started by …")."""
     job = preview.job
     body: list[CardElement] = [
         _text(shorten(f"Call job: {preview.title}", 150), size="Large", weight="Bolder")
@@ -154,17 +160,20 @@ def preview_card(
     elif preview.started is not None:
         body.append(_text("This job was already started: see its card."))
     elif job is not None:
-        body.extend(_preview_buttons(preview, report_choices))
+        body.extend(_preview_buttons(preview, report_choices, schedule, test_call))
     return _card(body, preview.summary())
 
 
 def _preview_buttons(
-    preview: Preview, report_choices: Sequence[tuple[str, str]]
+    preview: Preview,
+    report_choices: Sequence[tuple[str, str]],
+    schedule_button: bool,
+    test_call: bool,
 ) -> list[CardElement]:
     assert preview.job is not None
     job_id = preview.job.job_id
     elements: list[CardElement] = []
-    actions = []
+    actions: list[ExecuteAction | SubmitAction] = []
     if preview.startable:
         if len(report_choices) > 1:
             elements.append(
@@ -180,6 +189,10 @@ def _preview_buttons(
         actions.append(
             _execute(f"Start ({plural(preview.calls, 'call')})", START, job_id, style="positive")
         )
+        if schedule_button:
+            actions.append(schedule.button(job_id))
+        if test_call:
+            actions.append(call_me_first.button(job_id))
     actions.append(_execute("Cancel", DISCARD, job_id))
     elements.append(ActionSet(actions=actions))
     return elements
@@ -218,6 +231,9 @@ def job_card(card: JobCard, reason: str | None = None) -> AdaptiveCard:
     ]
     if facts:
         body.append(FactSet(facts=facts))
+    texted = sms_line(card)
+    if texted:
+        body.append(_text(texted))
     for tally in card.answer_tallies():
         body.append(_text(f"**{tally.number}. {shorten(tally.template, 200)}**", spacing="Medium"))
         body.append(_text(shorten(tally_text(tally), 2_000)))
@@ -297,10 +313,12 @@ def status_card(cards: Sequence[JobCard]) -> AdaptiveCard:
     return _card([_text("**Latest jobs here:**"), _text("\n".join(lines))], "Latest call jobs")
 
 
-def help_text() -> str:
-    """The usage, as Teams shows it (markdown: `**bold**`, one line per command)."""
-    return usage(INVOKE, bold="**", workbook=WORKBOOK_HOW).replace("\n", "\n\n")
+def help_text(*, test_calls: bool = False) -> str:
+    """The usage, as Teams shows it (markdown: `**bold**`, one line per command);
+    `test_calls`: with the Call me first commands."""
+    usage_text = usage(INVOKE, bold="**", workbook=WORKBOOK_HOW, test_calls=test_calls)
+    return usage_text.replace("\n", "\n\n")
 
 
-def help_card() -> AdaptiveCard:
-    return _card([_text(help_text())], "Callouts help")
+def help_card(*, test_calls: bool = False) -> AdaptiveCard:
+    return _card([_text(help_text(test_calls=test_calls))], "Callouts help")

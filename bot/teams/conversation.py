@@ -3,10 +3,12 @@
 `register(app, deps)` adds every handler to the SDK's `App`:
 
 - messages (personal chat, or a channel @mention; the manifest's command menu inserts the same
-  words): `new`, `template`, `status [JOB]`, `cancel JOB`, `dnc add|remove|check NUMBER`, `help`
-  (parsed by `bot.core.commands`), and workbooks sent in the personal chat (bot.teams.files);
+  words): `new`, `template`, `status [JOB]`, `cancel JOB`, `schedule [list]`, `schedule cancel
+  ID`, `test [JOB]`, `test number NUMBER`, `dnc add|remove|check NUMBER`, `help` (parsed by
+  `bot.core.commands`), and workbooks sent in the personal chat (bot.teams.files);
 - Action.Execute buttons: Start / Cancel on a preview, Cancel / Retry unreached on a job card;
-- the job form: a dialog opened from the "Open form" button or the message extension;
+- dialogs: the job form ("Open form" button or the message extension), the preview's Schedule
+  (bot.teams.schedule) and Call me first (bot.teams.call_me_first);
 - installs and conversation updates: the channels a job may report to (bot.teams.places).
 
 Starting, cancelling and retrying are the core's (`bot.core.jobs.ChatJobs`: the same allow-lists,
@@ -20,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from microsoft_teams.api.activities.message import MessageActivityInput
@@ -33,10 +36,13 @@ from bot.core.commands import Command, CommandKind, parse
 from bot.core.forms import GREETING, form_errors, form_job, read_form
 from bot.core.jobs import ChatJobs, Outcome
 from bot.core.preview import preview_of, remember
+from bot.core.schedules import ChatSchedules
 from bot.teams import cards, file_offer, files
+from bot.teams.call_me_first import NUMBER_SUBMIT, TEST_CALL, TeamsTestCalls
 from bot.teams.dialog import ADD, REMOVE, SUBMIT, FormState, closed, content_key, dialog
 from bot.teams.places import Place, find
-from bot.teams.where import PLATFORM, Where
+from bot.teams.schedule import SCHEDULE, SCHEDULE_SUBMIT, TeamsSchedules
+from bot.teams.where import INVOKE, PLATFORM, Where
 
 if TYPE_CHECKING:
     from microsoft_teams.apps import ActivityContext, App
@@ -68,6 +74,10 @@ def register(app: App, deps: TeamsDeps) -> None:
     invokes (buttons, dialogs) answer inline, within Teams' 15 s."""
     jobs = ChatJobs(deps.state, deps.submitter, deps.access, {PLATFORM: deps.sink})
     talk = Conversation(deps, jobs)
+    app.on_dialog_open(TEST_CALL)(talk.test_calls.on_open)
+    app.on_dialog_submit(NUMBER_SUBMIT)(talk.test_calls.on_number)
+    app.on_dialog_open(SCHEDULE)(talk.schedules.on_open)
+    app.on_dialog_submit(SCHEDULE_SUBMIT)(talk.schedules.on_submit)
     app.on_message(talk.on_message)
     app.on_card_action_execute(cards.START)(talk.on_start)
     app.on_card_action_execute(cards.DISCARD)(talk.on_discard)
@@ -87,10 +97,19 @@ def _message(text: str) -> AdaptiveCardActionMessageResponse:
     return AdaptiveCardActionMessageResponse(value=text)
 
 
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
 class Conversation:
     def __init__(self, deps: TeamsDeps, jobs: ChatJobs) -> None:
         self.deps = deps
         self.jobs = jobs
+        self.test_calls = TeamsTestCalls(deps)
+        book = deps.schedule_book
+        self.schedules = TeamsSchedules(
+            ChatSchedules(jobs, book, deps.access, _utc_now) if book is not None else None
+        )
 
     # -- messages -------------------------------------------------------------------------
 
@@ -103,7 +122,7 @@ class Conversation:
                 await self.preview_workbook(ctx, where, file)
             return
         text = ctx.activity.strip_mentions_text().text or ""
-        await self.command(ctx, where, parse(text, cards.INVOKE))
+        await self.command(ctx, where, parse(text, INVOKE))
 
     async def command(self, ctx: ActivityContext[Any], where: Where, command: Command) -> None:
         kind = command.kind
@@ -123,12 +142,16 @@ class Conversation:
             )
             if outcome.text:
                 await ctx.send(outcome.text)
+        elif kind is CommandKind.SCHEDULE:
+            await self.schedules.command(ctx, where, command.action, command.job_id)
+        elif kind in (CommandKind.TEST, CommandKind.TEST_NUMBER):  # Call me first
+            await self.test_calls.command(ctx, where, command)
         elif kind is CommandKind.DNC and command.action and command.number:
             await ctx.send(await asyncio.to_thread(self.do_not_call, where, command))
         elif kind is CommandKind.INCOMPLETE and command.reply:
             await ctx.send(command.reply)
         else:
-            await ctx.send(cards.help_card())
+            await ctx.send(cards.help_card(test_calls=self.test_calls.available))
 
     def status(self, where: Where, job_id: str | None) -> Any:
         if job_id is None:
@@ -200,15 +223,29 @@ class Conversation:
     ) -> str:
         """Send the preview where the activity came from (in a channel: its thread) and
         remember a startable job for its Start button."""
+        settings = self.deps.settings
         preview = await asyncio.to_thread(
-            preview_of, result, title=title, state=self.deps.state, dnc=self.deps.dnc
+            preview_of,
+            result,
+            title=title,
+            state=self.deps.state,
+            dnc=self.deps.dnc,
+            sms_enabled=settings.sms_enabled,
+            max_lines=settings.max_lines,
         )
         choices = self.report_choices(where) if preview.startable else []
-        card = cards.preview_card(preview, report_choices=choices)
+        card = cards.preview_card(
+            preview,
+            report_choices=choices,
+            schedule=self.schedules.schedules is not None,
+            test_call=self.test_calls.available,
+        )
         preview_ref = str((await ctx.send(card)).id)
         remember(
             self.deps.state, preview, where.origin(), preview_ref=preview_ref, filename=filename
         )
+        if preview.startable and preview.job is not None:
+            self.test_calls.remember_preview(where, preview.job.job_id)
         return preview_ref
 
     def report_choices(self, where: Where) -> list[tuple[str, str]]:
@@ -251,6 +288,13 @@ class Conversation:
         where = Where.of(ctx.activity)
         data = ctx.activity.value.action.data
         job_id = str(data.get("job_id") or "")
+        scheduled = await self.schedules.start(ctx, where, job_id)
+        if scheduled is not None:  # the job says when it starts: Start scheduled it
+            if not scheduled.ok:
+                return _message(scheduled.text)
+            return AdaptiveCardActionCardResponse(
+                value=cards.outcome_card(f"Scheduled by {where.user_name or 'you'}.", job_id)
+            )
         target = self.report_target(where, str(data.get(cards.REPORT_TO) or ""))
         if target is None:
             return _message("I am not in that channel any more: choose another place.")

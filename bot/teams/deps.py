@@ -10,8 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from backend.domain.dnc import DoNotCallList
-from backend.domain.ports import JobSubmitter
+from backend.domain.ports import JobSubmitter, ScheduleBook
 from bot.core.access import AccessRules
+from bot.core.call_me_first import CallPlacer, NumberBook
 from bot.core.state import BotState
 from bot.teams.places import Places
 from bot.teams.sender import TeamsSender
@@ -32,3 +33,9 @@ class TeamsDeps:
     tasks: Tasks  # where handlers register the worker tasks they defer
     places: Places  # channels the bot is in, where a job previewed in a chat may report
     dnc: DoNotCallList | None = None  # the do-not-call list (preview counts, `dnc` command)
+    # Scheduled jobs (docs/schedule.md): None when this deployment has no scheduler.
+    schedule_book: ScheduleBook | None = None
+    # Call me first (bot/core/call_me_first.py): who places test calls, requesters' numbers
+    # (both needed, or no test calls).
+    test_calls: CallPlacer | None = None
+    numbers: NumberBook | None = None

@@ -1,6 +1,7 @@
 """The job form as a Teams dialog (task module): the same form as Slack's modal.
 
-Greeting, ending, phone prefix, questions added and removed, receivers pasted as lines; the
+Greeting, ending, phone prefix, questions added and removed, receivers pasted as lines, the
+language the calls speak and the SMS to the unreached; the
 fields, their reading and the mapping of intake's problems back to fields are the core's
 (`bot.core.forms`). Adding or removing a question, and a submission with problems, re-render the
 dialog with what was typed kept and each problem shown under its field.
@@ -38,11 +39,15 @@ from backend.domain.models import QuestionType
 from bot.core.forms import (
     ENDING,
     GREETING,
+    LANGUAGE,
     MAX_QUESTIONS,
     NAME,
     PREFIX,
     RECEIVERS,
     RECEIVERS_HINT,
+    SMS,
+    SMS_HINT,
+    language_choices,
     template_field,
     type_field,
 )
@@ -142,6 +147,26 @@ def _question(state: FormState, position: int, row: int) -> list[CardElement]:
     ]
 
 
+def _language(state: FormState) -> list[CardElement]:
+    """The optional language of the calls (the core's choices, as in Slack's modal)."""
+    return [
+        ChoiceSetInput(
+            id=LANGUAGE,
+            label="Language (optional)",
+            placeholder="English (US)",
+            value=state.values.get(LANGUAGE) or None,
+            choices=[Choice(title=label, value=code) for code, label in language_choices()],
+        ),
+        *_error(state, LANGUAGE),
+        TextBlock(
+            text="What the calls speak and understand. Empty: English (US).",
+            wrap=True,
+            is_subtle=True,
+            size="Small",
+        ),
+    ]
+
+
 def form_card(state: FormState) -> AdaptiveCard:
     """The form, with what was typed and each problem under its field."""
     body: list[CardElement] = []
@@ -181,6 +206,9 @@ def form_card(state: FormState) -> AdaptiveCard:
         placeholder="S001, 91234567, Chan Tai Man",
     )
     body.append(TextBlock(text=RECEIVERS_HINT, wrap=True, is_subtle=True, size="Small"))
+    body += _language(state)
+    body += _input(state, SMS, "SMS to the unreached (optional)", multiline=True)
+    body.append(TextBlock(text=SMS_HINT, wrap=True, is_subtle=True, size="Small"))
     return AdaptiveCard(
         version="1.5",
         body=body,

@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from backend.domain.models import CallJob
 from bot.core.notifier import ChatNotifier
 from bot.core.state import SqliteBotState
 from bot.teams.app import MESSAGING_ENDPOINT, TeamsBot, build_bot, initialize
@@ -37,6 +39,7 @@ class LocalTeamsBot:
     loop: BackgroundLoop
     reports: LocalReports
     port: int
+    scheduler: Any  # backend.local.schedules.LocalScheduler: starts scheduled occurrences
 
     @property
     def url(self) -> str:
@@ -55,8 +58,10 @@ def build_local_teams_bot(
     import uvicorn
     from microsoft_teams.apps.http import FastAPIAdapter
 
-    from backend.local.engine import LocalEngine
+    from backend.local.engine import LocalEngine, utc_now
+    from backend.local.schedules import LocalScheduleBook, LocalScheduler, SqliteScheduleStore
     from backend.local.store import SqliteStore
+    from bot.core.call_me_first import SimulatedTestCalls, SqliteNumberBook
 
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "reports").mkdir(exist_ok=True)
@@ -78,6 +83,14 @@ def build_local_teams_bot(
         )
     )
     _serve_reports(adapter.app, reports)
+    schedules = SqliteScheduleStore.beside(engine.store.path)
+
+    # Each occurrence is a job of its own, run like a started one: the notifier posts its card
+    # in the conversation the job was scheduled from (its origin).
+    def start_occurrence(job: CallJob, at: datetime) -> None:
+        engine.submit(job)
+
+    scheduler = LocalScheduler(schedules, start_occurrence)
     loop = BackgroundLoop("teams-bot")
     tasks = Tasks()
     try:
@@ -93,6 +106,9 @@ def build_local_teams_bot(
             places=SqlitePlaces(db),
             local=True,
             dnc=engine.dnc,
+            schedules=LocalScheduleBook(schedules, utc_now),
+            test_calls=SimulatedTestCalls(engine.dnc),  # Call me first on a simulated phone
+            numbers=SqliteNumberBook(db),
         )
     except Exception:
         loop.stop()
@@ -104,7 +120,7 @@ def build_local_teams_bot(
         flush_seconds=settings.flush_seconds,
     )
     engine.listeners.append(notifier)
-    return LocalTeamsBot(bot, engine, notifier, state, loop, reports, port)
+    return LocalTeamsBot(bot, engine, notifier, state, loop, reports, port, scheduler)
 
 
 def _serve_reports(api: Any, reports: LocalReports) -> None:
@@ -121,15 +137,25 @@ def _serve_reports(api: Any, reports: LocalReports) -> None:
 
 
 def run(local: LocalTeamsBot) -> None:
-    """Serve until Ctrl-C, then let the notifier post what it holds."""
+    """Serve until Ctrl-C, then let the notifier post what it holds; a scheduler thread starts
+    scheduled occurrences meanwhile."""
+    import threading
+
+    from backend.local.engine import utc_now
+
     loop = local.loop.loop
     assert loop is not None
+    stop = threading.Event()
+    threading.Thread(
+        target=local.scheduler.run_forever, args=(stop, utc_now), name="scheduler", daemon=True
+    ).start()
     serving = asyncio.run_coroutine_threadsafe(_serve(local), loop)
     try:
         serving.result()
     except KeyboardInterrupt:
         asyncio.run_coroutine_threadsafe(local.bot.adapter.stop(), loop).result(10)
     finally:
+        stop.set()
         local.notifier.close()
         local.loop.stop()
 

@@ -73,6 +73,11 @@ class TeamsSettings(BaseSettings):
     )
 
     state_db: str = Field(default="out/teams_bot.sqlite3", alias="CALLOUTS_TEAMS_BOT_DB")
+    # The preview, as in Slack (bot/slack/settings.py): False on AWS without an SMS origination
+    # identity (a job with an SMS template is warned); the stack's MaxConcurrentCalls caps the
+    # lines of the estimate.
+    sms_enabled: bool = Field(default=True, alias="CALLOUTS_SMS_ENABLED")
+    max_lines: int | None = Field(default=None, ge=1, alias="CALLOUTS_MAX_CONCURRENT_CALLS")
     batch_size: int = Field(default=40, ge=1, le=200, alias="CALLOUTS_TEAMS_BATCH_SIZE")
     flush_seconds: float = Field(default=5.0, ge=0, le=15, alias="CALLOUTS_TEAMS_FLUSH_SECONDS")
     report_link_seconds: int = Field(

@@ -129,6 +129,10 @@ class TeamsSink:
         # A Teams @mention needs the person's display name in an entity; cards keep no names.
         return "a member of this conversation"
 
+    def send(self, service_url: str, conversation_id: str, activity: Any) -> str:
+        """Post into any conversation the bot is in (e.g. a test call's outcome)."""
+        return self._run(self.sender.send(service_url, conversation_id, activity))
+
     # -- helpers -------------------------------------------------------------------------------
 
     def _conversation(self, card: JobCard) -> str:

@@ -13,6 +13,7 @@ from typing import Any
 from backend.domain.models import ChatOrigin
 
 PLATFORM = "teams"
+INVOKE = "@Callouts"  # how a channel calls the bot: the commands' help and hints
 
 
 @dataclass(frozen=True)

@@ -5,11 +5,16 @@
   record of who was rung that the engine under test does not write.
 - `CALLOUTS_TEST_SQLITE_FAULT=KIND:N` (KIND `full` or `readonly`): the job database fails every
   write after the first N, as SQLite does when the disk fills up or the file turns read-only.
+
+Ctrl-C (SIGINT) is always a KeyboardInterrupt here, as in a terminal: a test suite started as a
+background job of a non-interactive shell (`make test &`, nohup) runs with SIGINT ignored, every
+child inherits that, and Python then leaves SIGINT ignored: the kill would do nothing.
 """
 
 from __future__ import annotations
 
 import os
+import signal
 import sqlite3
 import types
 from typing import Any
@@ -70,6 +75,7 @@ def _fail_writes(spec: str) -> None:
 
 
 def main() -> None:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     if os.environ.get("CALLOUTS_TEST_RING_LOG"):
         _log_rings(os.environ["CALLOUTS_TEST_RING_LOG"])
     if os.environ.get("CALLOUTS_TEST_SQLITE_FAULT"):

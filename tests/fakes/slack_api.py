@@ -14,9 +14,10 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlparse
+
+from tests.fakes.loopback import LoopbackServer, QuietHandler
 
 
 @dataclass
@@ -65,21 +66,16 @@ class FakeSlack:
         self._ids = itertools.count(1)
         self._ts = itertools.count(1)
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
-        )
+        self._server = LoopbackServer(self._handler_class())
 
     # -- lifecycle -----------------------------------------------------------------------------
 
     def start(self) -> FakeSlack:
-        self._thread.start()
+        self._server.start()
         return self
 
     def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        self._server.stop()
 
     def __enter__(self) -> FakeSlack:
         return self.start()
@@ -89,8 +85,7 @@ class FakeSlack:
 
     @property
     def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
+        return self._server.url
 
     @property
     def base_url(self) -> str:
@@ -181,27 +176,10 @@ class FakeSlack:
             return {"ok": True, "channel": {"id": channel, "name": "general", "is_member": True}}
         return {"ok": False, "error": "unknown_method"}
 
-    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+    def _handler_class(self) -> type[QuietHandler]:
         fake = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-            def _send(
-                self, status: int, body: bytes, headers: dict[str, str] | None = None
-            ) -> None:
-                self.send_response(status)
-                for key, value in (headers or {}).items():
-                    self.send_header(key, value)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def _json(self, payload: dict[str, Any], status: int = 200, **headers: str) -> None:
-                body = json.dumps(payload).encode()
-                self._send(status, body, {"Content-Type": "application/json", **headers})
-
+        class Handler(QuietHandler):
             def do_GET(self) -> None:
                 parsed = urlparse(self.path)
                 if parsed.path.startswith("/files-pri/"):
@@ -209,11 +187,11 @@ class FakeSlack:
                     auth = self.headers.get("Authorization", "")
                     fake._record("files.download", {"name": name}, None, dict(self.headers))
                     if auth != f"Bearer {fake.bot_token}":
-                        self._send(403, b"forbidden")
+                        self.send(403, b"forbidden")
                     elif name not in fake.downloads:
-                        self._send(404, b"not found")
+                        self.send(404, b"not found")
                     else:
-                        self._send(200, fake.downloads[name])
+                        self.send(200, fake.downloads[name])
                     return
                 self._api(parsed.path, parse_qs(parsed.query), b"")
 
@@ -226,10 +204,10 @@ class FakeSlack:
                     fake._record("upload", {"file_id": file_id}, None, dict(self.headers))
                     upload = fake.uploads.get(file_id)
                     if upload is None:
-                        self._send(404, b"unknown upload")
+                        self.send(404, b"unknown upload")
                         return
                     upload.content = body
-                    self._send(200, b"OK - " + str(len(body)).encode())
+                    self.send(200, b"OK - " + str(len(body)).encode())
                     return
                 self._api(parsed.path, parse_qs(parsed.query), body)
 
@@ -246,19 +224,19 @@ class FakeSlack:
                 failures = fake._failures.get(method)
                 if failures:
                     retry_after = failures.pop(0)
-                    self._json(
-                        {"ok": False, "error": "ratelimited"},
+                    self.send_json(
                         429,
-                        **{"Retry-After": str(retry_after)},
+                        {"ok": False, "error": "ratelimited"},
+                        {"Retry-After": str(retry_after)},
                     )
                     return
                 errors = fake._errors.get(method)
                 if errors:
-                    self._json({"ok": False, "error": errors.pop(0)})
+                    self.send_json(200, {"ok": False, "error": errors.pop(0)})
                     return
                 args = dict(params)
                 args.update(payload or {})
-                self._json(fake._answer(method, args))
+                self.send_json(200, fake._answer(method, args))
 
         return Handler
 

@@ -15,11 +15,12 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlparse
 
 import jwt
+
+from tests.fakes.loopback import LoopbackServer, QuietHandler
 
 # What the test bot presents: a JWT (the SDK reads its expiry), issued for the Bot Connector.
 BOT_TOKEN = jwt.encode(
@@ -78,24 +79,18 @@ class FakeTeamsConnector:
         self._failures: list[_Failure] = []
         self._ids = itertools.count(1000)
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
-        )
+        self._server = LoopbackServer(self._handler_class())
 
     def start(self) -> FakeTeamsConnector:
-        self._thread.start()
+        self._server.start()
         return self
 
     def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        self._server.stop()
 
     @property
     def service_url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}/"
+        return self._server.url + "/"
 
     def upload_url(self, name: str) -> str:
         return f"{self.service_url}upload/{name}"
@@ -154,21 +149,18 @@ class FakeTeamsConnector:
             return {"id": activity_id}
         return {"id": str(next(self._ids))}
 
-    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+    def _handler_class(self) -> type[QuietHandler]:
         fake = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
+        class Handler(QuietHandler):
             def do_GET(self) -> None:
                 parsed = urlparse(self.path)
                 parts = [unquote(p) for p in parsed.path.strip("/").split("/")]
                 if self.headers.get("Authorization") != f"Bearer {fake.token}":
-                    self._reply(401, {"error": {"code": "Unauthorized"}})
+                    self.send_json(401, {"error": {"code": "Unauthorized"}})
                     return
                 if len(parts) != 4 or parts[:2] != ["v3", "conversations"]:
-                    self._reply(404, {"error": {"code": "NotFound"}})
+                    self.send_json(404, {"error": {"code": "NotFound"}})
                     return
                 conversation = parts[2]
                 failure = fake._take_failure("members")
@@ -185,7 +177,7 @@ class FakeTeamsConnector:
                                 failure.status,
                             )
                         )
-                    self._reply(failure.status, {"error": {"code": str(failure.status)}})
+                    self.send_json(failure.status, {"error": {"code": str(failure.status)}})
                     return
                 start = int((parse_qs(parsed.query).get("continuationToken") or ["0"])[0])
                 everyone = fake.members.get(conversation, [])
@@ -199,7 +191,7 @@ class FakeTeamsConnector:
                     fake.calls.append(
                         ConnectorCall("GET", "members", conversation, None, None, fake.clock())
                     )
-                self._reply(200, answer)
+                self.send_json(200, answer)
 
             def do_POST(self) -> None:
                 self._handle("POST")
@@ -217,10 +209,10 @@ class FakeTeamsConnector:
                         fake.calls.append(
                             ConnectorCall(method, operation, "", activity_id, None, fake.clock())
                         )
-                    self._reply(201, {"id": activity_id})
+                    self.send_json(201, {"id": activity_id})
                     return
                 if self.headers.get("Authorization") != f"Bearer {fake.token}":
-                    self._reply(401, {"error": {"code": "Unauthorized"}})
+                    self.send_json(401, {"error": {"code": "Unauthorized"}})
                     return
                 body = json.loads(raw) if raw else None
                 failure = fake._take_failure(operation)
@@ -243,18 +235,6 @@ class FakeTeamsConnector:
                 headers = (
                     {"Retry-After": failure.retry_after} if failure and failure.retry_after else {}
                 )
-                self._reply(status, answer, headers)
-
-            def _reply(
-                self, status: int, body: dict[str, Any], headers: dict[str, str] | None = None
-            ) -> None:
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                for name, value in (headers or {}).items():
-                    self.send_header(name, value)
-                self.end_headers()
-                self.wfile.write(data)
+                self.send_json(status, answer, headers)
 
         return Handler

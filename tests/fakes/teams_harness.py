@@ -120,8 +120,11 @@ class TeamsHarness:
         state: Any,
         submitter: JobSubmitter,
         reports: ReportShelf | None = None,
+        bot_options: dict[str, Any] | None = None,
         **settings: Any,
     ) -> None:
+        """`bot_options`: more `build_bot` arguments (schedules, test_calls, numbers, dnc...);
+        `settings`: TeamsSettings overrides."""
         self.issuer = issuer
         self.connector = connector
         self.settings = harness_settings(issuer, **settings)
@@ -141,6 +144,7 @@ class TeamsHarness:
             reports=self.reports,
             places=SqlitePlaces(":memory:"),
             token=bot_token,
+            **(bot_options or {}),
         )
 
     @asynccontextmanager

@@ -11,12 +11,13 @@ receivers.py, templates.py; locations.py says where a problem points.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from pydantic import ValidationError
 
 from backend.domain.call_time import timeout_problem
+from backend.domain.dnc import DoNotCallLookup, mark_do_not_call
 from backend.domain.intake.config_keys import CONFIG_KEYS
 from backend.domain.intake.hours import check_hours
 from backend.domain.intake.identity import check_identity
@@ -72,6 +73,7 @@ __all__ = [
     "SheetNames",
     "assemble_job",
     "window_problem",
+    "with_do_not_call",
 ]
 
 
@@ -104,6 +106,14 @@ class IntakeResult:
         return self.job is not None and not self.problems
 
 
+def with_do_not_call(result: IntakeResult, dnc: DoNotCallLookup | None) -> IntakeResult:
+    """Intake's do-not-call rule: the job's receivers on the list are marked
+    (`CallJob.do_not_call`: NotCallable, never dialled). Without a list the result is unchanged."""
+    if dnc is None or result.job is None:
+        return result
+    return replace(result, job=mark_do_not_call(result.job, dnc))
+
+
 def assemble_job(
     config: Mapping[str, str],
     questions: Sequence[QuestionRow],
@@ -119,6 +129,7 @@ def assemble_job(
     truncated: bool = False,
     receivers_readable: bool = True,
     now: datetime | None = None,
+    dnc: DoNotCallLookup | None = None,
 ) -> IntakeResult:
     """Validate and normalise the parts of a job; return the job and every problem found.
 
@@ -129,6 +140,7 @@ def assemble_job(
     `receivers_readable=False` says the reader already reported why it could not read receivers
     (so "no receivers" and unknown template variables are not reported again).
     `now` is the intake's clock (a start_at in the past, a relative one such as "tomorrow").
+    `dnc`: the do-not-call list; its receivers are marked in the job (`with_do_not_call`).
     """
     now = now or datetime.now(UTC)
     where = Where(sheet_names)
@@ -232,7 +244,7 @@ def assemble_job(
         return IntakeResult(
             None, [*result_problems, where.config("call_timeout_seconds", too_short)], warnings
         )
-    return IntakeResult(job, result_problems, warnings)
+    return with_do_not_call(IntakeResult(job, result_problems, warnings), dnc)
 
 
 def _compile_templates(

@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ValidationError
 
+from backend.domain.dnc import DoNotCallLookup
 from backend.domain.intake.assemble import (
     DEFAULT_LIMITS,
     IntakeLimits,
     IntakeResult,
     assemble_job,
+    with_do_not_call,
 )
 from backend.domain.intake.cells import cell_text
 from backend.domain.intake.config_keys import INT_SETTINGS
@@ -45,11 +48,14 @@ def job_from_json(
     *,
     limits: IntakeLimits = DEFAULT_LIMITS,
     now: datetime | None = None,
+    dnc: DoNotCallLookup | None = None,
 ) -> IntakeResult:
     """Read a job message; problems name the field path (`receivers[3].phone_number`).
 
     Phone numbers may be national numbers when `phone_prefix` is set, exactly as in a workbook:
     the same validation runs (assemble_job), and the job returned has them in E.164.
+    `dnc`: the do-not-call list; its receivers are marked in the job (`with_do_not_call`),
+    replacing any `do_not_call` the message gives (kept as given without a list).
     """
     problems: list[Problem] = []
     if isinstance(payload, bytes | str):
@@ -108,9 +114,29 @@ def job_from_json(
         created_by=created_by,
         now=now,
     )
+    if result.job is not None and dnc is None:
+        marked = _do_not_call(payload.get("do_not_call"), result.job, problems)
+        result = replace(result, job=result.job.model_copy(update={"do_not_call": marked}))
     if problems:
         return IntakeResult(None, [*problems, *result.problems], result.warnings)
-    return result
+    return with_do_not_call(result, dnc)
+
+
+def _do_not_call(value: Any, job: CallJob, problems: list[Problem]) -> tuple[str, ...]:
+    """The message's own `do_not_call` receiver ids (in job order), or problems naming it."""
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        problems.append(Problem("do_not_call must be a list of receiver ids", field="do_not_call"))
+        return ()
+    unknown = set(value) - {receiver.id for receiver in job.receivers}
+    if unknown:
+        shown = ", ".join(sorted(unknown)[:5])
+        message = f"do_not_call names unknown receiver ids: {shown}"
+        problems.append(Problem(message, field="do_not_call"))
+        return ()
+    wanted = set(value)
+    return tuple(receiver.id for receiver in job.receivers if receiver.id in wanted)
 
 
 def load_json(text: bytes | str, max_bytes: int, what: str = "job") -> Any:

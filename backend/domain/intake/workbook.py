@@ -14,11 +14,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from backend.domain.dnc import DoNotCallLookup
 from backend.domain.intake.assemble import (
     DEFAULT_LIMITS,
     IntakeLimits,
     IntakeResult,
     assemble_job,
+    with_do_not_call,
 )
 from backend.domain.intake.files import (
     NOT_XLSX,
@@ -57,17 +59,19 @@ def read_workbook(
     limits: IntakeLimits = DEFAULT_LIMITS,
     origin: ChatOrigin | None = None,
     now: datetime | None = None,
+    dnc: DoNotCallLookup | None = None,
 ) -> IntakeResult:
     """Read, validate and normalise a job workbook; every problem found is in the result.
 
     `now`: the intake's clock (default: the real one), for start_at ("tomorrow 18:00").
+    `dnc`: the do-not-call list; its receivers are marked in the job (`with_do_not_call`).
     """
     try:
         content = read_bytes(source, limits.max_bytes)
         if isinstance(source, Path) and filename is None:
             filename = source.name
         check_container(content, limits.max_unzipped_bytes, limits.max_cells)
-        return _read(content, filename, job_id, limits, origin, now)
+        return with_do_not_call(_read(content, filename, job_id, limits, origin, now), dnc)
     except Refused as refused:
         return IntakeResult(None, [Problem(refused.message)])
 

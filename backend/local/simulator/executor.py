@@ -4,8 +4,11 @@ It does what Amazon Connect does with the flow, in-process and without sleeping:
 InvokeLambdaFunction calls the function registered for the flow's `LambdaFunctionARN` with a
 Connect-shaped event and keeps the returned flat map as `$.External`; ConnectParticipantWithLexBot
 plays the prompt, takes the person's next utterance and matches it against the bot's definition
-(`$.Lex.IntentName`, `$.Lex.Slots.answer`); an action type it does not know stops the call with
-an error, never a skip.
+(`$.Lex.IntentName`, `$.Lex.Slots.answer`), or takes the NoMatchingError branch for a person
+whose bot fails; GetParticipantInput (keypad, no bot) takes the person's next input when it is a
+key one of its conditions names (pressed while the flow listens), else times out and leaves the
+input for the next prompt; an action type it does not know stops the call with an error, never a
+skip.
 """
 
 from __future__ import annotations
@@ -80,6 +83,11 @@ class _Call:
     def hang_up_now(self) -> bool:
         limit = self.person.hang_up_after
         return limit is not None and self.answers_given >= limit
+
+    def upcoming(self) -> str:
+        """The person's next utterance, not yet taken ("" when they have no more)."""
+        utterances = self.person.utterances
+        return utterances[self.next_utterance] if self.next_utterance < len(utterances) else ""
 
     def take_utterance(self) -> str:
         utterances = self.person.utterances
@@ -331,6 +339,11 @@ class PhoneSimulator:
         call.say(self._resolve(call, parameters.get("SSML", parameters.get("Text", ""))))
         if call.hang_up_now():
             raise _HungUp
+        if call.person.bot_fails:  # Lex errs: what the person does next is left to the flow
+            call.lex = LexResult("")
+            call.duration += SILENCE_SECONDS
+            call.transcript.append(TranscriptLine("system", "(the bot does not answer)"))
+            return self._error(identifier, action, "NoMatchingError")
         utterance = call.take_utterance()
         if utterance.strip() == "?":
             utterance = "repeat"
@@ -359,6 +372,26 @@ class PhoneSimulator:
             target if target is not None else self._error(identifier, action, "NoMatchingCondition")
         )
 
+    def _keypad(self, call: _Call, identifier: str, action: Mapping[str, Any]) -> str:
+        """GetParticipantInput without a bot: a key the action branches on, pressed while the
+        flow listens, takes that branch; anything else (speech, silence, another key) is the
+        person's answer to the next prompt, so the listener times out without taking it."""
+        parameters = action.get("Parameters", {})
+        prompt = parameters.get("SSML", parameters.get("Text"))
+        if prompt is not None:
+            call.say(self._resolve(call, prompt))
+            if call.hang_up_now():
+                raise _HungUp
+        key = call.upcoming().strip()
+        target = self._condition(action, key) if _KEYPAD.match(key) else None
+        if target is None:
+            call.duration += float(self._resolve(call, parameters["InputTimeLimitSeconds"]))
+            return self._error(identifier, action, "InputTimeLimitExceeded")
+        call.take_utterance()
+        call.duration += SECONDS_PER_ANSWER
+        call.transcript.append(TranscriptLine("person", f"[keypad] {key}"))
+        return target
+
     _steps: ClassVar[dict[str, Callable[[PhoneSimulator, _Call, str, Mapping[str, Any]], str]]] = {
         "UpdateFlowLoggingBehavior": _plain,
         "UpdateContactTextToSpeechVoice": _set_voice,
@@ -369,6 +402,7 @@ class PhoneSimulator:
         "MessageParticipant": _message,
         "InvokeLambdaFunction": _invoke,
         "ConnectParticipantWithLexBot": _lex,
+        "GetParticipantInput": _keypad,
     }
 
 

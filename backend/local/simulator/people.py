@@ -61,11 +61,14 @@ class SimulatedPerson:
     When the utterances run out the person stays silent. `hang_up_after=k` hangs up once k
     questions have been answered (0: right after picking up, before answering anything); asking to
     repeat, silence and phrases the bot does not understand are not answers.
+    `bot_fails=True` plays a call whose Lex bot fails on every turn (the flow's error branch):
+    only what the flow hears itself, the keypad, reaches the call.
     """
 
     pickup: Pickup = "answer"
     utterances: list[str] = field(default_factory=list)
     hang_up_after: int | None = None
+    bot_fails: bool = False
 
     def __post_init__(self) -> None:
         if self.pickup not in PICKUPS:

@@ -50,8 +50,10 @@ def dnc(tmp_path: Path) -> SqliteDoNotCall:
     return SqliteDoNotCall.beside(tmp_path / "callouts.db")
 
 
-def make_bot(fake: FakeSlack, placer: Any, dnc: SqliteDoNotCall | None = None) -> Harness:
-    config = make_settings(fake)
+def make_bot(
+    fake: FakeSlack, placer: Any, dnc: SqliteDoNotCall | None = None, **settings: Any
+) -> Harness:
+    config = make_settings(fake, **settings)
     submitter = RecordingSubmitter()
     app = build_app(
         config,
@@ -110,6 +112,14 @@ def test_the_preview_shows_the_estimate_and_the_button(bot: Harness) -> None:
     text = json.dumps(posted)
     assert "Expected duration: about " in text
     assert "Expected cost: about $" in text
+
+
+def test_the_preview_estimate_uses_the_stacks_line_budget_when_lower(
+    fake_slack: FakeSlack,
+) -> None:
+    bot = make_bot(fake_slack, SimulatedTestCalls(), CALLOUTS_MAX_CONCURRENT_CALLS="1")
+    _job_id, posted = preview(bot)
+    assert "1 at a time" in json.dumps(posted)
 
 
 def test_the_number_is_asked_once_then_the_call_is_played_and_its_outcome_told(

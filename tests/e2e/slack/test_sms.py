@@ -15,7 +15,6 @@ import openpyxl
 from backend.domain.models import CallStatus
 from backend.local.engine import LocalEngine
 from backend.local.simulator import SimulatedPerson
-from backend.local.sms import SimulatedSmsGateway
 from backend.local.store import SqliteStore
 from bot.core.forms import SMS, form_errors, read_form
 from bot.core.state import FINISHED, JobCard, SqliteBotState
@@ -28,6 +27,7 @@ from tests.e2e.slack.test_end_to_end import _blocks, _start_value
 from tests.e2e.slack.test_notifier import result, slack_job
 from tests.e2e.slack.test_stream import Readers, make_stream
 from tests.fakes.slack_api import FakeSlack
+from tests.fakes.sms import RecordingSmsGateway
 
 T0 = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)  # Saturday 10:00 in Hong Kong
 TEMPLATE = "Hello {{ name }}, we could not reach you about the picnic: please call 2345 6789."
@@ -51,7 +51,7 @@ def test_a_job_with_an_sms_template_texts_its_unreached_and_the_card_says_so(
     notifier = slack_notifier(
         client, state, flush_seconds=0.05, min_post_interval=0.01, min_update_interval=0.01
     )
-    gateway = SimulatedSmsGateway()
+    gateway = RecordingSmsGateway()
     people = {
         rid: [SimulatedPerson(utterances=ANSWERS)] for rid in ("1", "3", "5", "6", "S07", "S08")
     }
@@ -84,8 +84,8 @@ def test_a_job_with_an_sms_template_texts_its_unreached_and_the_card_says_so(
     assert card.state == FINISHED
     statuses = {rid: CallStatus(s) for rid, s in card.statuses.items()}
     texted = sorted(rid for rid, s in statuses.items() if s.textable)
-    assert len(gateway.sent) == len(texted) == 2  # "2" no answer, "4" busy: one text each
-    assert sorted(rid for rid, _ in gateway.sent) == texted
+    assert len(gateway.requests) == len(texted) == 2  # "2" no answer, "4" busy: one text each
+    assert sorted(rid for rid, _ in gateway.texts()) == texted
     final = json.dumps(_blocks(fake_slack.calls_to("chat.update")[-1].args))
     assert "Texted 2 people who were not reached." in final
 

@@ -4,13 +4,12 @@ workbooks "sent in the chat", and activity builders for what Teams posts."""
 from __future__ import annotations
 
 import itertools
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
 
+from tests.fakes.loopback import LoopbackServer, QuietHandler
 from tests.fakes.teams_connector import FakeTeamsConnector
 from tests.fakes.teams_harness import (
     APP_ID,
@@ -47,28 +46,20 @@ class FileServer:
         self.gets: list[str] = []
         server = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def do_GET(self) -> None:
                 name = self.path.lstrip("/")
                 server.gets.append(name)
                 body = server.files.get(name)
-                self.send_response(200 if body is not None else 404)
-                self.end_headers()
-                self.wfile.write(body or b"")
+                self.send(200 if body is not None else 404, body or b"")
 
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        self._thread.start()
+        self._server = LoopbackServer(Handler).start()
 
     def url(self, name: str) -> str:
-        return f"http://127.0.0.1:{self._server.server_port}/{name}"
+        return f"{self._server.url}/{name}"
 
     def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        self._server.stop()
 
 
 @pytest.fixture

@@ -44,12 +44,18 @@ def example_workbook() -> bytes:
 
 class Bot:
     def __init__(
-        self, issuer: FakeTeamsIssuer, connector: FakeTeamsConnector, **settings: Any
+        self,
+        issuer: FakeTeamsIssuer,
+        connector: FakeTeamsConnector,
+        bot_options: dict[str, Any] | None = None,
+        **settings: Any,
     ) -> None:
         self.connector = connector
         self.state = SqliteBotState(":memory:")
         self.submitter = RecordingSubmitter()
-        self.h = TeamsHarness(issuer, connector, self.state, self.submitter, **settings)
+        self.h = TeamsHarness(
+            issuer, connector, self.state, self.submitter, bot_options=bot_options, **settings
+        )
 
     def run(self, scenario: Callable[[Bot], Awaitable[Any]]) -> Any:
         async def main() -> Any:

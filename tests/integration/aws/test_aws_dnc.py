@@ -55,6 +55,16 @@ def test_the_table_holds_keyed_hashes_never_numbers(stack: Stack) -> None:
     assert dnc.entries() == []
 
 
+def test_a_whole_job_is_looked_up_in_batches(stack: Stack) -> None:
+    dnc = _list()
+    numbers = [f"+8529123{i:04d}" for i in range(250)]  # three BatchGetItem batches
+    for number in numbers[::50]:
+        add_number(dnc, number, "test")
+    keys = [dnc.key(number) for number in numbers]
+    assert dnc.listed_keys(keys) == {dnc.key(number) for number in numbers[::50]}
+    assert dnc.listed_keys([]) == set()
+
+
 def test_the_daily_count_is_one_conditional_update_per_call(stack: Stack) -> None:
     dnc = _list()
     key = dnc.key("+85291234567")

@@ -23,6 +23,7 @@ from .conftest import REGION, LambdaContext, Stack, example_job, sqs_event
 
 GROUP = "callouts-test"
 SCHEDULE_BUCKET = "callouts-schedules"
+DEAD_LETTER_ARN = f"arn:aws:sqs:{REGION}:123456789012:callouts-schedule-dlq"
 
 
 @pytest.fixture
@@ -41,6 +42,7 @@ def scheduler(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> Any:
     monkeypatch.setenv("CALLOUTS_SCHEDULE_BUCKET", SCHEDULE_BUCKET)
     monkeypatch.setenv("CALLOUTS_JOB_QUEUE_ARN", queue_arn)
     monkeypatch.setenv("CALLOUTS_SCHEDULER_ROLE_ARN", role)
+    monkeypatch.setenv("CALLOUTS_SCHEDULE_DEAD_LETTER_ARN", DEAD_LETTER_ARN)
     monkeypatch.setenv("CALLOUTS_MAX_RUNNING_JOBS", "5")  # occurrences may overlap
     wiring.reset()
     return client
@@ -91,6 +93,9 @@ def test_a_scheduled_job_becomes_a_schedule_and_each_occurrence_one_job(
     target = made["Target"]
     assert target["Arn"].endswith(":callouts-jobs.fifo")
     assert target["SqsParameters"] == {"MessageGroupId": "jobs"}
+    # Retried for an hour, then kept in the alarmed dead-letter queue rather than lost.
+    assert target["RetryPolicy"] == {"MaximumEventAgeInSeconds": 3600, "MaximumRetryAttempts": 10}
+    assert target["DeadLetterConfig"] == {"Arn": DEAD_LETTER_ARN}
     assert json.loads(target["Input"]) == {"schedule_id": job.job_id, "occurrence": OCCURRENCE_TIME}
     kept = stack.s3.get_object(Bucket=SCHEDULE_BUCKET, Key=schedule_key(job.job_id))
     assert json.loads(kept["Body"].read())["settings"]["repeat"] == "daily 3 times"

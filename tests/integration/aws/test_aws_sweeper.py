@@ -40,7 +40,7 @@ def test_the_sweeper_sends_an_undelivered_result_once(
             flow_event(call_id, {"event": "answer", "intent": intent, "answer": answer}), ctx
         )
     # ... and the DISCONNECTED event never comes. Too early for the sweeper:
-    assert sweeper.handler({}, ctx) == {"resent": 0, "released": 0}
+    assert sweeper.handler({}, ctx) == {"resent": 0, "released": 0, "tests_ended": 0}
     assert recording_sfn.successes == []
 
     call_sweeper().now = _later(600)

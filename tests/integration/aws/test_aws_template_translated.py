@@ -31,13 +31,6 @@ WILDCARD_RESOURCE_OK = {
     "xray:GetSamplingRules",
     "xray:GetSamplingTargets",
 }
-# Added by SAM to function roles; AWS managed, no wildcard actions (docs/aws.md, Security).
-MANAGED_POLICIES = {
-    "service-role/AWSLambdaBasicExecutionRole",
-    "AWSXrayWriteOnlyAccess",
-    "service-role/AWSLambdaSQSQueueExecutionRole",
-    "service-role/AWSLambdaDynamoDBExecutionRole",
-}
 
 
 class _NoManagedPolicies:
@@ -139,11 +132,67 @@ def test_wildcard_resources_only_where_aws_has_no_narrower_one(cfn: dict[str, An
         )
 
 
-def test_managed_policies_are_only_the_known_aws_ones(cfn: dict[str, Any]) -> None:
-    for name, role in _of_type(cfn, "AWS::IAM::Role").items():
-        for arn in role["Properties"].get("ManagedPolicyArns", []):
-            [policy] = re.findall(r":iam::aws:policy/([\w/-]+)", json.dumps(arn))
-            assert policy in MANAGED_POLICIES, (name, policy)
+def test_no_role_has_a_managed_policy(cfn: dict[str, Any]) -> None:
+    """SAM would attach AWS managed policies (AWSLambdaBasicExecutionRole, AWSXrayWriteOnlyAccess,
+    AWSLambdaSQSQueueExecutionRole, AWSLambdaDynamoDBExecutionRole): every function and the
+    state machine have an explicit role instead (backend/deploy/roles.py)."""
+    roles = _of_type(cfn, "AWS::IAM::Role")
+    for name, role in roles.items():
+        assert "ManagedPolicyArns" not in role["Properties"], name
+    assert not _of_type(cfn, "AWS::IAM::ManagedPolicy")
+    functions = _of_type(cfn, "AWS::Lambda::Function")
+    for name, function in functions.items():
+        assert function["Properties"]["Role"] == {"Fn::GetAtt": [f"{name}Role", "Arn"]}, name
+    assert len(roles) >= len(functions) + 1  # + the state machine's
+
+
+def _granted(cfn: dict[str, Any], role: str) -> dict[str, list[Any]]:
+    """Each action a role allows and the resources it is allowed on."""
+    granted: dict[str, list[Any]] = {}
+    for policy in cfn["Resources"][role]["Properties"]["Policies"]:
+        for written in policy["PolicyDocument"]["Statement"]:
+            statement = written["Fn::If"][1] if "Fn::If" in written else written  # when on
+            actions = statement["Action"]
+            for action in [actions] if isinstance(actions, str) else actions:
+                resources = statement["Resource"]
+                granted.setdefault(action, []).extend(
+                    resources if isinstance(resources, list) else [resources]
+                )
+    return granted
+
+
+def test_what_the_managed_policies_gave_is_scoped_to_the_stacks_own_resources(
+    cfn: dict[str, Any],
+) -> None:
+    functions = _of_type(cfn, "AWS::Lambda::Function")
+    for name, function in functions.items():
+        granted = _granted(cfn, f"{name}Role")
+        group = function["Properties"]["LoggingConfig"]["LogGroup"]["Ref"]
+        for action in ("logs:CreateLogStream", "logs:PutLogEvents"):
+            assert granted[action] == [{"Fn::GetAtt": [group, "Arn"]}], (name, action)
+        assert "logs:CreateLogGroup" not in granted, name  # the stack creates every group
+        if function["Properties"].get("TracingConfig", {}).get("Mode") == "Active":
+            assert granted["xray:PutTraceSegments"] == ["*"], name
+    mappings = _of_type(cfn, "AWS::Lambda::EventSourceMapping")
+    for mapping in mappings.values():
+        properties = mapping["Properties"]
+        granted = _granted(cfn, f"{properties['FunctionName']['Ref']}Role")
+        source = properties["EventSourceArn"]
+        if "StartingPosition" in properties:  # the results stream
+            for action in ("dynamodb:GetRecords", "dynamodb:GetShardIterator"):
+                assert granted[action] == [source], action
+            failures = properties["DestinationConfig"]["OnFailure"]["Destination"]
+            assert failures in granted["sqs:SendMessage"]
+        else:
+            for action in ("sqs:ReceiveMessage", "sqs:DeleteMessage"):
+                assert granted[action] == [source], action
+    for config in _of_type(cfn, "AWS::Lambda::EventInvokeConfig").values():
+        properties = config["Properties"]
+        granted = _granted(cfn, f"{properties['FunctionName']['Ref']}Role")
+        failures = properties["DestinationConfig"]["OnFailure"]["Destination"]
+        assert failures in granted["sqs:SendMessage"]
+    machine = _granted(cfn, "CalloutStateMachineRole")
+    assert machine["xray:PutTraceSegments"] == ["*"]  # traced, without AWSXrayWriteOnlyAccess
 
 
 # ------------------------------------------------------------------------------ data and logs
@@ -469,3 +518,26 @@ def test_every_polled_queue_hides_a_message_at_least_as_long_as_its_function_run
         assert queue["Properties"]["VisibilityTimeout"] >= function["Properties"]["Timeout"]
         checked += 1
     assert checked == 2  # the job queue (start-job) and the calls queue (dialer)
+
+
+def test_scheduled_occurrences_given_up_land_in_an_alarmed_dead_letter_queue(
+    cfn: dict[str, Any],
+) -> None:
+    resources = cfn["Resources"]
+    queue = resources["ScheduleDeadLetterQueue"]["Properties"]
+    assert "FifoQueue" not in queue  # Scheduler refuses a FIFO dead-letter queue
+    start_job = resources["StartJobFunction"]["Properties"]["Environment"]["Variables"]
+    dead_letter = {"Fn::GetAtt": ["ScheduleDeadLetterQueue", "Arn"]}
+    assert start_job["CALLOUTS_SCHEDULE_DEAD_LETTER_ARN"] == dead_letter
+    # Scheduler writes the dead letter with the schedules' role: it may send there and nowhere
+    # else but the job queue.
+    [policy] = resources["SchedulerRole"]["Properties"]["Policies"]
+    sent_to = [
+        s["Resource"]
+        for s in policy["PolicyDocument"]["Statement"]
+        if s["Action"] == "sqs:SendMessage"
+    ]
+    assert sent_to == [{"Fn::GetAtt": ["JobQueue", "Arn"]}, dead_letter]
+    alarms = _of_type(cfn, "AWS::CloudWatch::Alarm")
+    watched = alarms["ScheduleDeadLetterAlarm"]["Properties"]["Dimensions"][0]["Value"]
+    assert watched == {"Fn::GetAtt": ["ScheduleDeadLetterQueue", "QueueName"]}

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import json
+import time
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from backend.aws import wiring
 from backend.aws.submitter import SqsJobSubmitter
 from backend.aws.test_call_outcomes import FINISHED
-from backend.aws.wiring import do_not_call, session_store
+from backend.aws.test_calls import LINE_WAIT_SECONDS, backstop_deadline_seconds
+from backend.aws.wiring import call_sweeper, do_not_call, line_leases, session_store
 from backend.domain.dnc import add_number
 from backend.domain.models import CallJob
-from backend.handlers import connect_flow, contact_events, dialer, start_job
+from backend.handlers import connect_flow, contact_events, dialer, start_job, sweeper
 
 from .conftest import (
     LambdaContext,
@@ -176,3 +180,99 @@ def test_the_bots_number_book_keeps_one_item_per_user(stack: Stack) -> None:
     assert book.test_number("slack#T1#U1") == ME
     assert book.last_preview("slack#T1#U1") == "job-1"
     assert book.test_number("slack#T1#U2") is None
+
+
+# ------------------------------------------------------------------ the backstop (no task timeout)
+
+
+def _sweep_at(ctx: LambdaContext, seconds_later: float) -> dict[str, int]:
+    call_sweeper().now = lambda: time.time() + seconds_later
+    return dict(sweeper.handler({}, ctx))
+
+
+def _deadline(job: CallJob) -> int:
+    return backstop_deadline_seconds(job)
+
+
+def test_a_test_call_whose_end_never_comes_is_told_after_its_deadline(
+    stack: Stack, recording_sfn: RecordingSfn, ctx: LambdaContext
+) -> None:
+    job = example_job()
+    _request(stack, job)
+    dialer.handler(sqs_event(stack.queue_messages(stack.calls_queue_url)), ctx)
+    call_id = stack.connect.requests[0]["ClientToken"]
+    connect_flow.handler(flow_event(call_id, {"event": "start"}), ctx)
+    connect_flow.handler(flow_event(call_id, {"event": "answer", "intent": "OkIntent"}), ctx)
+    # ... then Connect reports nothing more: no flow turn, no DISCONNECTED.
+
+    assert _sweep_at(ctx, _deadline(job) - 60)["tests_ended"] == 0  # the call may still run
+    assert _test_events(stack) == []
+
+    assert _sweep_at(ctx, _deadline(job) + 60)["tests_ended"] == 1
+    assert _sweep_at(ctx, _deadline(job) + 120)["tests_ended"] == 0  # told once
+    [announced] = _test_events(stack)
+    assert announced["status"] == "DropCall"  # the answer given is kept
+    assert announced["answers"][0] == "OK"
+    assert "timed out" in announced["summary"]
+    assert announced["origin"] == ORIGIN
+    late = connect_flow.handler(flow_event(call_id, {"event": "answer", "intent": "Yes"}), ctx)
+    assert late["action"] == "end"  # a call still on hears the ending
+    assert _test_events(stack) == []  # nothing announced after the one outcome
+    assert len(stack.connect.requests) == 1
+    _nothing_of_the_job(stack, job)
+
+
+def test_a_finished_test_call_is_left_alone_by_the_backstop(
+    stack: Stack, recording_sfn: RecordingSfn, ctx: LambdaContext
+) -> None:
+    job = example_job()
+    _request(stack, job)
+    dialer.handler(sqs_event(stack.queue_messages(stack.calls_queue_url)), ctx)
+    [contact] = stack.connect.dialled
+    stack.connect.disconnects[contact] = ("TELECOM_UNANSWERED", False)
+    contact_events.handler(disconnected_event(contact), ctx)
+
+    assert _sweep_at(ctx, _deadline(job) + 60)["tests_ended"] == 0
+    assert [e["status"] for e in _test_events(stack)] == ["NoAnswer"]
+
+
+def test_a_test_call_that_never_gets_a_line_is_told_so_and_never_rings(
+    stack: Stack, recording_sfn: RecordingSfn, ctx: LambdaContext, monkeypatch: Any
+) -> None:
+    monkeypatch.setenv("CALLOUTS_MAX_CONCURRENT_CALLS", "1")
+    wiring.reset()
+    assert line_leases().acquire("other:1:1", "other", 1)  # a job's call holds the only line
+    job = example_job()
+    _request(stack, job)
+    [call] = stack.queue_messages(stack.calls_queue_url)
+    assert dialer.handler(sqs_event([call]), ctx)["batchItemFailures"]  # back later
+    assert _test_events(stack) == []
+
+    wiring.test_caller().clock = lambda: (
+        datetime.now(UTC) + timedelta(seconds=LINE_WAIT_SECONDS + 30)
+    )
+    assert dialer.handler(sqs_event([call]), ctx) == {"batchItemFailures": []}
+    assert dialer.handler(sqs_event([call]), ctx) == {"batchItemFailures": []}  # redelivered
+
+    assert stack.connect.requests == []
+    [announced] = _test_events(stack)
+    assert announced["status"] == "Failed"
+    assert "no line was free within 10 minutes" in announced["summary"]
+    assert _sweep_at(ctx, _deadline(job) + 60)["tests_ended"] == 0  # told already
+
+
+def test_a_test_call_lost_before_its_session_is_told_it_was_not_placed(
+    stack: Stack, ctx: LambdaContext
+) -> None:
+    now = int(time.time())
+    wiring.test_call_records().open(
+        "lost123456", "job-1", "+852****4567", ORIGIN, "U1", now=now, deadline=now + 900
+    )  # the dialer took the message, then it was lost before the session was made
+
+    assert _sweep_at(ctx, 600)["tests_ended"] == 0
+    assert _sweep_at(ctx, 960)["tests_ended"] == 1
+    assert _sweep_at(ctx, 1020)["tests_ended"] == 0
+    [announced] = _test_events(stack)
+    assert announced["status"] == "Refused"
+    assert "could not be placed in time" in announced["summary"]
+    assert announced["origin"] == ORIGIN

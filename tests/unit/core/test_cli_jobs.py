@@ -72,6 +72,22 @@ def test_help_names_flags_and_metavars_as_click_users_expect() -> None:
     assert "JOB_FILE" in run
 
 
+def test_at_is_one_option_in_every_command_that_takes_a_start_time() -> None:
+    def at_help(command: str) -> str:
+        lines = runner.invoke(app, [*command.split(), "--help"]).output.splitlines()
+        start = next(i for i, line in enumerate(lines) if "--at, --start-at WHEN" in line)
+        block = [lines[start]]
+        for line in lines[start + 1 :]:
+            if line.lstrip().startswith("-") or not line.strip():
+                break
+            block.append(line)
+        return " ".join(" ".join(block).split())
+
+    helps = {name: at_help(name) for name in ("preview", "run", "estimate", "schedule add")}
+    assert len(set(helps.values())) == 1, helps
+    assert "start_at" in helps["run"]
+
+
 def test_template_force_is_a_flag_pair(tmp_path: Path) -> None:
     target = tmp_path / "new.xlsx"
     target.write_text("keep me")

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from backend.domain.estimate import Rates, estimate, expected_attempts
+from backend.domain.estimate import Rates, estimate, expected_attempts, job_lines
 from backend.domain.models import CallJob, JobSettings, Question, QuestionType, Receiver
 from backend.domain.prices import PriceError, Prices
 
@@ -185,3 +185,11 @@ def test_the_clock_starts_at_the_given_time() -> None:
     found = estimate(job(3), MONDAY_10_HKT)
     assert found.starts_at == MONDAY_10_HKT
     assert found.ends_at == MONDAY_10_HKT + timedelta(seconds=found.duration_seconds)
+
+
+def test_a_job_gets_its_own_lines_but_never_more_than_the_line_budget() -> None:
+    settings = JobSettings(concurrency=12)
+    assert job_lines(settings) == 12  # no budget known (local runs)
+    assert job_lines(settings, 8) == 8  # the stack's MaxConcurrentCalls is lower
+    assert job_lines(settings, 50) == 12  # a bigger budget never raises the job's own
+    assert job_lines(settings, 0) == 12  # an unset (0) budget is no budget

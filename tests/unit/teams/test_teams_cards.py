@@ -233,3 +233,20 @@ def test_help_names_every_command_with_the_mention() -> None:
     text = texts(cards.help_card())
     for command in ("new", "template", "status", "cancel JOB", "help"):
         assert f"@Callouts {command}" in text
+
+
+def test_an_ended_job_card_says_how_many_unreached_were_texted() -> None:
+    card = JobCard.for_job(make_job(4), card_ref="card-1")
+    assert "Texted" not in texts(cards.job_card(card))  # no SMS yet: no line
+    card.state = FINISHED
+    card.sms = {"sent": 7, "failed": 1, "skipped": 0}
+    text = texts(cards.job_card(card))
+    assert "Texted 7 people who were not reached; 1 failed" in text
+
+
+def test_help_lists_call_me_first_only_when_the_bot_has_it() -> None:
+    assert "@Callouts test number NUMBER" not in texts(cards.help_card())
+    text = texts(cards.help_card(test_calls=True))
+    assert "@Callouts test [JOB]" in text
+    assert "@Callouts test number NUMBER" in text
+    assert "@Callouts schedule cancel ID" in text

@@ -42,3 +42,25 @@ def test_the_dev_mode_is_refused_inside_a_lambda(
     result = CliRunner().invoke(app, ["bot", "--teams", "--out", str(tmp_path)])
     assert result.exit_code == 1
     assert "only allowed for a local" in result.output
+
+
+def test_the_local_bot_has_a_scheduler_and_call_me_first(tmp_path: Path) -> None:
+    from backend.local.schedules import LocalScheduler
+    from bot.core.call_me_first import SimulatedTestCalls, SqliteNumberBook
+    from bot.teams.local import build_local_teams_bot
+    from bot.teams.settings import TeamsSettings
+
+    settings = TeamsSettings(
+        CALLOUTS_TEAMS_DEV_UNAUTHENTICATED=True, CALLOUTS_TEAMS_BOT_DB=str(tmp_path / "bot.db")
+    )
+    local = build_local_teams_bot(settings, tmp_path, people=lambda job: [], port=0)
+    try:
+        deps = local.bot.deps
+        assert isinstance(local.scheduler, LocalScheduler)
+        assert deps.schedule_book is not None
+        assert isinstance(deps.test_calls, SimulatedTestCalls)
+        assert isinstance(deps.numbers, SqliteNumberBook)
+        assert deps.test_calls.dnc is local.engine.dnc  # a "stop" in a test call is kept
+    finally:
+        local.notifier.close()
+        local.loop.stop()

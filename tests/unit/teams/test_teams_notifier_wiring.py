@@ -37,3 +37,13 @@ def test_a_teams_app_gets_a_teams_sink(monkeypatch: pytest.MonkeyPatch) -> None:
     assert isinstance(sinks["teams"], TeamsSink)
     assert sinks["teams"].reports.link_seconds == 3600
     assert "slack" in sinks
+
+
+def test_test_call_outcomes_go_to_teams_only_with_a_teams_app(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert set(aws_notifier.test_call_tellers()) == {"slack"}
+    monkeypatch.setenv("TEAMS_APP_ID", "11111111-2222-3333-4444-555555555555")
+    tellers = aws_notifier.test_call_tellers()
+    assert tellers["teams"] is aws_runtime.tell_test_call
+    assert "slack" in tellers

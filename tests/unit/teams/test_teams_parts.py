@@ -4,10 +4,8 @@
 from __future__ import annotations
 
 import asyncio
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import boto3
 import pytest
@@ -18,6 +16,7 @@ from bot.teams import files
 from bot.teams.dialog import ADD, FormState, dialog, form_card
 from bot.teams.places import DynamoPlaces, Place, SqlitePlaces, find
 from bot.teams.where import Where
+from tests.fakes.loopback import LoopbackServer, QuietHandler
 
 
 def test_form_rows_are_added_and_removed_within_bounds_keeping_values() -> None:
@@ -45,7 +44,7 @@ def test_the_form_card_shows_errors_under_their_fields_and_masks_numbers() -> No
     assert task.model_dump(by_alias=True)["value"]["title"] == "New call job"
 
 
-class Slow(BaseHTTPRequestHandler):
+class Slow(QuietHandler):
     def do_GET(self) -> None:
         self.send_response(200)
         self.end_headers()
@@ -58,18 +57,11 @@ class Slow(BaseHTTPRequestHandler):
         else:
             self.wfile.write(b"PK workbook")
 
-    def log_message(self, *args: object) -> None:
-        pass
-
 
 @pytest.fixture
 def server() -> Iterator[str]:
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Slow)
-    httpd.daemon_threads = True
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{httpd.server_port}"
-    httpd.shutdown()
-    httpd.server_close()
+    with LoopbackServer(Slow) as httpd:
+        yield httpd.url
 
 
 def test_download_is_capped_in_size_and_time(server: str) -> None:

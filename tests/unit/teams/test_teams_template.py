@@ -106,7 +106,8 @@ def test_the_teams_function_reads_only_its_secret_and_invokes_only_itself(
     template: dict[str, Any],
 ) -> None:
     function = template["Resources"]["TeamsBotFunction"]["Properties"]
-    statements = function["Policies"][0]["Statement"]
+    role = template["Resources"]["TeamsBotFunctionRole"]["Properties"]  # backend/deploy/roles.py
+    statements = role["Policies"][0]["PolicyDocument"]["Statement"]
     secrets = [s for s in statements if s["Action"] == "secretsmanager:GetSecretValue"]
     assert secrets == [
         {

@@ -1,4 +1,7 @@
-"""The local engine texts the unreached once, before the report; the CLI shows the outbox."""
+"""The local engine texts the unreached once, before the report; the CLI shows the outbox.
+
+What was sent is counted from the gateway's side (tests/fakes/sms.py), not from the outbox.
+"""
 
 from __future__ import annotations
 
@@ -14,11 +17,13 @@ from typer.testing import CliRunner
 from backend.cli import app
 from backend.domain.intake import job_to_json
 from backend.domain.models import CallJob, CallStatus, Question, QuestionType, Receiver
-from backend.domain.sms import INTERRUPTED, SmsTally
+from backend.domain.sms import INTERRUPTED, SmsSender, SmsTally
+from backend.local import engine as engine_module
 from backend.local.engine import LocalEngine
 from backend.local.simulator import SimulatedPerson
-from backend.local.sms import LANDLINE, SimulatedSmsGateway
+from backend.local.sms import LANDLINE
 from backend.local.store import SqliteStore
+from tests.fakes.sms import RecordingSmsGateway
 
 T0 = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)  # Saturday 10:00 in Hong Kong
 NUMBERS = {
@@ -52,7 +57,7 @@ def make_job(job_id: str = "sms-job") -> CallJob:
     )
 
 
-def engine_for(tmp_path: Path, gateway: SimulatedSmsGateway) -> LocalEngine:
+def engine_for(tmp_path: Path, gateway: SmsSender) -> LocalEngine:
     return LocalEngine(
         SqliteStore(tmp_path / "jobs.db"),
         PEOPLE,
@@ -63,7 +68,7 @@ def engine_for(tmp_path: Path, gateway: SimulatedSmsGateway) -> LocalEngine:
 
 
 def test_the_unreached_get_one_text_each_and_the_report_says_so(tmp_path: Path) -> None:
-    gateway = SimulatedSmsGateway()
+    gateway = RecordingSmsGateway()
     engine = engine_for(tmp_path, gateway)
     job = make_job()
     results = {r.receiver_id: r.status for r in engine.run(job)}
@@ -74,10 +79,11 @@ def test_the_unreached_get_one_text_each_and_the_report_says_so(tmp_path: Path) 
         "r4": CallStatus.NO_ANSWER,
         "r5": CallStatus.OPTED_OUT,
     }
-    assert gateway.sent == [
+    assert gateway.texts() == [
         ("r2", "Hi R2, we could not reach you. Call 2345 6789 & ask for Ann."),
         ("r3", "Hi R3, we could not reach you. Call 2345 6789 & ask for Ann."),
     ]
+    assert [(m.receiver_id, m.phone_number) for m in gateway.refused] == [("r4", NUMBERS["r4"])]
     labels = {rid: r.label for rid, r in engine.store.sms_results(job.job_id).items()}
     assert labels == {"r2": "Sent", "r3": "Sent", "r4": f"Failed: {LANDLINE}"}
     report = engine.last_report
@@ -96,21 +102,21 @@ def test_the_unreached_get_one_text_each_and_the_report_says_so(tmp_path: Path) 
     assert [cell.value for cell in results_sheet[1]][-1] == "sms"
 
     # A second run of the same job texts nobody again and reports the same texts.
-    again = SimulatedSmsGateway()
+    again = RecordingSmsGateway()
     engine_for(tmp_path, again).run(job)
-    assert again.sent == []
+    assert again.requests == []
     assert {rid: r.label for rid, r in engine.store.sms_results(job.job_id).items()} == labels
 
 
 def test_a_cancelled_job_texts_nobody(tmp_path: Path) -> None:
-    gateway = SimulatedSmsGateway()
+    gateway = RecordingSmsGateway()
     engine = engine_for(tmp_path, gateway)
     job = make_job("cancelled")
     engine.store.upsert_job(job)
     engine.store.request_cancel(job.job_id)
     results = engine.run(job)
     assert {r.status for r in results} == {CallStatus.CANCELLED}
-    assert gateway.sent == []
+    assert gateway.requests == []
     assert engine.store.sms_rows(job.job_id) == []
 
 
@@ -118,7 +124,7 @@ class _Crash(BaseException):
     pass
 
 
-class CrashingGateway(SimulatedSmsGateway):
+class CrashingCarrier:
     """Dies (like a killed process) while sending the first message."""
 
     def send(self, job_id: str, receiver_id: str, phone_number: str, body: str) -> str:
@@ -127,17 +133,22 @@ class CrashingGateway(SimulatedSmsGateway):
 
 def test_a_crash_mid_send_is_reported_and_never_resent(tmp_path: Path) -> None:
     job = make_job("crash")
+    crashing = RecordingSmsGateway(CrashingCarrier())
     with pytest.raises(_Crash):
-        engine_for(tmp_path, CrashingGateway()).run(job)
-    gateway = SimulatedSmsGateway()
+        engine_for(tmp_path, crashing).run(job)
+    assert [m.receiver_id for m in crashing.requests] == ["r2"]
+    gateway = RecordingSmsGateway()
     engine = engine_for(tmp_path, gateway)
     engine.run(job)
-    assert [rid for rid, _ in gateway.sent] == ["r3"]  # r2 was being sent: never again
+    assert [m.receiver_id for m in gateway.requests] == ["r3", "r4"]  # r2 never again
+    assert [rid for rid, _ in gateway.texts()] == ["r3"]
     labels = {rid: r.label for rid, r in engine.store.sms_results(job.job_id).items()}
     assert labels["r2"] == f"Failed: {INTERRUPTED}"
 
 
-def test_callouts_run_prints_the_outbox(tmp_path: Path) -> None:
+def test_callouts_run_prints_the_outbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    gateway = RecordingSmsGateway()
+    monkeypatch.setattr(engine_module, "SimulatedSmsGateway", lambda: gateway)
     job_file = tmp_path / "job.json"
     job_file.write_text(json.dumps(job_to_json(make_job("cli-sms"))))
     answers = tmp_path / "answers.csv"
@@ -168,6 +179,8 @@ def test_callouts_run_prints_the_outbox(tmp_path: Path) -> None:
     assert "+852****0002" in result.output
     assert "+85251230002" not in result.output
     assert f"Failed: {LANDLINE}" in result.output
+    assert [rid for rid, _ in gateway.texts()] == ["r2", "r3"]  # what the output counts
+    assert [m.receiver_id for m in gateway.refused] == ["r4"]
     # The Excel report rebuilt from the JSON keeps the sms column.
     [report_json] = (tmp_path / "out").glob("*.json")
     rebuilt = tmp_path / "again.xlsx"

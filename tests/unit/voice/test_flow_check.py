@@ -53,7 +53,7 @@ def test_flow_uses_every_bot_and_only_known_placeholders() -> None:
 def test_flow_shape_follows_the_voice_contract(flow: dict[str, Any]) -> None:
     lambdas = [a for a in flow["Actions"] if a["Type"] == "InvokeLambdaFunction"]
     events = sorted(a["Parameters"]["LambdaInvocationAttributes"]["event"] for a in lambdas)
-    assert events == ["answer", "silence", "start"]
+    assert events == ["answer", "opt_out", "silence", "start"]
     for invoke in lambdas:
         assert invoke["Parameters"]["LambdaFunctionARN"] == "${CallFlowFunctionArn}"
         assert invoke["Parameters"]["ResponseValidation"] == {"ResponseType": "STRING_MAP"}

@@ -94,6 +94,8 @@ class ScriptedFlowFunction:
             self.answers[call_id] = []
             return self._ask(call_id, 0, 0, greeting=True)
         index, retries = self._state[call_id]
+        if parameters["event"] == "opt_out":  # the flow heard `*` itself: end the call
+            return self._ask(call_id, len(self.types), 0)
         intent = parameters.get("intent", "")
         if parameters["event"] == "silence" or intent in {"RepeatIntent", "FallbackIntent"}:
             if retries < 2:
@@ -408,6 +410,10 @@ def test_the_scenarios_cover_every_action_of_the_flow() -> None:
         simulate(ScriptedFlowFunction(*ALL_TYPES), speech),
         simulate(broken, SimulatedPerson()),
         simulate(unknown_voice, SimulatedPerson(utterances=["ok"])),
+        # the bot fails and the flow hears the opt-out key itself
+        simulate(
+            ScriptedFlowFunction(QuestionType.OK), SimulatedPerson(utterances=["*"], bot_fails=True)
+        ),
     ]
     visited = {identifier for outcome in outcomes for identifier in outcome.path}
     assert visited == {action["Identifier"] for action in FLOW["Actions"]}
