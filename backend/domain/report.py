@@ -164,8 +164,13 @@ def results_json(
     objects for other systems. `write_results_json` writes the same, item by item.
     """
     return {
-        key: list(value) if many else value for key, value, many in _json_parts(job, results, sms)
+        key: list(value) if many else _plain(value)
+        for key, value, many in _json_parts(job, results, sms)
     }
+
+
+def _plain(value: Any) -> Any:
+    return value.model_dump(mode="json") if isinstance(value, CallJob) else value
 
 
 def write_results_json(
@@ -180,6 +185,9 @@ def write_results_json(
     put("{")
     for number, (key, value, many) in enumerate(_json_parts(job, results, sms)):
         put(f"{',' if number else ''}\n {json.dumps(key)}: ")
+        if isinstance(value, CallJob):  # the JSON of model_dump(mode="json"), without 100,000 dicts
+            put(value.model_dump_json())
+            continue
         if not many:
             put(json.dumps(value, ensure_ascii=False))
             continue
@@ -199,7 +207,7 @@ def _json_parts(
     columns = result_columns(job)
     zone, zone_name = report_time_zone(job)
     yield "format", REPORT_FORMAT, False
-    yield "job", job.model_dump(mode="json"), False
+    yield "job", job, False  # the model: dumped by the reader of these parts
     yield "results", (result.to_json() for result in finished), True
     yield "columns", columns, False
     yield "time_zone", zone_name, False
@@ -289,7 +297,25 @@ def results_csv(job: CallJob, results: Iterable[CallResult], sms: SmsResults = _
     Times are ISO 8601 with the offset of the job's zone; phone numbers are `="+85251234567"`.
     """
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    _write_csv(job, results, buffer, sms)
+    return buffer.getvalue()
+
+
+def write_results_csv(
+    job: CallJob, results: Iterable[CallResult], handle: IO[bytes], sms: SmsResults = _NO_SMS
+) -> None:
+    """`results_csv` as UTF-8 with a byte order mark (so Excel reads non-ASCII names right),
+    written row by row: a 100,000-person report never holds the whole text."""
+    text = io.TextIOWrapper(handle, encoding="utf-8-sig", newline="")
+    try:
+        _write_csv(job, results, text, sms)
+    finally:
+        text.flush()
+        text.detach()
+
+
+def _write_csv(job: CallJob, results: Iterable[CallResult], out: IO[str], sms: SmsResults) -> None:
+    writer = csv.writer(out, lineterminator="\n")
     writer.writerow(result_columns(job))
     zone, _ = report_time_zone(job)
     phone = HEAD_COLUMNS.index("phone_number")
@@ -297,7 +323,6 @@ def results_csv(job: CallJob, results: Iterable[CallResult], sms: SmsResults = _
         values = [_csv_safe(v) for v in _text_row(_row_values(job, *row, sms), zone)]
         values[phone] = csv_phone(values[phone])
         writer.writerow(values)
-    return buffer.getvalue()
 
 
 def csv_phone(value: str | int | float) -> str | int | float:
@@ -596,9 +621,7 @@ def write_report(
         files = replace(files, sms=SmsTally.of(sms.values()))
     _atomic(Path(files.xlsx), lambda handle: write_xlsx(job, results, handle, sms))
     _atomic(Path(files.json), lambda handle: write_results_json(job, results, handle, sms))
-    csv_text = results_csv(job, results, sms)
-    # utf-8-sig so Excel opens non-ASCII names correctly.
-    _atomic(Path(files.csv), lambda handle: handle.write(csv_text.encode("utf-8-sig")))
+    _atomic(Path(files.csv), lambda handle: write_results_csv(job, results, handle, sms))
     return files
 
 

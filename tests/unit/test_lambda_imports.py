@@ -107,3 +107,10 @@ def test_the_voice_path_bench_drives_whole_calls_through_the_handler() -> None:
     # Not timed: the bench prints the figures; this keeps it working as the handler changes.
     code = "from bench.voice_path import warm_turns_ms; print(len(warm_turns_ms(3)))"
     assert _last_line_of(code, timeout=300) == "14"  # two calls of seven turns after the first
+
+
+def test_the_voice_path_loads_no_phone_number_metadata() -> None:
+    # phonenumbers is about a seventh of the flow's cold import: its log scrubbing loads it only
+    # once a line holds a number (backend/aws/observability.py).
+    code = "import sys, backend.handlers.connect_flow; print('phonenumbers' in sys.modules)"
+    assert _last_line_of(code, timeout=120) == "False"
