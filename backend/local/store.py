@@ -21,7 +21,7 @@ import json
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, is_dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -32,6 +32,7 @@ from backend.domain.models import CallJob, CallResult, CallStatus
 from backend.domain.session import CallSession, StaleSession
 from backend.domain.sms import INTERRUPTED, SmsResult, SmsStatus
 from backend.local.lease import STALE_AFTER_SECONDS, JobBusy, Lease, LeaseLost, RunId
+from backend.local.sqlite_db import LockedSqlite
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
@@ -252,7 +253,7 @@ def _lease(row: Sequence[Any]) -> Lease | None:
 _LEASE_COLUMNS = "lease_run, lease_pid, lease_host, lease_since, lease_heartbeat"
 
 
-class SqliteStore:
+class SqliteStore(LockedSqlite):
     """The local engine's state; also the local `SessionStore`."""
 
     def __init__(self, path: Path | str) -> None:
@@ -296,33 +297,15 @@ class SqliteStore:
 
         return cls(Settings().db_path)
 
-    def close(self) -> None:
-        with self._lock:
-            self._db.close()
-
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            try:
-                self._db.execute("BEGIN IMMEDIATE")
-            except sqlite3.Error as error:
-                raise StoreError(self.path, error) from error
-            try:
-                yield self._db
-            except BaseException as error:
-                with suppress(sqlite3.Error):  # SQLite may have rolled back already (disk full)
-                    self._db.execute("ROLLBACK")
-                if isinstance(error, sqlite3.Error) and not isinstance(
-                    error, sqlite3.IntegrityError
-                ):
-                    raise StoreError(self.path, error) from error
-                raise
-            try:
-                self._db.execute("COMMIT")
-            except sqlite3.Error as error:
-                with suppress(sqlite3.Error):
-                    self._db.execute("ROLLBACK")
-                raise StoreError(self.path, error) from error
+        try:
+            with super()._tx() as db:
+                yield db
+        except sqlite3.IntegrityError:
+            raise
+        except sqlite3.Error as error:
+            raise StoreError(self.path, error) from error
 
     def _query(self, sql: str, args: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         with self._lock:
