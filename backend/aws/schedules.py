@@ -21,9 +21,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from backend.aws.clients import ClientError, error_code
-from backend.domain.models import CallJob, Weekday
+from backend.domain.models import CallJob
 from backend.domain.ports import JobSubmitter, ScheduledJob
 from backend.domain.schedule import Schedule, schedule_of, template_job
+from backend.domain.weekdays import Weekday
 
 MESSAGE_GROUP = "jobs"  # the job queue's one FIFO group (backend/aws/submitter.py)
 OCCURRENCE_TIME = "<aws.scheduler.scheduled-time>"  # filled in by EventBridge Scheduler

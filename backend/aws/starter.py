@@ -20,12 +20,8 @@ from backend.domain.intake.languages import disabled_languages
 from backend.domain.job_state import ENDED, JobState
 from backend.domain.models import CallJob
 from backend.domain.problems import Problem
-from backend.domain.schedule import (
-    ScheduleError,
-    occurrence_job,
-    occurrence_job_id,
-    parse_occurrence_time,
-)
+from backend.domain.repeat import ScheduleError
+from backend.domain.schedule import occurrence_job, occurrence_job_id, parse_occurrence_time
 from backend.domain.voices import DEFAULT_LANGUAGE
 
 log = logging.getLogger(__name__)

@@ -95,7 +95,7 @@ def call_me_first(
       callouts test-call examples/call_job.xlsx --to "+852 5123 4567"
       callouts test-call examples/call_job.xlsx --to 51234567 --say "yes|B|2"
     """
-    from backend.cli.run import load_settings
+    from backend.cli.job_files import load_settings
     from backend.domain.call_me_first import RefusedTestCall, number_key_for_test, requester_number
     from backend.local.call_me_first import simulate_test_call
     from backend.local.dnc import DncKeyError, SqliteDoNotCall

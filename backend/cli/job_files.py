@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from backend.domain.dnc import DoNotCallLookup
     from backend.domain.intake import IntakeResult
     from backend.domain.models import CallJob
+    from backend.settings import Settings
 
 out = Console(highlight=False, soft_wrap=True)  # piped output: one line per line
 err = Console(stderr=True, highlight=False)
@@ -105,7 +106,8 @@ WhenOption = Annotated[
 def resolve_when(text: str, job: CallJob, now: datetime | None = None) -> datetime:
     """`--at WHEN` (also spelled `--start-at`) read like the start_at setting, in the job's
     zone (backend/domain/schedule.py); exit 1 saying what to write when it cannot be read."""
-    from backend.domain.schedule import ScheduleError, job_zone, parse_start_at
+    from backend.domain.repeat import ScheduleError
+    from backend.domain.schedule import job_zone, parse_start_at
 
     try:
         return parse_start_at(text, job_zone(job.settings), now or datetime.now(UTC))
@@ -185,3 +187,27 @@ def print_problems(job_file: Path, problems: Sequence[Problem]) -> None:
             style="red",
         )
     )
+
+
+def load_settings() -> Settings:
+    """The CALLOUTS_* settings, or exit 1 naming the environment variable at fault."""
+    from pydantic import ValidationError
+
+    from backend.settings import Settings
+
+    try:
+        return Settings()
+    except ValidationError as error:
+        lines = [
+            f"environment variable CALLOUTS_{'_'.join(map(str, item['loc'])).upper()}"
+            f"={item.get('input')!r}: {item['msg']}"
+            for item in error.errors()
+        ]
+        fail("; ".join(lines) + ": fix or unset it")
+
+
+def readable_ssml(ssml: str) -> str:
+    """`<speak>Hi <break time="1s"/>Lam &amp; Ho</speak>` -> `Hi [pause 1s] Lam & Ho`."""
+    from backend.domain.ssml_text import spoken_text
+
+    return spoken_text(ssml, lambda time: f" [pause {time}] " if time else " [pause] ")

@@ -26,6 +26,7 @@ from backend.cli.job_files import (
     print_do_not_call,
     print_schedule,
     print_warnings,
+    readable_ssml,
     resolve_when,
 )
 
@@ -192,7 +193,7 @@ def _preview_sms(job: CallJob, person: Receiver) -> None:
 def _print_estimate(job: CallJob, start: datetime) -> None:
     """Expected duration and cost (one line each), then the breakdown (docs/estimate.md)."""
     from backend.cli.estimate import job_estimate, load_prices, print_estimate
-    from backend.cli.run import load_settings
+    from backend.cli.job_files import load_settings
 
     out.print()
     out.print(Text("Estimate", style="bold cyan"))
@@ -246,10 +247,3 @@ def report(
         Text(f"Wrote {out_file}: ", style="bold green")
         + Text(f"job {job.job_id}, {done.done} of {done.total} receiver(s) with a result")
     )
-
-
-def readable_ssml(ssml: str) -> str:
-    """`<speak>Hi <break time="1s"/>Lam &amp; Ho</speak>` -> `Hi [pause 1s] Lam & Ho`."""
-    from backend.domain.ssml_text import spoken_text
-
-    return spoken_text(ssml, lambda time: f" [pause {time}] " if time else " [pause] ")

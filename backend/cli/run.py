@@ -25,7 +25,13 @@ from rich.table import Table
 from rich.text import Text
 
 from backend.cli import app
-from backend.cli.job_files import JOB_FILE_HELP, WhenOption, require_call_files, resolve_when
+from backend.cli.job_files import (
+    JOB_FILE_HELP,
+    WhenOption,
+    load_settings,
+    require_call_files,
+    resolve_when,
+)
 
 if TYPE_CHECKING:
     from backend.domain.models import CallJob, CallResult, JobSettings
@@ -33,7 +39,6 @@ if TYPE_CHECKING:
     from backend.local.calls import CallRequest, DialOutcome
     from backend.local.lease import Lease
     from backend.local.store import JobRow, SqliteStore
-    from backend.settings import Settings
 
 out = Console(highlight=False, soft_wrap=True)  # piped output: one line per line
 err = Console(stderr=True, highlight=False)
@@ -87,23 +92,6 @@ DbOption = Annotated[
 def _fail(message: str) -> typer.Exit:
     err.print(Text(message, style="bold red"), soft_wrap=True)
     return typer.Exit(1)
-
-
-def load_settings() -> Settings:
-    """The CALLOUTS_* settings, or exit 1 naming the environment variable at fault."""
-    from pydantic import ValidationError
-
-    from backend.settings import Settings
-
-    try:
-        return Settings()
-    except ValidationError as error:
-        lines = [
-            f"environment variable CALLOUTS_{'_'.join(map(str, item['loc'])).upper()}"
-            f"={item.get('input')!r}: {item['msg']}"
-            for item in error.errors()
-        ]
-        raise _fail("; ".join(lines) + ": fix or unset it") from None
 
 
 def _open_store(db: Path | None) -> SqliteStore:
@@ -743,7 +731,7 @@ def _transcript(job_id: str, receiver_id: str, db: Path | None) -> None:
 
 
 def transcript_line(line: Any) -> Text:
-    from backend.cli.jobs import readable_ssml
+    from backend.cli.job_files import readable_ssml
 
     if not isinstance(line, dict):
         return Text(f"  {line}")

@@ -18,14 +18,20 @@ from rich.table import Table
 from rich.text import Text
 
 from backend.cli import app
-from backend.cli.job_files import JOB_FILE_HELP, WhenOption, fail, out, resolve_when
+from backend.cli.job_files import (
+    JOB_FILE_HELP,
+    WhenOption,
+    fail,
+    load_settings,
+    out,
+    resolve_when,
+)
 from backend.cli.run import (
     AnswersOption,
     DbOption,
     OutOption,
     SeedOption,
     SimulateOption,
-    load_settings,
 )
 
 if TYPE_CHECKING:
@@ -68,7 +74,8 @@ def _store(db: Path | None) -> SqliteScheduleStore:
 
 def _with_schedule(job: CallJob, at: str | None, repeat: str | None) -> CallJob:
     """The job with --at / --repeat applied, checked by the intake's schedule rules."""
-    from backend.domain.schedule import ScheduleError, check_schedule, parse_repeat
+    from backend.domain.repeat import ScheduleError, parse_repeat
+    from backend.domain.schedule import check_schedule
 
     updates: dict[str, object] = {}
     if at:

@@ -21,15 +21,9 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from backend.domain.models import (
-    CallingWindow,
-    CallResult,
-    CallStatus,
-    JobSettings,
-    Receiver,
-    Weekday,
-)
+from backend.domain.models import CallingWindow, CallResult, CallStatus, JobSettings, Receiver
 from backend.domain.phones import time_zones
+from backend.domain.weekdays import Weekday
 from backend.domain.zones import zone
 
 TIMEZONE_COLUMN = "timezone"  # the receiver column that overrides the number's zones

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import datetime
 from enum import StrEnum
 from typing import Any, Literal
 
@@ -11,6 +11,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from pydantic_core import PydanticCustomError
 
 from backend.domain import voices, zones
+from backend.domain.repeat import ScheduleError, parse_repeat
+from backend.domain.weekdays import ALL_DAYS, DEFAULT_DAYS, Weekday
 
 # Receivers in one job: the Distributed Map, its ResultWriter and the report are sized for it.
 MAX_RECEIVERS = 100_000
@@ -113,26 +115,6 @@ class Receiver(_Frozen):
         default_factory=dict,
         description="Extra receiver columns in workbook order: template variables.",
     )
-
-
-class Weekday(StrEnum):
-    """A day calls may be made on, as written in settings (`Mon` ... `Sun`)."""
-
-    MON = "Mon"
-    TUE = "Tue"
-    WED = "Wed"
-    THU = "Thu"
-    FRI = "Fri"
-    SAT = "Sat"
-    SUN = "Sun"
-
-    @classmethod
-    def of(cls, day: date) -> Weekday:
-        return list(cls)[day.weekday()]
-
-
-ALL_DAYS: tuple[Weekday, ...] = tuple(Weekday)
-DEFAULT_DAYS: tuple[Weekday, ...] = ALL_DAYS[:6]  # Monday to Saturday
 
 
 def window_problem(start: str, end: str) -> str | None:
@@ -297,8 +279,6 @@ class JobSettings(_Frozen):
     @field_validator("repeat")
     @classmethod
     def _known_repeat(cls, value: str | None) -> str | None:
-        from backend.domain.schedule import ScheduleError, parse_repeat  # it imports this module
-
         if value is None or not value.strip():
             return None
         try:

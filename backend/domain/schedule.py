@@ -28,7 +28,16 @@ from zoneinfo import ZoneInfo
 from dateutil import rrule
 
 from backend.domain.calling_rules import describe, outlook
-from backend.domain.models import CallJob, JobSettings, Receiver, Weekday
+from backend.domain.models import CallJob, JobSettings, Receiver
+from backend.domain.repeat import (
+    DATE,
+    DAY_NAMES,
+    WEEK,
+    RepeatRule,
+    ScheduleError,
+    parse_repeat,
+)
+from backend.domain.weekdays import Weekday
 from backend.domain.zones import zone
 
 MAX_OCCURRENCES = 366  # a daily job for a year
@@ -40,34 +49,7 @@ START_AT_HELP = (
     "give a time such as 2026-12-07 18:00, tomorrow 18:00 or monday 08:30 "
     "(in the job's timezone), or an ISO time with an offset"
 )
-REPEAT_HELP = (
-    "use daily, weekdays, weekly or weekly on monday,thursday, optionally followed by "
-    "'until 2027-03-31' or '10 times'"
-)
-
-_DAYS = {
-    "mon": Weekday.MON,
-    "monday": Weekday.MON,
-    "tue": Weekday.TUE,
-    "tues": Weekday.TUE,
-    "tuesday": Weekday.TUE,
-    "wed": Weekday.WED,
-    "wednesday": Weekday.WED,
-    "thu": Weekday.THU,
-    "thur": Weekday.THU,
-    "thurs": Weekday.THU,
-    "thursday": Weekday.THU,
-    "fri": Weekday.FRI,
-    "friday": Weekday.FRI,
-    "sat": Weekday.SAT,
-    "saturday": Weekday.SAT,
-    "sun": Weekday.SUN,
-    "sunday": Weekday.SUN,
-}
-_ORDER = list(Weekday)
 _CLOCK = re.compile(r"^(\d{1,2})(?:[:.](\d{2}))?\s*(am|pm)?$")
-_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
-_END = re.compile(r"\s+(?:until\s+(?P<until>\S+)|(?:for\s+)?(?P<count>\d+)\s+times?)$")
 
 
 class ScheduleState(StrEnum):
@@ -76,10 +58,6 @@ class ScheduleState(StrEnum):
     ACTIVE = "active"  # occurrences still to come
     ENDED = "ended"  # its last occurrence has come
     CANCELLED = "cancelled"  # someone cancelled it: no occurrence starts any more
-
-
-class ScheduleError(ValueError):
-    """A start time or repeat rule that cannot be read; the message says what to write."""
 
 
 def job_zone(settings: JobSettings) -> ZoneInfo:
@@ -110,10 +88,10 @@ def _day(word: str, today: date) -> date | None:
         return today
     if word == "tomorrow":
         return today + timedelta(days=1)
-    if word in _DAYS:
-        ahead = (_ORDER.index(_DAYS[word]) - today.weekday()) % 7
+    if word in DAY_NAMES:
+        ahead = (WEEK.index(DAY_NAMES[word]) - today.weekday()) % 7
         return today + timedelta(days=ahead)
-    match = _DATE.match(word)
+    match = DATE.match(word)
     if match is None:
         return None
     try:
@@ -143,7 +121,7 @@ def parse_start_at(text: str, tz: ZoneInfo, now: datetime) -> datetime:
         day, clock = _day(words[0], local_now.date()), _clock(words[1])
         if day is not None and clock is not None:
             found = _wall(day, clock, tz)
-            if words[0] in _DAYS and found <= now:
+            if words[0] in DAY_NAMES and found <= now:
                 found = _wall(day + timedelta(days=7), clock, tz)
             return found
     raise ScheduleError(
@@ -173,77 +151,6 @@ def start_text(moment: datetime, tz: ZoneInfo) -> str:
 # --- repeat -----------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class RepeatRule:
-    """A parsed `repeat`: daily, or weekly on some days; ends by date or count (or neither)."""
-
-    daily: bool
-    days: tuple[Weekday, ...] = ()  # weekly: the days (empty: the start's weekday)
-    until: date | None = None
-    count: int | None = None
-
-    @property
-    def text(self) -> str:
-        """The canonical form, stored in the job: reads back to the same rule."""
-        if self.daily:
-            base = "daily"
-        elif self.days == tuple(_ORDER[:5]):
-            base = "weekdays"
-        elif self.days:
-            base = "weekly on " + ",".join(d.value.lower() for d in self.days)
-        else:
-            base = "weekly"
-        if self.until is not None:
-            return f"{base} until {self.until.isoformat()}"
-        if self.count is not None:
-            return f"{base} {self.count} times"
-        return base
-
-
-def parse_repeat(text: str) -> RepeatRule:
-    """The rule `text` writes (see the module docstring); raises ScheduleError."""
-    cleaned = " ".join(text.strip().lower().split())
-    until: date | None = None
-    count: int | None = None
-    end = _END.search(cleaned)
-    if end is not None:
-        cleaned = cleaned[: end.start()]
-        if end["until"]:
-            match = _DATE.match(end["until"])
-            try:
-                until = date(int(match[1]), int(match[2]), int(match[3])) if match else None
-            except ValueError:
-                until = None
-            if until is None:
-                raise ScheduleError(
-                    f"repeat '{text.strip()}': 'until' needs a date such as 2027-03-31"
-                )
-        else:
-            count = int(end["count"])
-            if count < 1:
-                raise ScheduleError(f"repeat '{text.strip()}': give at least 1 time")
-    if cleaned in ("daily", "every day"):
-        return RepeatRule(True, until=until, count=count)
-    if cleaned in ("weekdays", "every weekday"):
-        return RepeatRule(False, tuple(_ORDER[:5]), until, count)
-    if cleaned == "weekly":
-        return RepeatRule(False, (), until, count)
-    for lead in ("weekly on ", "every "):
-        if cleaned.startswith(lead):
-            days = _day_list(cleaned[len(lead) :])
-            if days:
-                return RepeatRule(False, days, until, count)
-    raise ScheduleError(f"repeat '{text.strip()}' is not a rule Callouts can read: {REPEAT_HELP}")
-
-
-def _day_list(text: str) -> tuple[Weekday, ...]:
-    names = [n for n in re.split(r"\s*(?:,|&|\band\b|\s)\s*", text) if n]
-    days = [_DAYS.get(n.rstrip(".")) for n in names]
-    if not days or any(d is None for d in days):
-        return ()
-    return tuple(d for d in _ORDER if d in days)
-
-
 # --- occurrences ------------------------------------------------------------------------------
 
 
@@ -262,7 +169,7 @@ def occurrences(start: datetime, rule: RepeatRule | None, tz: ZoneInfo) -> list[
         # rrule takes either an end or a count; the year's limit is applied below to both.
         until=None if rule.count else limit,
         count=min(rule.count, MAX_OCCURRENCES + 1) if rule.count else None,
-        byweekday=None if rule.daily else [_ORDER.index(d) for d in days],
+        byweekday=None if rule.daily else [WEEK.index(d) for d in days],
     )
     found: list[datetime] = []
     for moment in recurrence:

@@ -17,14 +17,8 @@ from datetime import datetime
 
 from backend.domain.models import CallJob, ChatOrigin
 from backend.domain.ports import ScheduleBook, ScheduledJob
-from backend.domain.schedule import (
-    ScheduleError,
-    check_schedule,
-    job_zone,
-    parse_repeat,
-    parse_start_at,
-    schedule_of,
-)
+from backend.domain.repeat import ScheduleError, parse_repeat
+from backend.domain.schedule import check_schedule, job_zone, parse_start_at, schedule_of
 from bot.core.access import AccessRules
 from bot.core.jobs import ChatJobs
 

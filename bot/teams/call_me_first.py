@@ -23,7 +23,6 @@ from microsoft_teams.api.models.task_module import (
 from microsoft_teams.cards import (
     ActionSet,
     AdaptiveCard,
-    OpenDialogData,
     SubmitAction,
     SubmitData,
     TextBlock,
@@ -41,6 +40,7 @@ from bot.core.call_me_first import (
     user_key,
 )
 from bot.core.text import mask_numbers, shorten
+from bot.teams.cards import test_call_button
 from bot.teams.dialog import closed
 from bot.teams.where import INVOKE, PLATFORM, Where
 
@@ -51,20 +51,12 @@ if TYPE_CHECKING:
     from bot.teams.deps import TeamsDeps
     from bot.teams.sink import TeamsSink
 
-TEST_CALL = "callouts.test_call"  # dialog id: the preview's button, the `test` answer's button
 NUMBER_SUBMIT = "callouts.test_call.number"  # the number dialog's Call me button
 NUMBER_FIELD = "test_number"
 NOT_SET_UP = "Test calls are not set up for this bot."
 NO_JOB = "I no longer have this job here: send the workbook (or the form) again."
 NO_JOB_YET = f"Which job? Preview one first, or `{INVOKE} test JOB_ID`."
 TRANSCRIPT_LINES = 40
-
-
-def button(job_id: str) -> SubmitAction:
-    """The preview's "Call me first" button: opens the dialog for this job."""
-    return SubmitAction(title="Call me first").with_data(
-        OpenDialogData(TEST_CALL, {"job_id": job_id})
-    )
 
 
 def outcome_card(text: str, transcript: Sequence[tuple[str, str]] = ()) -> AdaptiveCard:
@@ -86,7 +78,7 @@ def ask_card(text: str, job_id: str) -> AdaptiveCard:
         version="1.5",
         body=[
             TextBlock(text=text, wrap=True),
-            ActionSet(actions=[button(job_id)]),
+            ActionSet(actions=[test_call_button(job_id)]),
         ],
         fallback_text=text,
     )

@@ -46,7 +46,7 @@ from bot.core.preview import Preview
 from bot.core.results import result_line
 from bot.core.state import JobCard
 from bot.core.text import mask_numbers, plural, shorten
-from bot.teams import call_me_first, schedule
+from bot.teams import schedule
 from bot.teams.where import INVOKE
 
 MAX_CARD_BYTES = 80_000  # Teams refuses a message over ~100 KB; keep a margin
@@ -58,6 +58,7 @@ DISCARD = "callouts.discard"
 CANCEL = "callouts.cancel"
 RETRY = "callouts.retry"
 FORM = "callouts.form"  # the dialog id: the "Open form" button and the message extension
+TEST_CALL = "callouts.test_call"  # dialog id: the preview's button, the `test` answer's button
 REPORT_TO = "report_to"  # the preview's choice of where the job reports
 
 WORKBOOK_HOW = "send me a filled-in workbook (.xlsx) in our personal chat: I preview it first"
@@ -192,7 +193,7 @@ def _preview_buttons(
         if schedule_button:
             actions.append(schedule.button(job_id))
         if test_call:
-            actions.append(call_me_first.button(job_id))
+            actions.append(test_call_button(job_id))
     actions.append(_execute("Cancel", DISCARD, job_id))
     elements.append(ActionSet(actions=actions))
     return elements
@@ -322,3 +323,10 @@ def help_text(*, test_calls: bool = False) -> str:
 
 def help_card(*, test_calls: bool = False) -> AdaptiveCard:
     return _card([_text(help_text(test_calls=test_calls))], "Callouts help")
+
+
+def test_call_button(job_id: str) -> SubmitAction:
+    """The preview's "Call me first" button: opens the test-call dialog for this job."""
+    return SubmitAction(title="Call me first").with_data(
+        OpenDialogData(TEST_CALL, {"job_id": job_id})
+    )

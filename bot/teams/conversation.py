@@ -38,7 +38,7 @@ from bot.core.jobs import ChatJobs, Outcome
 from bot.core.preview import preview_of, remember
 from bot.core.schedules import ChatSchedules
 from bot.teams import cards, file_offer, files
-from bot.teams.call_me_first import NUMBER_SUBMIT, TEST_CALL, TeamsTestCalls
+from bot.teams.call_me_first import NUMBER_SUBMIT, TeamsTestCalls
 from bot.teams.dialog import ADD, REMOVE, SUBMIT, FormState, closed, content_key, dialog
 from bot.teams.places import Place, find
 from bot.teams.schedule import SCHEDULE, SCHEDULE_SUBMIT, TeamsSchedules
@@ -74,7 +74,7 @@ def register(app: App, deps: TeamsDeps) -> None:
     invokes (buttons, dialogs) answer inline, within Teams' 15 s."""
     jobs = ChatJobs(deps.state, deps.submitter, deps.access, {PLATFORM: deps.sink})
     talk = Conversation(deps, jobs)
-    app.on_dialog_open(TEST_CALL)(talk.test_calls.on_open)
+    app.on_dialog_open(cards.TEST_CALL)(talk.test_calls.on_open)
     app.on_dialog_submit(NUMBER_SUBMIT)(talk.test_calls.on_number)
     app.on_dialog_open(SCHEDULE)(talk.schedules.on_open)
     app.on_dialog_submit(SCHEDULE_SUBMIT)(talk.schedules.on_submit)

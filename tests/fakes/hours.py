@@ -12,7 +12,8 @@ from zoneinfo import ZoneInfo
 from hypothesis import strategies as st
 
 from backend.domain.calling_rules import zone_names
-from backend.domain.models import CallingWindow, JobSettings, Receiver, Weekday
+from backend.domain.models import CallingWindow, JobSettings, Receiver
+from backend.domain.weekdays import Weekday
 
 # Numbers of one zone and of many (US, Canada, Australia, Russia, Brazil; US toll-free has 40+).
 NUMBERS = (

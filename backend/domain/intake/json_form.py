@@ -25,7 +25,8 @@ from backend.domain.intake.rows import QuestionRow, ReceiverRow
 from backend.domain.intake.settings import int_setting_message
 from backend.domain.models import JOB_ID_RULE, TRANSLATED_KEYS, CallJob, ChatOrigin, JobSettings
 from backend.domain.problems import Problem
-from backend.domain.schedule import ScheduleError, parse_start_at
+from backend.domain.repeat import ScheduleError
+from backend.domain.schedule import parse_start_at
 from backend.domain.zones import zone
 
 _TEXT_FIELDS = (

@@ -13,8 +13,10 @@ from pydantic import ValidationError
 from backend.domain.intake.config_keys import INT_SETTINGS
 from backend.domain.intake.locations import Where
 from backend.domain.intake.problem_log import ProblemLog
-from backend.domain.models import ALL_DAYS, ANY_TIME, JobSettings, Weekday, window_problem
-from backend.domain.schedule import ScheduleError, parse_repeat, parse_start_at
+from backend.domain.models import ANY_TIME, JobSettings, window_problem
+from backend.domain.repeat import ScheduleError, parse_repeat
+from backend.domain.schedule import parse_start_at
+from backend.domain.weekdays import ALL_DAYS, Weekday
 from backend.domain.zones import ZONE_PROBLEM, known_zone, zone
 
 _WINDOW = re.compile(r"^\s*(\d{1,2})[:.](\d{2})\s*(?:-|–|to)\s*(\d{1,2})[:.](\d{2})\s*$")

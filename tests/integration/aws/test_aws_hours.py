@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from backend.aws import wiring
 from backend.aws.wiring import jobs_table
-from backend.domain.models import Weekday
+from backend.domain.weekdays import Weekday
 
 from .conftest import LambdaContext, Stack, example_job
 from .test_aws_pipeline import Phones, _start

@@ -22,13 +22,8 @@ from backend.domain.calling_rules import (
     outlook,
     zone_names,
 )
-from backend.domain.models import (
-    ALL_DAYS,
-    CallingWindow,
-    CallStatus,
-    JobSettings,
-    Receiver,
-)
+from backend.domain.models import CallingWindow, CallStatus, JobSettings, Receiver
+from backend.domain.weekdays import ALL_DAYS
 from tests.fakes.hours import NUMBERS, moments, oracle_open, receivers, windows
 
 HK = Receiver(id="1", phone_number="+85291234567")  # Asia/Hong_Kong, UTC+8

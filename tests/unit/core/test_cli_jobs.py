@@ -11,7 +11,7 @@ import typer
 from typer.testing import CliRunner
 
 from backend.cli import app
-from backend.cli.jobs import readable_ssml
+from backend.cli.job_files import readable_ssml
 from backend.domain.models import CallJob, CallResult, CallStatus, Question, QuestionType, Receiver
 from backend.domain.report import results_json
 from backend.domain.workbook_template import write_example

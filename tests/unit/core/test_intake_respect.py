@@ -8,8 +8,8 @@ from collections.abc import Callable
 import pytest
 
 from backend.domain.intake import job_from_json, job_to_json, read_workbook
-from backend.domain.models import ALL_DAYS, Weekday
 from backend.domain.problems import Problem
+from backend.domain.weekdays import ALL_DAYS, Weekday
 
 Builder = Callable[..., bytes]
 HK_MOBILE, HK_MOBILE_2 = "51234567", "51234568"

@@ -9,17 +9,17 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from backend.domain.intake import job_from_json, read_workbook
-from backend.domain.models import CallJob, JobSettings, Weekday
+from backend.domain.models import CallJob, JobSettings
+from backend.domain.repeat import ScheduleError, parse_repeat
 from backend.domain.schedule import (
     MAX_OCCURRENCES,
-    ScheduleError,
     occurrence_job,
     occurrence_job_id,
-    parse_repeat,
     parse_start_at,
     schedule_id_for,
     schedule_of,
 )
+from backend.domain.weekdays import Weekday
 from tests.unit.core.conftest import build_workbook
 
 HK = ZoneInfo("Asia/Hong_Kong")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from backend.cli.jobs import readable_ssml
+from backend.cli.job_files import readable_ssml
 from backend.domain.ssml_text import spoken_text
 from backend.local.simulator import spoken_text as simulator_text
 from bot.core.preview import spoken_text as preview_text

@@ -15,7 +15,6 @@ import pytest
 from backend.domain.call_flow import handle_flow_event
 from backend.domain.job_state import JobState
 from backend.domain.models import (
-    ALL_DAYS,
     CallingWindow,
     CallJob,
     CallResult,
@@ -27,6 +26,7 @@ from backend.domain.models import (
 )
 from backend.domain.ports import ReportFiles
 from backend.domain.session import CallSession
+from backend.domain.weekdays import ALL_DAYS
 from backend.local.calls import CallRequest, DialOutcome
 from backend.local.engine import LocalEngine
 from backend.local.lease import RunId
