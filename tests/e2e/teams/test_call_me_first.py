@@ -15,7 +15,8 @@ from backend.local.dnc import SqliteDoNotCall
 from bot.core.call_me_first import QueuedTestCalls, SimulatedTestCalls, SqliteNumberBook, user_key
 from bot.core.stream import TEST_CALL_DETAIL_TYPE, StreamNotifier
 from bot.teams import cards
-from bot.teams.call_me_first import NUMBER_FIELD, NUMBER_SUBMIT, TEST_CALL, tell_outcome
+from bot.teams.call_me_first import NUMBER_FIELD, NUMBER_SUBMIT, tell_outcome
+from bot.teams.cards import TEST_CALL
 from tests.e2e.teams.conftest import FileServer, dialog_fetch, dialog_submit, file_message
 from tests.e2e.teams.test_conversation import Bot, _actions, _start_data, _walk, example_workbook
 from tests.fakes.teams_connector import FakeTeamsConnector
