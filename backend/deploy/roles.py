@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import yaml
+from backend.deploy import cfn_yaml
 
 FUNCTION = "AWS::Serverless::Function"
 STATE_MACHINE = "AWS::Serverless::StateMachine"
@@ -40,26 +40,6 @@ STREAM_ACTIONS = [
     "dynamodb:ListStreams",
 ]
 PROPERTY_INDENT = "      "  # a resource's properties in the base template
-
-
-class _Loader(yaml.SafeLoader):
-    """The base template's short-form intrinsics (`!Sub`, `!GetAtt A.B`) as their long form."""
-
-
-def _intrinsic(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
-    name = "Ref" if suffix == "Ref" else ("Condition" if suffix == "Condition" else f"Fn::{suffix}")
-    if isinstance(node, yaml.ScalarNode):
-        value: Any = loader.construct_scalar(node)
-        if suffix == "GetAtt":
-            value = str(value).split(".", 1)
-    elif isinstance(node, yaml.SequenceNode):
-        value = loader.construct_sequence(node, deep=True)
-    else:
-        value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
-    return {name: value}
-
-
-_Loader.add_multi_constructor("!", _intrinsic)
 
 
 def role_id(resource: str) -> str:
@@ -171,7 +151,7 @@ def _indent(line: str) -> int:
 def explicit_roles(text: str) -> tuple[str, dict[str, Any]]:
     """The base template with every function's and state machine's `Policies` moved into an
     explicit role, and those roles (to be added to the resources)."""
-    template = yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
+    template = cfn_yaml.load(text)
     globals_ = template.get("Globals", {})
     lines = text.splitlines(keepends=True)
     roles: dict[str, Any] = {}

@@ -268,11 +268,12 @@ def test_a_caught_failure_ends_the_record_and_is_announced_by_the_state_machine_
 def test_the_rule_sends_only_this_state_machines_ends_and_the_function_may_do_only_its_job() -> (
     None
 ):
-    import yaml
 
-    from .test_aws_template import TEMPLATE, _CfnLoader
+    from backend.deploy import cfn_yaml
 
-    resources = yaml.load(TEMPLATE.read_text(), Loader=_CfnLoader)["Resources"]  # noqa: S506
+    from .test_aws_template import TEMPLATE
+
+    resources = cfn_yaml.load(TEMPLATE.read_text())["Resources"]
     function = resources["ExecutionEventsFunction"]["Properties"]
     assert function["Handler"] == "backend.handlers.execution_events.handler"
     pattern = function["Events"]["ExecutionEnded"]["Properties"]["Pattern"]

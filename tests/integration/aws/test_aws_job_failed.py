@@ -77,11 +77,12 @@ def test_a_job_that_reports_announces_no_failure(running_stack: Stack) -> None:
 
 
 def test_the_slack_notifier_receives_finished_rejected_and_failed_events() -> None:
-    import yaml
 
-    from .test_aws_template import TEMPLATE, _CfnLoader
+    from backend.deploy import cfn_yaml
 
-    loaded = yaml.load(TEMPLATE.read_text(), Loader=_CfnLoader)  # noqa: S506 - SafeLoader subclass
+    from .test_aws_template import TEMPLATE
+
+    loaded = cfn_yaml.load(TEMPLATE.read_text())
     rule = loaded["Resources"]["SlackNotifierFunction"]["Properties"]["Events"]["Finished"]
     pattern = rule["Properties"]["Pattern"]
     assert pattern["source"] == ["callouts"]

@@ -11,9 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
-from backend.deploy import render
+from backend.deploy import cfn_yaml, render
 from backend.domain.voices import SUPPORTED_LANGUAGES, lex_locale
 from backend.flows import FLOW_PLACEHOLDERS
 
@@ -22,29 +21,9 @@ from .conftest import ASL, ROOT
 TEMPLATE = ROOT / "template.yaml"
 
 
-class _CfnLoader(yaml.SafeLoader):
-    pass
-
-
-def _tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
-    name = "Ref" if suffix == "Ref" else f"Fn::{suffix}"
-    if isinstance(node, yaml.ScalarNode):
-        value: Any = loader.construct_scalar(node)
-        if suffix == "GetAtt":
-            value = value.split(".", 1)
-    elif isinstance(node, yaml.SequenceNode):
-        value = loader.construct_sequence(node, deep=True)
-    else:
-        value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
-    return {name: value}
-
-
-_CfnLoader.add_multi_constructor("!", _tag)
-
-
 @pytest.fixture(scope="module")
 def template() -> dict[str, Any]:
-    return yaml.load(TEMPLATE.read_text(), Loader=_CfnLoader)  # noqa: S506 - SafeLoader subclass
+    return cfn_yaml.load(TEMPLATE.read_text())
 
 
 @pytest.fixture(scope="module")
@@ -288,9 +267,7 @@ def test_every_function_has_a_build_target() -> None:
     makefile = (ROOT / "deploy" / "Makefile").read_text()
     functions = [
         name
-        for name, resource in yaml.load(TEMPLATE.read_text(), Loader=_CfnLoader)[  # noqa: S506
-            "Resources"
-        ].items()
+        for name, resource in cfn_yaml.load(TEMPLATE.read_text())["Resources"].items()
         if resource["Type"] == "AWS::Serverless::Function"
     ]
     for name in functions:

@@ -8,34 +8,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
+
+from backend.deploy import cfn_yaml
 
 ROOT = Path(__file__).resolve().parents[3]
 
 
-class _Loader(yaml.SafeLoader):
-    pass
-
-
-def _tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
-    name = "Ref" if suffix == "Ref" else f"Fn::{suffix}"
-    if isinstance(node, yaml.ScalarNode):
-        value: Any = loader.construct_scalar(node)
-    elif isinstance(node, yaml.SequenceNode):
-        value = loader.construct_sequence(node, deep=True)
-    else:
-        value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
-    return {name: value}
-
-
-_Loader.add_multi_constructor("!", _tag)
-
-
 @pytest.fixture(scope="module")
 def template() -> dict[str, Any]:
-    text = (ROOT / "template.yaml").read_text()
-    loaded: dict[str, Any] = yaml.load(text, Loader=_Loader)  # noqa: S506 - SafeLoader subclass
-    return loaded
+    return cfn_yaml.load((ROOT / "template.yaml").read_text())
 
 
 def _value(template: dict[str, Any], expr: Any, params: dict[str, str]) -> Any:
