@@ -14,17 +14,12 @@ import asyncio
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from microsoft_teams.api.models.attachment import AdaptiveCardAttachment, card_attachment
 from microsoft_teams.api.models.task_module import (
-    CardTaskModuleTaskInfo,
-    TaskModuleContinueResponse,
     TaskModuleResponse,
 )
 from microsoft_teams.cards import (
     ActionSet,
     AdaptiveCard,
-    SubmitAction,
-    SubmitData,
     TextBlock,
     TextInput,
 )
@@ -41,7 +36,7 @@ from bot.core.call_me_first import (
 )
 from bot.core.text import mask_numbers, shorten
 from bot.teams.cards import test_call_button
-from bot.teams.dialog import closed
+from bot.teams.dialog import closed, opened, submit_card
 from bot.teams.where import INVOKE, PLATFORM, Where
 
 if TYPE_CHECKING:
@@ -109,31 +104,13 @@ def number_card(job_id: str, *, value: str = "", error: str | None = None) -> Ad
             size="Small",
         )
     )
-    return AdaptiveCard(
-        version="1.5",
-        body=body,
-        actions=[
-            SubmitAction(title="Call me", style="positive").with_data(
-                SubmitData(NUMBER_SUBMIT, {"job_id": job_id})
-            )
-        ],
-    )
+    return submit_card(body, "Call me", NUMBER_SUBMIT, job_id)
 
 
 def number_dialog(job_id: str, *, value: str = "", error: str | None = None) -> TaskModuleResponse:
     """The small dialog asking the requester's own number."""
-    return TaskModuleResponse(
-        task=TaskModuleContinueResponse(
-            value=CardTaskModuleTaskInfo(
-                title="Call me first",
-                width="medium",
-                height="small",
-                card=card_attachment(
-                    AdaptiveCardAttachment(content=number_card(job_id, value=value, error=error))
-                ),
-            )
-        )
-    )
+    card = number_card(job_id, value=value, error=error)
+    return opened("Call me first", card, size="medium", height="small")
 
 
 def thread_root(activity: Any) -> str | None:

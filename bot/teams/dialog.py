@@ -223,15 +223,35 @@ def _data(state: FormState, action: str) -> SubmitData:
 
 def dialog(state: FormState) -> TaskModuleResponse:
     """Open (or re-render) the dialog with the form."""
+    return opened(TITLE, form_card(state), size="large")
+
+
+def opened(
+    title: str, card: AdaptiveCard, *, size: str, height: str | None = None
+) -> TaskModuleResponse:
+    """A dialog showing `card` (`size`: small, medium or large; `height` defaults to it)."""
     return TaskModuleResponse(
         task=TaskModuleContinueResponse(
             value=CardTaskModuleTaskInfo(
-                title=TITLE,
-                width="large",
-                height="large",
-                card=card_attachment(AdaptiveCardAttachment(content=form_card(state))),
+                title=title,
+                width=size,
+                height=height or size,
+                card=card_attachment(AdaptiveCardAttachment(content=card)),
             )
         )
+    )
+
+
+def submit_card(body: list[CardElement], title: str, action: str, job_id: str) -> AdaptiveCard:
+    """A dialog's card: `body`, then one button sending `action` with the job's id."""
+    return AdaptiveCard(
+        version="1.5",
+        body=body,
+        actions=[
+            SubmitAction(title=title, style="positive").with_data(
+                SubmitData(action, {"job_id": job_id})
+            )
+        ],
     )
 
 

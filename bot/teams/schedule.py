@@ -8,17 +8,13 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING, Any
 
-from microsoft_teams.api.models.attachment import AdaptiveCardAttachment, card_attachment
 from microsoft_teams.api.models.task_module import (
-    CardTaskModuleTaskInfo,
-    TaskModuleContinueResponse,
     TaskModuleResponse,
 )
 from microsoft_teams.cards import (
     AdaptiveCard,
     OpenDialogData,
     SubmitAction,
-    SubmitData,
     TextBlock,
     TextInput,
 )
@@ -33,7 +29,7 @@ from bot.core.schedules import (
     ScheduleOutcome,
     listing_text,
 )
-from bot.teams.dialog import closed
+from bot.teams.dialog import closed, opened, submit_card
 from bot.teams.where import Where
 
 if TYPE_CHECKING:
@@ -88,32 +84,13 @@ def schedule_card(
         ),
         *_field(REPEAT_FIELD, "Repeat (optional)", REPEAT_HINT, "weekly", values, errors),
     ]
-    return AdaptiveCard(
-        version="1.5",
-        body=body,
-        actions=[
-            SubmitAction(title="Schedule", style="positive").with_data(
-                SubmitData(SCHEDULE_SUBMIT, {"job_id": job_id})
-            )
-        ],
-    )
+    return submit_card(body, "Schedule", SCHEDULE_SUBMIT, job_id)
 
 
 def schedule_dialog(
     job_id: str, values: dict[str, str] | None = None, errors: dict[str, str] | None = None
 ) -> TaskModuleResponse:
-    return TaskModuleResponse(
-        task=TaskModuleContinueResponse(
-            value=CardTaskModuleTaskInfo(
-                title="Schedule the job",
-                width="medium",
-                height="medium",
-                card=card_attachment(
-                    AdaptiveCardAttachment(content=schedule_card(job_id, values, errors))
-                ),
-            )
-        )
-    )
+    return opened("Schedule the job", schedule_card(job_id, values, errors), size="medium")
 
 
 def mention(where: Where) -> Any:
