@@ -12,7 +12,6 @@ import pytest
 from backend.domain.dnc import DO_NOT_CALL, add_number
 from backend.domain.intake import read_workbook
 from backend.domain.models import CallStatus
-from backend.local.calls import CallRequest, DialOutcome
 from backend.local.dialer import SimulatorDialer
 from backend.local.dnc import SqliteDoNotCall
 from backend.local.engine import LocalEngine
@@ -24,17 +23,8 @@ from bot.slack.client import lazy_client
 from bot.slack.views import START_ACTION
 from tests.e2e.slack.conftest import Harness, SyncExecutor, example_workbook, make_settings
 from tests.e2e.slack.test_modal import RECEIVERS, submission
+from tests.fakes.dialer import RecordingDialer
 from tests.fakes.slack_api import FakeSlack
-
-
-class RecordingDialer:
-    def __init__(self, inner: SimulatorDialer) -> None:
-        self.inner = inner
-        self.rung: list[str] = []
-
-    def dial(self, request: CallRequest) -> DialOutcome:
-        self.rung.append(request.receiver.phone_number)
-        return self.inner.dial(request)
 
 
 class Bot:

@@ -10,7 +10,6 @@ from pathlib import Path
 from backend.domain.dnc import DO_NOT_CALL, add_number
 from backend.domain.intake import read_workbook
 from backend.domain.models import CallJob, CallStatus
-from backend.local.calls import CallRequest, DialOutcome
 from backend.local.dialer import SimulatorDialer
 from backend.local.dnc import SqliteDoNotCall
 from backend.local.engine import LocalEngine
@@ -20,18 +19,9 @@ from bot.teams import cards
 from bot.teams.dialog import SUBMIT
 from tests.e2e.teams.conftest import FileServer, dialog_submit, execute, file_message
 from tests.e2e.teams.test_conversation import Bot, _start_data, example_workbook
+from tests.fakes.dialer import RecordingDialer
 from tests.fakes.teams_connector import FakeTeamsConnector
 from tests.fakes.teams_issuer import FakeTeamsIssuer
-
-
-class RecordingDialer:
-    def __init__(self, inner: SimulatorDialer) -> None:
-        self.inner = inner
-        self.rung: list[str] = []
-
-    def dial(self, request: CallRequest) -> DialOutcome:
-        self.rung.append(request.receiver.phone_number)
-        return self.inner.dial(request)
 
 
 def _bot(issuer: FakeTeamsIssuer, connector: FakeTeamsConnector, dnc: SqliteDoNotCall) -> Bot:

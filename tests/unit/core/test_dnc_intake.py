@@ -16,12 +16,12 @@ from backend.cli import app
 from backend.domain.dnc import DO_NOT_CALL, add_number, mark_do_not_call, remove_number
 from backend.domain.intake import job_from_json, job_to_json, read_workbook
 from backend.domain.models import CallJob, CallStatus
-from backend.local.calls import CallRequest, DialOutcome
 from backend.local.dialer import SimulatorDialer
 from backend.local.dnc import SqliteDoNotCall
 from backend.local.engine import LocalEngine
 from backend.local.simulator import SimulatedPerson
 from backend.local.store import SqliteStore
+from tests.fakes.dialer import RecordingDialer
 
 runner = CliRunner()
 ROOT = Path(__file__).resolve().parents[3]
@@ -40,18 +40,6 @@ def example() -> CallJob:
 @pytest.fixture
 def dnc(tmp_path: Path) -> SqliteDoNotCall:
     return SqliteDoNotCall.beside(tmp_path / "home" / "callouts.db")
-
-
-class RecordingDialer:
-    """The simulator behind a record of every number it was asked to ring."""
-
-    def __init__(self, inner: SimulatorDialer) -> None:
-        self.inner = inner
-        self.rung: list[str] = []
-
-    def dial(self, request: CallRequest) -> DialOutcome:
-        self.rung.append(request.receiver.phone_number)
-        return self.inner.dial(request)
 
 
 def engine(

@@ -8,7 +8,6 @@ from __future__ import annotations
 import tempfile
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -28,9 +27,10 @@ from backend.domain.models import (
 from backend.domain.ports import ReportFiles
 from backend.local.dialer import SimulatorDialer
 from backend.local.dnc import SqliteDoNotCall
-from backend.local.engine import CallRequest, DialOutcome, LocalEngine
+from backend.local.engine import CallRequest, LocalEngine
 from backend.local.simulator import SimulatedPerson
 from backend.local.store import SqliteStore
+from tests.fakes.dialer import RecordingDialer
 
 T0 = datetime(2026, 11, 30, 2, 0, tzinfo=UTC)  # a Monday, 10:00 in Hong Kong
 NUMBERS = ("+85291230001", "+85291230002", "+85291230003", "+85291230004")
@@ -41,18 +41,6 @@ BEHAVIOURS = {
     "no_answer": SimulatedPerson(pickup="no_answer"),
     "busy": SimulatedPerson(pickup="busy"),
 }
-
-
-@dataclass
-class RecordingDialer:
-    """Every dial, in the order they were placed (the independent record)."""
-
-    inner: SimulatorDialer
-    dials: list[CallRequest] = field(default_factory=list)
-
-    def dial(self, request: CallRequest) -> DialOutcome:
-        self.dials.append(request)
-        return self.inner.dial(request)
 
 
 def fake_report(job: CallJob, results: Sequence[CallResult], out: Path) -> ReportFiles:
