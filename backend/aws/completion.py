@@ -11,7 +11,7 @@ from typing import Any
 from backend.aws.clients import ClientError, error_code
 from backend.aws.observability import count
 from backend.aws.sessions import DynamoSessionStore
-from backend.domain.models import CallResult
+from backend.domain.results import CallResult
 from backend.domain.session import CallCompletion, CallSession
 
 log = logging.getLogger(__name__)

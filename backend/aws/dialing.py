@@ -6,7 +6,7 @@ import json
 import logging
 import random
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
@@ -240,9 +240,7 @@ class Dialer:
         check = check_dial(job, receiver, call_id, now, self.dnc, self.dnc)
         if check.verdict is DialVerdict.DO_NOT_CALL:
             result = self._result(task, CallStatus.NOT_CALLABLE, DO_NOT_CALL)
-            self.callbacks.result(
-                task.task_token, result.model_copy(update={"attempts": task.attempt - 1})
-            )
+            self.callbacks.result(task.task_token, replace(result, attempts=task.attempt - 1))
             return DialOutcome.NOT_CALLABLE
         if check.verdict is DialVerdict.CAPPED and check.wait_until is not None:
             self.callbacks.wait(task.task_token, int((check.wait_until - now).total_seconds()) + 1)

@@ -11,7 +11,7 @@ from backend.domain.models import CallResult
 
 def result_from_item(item: Mapping[str, Any]) -> CallResult:
     """A CallResult from a DynamoDB item or stream NEW_IMAGE (typed: `{"result": {"S": ..}}`)."""
-    return CallResult.model_validate(json.loads(item["result"]["S"]))
+    return CallResult.from_json(item["result"]["S"])
 
 
 result_from_stream_image = result_from_item

@@ -12,6 +12,7 @@ import time
 from typing import Any
 
 from backend.aws.clients import ClientError, error_code
+from backend.domain.record_json import dumps
 from backend.domain.session import CallSession, StaleSession
 
 CONTACT_PREFIX = "contact#"
@@ -32,7 +33,7 @@ class DynamoSessionStore:
             "call_id": {"S": session.call_id},
             "job_id": {"S": session.job_id},
             "version": {"N": str(session.version)},
-            "session": {"S": session.model_dump_json()},
+            "session": {"S": dumps(session.to_json())},
             "expires_at": self._expires(),
         }
         if session.finished:
@@ -65,7 +66,7 @@ class DynamoSessionStore:
         ).get("Item")
         if not item or "session" not in item:
             return None, False
-        session = CallSession.model_validate_json(item["session"]["S"])
+        session = CallSession.from_json(item["session"]["S"])
         session.version = int(item["version"]["N"])
         return session, bool(item.get("completion_sent", {}).get("BOOL"))
 

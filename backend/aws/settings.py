@@ -4,21 +4,24 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from dataclasses import dataclass, fields
 from functools import lru_cache
-
-from pydantic import BaseModel, ConfigDict
 
 ENV_PREFIX = "CALLOUTS_"
 
 
-class AwsSettings(BaseModel):
+class SettingsError(ValueError):
+    """An environment variable the settings cannot use (names the variable)."""
+
+
+@dataclass(frozen=True, slots=True)
+class AwsSettings:
     """Set by template.yaml on each function; empty means "this function does not use it".
 
-    Read from `CALLOUTS_<FIELD>` variables (any case) by `from_env`: a plain model rather than
-    pydantic-settings, whose import alone is a sixth of the contact flow Lambda's cold import.
+    Read from `CALLOUTS_<FIELD>` variables (any case) by `from_env`. A plain dataclass, not a
+    pydantic model: every Lambda reads it, the contact flow's too, and that one imports no
+    pydantic (importing it was most of its cold start; backend/domain/results.py says why).
     """
-
-    model_config = ConfigDict(extra="ignore")
 
     intake_bucket: str = ""
     data_bucket: str = ""
@@ -59,13 +62,27 @@ class AwsSettings(BaseModel):
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> AwsSettings:
+        """The `CALLOUTS_*` variables of `environ` (default: this process's); others ignored.
+
+        Raises SettingsError naming the variable when a number setting is not a whole number.
+        """
         env = os.environ if environ is None else environ
-        values = {
-            name[len(ENV_PREFIX) :].lower(): value
-            for name, value in env.items()
-            if name.upper().startswith(ENV_PREFIX)
-        }
-        return cls.model_validate(values)
+        numbers = {spec.name for spec in fields(cls) if type(spec.default) is int}
+        known = {spec.name for spec in fields(cls)}
+        values: dict[str, str | int] = {}
+        for name, value in env.items():
+            key = name[len(ENV_PREFIX) :].lower()
+            if not name.upper().startswith(ENV_PREFIX) or key not in known:
+                continue
+            values[key] = _whole_number(name, value) if key in numbers else value
+        return cls(**values)  # type: ignore[arg-type]
+
+
+def _whole_number(variable: str, value: str) -> int:
+    try:
+        return int(value.strip())
+    except ValueError:
+        raise SettingsError(f"{variable} must be a whole number, not {value[:40]!r}") from None
 
 
 @lru_cache(maxsize=1)

@@ -16,7 +16,7 @@ from typing import Any
 from backend.aws.clients import ClientError, error_code
 from backend.aws.sessions import DynamoSessionStore
 from backend.domain.call_me_first import TEST_CALL_PREFIX, CallTestOutcome, call_id_for_test
-from backend.domain.models import CallResult
+from backend.domain.results import CallResult
 from backend.domain.session import CallCompletion, CallSession, StaleSession
 
 log = logging.getLogger(__name__)

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
-from backend.domain.models import QuestionType
 from backend.domain.phrases import phrases
+from backend.domain.question_types import QuestionType
 from backend.domain.voices import DEFAULT_LANGUAGE
 
 ANSWER_SLOT = "answer"

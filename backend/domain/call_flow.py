@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal, Protocol
 
-from backend.domain.models import CallStatus
 from backend.domain.opt_out import OPT_OUT_SOURCE
 from backend.domain.phrases import phrases, speak
+from backend.domain.results import CallStatus
 from backend.domain.session import (
     CallCompletion,
     CallSession,

@@ -21,11 +21,12 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from backend.domain.answers import NO_ANSWER
-from backend.domain.models import CallJob, CallResult, Receiver
+from backend.domain.results import CallResult
 from backend.domain.session import CallSession
 
 if TYPE_CHECKING:  # imported where used: the flow Lambda reads only the outcome's summary
     from backend.domain.dnc import DoNotCallList
+    from backend.domain.models import CallJob, Receiver
 
 TEST_CALL_PREFIX = "test#"
 _TEST_ID = re.compile(r"^[a-z0-9]{6,32}$")

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from backend.domain.models import CallStatus
+from backend.domain.results import CallStatus
 
 
 class ReasonNotYetKnown(LookupError):

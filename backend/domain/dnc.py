@@ -24,10 +24,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from enum import StrEnum
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from backend.domain.models import CallJob, CallResult, CallStatus, Receiver
+from backend.domain.results import CallResult, CallStatus
+
+if TYPE_CHECKING:  # the flow Lambda puts opt-outs on the list and imports no job models
+    from backend.domain.models import CallJob, Receiver
 
 DO_NOT_CALL = "do-not-call"  # the error of a NotCallable result for a number on the list
 MIN_SECRET_BYTES = 16

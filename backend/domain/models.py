@@ -1,95 +1,28 @@
-"""The call-job model: one name for one thing across workbook, engine, report and Slack."""
+"""The call-job model: one name for one thing across workbook, engine, report and Slack.
+
+The per-call records live in pydantic-free modules for the contact flow's cold start
+(backend/domain/results.py says why) and are re-exported here: `CallResult` and `CallStatus`
+(backend/domain/results.py), `QuestionType` (backend/domain/question_types.py).
+"""
 
 from __future__ import annotations
 
 import re
 from datetime import datetime
-from enum import StrEnum
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from backend.domain import voices, zones
+from backend.domain.question_types import QuestionType as QuestionType
 from backend.domain.repeat import ScheduleError, parse_repeat
+from backend.domain.results import CallResult as CallResult
+from backend.domain.results import CallStatus as CallStatus
 from backend.domain.weekdays import ALL_DAYS, DEFAULT_DAYS, Weekday
 
 # Receivers in one job: the Distributed Map, its ResultWriter and the report are sized for it.
 MAX_RECEIVERS = 100_000
-
-
-class QuestionType(StrEnum):
-    """How a question is answered; each type has its own Lex V2 bot."""
-
-    OK = "OK"
-    YES_NO = "Yes/No"
-    MULTIPLE_CHOICE = "Multiple Choice"
-    NUMBER = "Number"
-    DATE = "Date"
-    TIME = "Time"
-
-    @property
-    def key(self) -> str:
-        """Identifier-safe name for bots, flow branches and files: `YesNo`."""
-        return re.sub(r"[^A-Za-z]", "", self.value.title()) if self is not QuestionType.OK else "OK"
-
-    @classmethod
-    def parse(cls, text: str) -> QuestionType | None:
-        """Match a workbook/modal value case-, space- and punctuation-insensitively."""
-        wanted = _squash(text)
-        for member in cls:
-            if wanted in {_squash(member.value), _squash(member.key)}:
-                return member
-        return _QUESTION_TYPE_ALIASES.get(wanted)
-
-
-def _squash(text: str) -> str:
-    return re.sub(r"[^a-z0-9]", "", text.lower())
-
-
-_QUESTION_TYPE_ALIASES = {
-    "yn": QuestionType.YES_NO,
-    "mc": QuestionType.MULTIPLE_CHOICE,
-    "choice": QuestionType.MULTIPLE_CHOICE,
-    "multiplechoices": QuestionType.MULTIPLE_CHOICE,
-    "okay": QuestionType.OK,
-}
-
-
-class CallStatus(StrEnum):
-    """The one status enum used by engines, report, chat cards and metrics.
-
-    Each status means one thing (docs/statuses.md is the one place that says what):
-    """
-
-    CALL_COMPLETED = "CallCompleted"  # reached the end of the call and answered a question
-    DROP_CALL = "DropCall"  # answered but did not finish: partial answers are kept
-    NO_ANSWER = "NoAnswer"
-    BUSY = "Busy"
-    NO_HUMAN = "NoHuman"  # voicemail or silence: nothing recognised for the first question
-    NOT_CALLABLE = "NotCallable"
-    OPTED_OUT = "OptedOut"  # said "stop" during the call: on the do-not-call list from then on
-    EXPIRED = "Expired"  # still unreached when the job's deadline passed
-    FAILED = "Failed"
-    CANCELLED = "Cancelled"
-
-    @property
-    def retryable(self) -> bool:
-        """Whether another attempt may reach the person later."""
-        return self in (CallStatus.NO_ANSWER, CallStatus.BUSY, CallStatus.NO_HUMAN)
-
-    @property
-    def reached(self) -> bool:
-        """Whether a person picked up and spoke with the call."""
-        return self in (CallStatus.CALL_COMPLETED, CallStatus.DROP_CALL, CallStatus.OPTED_OUT)
-
-    @property
-    def textable(self) -> bool:
-        """Whether a person whose job ended with this status gets the job's SMS (docs/sms.md):
-        rung without reaching anyone (NoAnswer, Busy, NoHuman) or still unreached when the
-        deadline passed (Expired). Never the reached, opted out, not callable, failed or
-        cancelled."""
-        return self.retryable or self is CallStatus.EXPIRED
 
 
 class _Frozen(BaseModel):
@@ -439,22 +372,3 @@ class CallJob(_Frozen):
             if receiver.id == receiver_id:
                 return receiver
         raise KeyError(receiver_id)
-
-
-class CallResult(_Frozen):
-    """Exactly one final result per receiver and job."""
-
-    job_id: str
-    receiver_id: str
-    status: CallStatus
-    answers: tuple[str | None, ...] = Field(
-        default=(),
-        description="Canonical answer per question, in question order; None = no answer.",
-    )
-    error: str | None = None
-    call_at: datetime | None = None
-    attempts: int = Field(default=1, ge=0)
-    duration_seconds: float = Field(default=0.0, ge=0)
-
-    def to_json(self) -> dict[str, Any]:
-        return self.model_dump(mode="json")

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from backend.domain.models import QuestionType
+from backend.domain.question_types import QuestionType
 
 
 @dataclass(frozen=True)

@@ -43,6 +43,7 @@ from pydantic import ValidationError
 
 from backend.domain.models import CallJob, CallResult, QuestionType, Receiver
 from backend.domain.ports import ReportFiles
+from backend.domain.record_json import FieldError
 from backend.domain.sms import SMS_COLUMN, SmsResult, SmsTally
 from backend.domain.summary import JobSummary, latest_results, summary
 
@@ -261,9 +262,9 @@ def load_results_json(source: bytes | str | Mapping[str, Any]) -> tuple[CallJob,
     results = []
     for index, item in enumerate(data["results"]):
         try:
-            result = CallResult.model_validate(item)
-        except ValidationError as error:
-            raise ReportInputError(_validation_message(f"results[{index}]", error)) from None
+            result = CallResult.from_json(item)
+        except FieldError as error:
+            raise ReportInputError(str(error.within(f"results[{index}]"))) from None
         if result.job_id != job.job_id:
             raise ReportInputError(
                 f"results[{index}].job_id '{result.job_id}' is not this file's job "

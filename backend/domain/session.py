@@ -11,19 +11,34 @@ DynamoDB and the local engine in SQLite. `version` is bumped by the store on eve
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Mapping, Sequence
+from dataclasses import MISSING, dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any, Literal, Protocol
-
-from pydantic import BaseModel, Field
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from backend.domain.answers import ANSWER_SLOT, normalise_answer
 from backend.domain.disconnects import status_for
-from backend.domain.models import CallJob, CallResult, CallStatus, QuestionType, Receiver
 from backend.domain.opt_out import is_opt_out
 from backend.domain.phrases import phrases, speak
+from backend.domain.question_types import QuestionType
+from backend.domain.record_json import (
+    FieldError,
+    flag,
+    integer,
+    items,
+    json_object,
+    moment,
+    moment_json,
+    optional_moment,
+    optional_moment_json,
+    optional_text,
+    text,
+)
+from backend.domain.results import CallResult, CallStatus
 from backend.domain.voices import DEFAULT_LANGUAGE, DEFAULT_VOICE, voice_for
+
+if TYPE_CHECKING:
+    from backend.domain.models import CallJob, Receiver
 
 MAX_REASKS = 2  # Repeat/Fallback/silence re-ask a question at most twice, then move on
 
@@ -95,40 +110,70 @@ class FlowAction:
         }
 
 
-class SessionQuestion(BaseModel):
+@dataclass(frozen=True, slots=True)
+class SessionQuestion:
     prompt: str
     type: QuestionType
 
+    def to_json(self) -> dict[str, str]:
+        return {"prompt": self.prompt, "type": self.type.value}
 
-class CallSession(BaseModel):
+    @classmethod
+    def from_json(cls, data: Any) -> SessionQuestion:
+        raw = json_object(data, "a session question", ("prompt", "type"), {"prompt", "type"})
+        kind = raw["type"]
+        if not isinstance(kind, str) or kind not in _QUESTION_TYPES:
+            raise FieldError("type", f"{str(kind)[:40]!r} is not a question type")
+        return cls(text(raw["prompt"], "prompt"), QuestionType(kind))
+
+
+_QUESTION_TYPES = {member.value for member in QuestionType}
+_SESSION_STATUSES = ("dialing", "in_progress", "ended")
+SessionStatus = Literal["dialing", "in_progress", "ended"]
+
+
+@dataclass(slots=True)
+class CallSession:
+    """One attempt's call, kept by the session store between the flow's turns.
+
+    A stdlib dataclass, not a pydantic model: the contact flow's Lambda loads and saves it on
+    every turn and imports no pydantic (its cold start; backend/domain/results.py says why).
+    `to_json` / `from_json` are its stored form: every field, datetimes as ISO 8601 with their
+    offset, the result nested; a stored session that does not read back raises FieldError.
+    """
+
     call_id: str
     job_id: str
     receiver_id: str
-    attempt: int = Field(ge=1)
+    attempt: int
     greeting: str
     questions: list[SessionQuestion]
     ending: str
+    started_at: datetime
     voicemail: str = ""  # said before hanging up on a voicemail or silence (NoHuman)
     voice: str = DEFAULT_VOICE
     language: str = DEFAULT_LANGUAGE  # the person's: prompts, bot locale, answer words
-    no_input_limit: int = Field(default=2, ge=1)
+    no_input_limit: int = 2
     index: int = 0
-    answers: list[str | None] = Field(default_factory=list)
-    answered_at: list[datetime] = Field(default_factory=list)  # when each answer was recorded
+    answers: list[str | None] = field(default_factory=list)
+    answered_at: list[datetime] = field(default_factory=list)  # when each answer was recorded
     retries: int = 0
     no_inputs: int = 0  # consecutive turns on the first question with nothing recognised
-    status: Literal["dialing", "in_progress", "ended"] = "dialing"
-    started_at: datetime
+    status: SessionStatus = "dialing"
     connected_at: datetime | None = None
     ended_at: datetime | None = None
     task_token: str | None = None
     number_key: str | None = None  # the do-not-call list's hash of the number (for an opt-out)
     test: bool = False  # a "Call me first" test call: never a job result (domain/test_call.py)
-    transcript: list[str] = Field(default_factory=list)
+    transcript: list[str] = field(default_factory=list)
     result: CallResult | None = None
     turn: int = 0  # flow events applied (see FlowAction.turn)
     last_response: dict[str, str] | None = None  # what the last applied event answered
     version: int = 0
+
+    def __post_init__(self) -> None:
+        integer(self.attempt, "attempt", minimum=1)
+        integer(self.no_input_limit, "no_input_limit", minimum=1)
 
     @classmethod
     def new(
@@ -397,13 +442,126 @@ class CallSession(BaseModel):
         return CallStatus.NO_HUMAN
 
     def to_json(self) -> dict[str, Any]:
-        return self.model_dump(mode="json")
+        """The stored form: every field, in declaration order (see `from_json`)."""
+        return {
+            "call_id": self.call_id,
+            "job_id": self.job_id,
+            "receiver_id": self.receiver_id,
+            "attempt": self.attempt,
+            "greeting": self.greeting,
+            "questions": [question.to_json() for question in self.questions],
+            "ending": self.ending,
+            "voicemail": self.voicemail,
+            "voice": self.voice,
+            "language": self.language,
+            "no_input_limit": self.no_input_limit,
+            "index": self.index,
+            "answers": list(self.answers),
+            "answered_at": [moment_json(moment) for moment in self.answered_at],
+            "retries": self.retries,
+            "no_inputs": self.no_inputs,
+            "status": self.status,
+            "started_at": moment_json(self.started_at),
+            "connected_at": optional_moment_json(self.connected_at),
+            "ended_at": optional_moment_json(self.ended_at),
+            "task_token": self.task_token,
+            "number_key": self.number_key,
+            "test": self.test,
+            "transcript": list(self.transcript),
+            "result": None if self.result is None else self.result.to_json(),
+            "turn": self.turn,
+            "last_response": None if self.last_response is None else dict(self.last_response),
+            "version": self.version,
+        }
 
     @classmethod
-    def from_json(cls, data: dict[str, Any] | str) -> CallSession:
-        if isinstance(data, str):
-            return cls.model_validate_json(data)
-        return cls.model_validate(data)
+    def from_json(cls, data: Mapping[str, Any] | str | bytes) -> CallSession:
+        """Read a stored session; FieldError names the field of a corrupt one."""
+        raw = json_object(data, "a call session", _SESSION_FIELDS, _SESSION_REQUIRED)
+        get = raw.get
+        return cls(
+            call_id=text(raw["call_id"], "call_id"),
+            job_id=text(raw["job_id"], "job_id"),
+            receiver_id=text(raw["receiver_id"], "receiver_id"),
+            attempt=integer(raw["attempt"], "attempt", minimum=1),
+            greeting=text(raw["greeting"], "greeting"),
+            questions=_questions(raw["questions"]),
+            ending=text(raw["ending"], "ending"),
+            voicemail=text(get("voicemail", ""), "voicemail"),
+            voice=text(get("voice", DEFAULT_VOICE), "voice"),
+            language=text(get("language", DEFAULT_LANGUAGE), "language"),
+            no_input_limit=integer(get("no_input_limit", 2), "no_input_limit", minimum=1),
+            index=integer(get("index", 0), "index"),
+            answers=[
+                optional_text(answer, f"answers[{number}]")
+                for number, answer in enumerate(items(get("answers", []), "answers"))
+            ],
+            answered_at=[
+                moment(when, f"answered_at[{number}]")
+                for number, when in enumerate(items(get("answered_at", []), "answered_at"))
+            ],
+            retries=integer(get("retries", 0), "retries"),
+            no_inputs=integer(get("no_inputs", 0), "no_inputs"),
+            status=_session_status(get("status", "dialing")),
+            started_at=moment(raw["started_at"], "started_at"),
+            connected_at=optional_moment(get("connected_at"), "connected_at"),
+            ended_at=optional_moment(get("ended_at"), "ended_at"),
+            task_token=optional_text(get("task_token"), "task_token"),
+            number_key=optional_text(get("number_key"), "number_key"),
+            test=flag(get("test", False), "test"),
+            transcript=[
+                text(line, f"transcript[{number}]")
+                for number, line in enumerate(items(get("transcript", []), "transcript"))
+            ],
+            result=_nested_result(get("result")),
+            turn=integer(get("turn", 0), "turn"),
+            last_response=_last_response(get("last_response")),
+            version=integer(get("version", 0), "version"),
+        )
+
+
+_SESSION_FIELDS = tuple(CallSession.__dataclass_fields__)
+_SESSION_REQUIRED = {
+    name
+    for name, spec in CallSession.__dataclass_fields__.items()
+    if spec.default is MISSING and spec.default_factory is MISSING
+}
+
+
+def _questions(value: Any) -> list[SessionQuestion]:
+    questions = []
+    for number, item in enumerate(items(value, "questions")):
+        try:
+            questions.append(SessionQuestion.from_json(item))
+        except FieldError as error:
+            raise error.within(f"questions[{number}]") from None
+    return questions
+
+
+def _session_status(value: Any) -> SessionStatus:
+    if value == "dialing" or value == "in_progress" or value == "ended":
+        return value  # type: ignore[no-any-return]
+    raise FieldError("status", f"{str(value)[:40]!r} is not one of {', '.join(_SESSION_STATUSES)}")
+
+
+def _nested_result(value: Any) -> CallResult | None:
+    if value is None:
+        return None
+    try:
+        return CallResult.from_json(value)
+    except FieldError as error:
+        raise error.within("result") from None
+
+
+def _last_response(value: Any) -> dict[str, str] | None:
+    if value is None:
+        return None
+    if not isinstance(value, Mapping):
+        raise FieldError("last_response", f"must be an object, not {type(value).__name__}")
+    return {
+        text(key, "last_response"): text(item, f"last_response.{key}")
+        for key, item in value.items()
+    }
 
 
 class SessionStore(Protocol):

@@ -8,7 +8,7 @@ call still reaches the do-not-call list (`opt_outs`), as in any call.
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -16,6 +16,7 @@ from backend.domain.call_flow import OptOutList
 from backend.domain.call_me_first import CallTestOutcome, new_test_id, session_for_test
 from backend.domain.call_time import call_timeout
 from backend.domain.models import CallJob, CallResult
+from backend.domain.record_json import dumps
 from backend.domain.session import CallSession, StaleSession
 from backend.local.calls import CallRequest
 
@@ -31,20 +32,20 @@ class MemorySessions:
         with self._lock:
             if session.call_id in self._sessions:
                 raise StaleSession(session.call_id)
-            self._sessions[session.call_id] = session.model_dump_json()
+            self._sessions[session.call_id] = dumps(session.to_json())
 
     def get(self, call_id: str) -> CallSession | None:
         with self._lock:
             data = self._sessions.get(call_id)
-        return CallSession.model_validate_json(data) if data is not None else None
+        return CallSession.from_json(data) if data is not None else None
 
     def save(self, session: CallSession) -> None:
         with self._lock:
             stored = self._sessions.get(session.call_id)
-            if stored is None or CallSession.model_validate_json(stored).version != session.version:
+            if stored is None or CallSession.from_json(stored).version != session.version:
                 raise StaleSession(session.call_id)
             session.version += 1
-            self._sessions[session.call_id] = session.model_dump_json()
+            self._sessions[session.call_id] = dumps(session.to_json())
 
 
 @dataclass(frozen=True)
@@ -75,5 +76,5 @@ def simulate_test_call(
     ended = store.get(session.call_id)
     assert ended is not None
     result: CallResult = LocalEngine.ended(ended, outcome, now, float(call_timeout(job)))
-    result = result.model_copy(update={"duration_seconds": outcome.duration_seconds})
+    result = replace(result, duration_seconds=outcome.duration_seconds)
     return SimulatedTestCall(CallTestOutcome.of(ended, result, to), tuple(outcome.transcript))

@@ -46,6 +46,7 @@ import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -347,9 +348,7 @@ class LocalEngine:
                     request.attempt,
                     outcome.transcript,
                 )
-        result = result.model_copy(
-            update={"call_at": request.started_at, "duration_seconds": duration}
-        )
+        result = replace(result, call_at=request.started_at, duration_seconds=duration)
         session.result = result
         try:
             self.store.save(session)

@@ -29,6 +29,7 @@ from typing import Any
 
 from backend.domain.job_state import JobState
 from backend.domain.models import CallJob, CallResult, CallStatus
+from backend.domain.record_json import dumps
 from backend.domain.session import CallSession, StaleSession
 from backend.domain.sms import INTERRUPTED, SmsResult, SmsStatus
 from backend.local.lease import STALE_AFTER_SECONDS, JobBusy, Lease, LeaseLost, RunId
@@ -565,7 +566,7 @@ class SqliteStore(LockedSqlite):
                 r[3],
                 r[4],
                 CallStatus(r[5]) if r[5] else None,
-                CallResult.model_validate_json(r[6]) if r[6] else None,
+                CallResult.from_json(r[6]) if r[6] else None,
                 r[7],
             )
             for r in rows
@@ -587,7 +588,7 @@ class SqliteStore(LockedSqlite):
                 " WHERE job_id = ? AND receiver_id = ? AND attempt = ?",
                 (
                     result.status.value,
-                    result.model_dump_json(),
+                    dumps(result.to_json()),
                     run.run_id,
                     result.job_id,
                     result.receiver_id,
@@ -612,7 +613,7 @@ class SqliteStore(LockedSqlite):
             (result.job_id, result.receiver_id),
         ).fetchone()
         if existing is not None:
-            return CallResult.model_validate_json(existing[0]), False
+            return CallResult.from_json(existing[0]), False
         (seq,) = db.execute(
             "SELECT COALESCE(MAX(seq), 0) + 1 FROM results WHERE job_id = ?", (result.job_id,)
         ).fetchone()
@@ -622,7 +623,7 @@ class SqliteStore(LockedSqlite):
                 result.job_id,
                 result.receiver_id,
                 result.status.value,
-                result.model_dump_json(),
+                dumps(result.to_json()),
                 seq,
             ),
         )
@@ -631,7 +632,7 @@ class SqliteStore(LockedSqlite):
     def results(self, job_id: str) -> list[CallResult]:
         """Final results in the order they landed."""
         rows = self._query("SELECT result FROM results WHERE job_id = ? ORDER BY seq", (job_id,))
-        return [CallResult.model_validate_json(r[0]) for r in rows]
+        return [CallResult.from_json(r[0]) for r in rows]
 
     def counts(self, job_id: str) -> dict[str, int]:
         rows = self._query(
@@ -712,7 +713,7 @@ class SqliteStore(LockedSqlite):
                         session.job_id,
                         session.receiver_id,
                         session.version,
-                        session.model_dump_json(),
+                        dumps(session.to_json()),
                     ),
                 )
         except sqlite3.IntegrityError as exc:
@@ -720,7 +721,7 @@ class SqliteStore(LockedSqlite):
 
     def get(self, call_id: str) -> CallSession | None:
         rows = self._query("SELECT data FROM sessions WHERE call_id = ?", (call_id,))
-        return CallSession.model_validate_json(rows[0][0]) if rows else None
+        return CallSession.from_json(rows[0][0]) if rows else None
 
     def save(self, session: CallSession) -> None:
         expected = session.version
@@ -728,7 +729,7 @@ class SqliteStore(LockedSqlite):
         with self._tx() as db:
             cursor = db.execute(
                 "UPDATE sessions SET version = ?, data = ? WHERE call_id = ? AND version = ?",
-                (session.version, session.model_dump_json(), session.call_id, expected),
+                (session.version, dumps(session.to_json()), session.call_id, expected),
             )
             if cursor.rowcount == 0:
                 session.version = expected

@@ -111,7 +111,7 @@ def _final_results(db: Path, job_id: str) -> dict[str, CallResult]:
             (job_id,),
         ).fetchall()
     assert all(n == 1 for _, n, _ in rows), "a receiver has two final results"
-    return {rid: CallResult.model_validate_json(raw) for rid, _, raw in rows}
+    return {rid: CallResult.from_json(raw) for rid, _, raw in rows}
 
 
 def _fault_free(
@@ -151,7 +151,7 @@ def _interrupted_attempts(db: Path, job_id: str) -> set[tuple[str, int]]:
     return {
         (rid, attempt)
         for rid, attempt, raw in rows
-        if raw and CallResult.model_validate_json(raw).error == "interrupted"
+        if raw and CallResult.from_json(raw).error == "interrupted"
     }
 
 

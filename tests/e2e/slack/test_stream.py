@@ -35,7 +35,7 @@ class Readers:
 
     @staticmethod
     def decode(image: Mapping[str, Any]) -> CallResult:
-        return CallResult.model_validate(image["result"])
+        return CallResult.from_json(image["result"])
 
 
 def record(res: CallResult, seq: str, event: str = "INSERT") -> dict[str, Any]:

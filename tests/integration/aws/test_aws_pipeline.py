@@ -7,6 +7,7 @@ calling the flow Lambda -> disconnect events -> results in DynamoDB -> report La
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import logging
@@ -262,7 +263,7 @@ def test_timeout_and_task_failure_become_failed_results(
                 )
                 failed = True
             if body["receiver_id"] == "3":
-                result = saved.model_copy(update={"status": CallStatus.CALL_COMPLETED})
+                result = dataclasses.replace(saved, status=CallStatus.CALL_COMPLETED)
                 stack.sfn.send_task_success(
                     taskToken=body["task_token"], output=json.dumps({"result": result.to_json()})
                 )

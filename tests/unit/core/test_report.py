@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -344,8 +345,8 @@ def zoned_job(zone: str | None) -> CallJob:
 
 
 def zoned_results() -> list[CallResult]:
-    return [r.model_copy(update={"job_id": LONG_ID}) for r in RESULTS] + [
-        result("r3", CallStatus.FAILED, error="x" * 200).model_copy(update={"job_id": LONG_ID})
+    return [replace(r, job_id=LONG_ID) for r in RESULTS] + [
+        replace(result("r3", CallStatus.FAILED, error="x" * 200), job_id=LONG_ID)
     ]
 
 

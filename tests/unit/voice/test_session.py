@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -162,7 +163,7 @@ def test_session_round_trips_through_json() -> None:
     session = make_session(QuestionType.TIME)
     session.task_token = "token-abc"
     session.start(T0)
-    copy = CallSession.from_json(session.model_dump_json())
+    copy = CallSession.from_json(json.dumps(session.to_json()))
     assert copy == session
     assert CallSession.from_json(session.to_json()) == session
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -504,16 +505,16 @@ class _MemoryStore:
         self.sessions: dict[str, str] = {}
 
     def create(self, session: Any) -> None:
-        self.sessions[session.call_id] = session.model_dump_json()
+        self.sessions[session.call_id] = json.dumps(session.to_json())
 
     def get(self, call_id: str) -> Any:
         from backend.domain.session import CallSession
 
         raw = self.sessions.get(call_id)
-        return CallSession.model_validate_json(raw) if raw else None
+        return CallSession.from_json(raw) if raw else None
 
     def save(self, session: Any) -> None:
-        self.sessions[session.call_id] = session.model_dump_json()
+        self.sessions[session.call_id] = json.dumps(session.to_json())
 
 
 class _Completion:
