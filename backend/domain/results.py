@@ -110,7 +110,7 @@ class CallResult:
         text(self.job_id, "job_id")
         text(self.receiver_id, "receiver_id")
         if not isinstance(self.status, CallStatus):
-            call_status(self.status)  # raises FieldError naming the statuses
+            raise FieldError("status", f"must be a CallStatus, not {self.status!r}")
         if not isinstance(self.answers, tuple):
             raise FieldError("answers", f"must be a tuple, not {type(self.answers).__name__}")
         for index, answer in enumerate(self.answers):

@@ -46,6 +46,10 @@ ALLOWED: dict[str, set[str]] = {
     "bot.notifier_handler": {"boto3", "botocore.client", "slack_sdk", "slack_bolt", "openpyxl"},
     "bot.teams.lambda_handler": set(),  # the SDK, boto3 and the bot load on the first event
 }
+# The flow Lambda also keeps out what every other function may load: pydantic (importing it and
+# building models was most of the flow's cold start: the per-call records are dataclasses,
+# backend/domain/results.py) and importlib.metadata (pydantic's plugin loader pulls it in).
+VOICE_PATH_FORBIDDEN = ("pydantic", "importlib.metadata")
 LAMBDA_ENV = {
     "AWS_REGION": "us-east-1",
     "AWS_DEFAULT_REGION": "us-east-1",
@@ -66,9 +70,14 @@ def _handler_modules() -> list[str]:
 
 
 def _heavy_imports(module: str) -> set[str]:
+    return _loaded(module, HEAVY)
+
+
+def _loaded(module: str, names: tuple[str, ...]) -> set[str]:
+    """Which of `names` a fresh interpreter has loaded after importing `module`."""
     code = (
         f"import json, sys; import {module}; "
-        f"print(json.dumps([m for m in {list(HEAVY)!r} if m in sys.modules]))"
+        f"print(json.dumps([m for m in {list(names)!r} if m in sys.modules]))"
     )
     return set(json.loads(_last_line_of(code, timeout=120)))
 
@@ -96,6 +105,38 @@ def test_every_function_of_the_template_is_classified() -> None:
 def test_a_cold_import_pulls_in_only_the_heavy_modules_the_function_uses(module: str) -> None:
     heavy = _heavy_imports(module)
     assert heavy <= ALLOWED[module], f"{module} imports {sorted(heavy - ALLOWED[module])}"
+
+
+def test_the_voice_path_imports_no_pydantic() -> None:
+    assert _loaded("backend.handlers.connect_flow", VOICE_PATH_FORBIDDEN) == set()
+
+
+def test_the_pydantic_check_sees_pydantic() -> None:
+    # The check itself can fail: the job models are pydantic.
+    assert "pydantic" in _loaded("backend.domain.models", VOICE_PATH_FORBIDDEN)
+
+
+def test_a_whole_call_through_the_flow_handler_loads_no_pydantic() -> None:
+    # The first turns build the flow's services (session store, completion): they stay
+    # pydantic-free too, or the first call would pay for it instead of the import.
+    code = (
+        "import json, os, sys; from datetime import UTC, datetime; "
+        "os.environ.update(POWERTOOLS_METRICS_NAMESPACE='Callouts', CALLOUTS_SESSIONS_TABLE='s'); "
+        "from backend.handlers import connect_flow; from backend.aws import clients, wiring; "
+        "from bench.voice_path import Context, FakeDynamoDB, FakeSfn, _event; "
+        "from backend.domain.question_types import QuestionType as Q; "
+        "from backend.domain.session import CallSession, SessionQuestion; "
+        "fakes = {'dynamodb': FakeDynamoDB(), 'stepfunctions': FakeSfn()}; "
+        "clients.client = fakes.__getitem__; "
+        "wiring.session_store().create(CallSession(call_id='j:r:1', job_id='j', "
+        "receiver_id='r', attempt=1, greeting='Hi', questions=[SessionQuestion('Q?', Q.YES_NO)], "
+        "ending='Bye', started_at=datetime.now(UTC), task_token='t')); "
+        "turns = [{'event': 'start'}, {'event': 'answer', 'intent': 'YesIntent'}]; "
+        "ends = [connect_flow.handler(_event('j:r:1', t), Context())['action'] for t in turns]; "
+        "loaded = [m for m in ('pydantic', 'importlib.metadata') if m in sys.modules]; "
+        "print(json.dumps([ends, fakes['stepfunctions'].successes, loaded]))"
+    )
+    assert json.loads(_last_line_of(code, timeout=120)) == [["ask", "end"], 1, []]
 
 
 def test_the_check_sees_a_heavy_import() -> None:
