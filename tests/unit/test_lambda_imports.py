@@ -139,6 +139,28 @@ def test_a_whole_call_through_the_flow_handler_loads_no_pydantic() -> None:
     assert json.loads(_last_line_of(code, timeout=120)) == [["ask", "end"], 1, []]
 
 
+@pytest.mark.parametrize(
+    ("initialization", "clients_at_import"),
+    [("on-demand", False), ("provisioned-concurrency", True), ("snap-start", True), (None, False)],
+)
+def test_a_flow_lambda_initialised_ahead_of_calls_makes_its_clients_at_import(
+    initialization: str | None, clients_at_import: bool
+) -> None:
+    # Provisioned concurrency and SnapStart run the init before any call: botocore is paid
+    # there, not by the first caller. On demand the init is a caller's wait: clients stay lazy.
+    setting = f"os.environ['AWS_LAMBDA_INITIALIZATION_TYPE'] = {initialization!r}; "
+    code = (
+        "import json, os, sys; "
+        + (setting if initialization else "os.environ.pop('AWS_LAMBDA_INITIALIZATION_TYPE', 0); ")
+        + "os.environ['CALLOUTS_SESSIONS_TABLE'] = 'sessions'; "
+        "import backend.handlers.connect_flow; from backend.aws import clients; "
+        "made = clients.client.cache_info().currsize; "
+        "print(json.dumps(['botocore.client' in sys.modules, made]))"
+    )
+    made = json.loads(_last_line_of(code, timeout=120))
+    assert made == ([True, 2] if clients_at_import else [False, 0])
+
+
 def test_the_check_sees_a_heavy_import() -> None:
     # The check itself can fail: a module known to import openpyxl is caught.
     assert "openpyxl" in _heavy_imports("backend.handlers.intake_upload")
