@@ -5,6 +5,8 @@ The flow Lambda runs between a person's answer and the next question (Connect al
 
 - cold import: `import backend.handlers.connect_flow` in a fresh interpreter, the best of
   several runs (Lambda-like environment variables set; target <= 250 ms);
+- first clients: what the first turn of an on-demand container adds (botocore, two clients),
+  and the import of a provisioned (or SnapStart) container, which makes them at init;
 - warm turn: one `connect_flow.handler` invocation (Powertools logger and metrics included) on
   a real `DynamoSessionStore` and `StepFunctionsCompletion` over in-memory fake clients, for
   every turn of many six-question calls: p50 and p99 (target p99 <= 15 ms).
@@ -69,6 +71,15 @@ def first_clients_ms() -> tuple[float, float]:
     return _fresh(_FIRST_CLIENTS_SNIPPET)
 
 
+def provisioned_init_ms() -> tuple[float, float]:
+    """(wall, CPU) milliseconds of the flow module's import when Lambda runs the init before any
+    call (provisioned concurrency, SnapStart): the clients are made there, not by a caller."""
+    return _fresh(
+        _IMPORT_SNIPPET.format(module=FLOW_MODULE),
+        AWS_LAMBDA_INITIALIZATION_TYPE="provisioned-concurrency",
+    )
+
+
 def import_ms(module: str = FLOW_MODULE) -> tuple[float, float]:
     """(wall, CPU) milliseconds to import `module` in a fresh interpreter (bytecode cached).
 
@@ -78,11 +89,11 @@ def import_ms(module: str = FLOW_MODULE) -> tuple[float, float]:
     return _fresh(_IMPORT_SNIPPET.format(module=module))
 
 
-def _fresh(code: str) -> tuple[float, float]:
+def _fresh(code: str, **env: str) -> tuple[float, float]:
     done = subprocess.run(
         [sys.executable, "-c", code],
         cwd=REPO,
-        env={**os.environ, **LAMBDA_ENV},
+        env={**os.environ, **LAMBDA_ENV, **env},
         capture_output=True,
         text=True,
         timeout=120,
@@ -230,6 +241,12 @@ def main() -> None:
         f"  then the first turn imports botocore and makes its 2 clients, once per container: "
         f"CPU {statistics.median(c for _, c in first):.0f} ms, "
         f"wall {statistics.median(w for w, _ in first):.0f} ms"
+    )
+    warm = [provisioned_init_ms() for _ in range(3)]
+    print(
+        f"  with provisioned concurrency or SnapStart the init makes them before any call: "
+        f"CPU {statistics.median(c for _, c in warm):.0f} ms, "
+        f"wall {statistics.median(w for w, _ in warm):.0f} ms, and no turn waits for them"
     )
     turns = warm_turns_ms()
     walls, cpus = [w for w, _ in turns], [c for _, c in turns]

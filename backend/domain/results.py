@@ -111,6 +111,8 @@ class CallResult:
         text(self.receiver_id, "receiver_id")
         if not isinstance(self.status, CallStatus):
             raise FieldError("status", f"must be a CallStatus, not {self.status!r}")
+        if isinstance(self.answers, list):  # as the pydantic model took it: kept as a tuple
+            object.__setattr__(self, "answers", tuple(self.answers))
         if not isinstance(self.answers, tuple):
             raise FieldError("answers", f"must be a tuple, not {type(self.answers).__name__}")
         for index, answer in enumerate(self.answers):

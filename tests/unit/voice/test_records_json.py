@@ -66,6 +66,7 @@ def test_a_result_round_trips_and_its_json_is_what_pydantic_wrote() -> None:
     utc = full_result(call_at=T0, duration_seconds=3)
     assert utc.to_json()["call_at"] == "2026-11-28T10:00:00Z"  # pydantic's form of UTC
     assert isinstance(utc.duration_seconds, float)
+    assert full_result(answers=["Yes", None]).answers == ("Yes", None)  # a list is kept as a tuple
     assert dumps(utc.to_json()).endswith('"attempts":2,"duration_seconds":3.0}')
 
 
@@ -92,7 +93,7 @@ def test_results_compare_and_hash_by_value_and_are_frozen() -> None:
         ({"attempts": True}, "attempts: must be a whole number"),
         ({"duration_seconds": -0.5}, "duration_seconds: must be 0 or more"),
         ({"status": "Busy"}, "status: must be a CallStatus, not 'Busy'"),
-        ({"answers": ["Yes"]}, "answers: must be a tuple, not list"),
+        ({"answers": "Yes"}, "answers: must be a tuple, not str"),
         ({"answers": ("Yes", 3)}, "answers[1]: must be a string"),
         ({"call_at": "2026-11-28"}, "call_at: must be a datetime"),
         ({"receiver_id": None}, "receiver_id: must be a string, not null"),
