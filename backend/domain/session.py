@@ -14,7 +14,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import MISSING, dataclass, field, replace
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol, get_args
 
 from backend.domain.answers import ANSWER_SLOT, normalise_answer
 from backend.domain.disconnects import status_for
@@ -128,8 +128,8 @@ class SessionQuestion:
 
 
 _QUESTION_TYPES = {member.value for member in QuestionType}
-_SESSION_STATUSES = ("dialing", "in_progress", "ended")
 SessionStatus = Literal["dialing", "in_progress", "ended"]
+_SESSION_STATUSES: tuple[SessionStatus, ...] = get_args(SessionStatus)
 
 
 @dataclass(slots=True)
@@ -442,7 +442,8 @@ class CallSession:
         return CallStatus.NO_HUMAN
 
     def to_json(self) -> dict[str, Any]:
-        """The stored form: every field, in declaration order (see `from_json`)."""
+        """The stored form: every field, in the order the pydantic model of before wrote them
+        (`from_json` reads both)."""
         return {
             "call_id": self.call_id,
             "job_id": self.job_id,
@@ -539,8 +540,9 @@ def _questions(value: Any) -> list[SessionQuestion]:
 
 
 def _session_status(value: Any) -> SessionStatus:
-    if value == "dialing" or value == "in_progress" or value == "ended":
-        return value  # type: ignore[no-any-return]
+    for status in _SESSION_STATUSES:
+        if value == status:
+            return status
     raise FieldError("status", f"{str(value)[:40]!r} is not one of {', '.join(_SESSION_STATUSES)}")
 
 
