@@ -2,12 +2,16 @@
 
 Offline: instead of downloading wheels, it sums the files of the same distributions installed in
 this virtual environment (same versions, this machine's platform), minus what the Makefile prunes,
-plus backend/ (and bot/) with the Makefile's exclusions.
+plus backend/ (and bot/) with the Makefile's exclusions, plus the bytecode the Makefile
+precompiles (this environment's own `__pycache__` files for the distributions, compiled in memory
+for our code).
 """
 
 from __future__ import annotations
 
+import marshal
 import re
+import sys
 from collections.abc import Iterable
 from importlib import metadata
 from pathlib import Path
@@ -22,6 +26,8 @@ LAMBDA_LIMIT = 250 * 1024 * 1024  # unzipped, function + layers
 PRUNED_DISTRIBUTIONS = {"boto3", "botocore", "s3transfer", "jmespath"}
 PRUNED_DIRS = ("phonenumbers/geodata", "phonenumbers/carrierdata")
 EXCLUDED_CODE = ("backend/local", "backend/cli", "backend/deploy")
+_CACHE_TAG = f".{sys.implementation.cache_tag}."  # the bytecode compileall writes: .cpython-311.
+_PYC_HEADER = 16
 
 
 def _requirements(name: str) -> list[str]:
@@ -78,7 +84,7 @@ def _distribution_bytes(key: str) -> int:
     total = 0
     for file in dist.files or []:
         text = str(file)
-        if "__pycache__" in text or text.startswith(".."):
+        if text.startswith("..") or ("__pycache__" in text and _CACHE_TAG not in text):
             continue
         if any(text.startswith(prefix + "/") for prefix in PRUNED_DIRS):
             continue
@@ -98,6 +104,9 @@ def _code_bytes(directories: Iterable[str]) -> int:
             if any(relative.startswith(prefix + "/") for prefix in EXCLUDED_CODE):
                 continue
             total += path.stat().st_size
+            if path.suffix == ".py":
+                code = compile(path.read_bytes(), relative, "exec", dont_inherit=True)
+                total += _PYC_HEADER + len(marshal.dumps(code))
     return total
 
 
