@@ -418,20 +418,20 @@ def _write_results(
     """The Results sheet, streamed row by row; the column widths (written with the sheet at the
     end) fit the longest value seen."""
     columns = result_columns(job)
-    _results_header(sheet, formats, job, columns, zone_name)
+    cells = _Cells(sheet, formats)
+    _results_header(sheet, cells, formats, job, columns, zone_name)
     widest = [len(name) for name in columns]
     phone = HEAD_COLUMNS.index("phone_number")
     for number, row in enumerate(rows, start=1):
         values = _results_values(job, row, zone, sms)
         phone_number, values[phone] = values[phone], None
         for column, value in enumerate(values):
-            size = _put(sheet, number, column, value, formats)
+            size = cells.put(number, column, value)
             if size > widest[column]:
                 widest[column] = size
         if phone_number is not None:
-            text = _ILLEGAL_CHARACTERS.sub("", str(phone_number))
-            sheet.write_string(number, phone, text, formats.text)
-            widest[phone] = max(widest[phone], len(text))
+            size = cells.put(number, phone, str(phone_number), formats.text)
+            widest[phone] = max(widest[phone], size)
     # +2: the autofilter button sits in the header cell.
     _set_widths(sheet, [min(max(size + 2, MIN_WIDTH), MAX_WIDTH) for size in widest])
     sheet.freeze_panes(1, 2)  # the header row and the receiver ids stay in view
@@ -457,31 +457,43 @@ def _results_values(
     return values
 
 
-def _put(
-    sheet: Worksheet, row: int, column: int, value: Any, formats: _Formats, style: Any = None
-) -> int:
-    """Write one value as its Excel type (text always as text, never as a formula); return the
-    number of characters the cell shows, 0 for no value. `style`: the format of text and
-    numbers (e.g. bold)."""
-    if value is None:
-        return 0
-    if isinstance(value, str):
-        value = _ILLEGAL_CHARACTERS.sub("", value)
-        sheet.write_string(row, column, value, style)
-        return len(value)
-    if isinstance(value, int | float):
-        sheet.write_number(row, column, value, style)
-        return len(str(value))
-    if isinstance(value, datetime):
-        if value.tzinfo is not None:  # Excel has no time zones
-            value = value.astimezone(UTC).replace(tzinfo=None)
-        sheet.write_datetime(row, column, value, formats.date_time)
-        return formats.date_time_width
-    if isinstance(value, date | time):
-        style = formats.time if isinstance(value, time) else formats.date
-        sheet.write_datetime(row, column, value, style)
-        return 10
-    raise TypeError(f"no Excel cell for a {type(value).__name__}")
+class _Cells:
+    """Writes values into one sheet as their Excel types: text always as text (never a formula),
+    numbers, and dates and times with their formats."""
+
+    def __init__(self, sheet: Worksheet, formats: _Formats) -> None:
+        self._string = sheet.write_string
+        self._number = sheet.write_number
+        self._datetime = sheet.write_datetime
+        self._formats = formats
+
+    def put(self, row: int, column: int, value: Any, style: Any = None) -> int:
+        """Write one value (`style`: the format of text and numbers, e.g. bold); return the
+        number of characters the cell shows, 0 for no value."""
+        if value is None:
+            return 0
+        if isinstance(value, str):
+            value = _clean(value)
+            self._string(row, column, value, style)
+            return len(value)
+        if isinstance(value, int | float):
+            self._number(row, column, value, style)
+            return len(str(value))
+        if isinstance(value, datetime):
+            if value.tzinfo is not None:  # Excel has no time zones
+                value = value.astimezone(UTC).replace(tzinfo=None)
+            self._datetime(row, column, value, self._formats.date_time)
+            return self._formats.date_time_width
+        if isinstance(value, date | time):
+            style = self._formats.time if isinstance(value, time) else self._formats.date
+            self._datetime(row, column, value, style)
+            return 10
+        raise TypeError(f"no Excel cell for a {type(value).__name__}")
+
+
+def _clean(text: str) -> str:
+    """The text without the characters Excel refuses (most text has none: checked fast)."""
+    return text if text.isprintable() else _ILLEGAL_CHARACTERS.sub("", text)
 
 
 def _set_widths(sheet: Worksheet, widths: Iterable[float]) -> None:
@@ -492,17 +504,22 @@ def _set_widths(sheet: Worksheet, widths: Iterable[float]) -> None:
 
 
 def _results_header(
-    sheet: Worksheet, formats: _Formats, job: CallJob, columns: Sequence[str], zone_name: str
+    sheet: Worksheet,
+    cells: _Cells,
+    formats: _Formats,
+    job: CallJob,
+    columns: Sequence[str],
+    zone_name: str,
 ) -> None:
     """Bold header cells; `call_at` and each `Question N` carry a note saying what they hold."""
     notes = {"call_at": f"Time of the last call attempt, in the {zone_name} time zone."}
     for number, question in enumerate(job.questions, start=1):
         notes[question_column(number)] = f"({question.type.value}) {question.template}"
     for column, name in enumerate(columns):
-        _put(sheet, 0, column, name, formats, formats.bold)
+        cells.put(0, column, name, formats.bold)
         note = notes.get(name)
         if note is not None:
-            text = _ILLEGAL_CHARACTERS.sub("", note)
+            text = _clean(note)
             # Width in pixels; tall enough for the text at about 50 characters a line.
             size = {"width": 300, "height": 40 + 16 * (len(text) // 50 + 1)}
             sheet.write_comment(0, column, text, {"author": "Callouts", **size})
@@ -534,13 +551,14 @@ def _write_summary(
     sms: SmsTally | None = None,
 ) -> None:
     _set_widths(sheet, (26, 10))
+    cells = _Cells(sheet, formats)
     row = 0  # the rows written so far
 
     def put(*values: Any, bold: int = 1) -> None:
         """One row; its first `bold` values in bold."""
         nonlocal row
         for column, value in enumerate(values):
-            _put(sheet, row, column, value, formats, formats.bold if column < bold else None)
+            cells.put(row, column, value, formats.bold if column < bold else None)
         row += 1
 
     put("Job", job_summary.job_id)
@@ -606,11 +624,12 @@ def _bar_chart(book: Workbook, title: str, header: int, last: int) -> Any:
 
 def _write_questions(sheet: Worksheet, formats: _Formats, job: CallJob) -> None:
     _set_widths(sheet, (8, 16, 100))
+    cells = _Cells(sheet, formats)
     for column, name in enumerate(("number", "type", "template")):
-        _put(sheet, 0, column, name, formats, formats.bold)
+        cells.put(0, column, name, formats.bold)
     for number, question in enumerate(job.questions, start=1):
         for column, value in enumerate((number, question.type.value, question.template)):
-            _put(sheet, number, column, value, formats)
+            cells.put(number, column, value)
 
 
 # ---- all three -------------------------------------------------------------------------------
