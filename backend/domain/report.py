@@ -421,17 +421,15 @@ def _write_results(
     cells = _Cells(sheet, formats)
     _results_header(sheet, cells, formats, job, columns, zone_name)
     widest = [len(name) for name in columns]
-    phone = HEAD_COLUMNS.index("phone_number")
+    styles = [None] * len(columns)
+    styles[HEAD_COLUMNS.index("phone_number")] = formats.text
+    put = cells.put
     for number, row in enumerate(rows, start=1):
-        values = _results_values(job, row, zone, sms)
-        phone_number, values[phone] = values[phone], None
-        for column, value in enumerate(values):
-            size = cells.put(number, column, value)
-            if size > widest[column]:
-                widest[column] = size
-        if phone_number is not None:
-            size = cells.put(number, phone, str(phone_number), formats.text)
-            widest[phone] = max(widest[phone], size)
+        for column, value in enumerate(_results_values(job, row, zone, sms)):
+            if value is not None:
+                size = put(number, column, value, styles[column])
+                if size > widest[column]:
+                    widest[column] = size
     # +2: the autofilter button sits in the header cell.
     _set_widths(sheet, [min(max(size + 2, MIN_WIDTH), MAX_WIDTH) for size in widest])
     sheet.freeze_panes(1, 2)  # the header row and the receiver ids stay in view
@@ -476,7 +474,7 @@ class _Cells:
             value = _clean(value)
             self._string(row, column, value, style)
             return len(value)
-        if isinstance(value, int | float):
+        if isinstance(value, (int, float)):  # a tuple: faster than int | float
             self._number(row, column, value, style)
             return len(str(value))
         if isinstance(value, datetime):
