@@ -40,6 +40,7 @@ from backend.domain.models import CallJob, CallResult, QuestionType, Receiver
 from backend.domain.ports import ReportFiles
 from backend.domain.sms import SMS_COLUMN, SmsResult, SmsTally
 from backend.domain.summary import JobSummary, latest_results, summary
+from backend.domain.xlsx_sheet import StreamedSheet
 
 REPORT_FORMAT = "callouts-results/1"
 HEAD_COLUMNS = ("task_id", "receiver_id", "call_at", "status", "error", "phone_number")
@@ -393,16 +394,20 @@ def write_xlsx(
             {"constant_memory": True, "tmpdir": scratch, "nan_inf_to_errors": True},
         )
         formats = _Formats.of(book, zone_name)
-        _write_results(book.add_worksheet(RESULTS_SHEET), formats, job, rows, zone, zone_name, sms)
+        results_sheet, summary_sheet, questions_sheet = (
+            book.add_worksheet(name, StreamedSheet)
+            for name in (RESULTS_SHEET, SUMMARY_SHEET, QUESTIONS_SHEET)
+        )
+        _write_results(results_sheet, formats, job, rows, zone, zone_name, sms)
         _write_summary(
             book,
-            book.add_worksheet(SUMMARY_SHEET),
+            summary_sheet,
             formats,
             summary(job, (r for _, _, r in rows if r is not None)),
             zone_name,
             SmsTally.of(sms.values()) if job.sms_template.strip() else None,
         )
-        _write_questions(book.add_worksheet(QUESTIONS_SHEET), formats, job)
+        _write_questions(questions_sheet, formats, job)
         book.close()
 
 
