@@ -24,35 +24,30 @@ import re
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import suppress
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, tzinfo
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import IO, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE
-from openpyxl.chart import BarChart, Reference
-from openpyxl.comments import Comment
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from pydantic import ValidationError
+from xlsxwriter import Workbook
+from xlsxwriter.format import Format
+from xlsxwriter.worksheet import Worksheet
 
 from backend.domain.models import CallJob, CallResult, QuestionType, Receiver
 from backend.domain.ports import ReportFiles
 from backend.domain.record_json import FieldError
 from backend.domain.sms import SMS_COLUMN, SmsResult, SmsTally
 from backend.domain.summary import JobSummary, latest_results, summary
+from backend.domain.xlsx_sheet import StreamedSheet
 
 REPORT_FORMAT = "callouts-results/1"
 HEAD_COLUMNS = ("task_id", "receiver_id", "call_at", "status", "error", "phone_number")
 TAIL_COLUMNS = ("attempts", "duration_seconds")
 RESULTS_SHEET, SUMMARY_SHEET, QUESTIONS_SHEET = "Results", "Summary", "Questions"
 _CHART_ROWS = 16  # a 7.5 cm chart covers about 15 default rows: blocks are spaced by this much
-_BOLD = Font(bold=True)
 MIN_WIDTH, MAX_WIDTH = 8, 60  # Results column widths, in characters, fitted to content within
 _DATE_TIME_FORMAT = "yyyy-mm-dd hh:mm:ss"
 _TITLE_CHARACTERS = 90  # chart titles longer than this are cut with "..."
@@ -352,6 +347,35 @@ def _csv_safe(value: str | int | float | None) -> str | int | float:
 
 # ---- xlsx ------------------------------------------------------------------------------------
 
+# Characters XML 1.0 (so Excel) refuses in a cell: dropped from the text.
+_ILLEGAL_CHARACTERS = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")
+_DIGIT_PIXELS = 7  # a column `width` of N characters is 7N pixels (Calibri 11)
+_CHART_CM = (14.0, 7.0)  # width, height
+_PIXELS_PER_CM = 96 / 2.54
+
+
+@dataclass(frozen=True)
+class _Formats:
+    """The cell formats of one report workbook (XlsxWriter formats belong to their workbook)."""
+
+    bold: Format
+    date_time: Format  # call_at: the local wall time, its zone named by the format
+    date_time_width: int  # the characters a date-time cell shows
+    date: Format
+    time: Format
+    text: Format  # phone numbers: text that stays text when edited
+
+    @classmethod
+    def of(cls, book: Workbook, zone_name: str) -> _Formats:
+        return cls(
+            bold=book.add_format({"bold": True}),
+            date_time=book.add_format({"num_format": f'{_DATE_TIME_FORMAT} "{zone_name}"'}),
+            date_time_width=len("2026-12-01 09:00:00 ") + len(zone_name),
+            date=book.add_format({"num_format": "yyyy-mm-dd"}),
+            time=book.add_format({"num_format": "hh:mm"}),
+            text=book.add_format({"num_format": "@"}),
+        )
+
 
 def write_xlsx(
     job: CallJob,
@@ -359,45 +383,63 @@ def write_xlsx(
     target: Path | str | IO[bytes],
     sms: SmsResults = _NO_SMS,
 ) -> None:
-    """Write the report workbook (write-only mode, so 10,000 rows stay fast and small)."""
+    """Write the report workbook with XlsxWriter in constant-memory mode: each Results row is
+    written out when the next one starts, so a 100,000-row report never holds its cells."""
     rows = report_rows(job, results)
     zone, zone_name = report_time_zone(job)
-    book = Workbook(write_only=True)
-    _write_results(book.create_sheet(RESULTS_SHEET), job, rows, zone, zone_name, sms)
-    _write_summary(
-        book.create_sheet(SUMMARY_SHEET),
-        summary(job, (r for _, _, r in rows if r is not None)),
-        zone_name,
-        SmsTally.of(sms.values()) if job.sms_template.strip() else None,
-    )
-    _write_questions(book.create_sheet(QUESTIONS_SHEET), job)
-    book.save(target)
+    # XlsxWriter keeps each sheet's rows in a temporary file: they go with this directory, also
+    # when writing fails half-way (then nothing is written to the target).
+    with tempfile.TemporaryDirectory(prefix="callouts-xlsx-") as scratch:
+        book = Workbook(
+            str(target) if isinstance(target, Path) else target,
+            {"constant_memory": True, "tmpdir": scratch, "nan_inf_to_errors": True},
+        )
+        formats = _Formats.of(book, zone_name)
+        results_sheet, summary_sheet, questions_sheet = (
+            book.add_worksheet(name, StreamedSheet)
+            for name in (RESULTS_SHEET, SUMMARY_SHEET, QUESTIONS_SHEET)
+        )
+        _write_results(results_sheet, formats, job, rows, zone, zone_name, sms)
+        _write_summary(
+            book,
+            summary_sheet,
+            formats,
+            summary(job, (r for _, _, r in rows if r is not None)),
+            zone_name,
+            SmsTally.of(sms.values()) if job.sms_template.strip() else None,
+        )
+        _write_questions(questions_sheet, formats, job)
+        book.close()
 
 
 def _write_results(
-    sheet: WriteOnlyWorksheet,
+    sheet: Worksheet,
+    formats: _Formats,
     job: CallJob,
     rows: Sequence[tuple[str, Receiver | None, CallResult | None]],
     zone: tzinfo,
     zone_name: str,
     sms: SmsResults = _NO_SMS,
 ) -> None:
-    """The Results sheet. A write-only sheet takes its column widths before its first row, so the
-    rows' values are prepared first and measured, then streamed out."""
+    """The Results sheet, streamed row by row; the column widths (written with the sheet at the
+    end) fit the longest value seen."""
     columns = result_columns(job)
-    table = [_results_values(job, row, zone, sms) for row in rows]
-    date_time_format = f'{_DATE_TIME_FORMAT} "{zone_name}"'
-    shown = len("2026-12-01 09:00:00 ") + len(zone_name)  # what a date-time cell shows
-    for index, width in enumerate(_fitted_widths(columns, table, shown), start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = width
-    sheet.freeze_panes = "C2"
-    sheet.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{len(rows) + 1}"
-    sheet.append(_results_header(sheet, job, columns, zone_name))
-    phone = HEAD_COLUMNS.index("phone_number")
-    for values in table:
-        cells = [_xlsx_value(sheet, value, date_time_format) for value in values]
-        cells[phone] = _text_cell(sheet, values[phone])
-        sheet.append(cells)
+    cells = _Cells(sheet, formats)
+    _results_header(sheet, cells, formats, job, columns, zone_name)
+    widest = [len(name) for name in columns]
+    styles = [None] * len(columns)
+    styles[HEAD_COLUMNS.index("phone_number")] = formats.text
+    put = cells.put
+    for number, row in enumerate(rows, start=1):
+        for column, value in enumerate(_results_values(job, row, zone, sms)):
+            if value is not None:
+                size = put(number, column, value, styles[column])
+                if size > widest[column]:
+                    widest[column] = size
+    # +2: the autofilter button sits in the header cell.
+    _set_widths(sheet, [min(max(size + 2, MIN_WIDTH), MAX_WIDTH) for size in widest])
+    sheet.freeze_panes(1, 2)  # the header row and the receiver ids stay in view
+    sheet.autofilter(0, 0, len(rows), len(columns) - 1)
 
 
 def _results_values(
@@ -419,61 +461,72 @@ def _results_values(
     return values
 
 
-def _fitted_widths(
-    columns: Sequence[str], table: Sequence[Sequence[Any]], date_time_width: int
-) -> list[float]:
-    """Each column as wide as its longest value or header, within MIN_WIDTH..MAX_WIDTH."""
-    widest = [len(name) for name in columns]
-    for values in table:
-        for index, value in enumerate(values):
-            if value is None:
-                continue
-            if isinstance(value, datetime):
-                size = date_time_width
-            elif isinstance(value, str):
-                size = len(value)
-            elif isinstance(value, date | time):
-                size = 10
-            else:
-                size = len(str(value))
-            if size > widest[index]:
-                widest[index] = size
-    # +2: the autofilter button sits in the header cell.
-    return [float(min(max(size + 2, MIN_WIDTH), MAX_WIDTH)) for size in widest]
+class _Cells:
+    """Writes values into one sheet as their Excel types: text always as text (never a formula),
+    numbers, and dates and times with their formats."""
+
+    def __init__(self, sheet: Worksheet, formats: _Formats) -> None:
+        self._string = sheet.write_string
+        self._number = sheet.write_number
+        self._datetime = sheet.write_datetime
+        self._formats = formats
+
+    def put(self, row: int, column: int, value: Any, style: Any = None) -> int:
+        """Write one value (`style`: the format of text and numbers, e.g. bold); return the
+        number of characters the cell shows, 0 for no value."""
+        if value is None:
+            return 0
+        if isinstance(value, str):
+            value = _clean(value)
+            self._string(row, column, value, style)
+            return len(value)
+        if isinstance(value, (int, float)):  # a tuple: faster than int | float
+            self._number(row, column, value, style)
+            return len(str(value))
+        if isinstance(value, datetime):
+            if value.tzinfo is not None:  # Excel has no time zones
+                value = value.astimezone(UTC).replace(tzinfo=None)
+            self._datetime(row, column, value, self._formats.date_time)
+            return self._formats.date_time_width
+        if isinstance(value, date | time):
+            style = self._formats.time if isinstance(value, time) else self._formats.date
+            self._datetime(row, column, value, style)
+            return 10
+        raise TypeError(f"no Excel cell for a {type(value).__name__}")
+
+
+def _clean(text: str) -> str:
+    """The text without the characters Excel refuses (most text has none: checked fast)."""
+    return text if text.isprintable() else _ILLEGAL_CHARACTERS.sub("", text)
+
+
+def _set_widths(sheet: Worksheet, widths: Iterable[float]) -> None:
+    """Column widths in characters, written as the `width` Excel stores (XlsxWriter's own
+    character widths add the cell padding)."""
+    for column, width in enumerate(widths):
+        sheet.set_column_pixels(column, column, round(width * _DIGIT_PIXELS))
 
 
 def _results_header(
-    sheet: WriteOnlyWorksheet, job: CallJob, columns: Sequence[str], zone_name: str
-) -> list[Any]:
+    sheet: Worksheet,
+    cells: _Cells,
+    formats: _Formats,
+    job: CallJob,
+    columns: Sequence[str],
+    zone_name: str,
+) -> None:
     """Bold header cells; `call_at` and each `Question N` carry a note saying what they hold."""
     notes = {"call_at": f"Time of the last call attempt, in the {zone_name} time zone."}
     for number, question in enumerate(job.questions, start=1):
         notes[question_column(number)] = f"({question.type.value}) {question.template}"
-    header = []
-    for name in columns:
-        cell = _bold(sheet, name)
+    for column, name in enumerate(columns):
+        cells.put(0, column, name, formats.bold)
         note = notes.get(name)
         if note is not None:
-            cell.comment = _note(ILLEGAL_CHARACTERS_RE.sub("", note))
-        header.append(cell)
-    return header
-
-
-def _note(text: str) -> Comment:
-    comment = Comment(text, "Callouts")
-    comment.width = 300  # points; tall enough for the text at about 50 characters a line
-    comment.height = 40 + 16 * (len(text) // 50 + 1)
-    return comment
-
-
-def _text_cell(sheet: WriteOnlyWorksheet, value: Any) -> Any:
-    """A text cell that stays text when edited (number format `@`): phone numbers."""
-    if value is None:
-        return None
-    cell = WriteOnlyCell(sheet, ILLEGAL_CHARACTERS_RE.sub("", str(value)))
-    cell.data_type = "s"
-    cell.number_format = "@"
-    return cell
+            text = _clean(note)
+            # Width in pixels; tall enough for the text at about 50 characters a line.
+            size = {"width": 300, "height": 40 + 16 * (len(text) // 50 + 1)}
+            sheet.write_comment(0, column, text, {"author": "Callouts", **size})
 
 
 def _typed_answer(question_type: QuestionType, answer: str | None) -> Cell:
@@ -493,65 +546,36 @@ def _typed_answer(question_type: QuestionType, answer: str | None) -> Cell:
     return answer
 
 
-def _xlsx_value(
-    sheet: WriteOnlyWorksheet, value: Any, date_time_format: str = _DATE_TIME_FORMAT
-) -> Any:
-    if isinstance(value, datetime):
-        if value.tzinfo is not None:  # Excel has no time zones
-            value = value.astimezone(UTC).replace(tzinfo=None)
-        cell = WriteOnlyCell(sheet, value)
-        cell.number_format = date_time_format
-        return cell
-    if isinstance(value, time):
-        cell = WriteOnlyCell(sheet, value)
-        cell.number_format = "hh:mm"
-        return cell
-    if isinstance(value, str):
-        value = ILLEGAL_CHARACTERS_RE.sub("", value)
-        if (value.startswith("=") and len(value) > 1) or value in ERROR_CODES:
-            # Text that openpyxl would otherwise write as a formula or an error value.
-            cell = WriteOnlyCell(sheet, value)
-            cell.data_type = "s"
-            return cell
-    return value
-
-
-def _bold(sheet: WriteOnlyWorksheet, value: str) -> Any:
-    cell = WriteOnlyCell(sheet, ILLEGAL_CHARACTERS_RE.sub("", value))
-    cell.data_type = "s"
-    cell.font = _BOLD
-    return cell
-
-
 def _write_summary(
-    sheet: WriteOnlyWorksheet,
+    book: Workbook,
+    sheet: Worksheet,
+    formats: _Formats,
     job_summary: JobSummary,
     zone_name: str,
     sms: SmsTally | None = None,
 ) -> None:
-    sheet.column_dimensions["A"].width = 26
-    sheet.column_dimensions["B"].width = 10
-    row = 0
+    _set_widths(sheet, (26, 10))
+    cells = _Cells(sheet, formats)
+    row = 0  # the rows written so far
 
-    def bold(text: str) -> Any:
-        return _bold(sheet, text)
-
-    def put(*values: Any) -> None:
+    def put(*values: Any, bold: int = 1) -> None:
+        """One row; its first `bold` values in bold."""
         nonlocal row
-        sheet.append([_xlsx_value(sheet, value) for value in values])
+        for column, value in enumerate(values):
+            cells.put(row, column, value, formats.bold if column < bold else None)
         row += 1
 
-    put(bold("Job"), job_summary.job_id)
-    put(bold("Receivers"), job_summary.total)
-    put(bold("Done"), job_summary.done)
-    put(bold("Pending"), job_summary.pending)
+    put("Job", job_summary.job_id)
+    put("Receivers", job_summary.total)
+    put("Done", job_summary.done)
+    put("Pending", job_summary.pending)
     if job_summary.do_not_call:  # NotCallable because the number is on the do-not-call list
-        put(bold("Do-not-call"), job_summary.do_not_call)
+        put("Do-not-call", job_summary.do_not_call)
     if sms is not None:  # a job with an SMS template: what became of the texts
-        put(bold("SMS sent"), sms.sent)
-        put(bold("SMS failed"), sms.failed)
-        put(bold("SMS skipped"), sms.skipped)
-    put(bold("Time zone"), zone_name)
+        put("SMS sent", sms.sent)
+        put("SMS failed", sms.failed)
+        put("SMS skipped", sms.skipped)
+    put("Time zone", zone_name)
     put()
     # (block heading, its text in column B, chart title, counts)
     blocks: list[tuple[str, str, str, Sequence[tuple[str, int]]]] = [
@@ -572,38 +596,44 @@ def _write_summary(
         for t in job_summary.questions
     ]
     for index, (heading, template, title, counts) in enumerate(blocks):
-        start = row + 1
-        put(bold(heading), template)
-        put(bold("Answer" if index else "Status"), bold("Count"))
-        header = row
+        start = row
+        put(heading, template)
+        put("Answer" if index else "Status", "Count", bold=2)
+        header = row - 1
         for label, count in counts:
-            put(label, count)
-        sheet.add_chart(_bar_chart(sheet, title, header, row), f"D{start}")
-        while row < start - 1 + _CHART_ROWS:
-            put()
+            put(label, count, bold=0)
+        sheet.insert_chart(start, 3, _bar_chart(book, title, header, row - 1))
+        row = start + _CHART_ROWS
 
 
-def _bar_chart(sheet: WriteOnlyWorksheet, title: str, header: int, last: int) -> BarChart:
-    chart = BarChart()
-    chart.type = "col"
-    chart.title = title
-    chart.legend = None
-    chart.height = 7.0
-    chart.width = 14.0
-    chart.y_axis.title = "Count"
-    chart.y_axis.delete = False
-    chart.x_axis.delete = False
-    chart.add_data(Reference(sheet, min_col=2, min_row=header, max_row=last), titles_from_data=True)
-    chart.set_categories(Reference(sheet, min_col=1, min_row=header + 1, max_row=last))
+def _bar_chart(book: Workbook, title: str, header: int, last: int) -> Any:
+    """A column chart of the counts in rows header+1..last (0-based) beside the header row."""
+    chart = book.add_chart({"type": "column"})
+    chart.add_series(
+        {
+            "name": [SUMMARY_SHEET, header, 1],
+            "categories": [SUMMARY_SHEET, header + 1, 0, last, 0],
+            "values": [SUMMARY_SHEET, header + 1, 1, last, 1],
+        }
+    )
+    chart.set_title({"name": title})
+    chart.set_legend({"none": True})
+    chart.set_y_axis({"name": "Count"})
+    width, height = _CHART_CM
+    chart.set_size(
+        {"width": round(width * _PIXELS_PER_CM), "height": round(height * _PIXELS_PER_CM)}
+    )
     return chart
 
 
-def _write_questions(sheet: WriteOnlyWorksheet, job: CallJob) -> None:
-    for letter, width in (("A", 8), ("B", 16), ("C", 100)):
-        sheet.column_dimensions[letter].width = width
-    sheet.append([_bold(sheet, "number"), _bold(sheet, "type"), _bold(sheet, "template")])
+def _write_questions(sheet: Worksheet, formats: _Formats, job: CallJob) -> None:
+    _set_widths(sheet, (8, 16, 100))
+    cells = _Cells(sheet, formats)
+    for column, name in enumerate(("number", "type", "template")):
+        cells.put(0, column, name, formats.bold)
     for number, question in enumerate(job.questions, start=1):
-        sheet.append([number, question.type.value, _xlsx_value(sheet, question.template)])
+        for column, value in enumerate((number, question.type.value, question.template)):
+            cells.put(number, column, value)
 
 
 # ---- all three -------------------------------------------------------------------------------

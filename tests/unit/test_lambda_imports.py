@@ -19,6 +19,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 HEAVY = (
     "openpyxl",
+    "xlsxwriter",
     "jinja2",
     "aws_xray_sdk",
     "boto3",
@@ -38,7 +39,7 @@ ALLOWED: dict[str, set[str]] = {
     "backend.handlers.execution_events": _TRACED,
     "backend.handlers.call_timeout": _TRACED,
     "backend.handlers.sweeper": _TRACED,
-    "backend.handlers.report": _TRACED,  # openpyxl only once it writes a report
+    "backend.handlers.report": _TRACED,  # xlsxwriter only once it writes a report
     "backend.handlers.sms": _TRACED,  # jinja2 only once it renders a text
     "backend.handlers.start_job": {*_TRACED, "openpyxl", "jinja2"},
     "backend.handlers.intake_upload": {*_TRACED, "openpyxl", "jinja2"},
