@@ -127,22 +127,40 @@ def to_e164(raw: str, prefix: str = "", allowed_countries: Collection[str] = ())
                 f"phone number '{text}' is in {region or 'an unknown country'}, which is not in "
                 f"allowed_countries ({', '.join(sorted(allowed_countries))})"
             )
-    e164: str = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-    return e164
-
-
-@lru_cache(maxsize=512)
-def _metadata(country_code: int, region: str | None) -> Any:
-    if region is not None:
-        return PhoneMetadata.metadata_for_region(region, None)
-    return PhoneMetadata.metadata_for_region_or_calling_code(
-        country_code, phonenumbers.region_code_for_country_code(country_code)
-    )
+    # format_number(number, E164), without its checks for the formats intake never asks for
+    return f"+{number.country_code}{phonenumbers.national_significant_number(number)}"
 
 
 @lru_cache(maxsize=512)
 def _pattern(regex: str) -> re.Pattern[str]:
     return re.compile(regex)
+
+
+class _NationalRules:
+    """What `_plain_parse` needs of one country's metadata, looked up and compiled once."""
+
+    __slots__ = ("code", "code_text", "international_prefix", "national_prefix")
+
+    def __init__(self, metadata: Any) -> None:
+        self.code: int = metadata.country_code
+        self.code_text = str(self.code)
+        idd, prefix = metadata.international_prefix, metadata.national_prefix_for_parsing
+        self.international_prefix = _pattern(idd) if idd else None
+        self.national_prefix = _pattern(prefix) if prefix else None
+
+
+@lru_cache(maxsize=512)
+def _rules(country_code: int, region: str | None) -> _NationalRules | None:
+    """The rules of `region`, or (region None) of the country with `country_code`."""
+    if region is not None:
+        metadata = PhoneMetadata.metadata_for_region(region, None)
+    else:
+        metadata = PhoneMetadata.metadata_for_region_or_calling_code(
+            country_code, phonenumbers.region_code_for_country_code(country_code)
+        )
+    if metadata is None or metadata.country_code is None:
+        return None
+    return _NationalRules(metadata)
 
 
 def _plain_parse(compact: str, region: str | None) -> phonenumbers.PhoneNumber | None:
@@ -163,21 +181,20 @@ def _plain_parse(compact: str, region: str | None) -> phonenumbers.PhoneNumber |
         else:
             return None
         national = digits[size:]
-        metadata = _metadata(code, None)
+        rules = _rules(code, None)
     else:
-        metadata = _metadata(0, region) if region else None
-        if metadata is None or metadata.country_code is None:
+        rules = _rules(0, region) if region else None
+        if rules is None:
             return None
-        code, national = metadata.country_code, compact
-        idd = metadata.international_prefix
-        if national.startswith(str(code)) or (idd and _pattern(idd).match(national)):
+        national = compact
+        idd = rules.international_prefix
+        if national.startswith(rules.code_text) or (idd and idd.match(national)):
             return None
-    if metadata is None or not 2 <= len(national) <= 17 or national[0] == "0":
+    if rules is None or not 2 <= len(national) <= 17 or national[0] == "0":
         return None
-    prefix = metadata.national_prefix_for_parsing
-    if prefix and _pattern(prefix).match(national):
+    if rules.national_prefix and rules.national_prefix.match(national):
         return None
-    return phonenumbers.PhoneNumber(country_code=code, national_number=int(national))
+    return phonenumbers.PhoneNumber(country_code=rules.code, national_number=int(national))
 
 
 # phonenumbers' number_type, in its order: the first of these types whose pattern matches.
@@ -192,6 +209,13 @@ _SPECIAL_TYPES = (
     ("voicemail", PhoneNumberType.VOICEMAIL),
 )
 _Desc = tuple[frozenset[int], re.Pattern[str]] | None
+# The patterns that apply to numbers of one length (None: the type has no number that long).
+_Patterns = tuple[
+    re.Pattern[str] | None,
+    tuple[tuple[re.Pattern[str], int], ...],
+    re.Pattern[str] | None,
+    re.Pattern[str] | None,
+]
 
 
 def _desc(desc: Any) -> _Desc:
@@ -200,51 +224,73 @@ def _desc(desc: Any) -> _Desc:
     return frozenset(desc.possible_length), re.compile(desc.national_number_pattern)
 
 
-@lru_cache(maxsize=512)
-def _type_table(code: int, region: str) -> tuple[Any, ...] | None:
-    """A country's number-type patterns compiled once (phonenumbers looks each up per call)."""
-    metadata = PhoneMetadata.metadata_for_region_or_calling_code(code, region)
-    if metadata is None:
-        return None
-    described = ((_desc(getattr(metadata, name)), kind) for name, kind in _SPECIAL_TYPES)
-    specials = tuple((desc, kind) for desc, kind in described if desc is not None)
-    return (
-        _desc(metadata.general_desc),
-        specials,
-        _desc(metadata.fixed_line),
-        _desc(metadata.mobile),
-        bool(metadata.same_mobile_and_fixed_line_pattern),
-    )
-
-
-def _matches(national: str, desc: _Desc) -> bool:
+def _of_length(desc: _Desc, length: int) -> re.Pattern[str] | None:
+    """The type's pattern if a number of `length` digits can be of that type."""
     if desc is None:
-        return False
+        return None
     lengths, pattern = desc
-    return (not lengths or len(national) in lengths) and pattern.fullmatch(national) is not None
+    return pattern if not lengths or length in lengths else None
+
+
+class _NumberTypes:
+    """A country's number-type patterns compiled once (phonenumbers looks each up per call),
+    and sorted per number length: only the types a number of that length can be are tried."""
+
+    def __init__(self, metadata: Any) -> None:
+        described = ((_desc(getattr(metadata, name)), kind) for name, kind in _SPECIAL_TYPES)
+        self._specials = tuple((desc, kind) for desc, kind in described if desc is not None)
+        self._general = _desc(metadata.general_desc)
+        self._fixed = _desc(metadata.fixed_line)
+        self._mobile = _desc(metadata.mobile)
+        self._same = bool(metadata.same_mobile_and_fixed_line_pattern)
+        self._by_length: dict[int, _Patterns] = {}  # bounded: numbers have at most 17 digits
+
+    def _patterns(self, length: int) -> _Patterns:
+        found = self._by_length.get(length)
+        if found is None:
+            specials = tuple(
+                (pattern, int(kind))
+                for desc, kind in self._specials
+                if (pattern := _of_length(desc, length)) is not None
+            )
+            found = self._by_length[length] = (
+                _of_length(self._general, length),
+                specials,
+                _of_length(self._fixed, length),
+                _of_length(self._mobile, length),
+            )
+        return found
+
+    def kind(self, national: str) -> int:
+        general, specials, fixed, mobile = self._patterns(len(national))
+        if general is None or general.fullmatch(national) is None:
+            return PhoneNumberType.UNKNOWN
+        for pattern, kind in specials:
+            if pattern.fullmatch(national) is not None:
+                return kind
+        if fixed is not None and fixed.fullmatch(national) is not None:
+            if self._same or (mobile is not None and mobile.fullmatch(national) is not None):
+                return PhoneNumberType.FIXED_LINE_OR_MOBILE
+            return PhoneNumberType.FIXED_LINE
+        if not self._same and mobile is not None and mobile.fullmatch(national) is not None:
+            return PhoneNumberType.MOBILE
+        return PhoneNumberType.UNKNOWN
+
+
+@lru_cache(maxsize=512)
+def _number_types(code: int, region: str) -> _NumberTypes | None:
+    metadata = PhoneMetadata.metadata_for_region_or_calling_code(code, region)
+    return None if metadata is None else _NumberTypes(metadata)
 
 
 def number_kind(number: phonenumbers.PhoneNumber) -> int:
     """`phonenumbers.number_type(number)`, with the patterns compiled once per country: intake
     asks for up to 100,000 numbers (tests check both agree on every example number)."""
     code = number.country_code or 0
-    table = _type_table(code, phonenumbers.region_code_for_number(number) or "")
-    if table is None:
+    types = _number_types(code, phonenumbers.region_code_for_number(number) or "")
+    if types is None:
         return PhoneNumberType.UNKNOWN
-    general, specials, fixed, mobile, same = table
-    national = phonenumbers.national_significant_number(number)
-    if not _matches(national, general):
-        return PhoneNumberType.UNKNOWN
-    for desc, kind in specials:
-        if _matches(national, desc):
-            return int(kind)
-    if _matches(national, fixed):
-        if same or _matches(national, mobile):
-            return PhoneNumberType.FIXED_LINE_OR_MOBILE
-        return PhoneNumberType.FIXED_LINE
-    if not same and _matches(national, mobile):
-        return PhoneNumberType.MOBILE
-    return PhoneNumberType.UNKNOWN
+    return types.kind(phonenumbers.national_significant_number(number))
 
 
 def _invalid_reason(text: str, parsed: phonenumbers.PhoneNumber, has_country: bool) -> PhoneError:

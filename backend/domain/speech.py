@@ -442,6 +442,11 @@ class SpeechTemplate:
             None if self._plain is None else tuple(p for p, named in self._plain if named)
         )
 
+    @property
+    def plain_names(self) -> tuple[str, ...] | None:
+        """The variables a plain template says, in order (repeats kept); None if not plain."""
+        return self._plain_names
+
     def plain_size(self, context: Mapping[str, Any], escaped: dict[str, str]) -> int | None:
         """The characters rendering this template for `context` builds (the values said, as
         SSML), found without rendering; None unless the template is plain, every value it says

@@ -21,6 +21,7 @@ from backend.domain.intake.assemble import (
 )
 from backend.domain.intake.cells import cell_text
 from backend.domain.intake.config_keys import INT_SETTINGS
+from backend.domain.intake.gc_pause import cycle_collection_paused
 from backend.domain.intake.rows import QuestionRow, ReceiverRow
 from backend.domain.intake.settings import int_setting_message
 from backend.domain.models import JOB_ID_RULE, TRANSLATED_KEYS, CallJob, ChatOrigin, JobSettings
@@ -58,6 +59,16 @@ def job_from_json(
     `dnc`: the do-not-call list; its receivers are marked in the job (`with_do_not_call`),
     replacing any `do_not_call` the message gives (kept as given without a list).
     """
+    with cycle_collection_paused():
+        return _job_from_json(payload, limits, now, dnc)
+
+
+def _job_from_json(
+    payload: bytes | str | Mapping[str, Any],
+    limits: IntakeLimits,
+    now: datetime | None,
+    dnc: DoNotCallLookup | None,
+) -> IntakeResult:
     problems: list[Problem] = []
     if isinstance(payload, bytes | str):
         loaded = load_json(payload, limits.max_json_bytes)

@@ -30,6 +30,7 @@ from backend.domain.intake.files import (
     read_bytes,
     short,
 )
+from backend.domain.intake.gc_pause import cycle_collection_paused
 from backend.domain.intake.locations import SheetNames
 from backend.domain.intake.problem_log import ProblemLog
 from backend.domain.intake.sheets import read_config, read_questions, read_receivers
@@ -71,7 +72,9 @@ def read_workbook(
         if isinstance(source, Path) and filename is None:
             filename = source.name
         check_container(content, limits.max_unzipped_bytes, limits.max_cells)
-        return with_do_not_call(_read(content, filename, job_id, limits, origin, now), dnc)
+        with cycle_collection_paused():
+            result = _read(content, filename, job_id, limits, origin, now)
+        return with_do_not_call(result, dnc)
     except Refused as refused:
         return IntakeResult(None, [Problem(refused.message)])
 

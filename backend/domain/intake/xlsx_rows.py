@@ -113,7 +113,9 @@ class _State:
     """The parser's position: the row and cell being read and the text being collected.
 
     The handlers run once per tag of a sheet of up to a million cells: the common path (a
-    cell with a `<v>` value) is written out in them rather than split into calls.
+    cell with a `<v>` value or an inline string) is written out in them rather than split into
+    calls, and text is collected by joining strings (expat gives a text in one piece unless a
+    read chunk ends inside it) rather than in lists.
     """
 
     def __init__(
@@ -139,9 +141,10 @@ class _State:
         self.value: str | None = None
         self.formula: dict[str, str] | None = None
         self.formula_text: str | None = None
-        self.inline: list[str] | None = None
+        self.inline: str | None = None  # an inline string's text so far
         self.in_run = False
-        self.collect: list[str] | None = None
+        self.collecting = False  # inside a <v>, <f> or <t> whose text is wanted
+        self.text_so_far = ""
         self.shared_formulae: dict[str, Translator] = {}
 
     def start(self, name: str, attrs: dict[str, str]) -> None:
@@ -150,16 +153,19 @@ class _State:
             self.depth = depth = depth + 1
             if depth == 2:
                 if name == _VALUE:
-                    if self.value is None:
-                        self.collect = []
+                    self.collecting = self.value is None
                 elif name == _FORMULA:
                     if self.formula is None:
                         self.formula = attrs
-                        self.collect = []
+                        self.collecting = True
                 elif name == _INLINE and self.inline is None:
-                    self.inline = []
+                    self.inline = ""
             elif self.inline is not None:
-                self._start_inline(name, depth)
+                # <is><t> or <is><r><t>: the text without its formatting (not phonetic <rPh>)
+                if name == _TEXT and (depth == 3 or (depth == 4 and self.in_run)):
+                    self.collecting = True
+                elif depth == 3:
+                    self.in_run = name == _RUN
         elif name == _CELL:
             if self.values is not None:
                 self.depth = 1
@@ -168,13 +174,6 @@ class _State:
                 self.formula = self.inline = None
         elif name == _ROW and self.values is None:
             self._start_row(attrs)
-
-    def _start_inline(self, name: str, depth: int) -> None:
-        """<is><t> or <is><r><t>: the text without its formatting (not phonetic <rPh> runs)."""
-        if name == _TEXT and (depth == 3 or (depth == 4 and self.in_run)):
-            self.collect = []
-        elif depth == 3:
-            self.in_run = name == _RUN
 
     def _start_row(self, attrs: dict[str, str]) -> None:
         number = attrs.get("r")
@@ -192,8 +191,8 @@ class _State:
         self.column = 0
 
     def text(self, data: str) -> None:
-        if self.collect is not None:
-            self.collect.append(data)
+        if self.collecting:
+            self.text_so_far += data
 
     def end(self, name: str) -> None:
         depth = self.depth
@@ -207,20 +206,16 @@ class _State:
         self.depth = depth - 1
         if depth == 1:
             self._end_cell()
-            return
-        collected = self.collect
-        if collected is None:
-            if depth == 3 and name == _RUN:
-                self.in_run = False
-            return
-        text = "".join(collected)
-        self.collect = None
-        if depth == 2 and name == _VALUE:
-            self.value = text
-        elif depth == 2 and name == _FORMULA:
-            self.formula_text = text
-        elif self.inline is not None:
-            self.inline.append(text)
+        elif self.collecting:
+            text, self.text_so_far, self.collecting = self.text_so_far, "", False
+            if depth == 2 and name == _VALUE:
+                self.value = text
+            elif depth == 2 and name == _FORMULA:
+                self.formula_text = text
+            elif self.inline is not None:
+                self.inline += text
+        elif depth == 3 and name == _RUN:
+            self.in_run = False
 
     def _end_cell(self) -> None:
         attrs = self.cell
@@ -237,7 +232,7 @@ class _State:
         if self.formula is not None:
             value = self._formula(coordinate)
         elif kind == "inlineStr":
-            value = None if self.inline is None else "".join(self.inline)
+            value = self.inline
         elif value is None:
             pass
         elif kind == "s":
