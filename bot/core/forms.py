@@ -57,6 +57,7 @@ def language_choices() -> list[tuple[str, str]]:
     return [(code, f"{language.name} ({code})") for code, language in LANGUAGES.items()]
 
 
+TIMEOUT_HINT = "Empty: long enough for every question asked three times."
 RECEIVERS_HINT = (
     "One per line: id, phone, name. Optional first line naming the columns, "
     "e.g. id, phone, name, class (extra columns become template variables)."

@@ -37,6 +37,7 @@ from bot.core.forms import (
     SMS,
     SMS_HINT,
     TIMEOUT,
+    TIMEOUT_HINT,
     FormInput,
     language_choices,
     read_form,
@@ -214,7 +215,7 @@ def _settings_blocks() -> list[Block]:
             block_id=TIMEOUT,
             label="Call timeout (seconds)",
             optional=True,
-            hint="Empty: long enough for every question asked three times.",
+            hint=TIMEOUT_HINT,
             element=NumberInputElement(
                 action_id=VALUE,
                 is_decimal_allowed=False,

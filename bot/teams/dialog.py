@@ -1,10 +1,10 @@
 """The job form as a Teams dialog (task module): the same form as Slack's modal.
 
 Greeting, ending, phone prefix, questions added and removed, receivers pasted as lines, the
-language the calls speak and the SMS to the unreached; the
-fields, their reading and the mapping of intake's problems back to fields are the core's
-(`bot.core.forms`). Adding or removing a question, and a submission with problems, re-render the
-dialog with what was typed kept and each problem shown under its field.
+most attempts per person, the language the calls speak, the call timeout and the SMS to the
+unreached; the fields, their reading and the mapping of intake's problems back to fields are the
+core's (`bot.core.forms`). Adding or removing a question, and a submission with problems,
+re-render the dialog with what was typed kept and each problem shown under its field.
 
 The dialog's state travels in its buttons' data: `rows`, the question rows' ids in order. The
 preview goes to the conversation the dialog was opened from (its task/submit activity's).
@@ -13,6 +13,7 @@ preview goes to the conversation the dialog was opened from (its task/submit act
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,6 +29,7 @@ from microsoft_teams.cards import (
     ActionSet,
     AdaptiveCard,
     ChoiceSetInput,
+    NumberInput,
     SubmitAction,
     SubmitData,
     TextBlock,
@@ -35,8 +37,10 @@ from microsoft_teams.cards import (
 )
 from microsoft_teams.cards.core import CardElement, Choice
 
-from backend.domain.models import QuestionType
+from backend.domain.models import JobSettings, QuestionType, setting_bounds
 from bot.core.forms import (
+    ATTEMPTS,
+    CONFIG_KEYS,
     ENDING,
     GREETING,
     LANGUAGE,
@@ -47,6 +51,8 @@ from bot.core.forms import (
     RECEIVERS_HINT,
     SMS,
     SMS_HINT,
+    TIMEOUT,
+    TIMEOUT_HINT,
     language_choices,
     template_field,
     type_field,
@@ -128,6 +134,41 @@ def _error(state: FormState, field_id: str) -> list[CardElement]:
     ]
 
 
+def _number(
+    state: FormState, field_id: str, label: str, *, default: int | None = None
+) -> list[CardElement]:
+    """A whole-number setting with the bounds `JobSettings` accepts (the client checks them too;
+    intake's message, if the value still gets through, shows under it)."""
+    low, high = setting_bounds(CONFIG_KEYS[field_id])
+    return [
+        NumberInput(
+            id=field_id,
+            label=label,
+            min=low,
+            max=high,
+            value=_typed_number(state.values.get(field_id), default),
+            error_message=f"A whole number from {low} to {high}.",
+        ),
+        *_error(state, field_id),
+    ]
+
+
+def _typed_number(typed: str | None, default: int | None) -> float | None:
+    """What was typed, as the number input's value (nothing typed: the default; not a number:
+    empty, the error under the field names what was typed)."""
+    if typed is None or not typed.strip():
+        return default
+    try:
+        number = float(typed)
+    except ValueError:
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _hint(text: str) -> TextBlock:
+    return TextBlock(text=text, wrap=True, is_subtle=True, size="Small")
+
+
 def _question(state: FormState, position: int, row: int) -> list[CardElement]:
     kind = state.values.get(type_field(row)) or QuestionType.YES_NO.key
     return [
@@ -158,12 +199,7 @@ def _language(state: FormState) -> list[CardElement]:
             choices=[Choice(title=label, value=code) for code, label in language_choices()],
         ),
         *_error(state, LANGUAGE),
-        TextBlock(
-            text="What the calls speak and understand. Empty: English (US).",
-            wrap=True,
-            is_subtle=True,
-            size="Small",
-        ),
+        _hint("What the calls speak and understand. Empty: English (US)."),
     ]
 
 
@@ -205,10 +241,13 @@ def form_card(state: FormState) -> AdaptiveCard:
         multiline=True,
         placeholder="S001, 91234567, Chan Tai Man",
     )
-    body.append(TextBlock(text=RECEIVERS_HINT, wrap=True, is_subtle=True, size="Small"))
+    body.append(_hint(RECEIVERS_HINT))
+    body += _number(state, ATTEMPTS, "Max attempts per person", default=JobSettings().max_attempts)
     body += _language(state)
+    body += _number(state, TIMEOUT, "Call timeout in seconds (optional)")
+    body.append(_hint(TIMEOUT_HINT))
     body += _input(state, SMS, "SMS to the unreached (optional)", multiline=True)
-    body.append(TextBlock(text=SMS_HINT, wrap=True, is_subtle=True, size="Small"))
+    body.append(_hint(SMS_HINT))
     return AdaptiveCard(
         version="1.5",
         body=body,
