@@ -58,6 +58,7 @@ def language_choices() -> list[tuple[str, str]]:
 
 
 TIMEOUT_HINT = "Empty: long enough for every question asked three times."
+LANGUAGE_HINT = "What the calls speak and understand. Empty: English (US)."
 RECEIVERS_HINT = (
     "One per line: id, phone, name. Optional first line naming the columns, "
     "e.g. id, phone, name, class (extra columns become template variables)."

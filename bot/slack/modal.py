@@ -29,6 +29,7 @@ from bot.core.forms import (
     ENDING,
     GREETING,
     LANGUAGE,
+    LANGUAGE_HINT,
     MAX_QUESTIONS,
     NAME,
     PREFIX,
@@ -204,7 +205,7 @@ def _settings_blocks() -> list[Block]:
             block_id=LANGUAGE,
             label="Language",
             optional=True,
-            hint="What the calls speak and understand. Empty: English (US).",
+            hint=LANGUAGE_HINT,
             element=StaticSelectElement(
                 action_id=VALUE,
                 placeholder="English (US)",

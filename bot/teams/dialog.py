@@ -44,6 +44,7 @@ from bot.core.forms import (
     ENDING,
     GREETING,
     LANGUAGE,
+    LANGUAGE_HINT,
     MAX_QUESTIONS,
     NAME,
     PREFIX,
@@ -199,7 +200,7 @@ def _language(state: FormState) -> list[CardElement]:
             choices=[Choice(title=label, value=code) for code, label in language_choices()],
         ),
         *_error(state, LANGUAGE),
-        _hint("What the calls speak and understand. Empty: English (US)."),
+        _hint(LANGUAGE_HINT),
     ]
 
 
