@@ -131,7 +131,7 @@ class Jobs:
     def cancel_requested(self, job_id):
         return False
     def set_state(self, job_id, state):
-        pass
+        return None  # the job's state is not what this bench measures
 
 class Store:
     bucket = "bench"

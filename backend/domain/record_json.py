@@ -14,7 +14,10 @@ from __future__ import annotations
 import json
 from collections.abc import Collection, Mapping
 from datetime import datetime
-from typing import Any
+from enum import Enum
+from typing import Any, TypeVar
+
+_E = TypeVar("_E", bound=Enum)
 
 
 class FieldError(ValueError):
@@ -47,6 +50,15 @@ def json_object(
     if unknown:
         raise FieldError(unknown[0], f"is not a field of {what} (fields: {', '.join(fields)})")
     return data
+
+
+def member(kind: type[_E], value: Any, field: str, what: str) -> _E:
+    """The member of the enum `kind` whose value is `value`; FieldError naming the values."""
+    for candidate in kind:
+        if candidate.value == value:
+            return candidate
+    known = ", ".join(str(candidate.value) for candidate in kind)
+    raise FieldError(field, f"{str(value)[:40]!r} is not {what} ({known})")
 
 
 def text(value: Any, field: str) -> str:

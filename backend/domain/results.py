@@ -21,6 +21,7 @@ from backend.domain.record_json import (
     integer,
     items,
     json_object,
+    member,
     number,
     optional_moment,
     optional_moment_json,
@@ -67,13 +68,7 @@ class CallStatus(StrEnum):
 
 def call_status(value: Any, field: str = "status") -> CallStatus:
     """A `CallStatus` from its JSON value; FieldError naming the statuses otherwise."""
-    if isinstance(value, str):
-        try:
-            return CallStatus(value)
-        except ValueError:
-            pass
-    known = ", ".join(status.value for status in CallStatus)
-    raise FieldError(field, f"{str(value)[:40]!r} is not a call status ({known})")
+    return member(CallStatus, value, field, "a call status")
 
 
 _RESULT_FIELDS = (

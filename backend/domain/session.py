@@ -27,6 +27,7 @@ from backend.domain.record_json import (
     integer,
     items,
     json_object,
+    member,
     moment,
     moment_json,
     optional_moment,
@@ -121,13 +122,10 @@ class SessionQuestion:
     @classmethod
     def from_json(cls, data: Any) -> SessionQuestion:
         raw = json_object(data, "a session question", ("prompt", "type"), {"prompt", "type"})
-        kind = raw["type"]
-        if not isinstance(kind, str) or kind not in _QUESTION_TYPES:
-            raise FieldError("type", f"{str(kind)[:40]!r} is not a question type")
-        return cls(text(raw["prompt"], "prompt"), QuestionType(kind))
+        kind = member(QuestionType, raw["type"], "type", "a question type")
+        return cls(text(raw["prompt"], "prompt"), kind)
 
 
-_QUESTION_TYPES = {member.value for member in QuestionType}
 SessionStatus = Literal["dialing", "in_progress", "ended"]
 _SESSION_STATUSES: tuple[SessionStatus, ...] = get_args(SessionStatus)
 
